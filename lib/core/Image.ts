@@ -1,0 +1,67 @@
+/**
+ * @module Image — one image of one service as the registry describes it, and its effective time.
+ *
+ * The registry adapter produces {@link RegistryImage} values (raw facts, dates by source);
+ * the core turns them into {@link ImageRecord}s with one effective time and the source kept.
+ */
+
+/** Where an image's effective time came from, in order of preference. */
+export type DateSource = "annotation" | "config" | "tag" | "push"
+
+/** The date sources in order of preference (DESIGN.md "Selection semantics"). */
+export const DATE_SOURCES: ReadonlyArray<DateSource> = ["annotation", "config", "tag", "push"]
+
+/**
+ * What a registry adapter knows about one tag of one repository. Dates are RFC 3339 strings
+ * exactly as read (they may be before 1980, the core decides); absent when the source had none.
+ */
+export interface RegistryImage {
+  /** Repository path inside the registry, e.g. `shop/api`. */
+  readonly repository: string
+  /** The tag as listed by the registry. */
+  readonly tag: string
+  /** Digest of the manifest (or index) the tag points to, `sha256:…`. */
+  readonly digest: string
+  /** Dates by source; `tag` dates are derived by the core from the tag scheme, not here. */
+  readonly dates: {
+    /** `org.opencontainers.image.created` annotation of the manifest or index. */
+    readonly annotation?: string | undefined
+    /** `created` of the config blob of the chosen platform. */
+    readonly config?: string | undefined
+    /** The registry's push time (Docker Hub `tag_last_pushed`, Harbor `push_time`). */
+    readonly push?: string | undefined
+  }
+  /** `org.opencontainers.image.revision` from an annotation or a config label. */
+  readonly revision?: string | undefined
+  /** The platform whose config was read, e.g. `linux/amd64`, when the tag is an index. */
+  readonly platform?: string | undefined
+}
+
+/** Instants before this (1980-01-01T00:00:00Z) are reproducible-build placeholders: unknown. */
+export const EARLIEST_KNOWN_TIME = Date.UTC(1980, 0, 1)
+
+/** Parses an RFC 3339 / ISO-8601 instant to epoch milliseconds; undefined when invalid or before 1980. */
+export const parseKnownInstant = (value: string | undefined): number | undefined => {
+  if (value === undefined || value === "") return undefined
+  // Date.parse accepts RFC 3339 with offsets and fractional seconds; reject date-only and garbage.
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined
+  const millis = Date.parse(value)
+  if (!Number.isFinite(millis) || millis < EARLIEST_KNOWN_TIME) return undefined
+  return millis
+}
+
+/** The effective time of an image and where it came from; undefined when no source is known. */
+export const effectiveTime = (
+  dates: RegistryImage["dates"] & { readonly tag?: number | undefined }
+): { readonly time: number; readonly source: DateSource } | undefined => {
+  const annotation = parseKnownInstant(dates.annotation)
+  if (annotation !== undefined) return { time: annotation, source: "annotation" }
+  const config = parseKnownInstant(dates.config)
+  if (config !== undefined) return { time: config, source: "config" }
+  if (dates.tag !== undefined && Number.isFinite(dates.tag) && dates.tag >= EARLIEST_KNOWN_TIME) {
+    return { time: dates.tag, source: "tag" }
+  }
+  const push = parseKnownInstant(dates.push)
+  if (push !== undefined) return { time: push, source: "push" }
+  return undefined
+}
