@@ -1,4 +1,4 @@
 /**
  * @module fleet-rollback — roll a whole fleet of container services back to one point in time.
  */
-export * from "./core/Image.ts"
+export * from "./core/index.ts"

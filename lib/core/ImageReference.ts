@@ -1,0 +1,92 @@
+/**
+ * @module ImageReference — parse and compare container image references the way Docker does.
+ *
+ * `registry.example.com:5000/shop/api:1234-master@sha256:…` → host, repository, tag, digest.
+ * A first path segment is a registry host when it has a `.` or `:` or is `localhost`; otherwise
+ * the image is on Docker Hub (`docker.io`), where single names live under `library/`.
+ */
+
+/** A parsed image reference. */
+export interface ImageReference {
+  /** Registry host with port, lower-case; `docker.io` for Docker Hub. */
+  readonly host: string
+  /** Repository path inside the registry (`library/nginx` for official Hub images). */
+  readonly repository: string
+  /** Tag, when the reference names one. */
+  readonly tag?: string | undefined
+  /** Digest (`sha256:…`), when the reference pins one. */
+  readonly digest?: string | undefined
+}
+
+const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"])
+
+/** Parses an image reference; undefined when it is not one (empty, spaces, upper-case path, bad digest). */
+export const parseImageReference = (reference: string): ImageReference | undefined => {
+  const text = reference.trim()
+  if (text === "" || /\s/.test(text)) return undefined
+  let rest = text
+  let digest: string | undefined
+  const at = rest.indexOf("@")
+  if (at >= 0) {
+    digest = rest.slice(at + 1)
+    rest = rest.slice(0, at)
+    if (!/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/.test(digest)) return undefined
+  }
+  let tag: string | undefined
+  const lastSlash = rest.lastIndexOf("/")
+  const lastColon = rest.lastIndexOf(":")
+  if (lastColon > lastSlash) {
+    tag = rest.slice(lastColon + 1)
+    rest = rest.slice(0, lastColon)
+    if (!/^[\w][\w.-]{0,127}$/.test(tag)) return undefined
+  }
+  const segments = rest.split("/")
+  let host = "docker.io"
+  const first = segments[0] ?? ""
+  if (segments.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
+    host = first.toLowerCase()
+    segments.shift()
+  }
+  if (DOCKER_HUB_ALIASES.has(host)) {
+    host = "docker.io"
+    if (segments.length === 1) segments.unshift("library")
+  }
+  const repository = segments.join("/")
+  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository)) return undefined
+  return { host, repository, tag, digest }
+}
+
+/** The host (with port) of a registry URL such as `https://registry.example.com:5000`, lower-case; Hub aliases → `docker.io`. */
+export const registryHostOf = (registryUrl: string): string => {
+  let host: string
+  try {
+    host = new URL(registryUrl.includes("://") ? registryUrl : `https://${registryUrl}`).host.toLowerCase()
+  } catch {
+    host = registryUrl.toLowerCase()
+  }
+  return DOCKER_HUB_ALIASES.has(host) ? "docker.io" : host
+}
+
+/** Formats `host/repository:tag[@digest]` as a deployable reference (Docker Hub images without the host). */
+export const formatImageReference = (ref: ImageReference): string => {
+  const name =
+    ref.host === "docker.io"
+      ? ref.repository.startsWith("library/") && ref.repository.split("/").length === 2
+        ? ref.repository.slice("library/".length)
+        : ref.repository
+      : `${ref.host}/${ref.repository}`
+  return `${name}${ref.tag !== undefined ? `:${ref.tag}` : ""}${ref.digest !== undefined ? `@${ref.digest}` : ""}`
+}
+
+/** True when two references name the same repository on the same registry. */
+export const sameRepository = (a: ImageReference, b: ImageReference): boolean => a.host === b.host && a.repository === b.repository
+
+/**
+ * True when two references name the same image: same repository and the same digest when both
+ * have one, else the same tag.
+ */
+export const sameImage = (a: ImageReference, b: ImageReference): boolean => {
+  if (!sameRepository(a, b)) return false
+  if (a.digest !== undefined && b.digest !== undefined) return a.digest === b.digest
+  return a.tag !== undefined && a.tag === b.tag
+}

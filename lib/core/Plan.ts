@@ -1,0 +1,130 @@
+/**
+ * @module Plan — the selected set compared with what runs now: per service, roll back, leave
+ * unchanged, move forward (needs `--allow-forward`) or unresolved (needs `--allow-partial`).
+ */
+import type { FleetSelection } from "./Selection.ts"
+import type { ImageReference } from "./ImageReference.ts"
+import { formatImageReference, parseImageReference, registryHostOf, sameImage } from "./ImageReference.ts"
+import type { Timeline, TimelineImage } from "./Timeline.ts"
+import { compareImages } from "./Timeline.ts"
+
+/** What `run` will do to one service. */
+export type PlanAction = "rollback" | "unchanged" | "forward" | "unresolved"
+
+/** What runs now for a service: its Marathon app and image, or nothing found. */
+export interface RunningService {
+  /** Service name. */
+  readonly service: string
+  /** Marathon app id; undefined when no app runs the service. */
+  readonly app: string | undefined
+  /** The image reference the app runs now. */
+  readonly image: string | undefined
+}
+
+/** One line of the plan. */
+export interface PlanEntry {
+  /** Service name. */
+  readonly service: string
+  /** Marathon app id (undefined when none was found). */
+  readonly app: string | undefined
+  /** Image running now. */
+  readonly current: string | undefined
+  /** Image to deploy (undefined when unresolved). */
+  readonly target: string | undefined
+  /** What run does. */
+  readonly action: PlanAction
+  /** Target tag. */
+  readonly targetTag?: string | undefined
+  /** Target manifest digest as recorded by `get`. */
+  readonly targetDigest?: string | undefined
+  /** Effective time of the target, ISO-8601. */
+  readonly builtAt?: string | undefined
+  /** Why the action was chosen when it is not obvious (unresolved, unknown running image). */
+  readonly reason?: string | undefined
+}
+
+/** The plan for one point. */
+export interface RollbackPlan {
+  /** The point as ISO-8601 instant. */
+  readonly point: string
+  /** The point's label, when the operator chose one. */
+  readonly label?: string | undefined
+  /** One entry per service. */
+  readonly services: ReadonlyArray<PlanEntry>
+}
+
+/** Options of planRollback. */
+export interface PlanOptions {
+  /** Registry URL or host the images are pulled from (from `rollback.json`). */
+  readonly registry: string
+  /** Deploy `repository:tag@sha256:…` instead of `repository:tag`. */
+  readonly pinDigest?: boolean | undefined
+  /** The point's label. */
+  readonly label?: string | undefined
+}
+
+/** The reference to deploy for a selected image. */
+export const targetReference = (registry: string, repository: string, image: TimelineImage, pinDigest: boolean): string =>
+  formatImageReference({
+    host: registryHostOf(registry),
+    repository,
+    tag: image.tag,
+    ...(pinDigest ? { digest: image.digest } : {})
+  })
+
+/**
+ * Compares the selection with what runs now. Same digest or same reference → unchanged; a
+ * target older than the running image → rollback; newer → forward; no image or no app →
+ * unresolved with the reason.
+ */
+export const planRollback = (
+  timeline: Timeline,
+  selection: FleetSelection,
+  running: ReadonlyArray<RunningService>,
+  options: PlanOptions
+): RollbackPlan => {
+  const runningByService = new Map(running.map((r) => [r.service, r]))
+  const services = selection.services.map((selected): PlanEntry => {
+    const name = selected.service.name
+    const now = runningByService.get(name)
+    const app = now?.app
+    const current = now?.image
+    if (selected._tag === "Unresolved") {
+      return { service: name, app, current, target: undefined, action: "unresolved", reason: selected.reason }
+    }
+    const image = selected.image
+    const target = targetReference(options.registry, selected.service.repository, image, options.pinDigest === true)
+    const base = { service: name, app, current, target, targetTag: image.tag, targetDigest: image.digest, builtAt: new Date(image.time).toISOString() }
+    if (app === undefined) {
+      return { ...base, action: "unresolved", reason: `no Marathon app runs ${name} (no app's image is from ${selected.service.repository}; name it with services.${name}.app in the config)` }
+    }
+    const runningRef = current === undefined ? undefined : parseImageReference(current)
+    const targetRef: ImageReference = { host: registryHostOf(options.registry), repository: selected.service.repository, tag: image.tag, digest: image.digest }
+    if (runningRef !== undefined && (sameImage(runningRef, targetRef) || (runningRef.tag === image.tag && runningRef.digest === undefined && runningRef.repository === targetRef.repository))) {
+      return { ...base, action: "unchanged" }
+    }
+    const runningImage = runningRef === undefined ? undefined : findRunningImage(timeline.images[name] ?? [], runningRef)
+    if (runningImage === undefined) {
+      return {
+        ...base,
+        action: "rollback",
+        reason: `the running image ${current ?? "(none)"} is not in rollback.json (pushed after \`get\`, or a tag outside the scheme); treated as newer than the target`
+      }
+    }
+    if (runningImage.digest === image.digest) return { ...base, action: "unchanged" }
+    const order = compareImages(image, runningImage)
+    return { ...base, action: order < 0 ? "rollback" : order > 0 ? "forward" : "unchanged" }
+  })
+  return { point: new Date(selection.instant).toISOString(), ...(options.label !== undefined ? { label: options.label } : {}), services }
+}
+
+const findRunningImage = (images: ReadonlyArray<TimelineImage>, running: ImageReference): TimelineImage | undefined =>
+  (running.digest !== undefined ? images.find((i) => i.digest === running.digest) : undefined) ??
+    (running.tag !== undefined ? images.find((i) => i.tag === running.tag) : undefined)
+
+/** Counts of each action in a plan. */
+export const planSummary = (plan: RollbackPlan): Record<PlanAction, number> => {
+  const counts: Record<PlanAction, number> = { rollback: 0, unchanged: 0, forward: 0, unresolved: 0 }
+  for (const entry of plan.services) counts[entry.action]++
+  return counts
+}

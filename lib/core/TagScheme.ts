@@ -1,0 +1,244 @@
+/**
+ * @module TagScheme — how a service's tags encode build number, branch/environment, time and revision.
+ *
+ * Presets cover the tag conventions of the seeds; a custom scheme is a regular expression with
+ * named groups plus an ordering, as Flux's ImagePolicy and Kargo do. Tags that match no scheme
+ * (`latest`, `main`, `production`, digests) are ignored and counted, never an error.
+ */
+
+/** How two images of one service with the same effective time are ordered (tie-break). */
+export type TagOrder = "build" | "timestamp" | "semver" | "created"
+
+/** What a tag says about its image, as far as the scheme can tell. */
+export interface ParsedTag {
+  /** Build number (numeric, compared as a number: 99 < 100). */
+  readonly build?: number | undefined
+  /** Environment or branch the tag belongs to (`master`, `production`, `develop`). */
+  readonly env?: string | undefined
+  /** Instant embedded in the tag, epoch milliseconds UTC. */
+  readonly timestamp?: number | undefined
+  /** Source revision embedded in the tag. */
+  readonly sha?: string | undefined
+  /** Semantic version embedded in the tag (without a leading `v`). */
+  readonly version?: string | undefined
+}
+
+/** A tag scheme: a name, a matcher and the tie-break ordering. */
+export interface TagScheme {
+  /** Preset name or `custom`. */
+  readonly name: string
+  /** Human description for help texts and errors. */
+  readonly description: string
+  /** The regular expression with named groups (`build`, `env`/`branch`, `timestamp`, `sha`, `version`). */
+  readonly pattern: RegExp
+  /** Format of the `timestamp` group, e.g. `YYYYMMDDHHmmss` (UTC), `unix`, `unixms`, `iso`. */
+  readonly timestampFormat: string
+  /** Tie-break ordering when effective times are equal. */
+  readonly order: TagOrder
+}
+
+/** The preset schemes, by name. */
+export const TAG_SCHEME_PRESETS: Readonly<Record<string, TagScheme>> = {
+  "build-branch": {
+    name: "build-branch",
+    description: "build number then branch, e.g. 1234-master (seed 004)",
+    pattern: /^(?<build>\d+)-(?<env>[A-Za-z0-9][A-Za-z0-9._/-]*)$/,
+    timestampFormat: "YYYYMMDDHHmmss",
+    order: "build"
+  },
+  "env-timestamp-sha": {
+    name: "env-timestamp-sha",
+    description: "environment, UTC timestamp and git sha, e.g. production-20210929025643-7995c5bb… (seed 000)",
+    pattern: /^(?<env>[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z][A-Za-z0-9_]*)*)-(?<timestamp>\d{14})-(?<sha>[0-9a-f]{7,40})$/,
+    timestampFormat: "YYYYMMDDHHmmss",
+    order: "timestamp"
+  },
+  "branch-sha": {
+    name: "branch-sha",
+    description: "branch then short git sha, e.g. master-26a4b87 (seed 001)",
+    pattern: /^(?<env>[A-Za-z][A-Za-z0-9._/-]*?)-(?<sha>[0-9a-f]{7,40})$/,
+    timestampFormat: "YYYYMMDDHHmmss",
+    order: "created"
+  },
+  "git-sha": {
+    name: "git-sha",
+    description: "git- then the git sha, e.g. git-abc1234 (seed 002)",
+    pattern: /^git-(?<sha>[0-9a-f]{7,40})$/,
+    timestampFormat: "YYYYMMDDHHmmss",
+    order: "created"
+  },
+  semver: {
+    name: "semver",
+    description: "semantic version, e.g. v1.2.3 or 1.2.3-rc.1",
+    pattern:
+      /^v?(?<version>(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-(?:[0-9A-Za-z-]+)(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)$/,
+    timestampFormat: "YYYYMMDDHHmmss",
+    order: "semver"
+  }
+}
+
+/** The names of the preset schemes. */
+export const TAG_SCHEME_NAMES = Object.keys(TAG_SCHEME_PRESETS)
+
+const GROUP_NAMES = new Set(["build", "env", "branch", "timestamp", "sha", "version"])
+const ORDERS: ReadonlyArray<TagOrder> = ["build", "timestamp", "semver", "created"]
+
+/** Why a scheme definition was refused; `message` says what was expected and what came. */
+export interface TagSchemeProblem {
+  readonly _tag: "TagSchemeProblem"
+  readonly message: string
+}
+
+/**
+ * Resolves a scheme from a preset name, or a custom `{pattern, order, timestampFormat}`;
+ * a string that is not a preset name is taken as a custom pattern when it has named groups.
+ */
+export const resolveTagScheme = (
+  spec: string | { readonly pattern: string; readonly order?: string | undefined; readonly timestampFormat?: string | undefined }
+): TagScheme | TagSchemeProblem => {
+  if (typeof spec === "string") {
+    const preset = TAG_SCHEME_PRESETS[spec]
+    if (preset !== undefined) return preset
+    if (!spec.includes("(?<")) {
+      return problem(
+        `unknown tag scheme "${spec}": expected one of ${TAG_SCHEME_NAMES.join(", ")}, or a regular expression with named groups such as (?<build>\\d+)-(?<env>\\w+)`
+      )
+    }
+    return customScheme(spec, undefined, undefined)
+  }
+  return customScheme(spec.pattern, spec.order, spec.timestampFormat)
+}
+
+const problem = (message: string): TagSchemeProblem => ({ _tag: "TagSchemeProblem", message })
+
+const customScheme = (
+  source: string,
+  order: string | undefined,
+  timestampFormat: string | undefined
+): TagScheme | TagSchemeProblem => {
+  let pattern: RegExp
+  try {
+    pattern = new RegExp(source.startsWith("^") ? source : `^(?:${source})$`)
+  } catch (error) {
+    return problem(`the tag scheme pattern ${JSON.stringify(source)} is not a valid regular expression: ${String(error)}`)
+  }
+  const groups = [...source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1] ?? "")
+  if (groups.length === 0) {
+    return problem(`the tag scheme pattern ${JSON.stringify(source)} has no named group: use (?<build>…), (?<env>…), (?<timestamp>…), (?<sha>…) or (?<version>…)`)
+  }
+  const unknown = groups.filter((g) => !GROUP_NAMES.has(g))
+  if (unknown.length > 0) {
+    return problem(`the tag scheme pattern uses unknown group(s) ${unknown.join(", ")}: expected build, env, branch, timestamp, sha, version`)
+  }
+  const resolvedOrder = order ?? (groups.includes("build") ? "build" : groups.includes("timestamp") ? "timestamp" : groups.includes("version") ? "semver" : "created")
+  if (!ORDERS.includes(resolvedOrder as TagOrder)) {
+    return problem(`unknown tag order "${resolvedOrder}": expected one of ${ORDERS.join(", ")}`)
+  }
+  const format = timestampFormat ?? "YYYYMMDDHHmmss"
+  if (!TIMESTAMP_FORMATS.has(format)) {
+    return problem(`unknown timestamp format "${format}": expected one of ${[...TIMESTAMP_FORMATS].join(", ")}`)
+  }
+  return { name: "custom", description: `custom pattern ${source}`, pattern, timestampFormat: format, order: resolvedOrder as TagOrder }
+}
+
+const TIMESTAMP_FORMATS = new Set(["YYYYMMDDHHmmss", "YYYYMMDDHHmm", "YYYYMMDD", "YYYY-MM-DDTHH-mm-ss", "unix", "unixms", "iso"])
+
+/** Parses a timestamp of a tag in the given format as UTC; undefined when it is not a real instant. */
+export const parseTagTimestamp = (text: string, format: string): number | undefined => {
+  switch (format) {
+    case "unix":
+      return /^\d{9,11}$/.test(text) ? Number(text) * 1000 : undefined
+    case "unixms":
+      return /^\d{12,14}$/.test(text) ? Number(text) : undefined
+    case "iso": {
+      const millis = Date.parse(text)
+      return /^\d{4}-\d{2}-\d{2}T/.test(text) && Number.isFinite(millis) ? millis : undefined
+    }
+    default: {
+      const digits = text.replace(/[^0-9]/g, "")
+      const lengths: Record<string, number> = { YYYYMMDDHHmmss: 14, YYYYMMDDHHmm: 12, YYYYMMDD: 8, "YYYY-MM-DDTHH-mm-ss": 14 }
+      if (digits.length !== lengths[format]) return undefined
+      const part = (from: number, to: number) => Number(digits.slice(from, to) || "0")
+      const [y, mo, d, h, mi, s] = [part(0, 4), part(4, 6), part(6, 8), part(8, 10), part(10, 12), part(12, 14)]
+      if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return undefined
+      const millis = Date.UTC(y, mo - 1, d, h, mi, s)
+      // reject 20210231 and the like: the date must round-trip
+      const check = new Date(millis)
+      if (check.getUTCDate() !== d || check.getUTCMonth() !== mo - 1) return undefined
+      return millis
+    }
+  }
+}
+
+/** Parses a tag with a scheme; `undefined` when the tag does not match (it is then ignored and counted). */
+export const parseTag = (scheme: TagScheme, tag: string): ParsedTag | undefined => {
+  const match = scheme.pattern.exec(tag)
+  if (match === null) return undefined
+  const g = match.groups ?? {}
+  const result: { -readonly [K in keyof ParsedTag]: ParsedTag[K] } = {}
+  if (g.build !== undefined) {
+    const build = Number(g.build)
+    if (!Number.isSafeInteger(build)) return undefined
+    result.build = build
+  }
+  const env = g.env ?? g.branch
+  if (env !== undefined) result.env = env
+  if (g.timestamp !== undefined) {
+    const timestamp = parseTagTimestamp(g.timestamp, scheme.timestampFormat)
+    if (timestamp === undefined) return undefined
+    result.timestamp = timestamp
+  }
+  if (g.sha !== undefined) result.sha = g.sha
+  if (g.version !== undefined) result.version = g.version
+  return result
+}
+
+/** Why a tag was left out of the timeline. */
+export type IgnoredReason = "no-scheme-match" | "other-environment" | "digest-in-tag-list" | "marked-bad"
+
+/** Classifies a tag: parsed, or ignored with a reason. `environment` keeps only that env/branch. */
+export const classifyTag = (
+  scheme: TagScheme,
+  tag: string,
+  environment: string | undefined
+): { readonly _tag: "Parsed"; readonly parsed: ParsedTag } | { readonly _tag: "Ignored"; readonly reason: IgnoredReason } => {
+  if (/^(sha256|sha512):[0-9a-f]{32,}$/.test(tag) || /^sha256-[0-9a-f]{64}/.test(tag)) {
+    return { _tag: "Ignored", reason: "digest-in-tag-list" }
+  }
+  const parsed = parseTag(scheme, tag)
+  if (parsed === undefined) return { _tag: "Ignored", reason: "no-scheme-match" }
+  if (environment !== undefined && parsed.env !== environment) return { _tag: "Ignored", reason: "other-environment" }
+  return { _tag: "Parsed", parsed }
+}
+
+/** Compares two semantic versions (SemVer 2.0.0 precedence, build metadata ignored); negative when a < b. */
+export const compareSemver = (a: string, b: string): number => {
+  const split = (v: string) => {
+    const [main = "", ...rest] = v.split("+")[0]!.split("-")
+    return { nums: main.split(".").map(Number), pre: rest.length > 0 ? rest.join("-").split(".") : [] }
+  }
+  const x = split(a)
+  const y = split(b)
+  for (let i = 0; i < 3; i++) {
+    const d = (x.nums[i] ?? 0) - (y.nums[i] ?? 0)
+    if (d !== 0) return d
+  }
+  if (x.pre.length === 0 || y.pre.length === 0) return (x.pre.length === 0 ? 1 : 0) - (y.pre.length === 0 ? 1 : 0)
+  for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
+    const p = x.pre[i]
+    const q = y.pre[i]
+    if (p === undefined) return -1
+    if (q === undefined) return 1
+    const pn = /^\d+$/.test(p)
+    const qn = /^\d+$/.test(q)
+    if (pn && qn) {
+      const d = Number(p) - Number(q)
+      if (d !== 0) return d
+    } else if (pn !== qn) {
+      return pn ? -1 : 1
+    } else if (p !== q) {
+      return p < q ? -1 : 1
+    }
+  }
+  return 0
+}

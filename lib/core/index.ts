@@ -1,0 +1,13 @@
+/**
+ * @module core — the pure core of fleet-rollback: tag schemes, timeline, selection, plan and
+ * the `rollback.json` schema. No I/O, no clock.
+ */
+export * from "./Image.ts"
+export * from "./ImageReference.ts"
+export * from "./Plan.ts"
+export * from "./Point.ts"
+export * from "./RollbackFile.ts"
+export * from "./Selection.ts"
+export * from "./TagScheme.ts"
+export * from "./Timeline.ts"
+export * from "./TimeZone.ts"
