@@ -1,0 +1,134 @@
+/**
+ * @module GetRollbacks — `get`: read every service's tags and dates from the registry (all
+ * repositories at once), merge them into one timeline, and produce `rollback.json`. Either every
+ * repository is read, or the run fails naming the ones that failed: never a partial file.
+ */
+import { Clock, Effect } from "effect"
+import type { RollbackFile } from "../core/RollbackFile.ts"
+import { toRollbackFile } from "../core/RollbackFile.ts"
+import type { TagScheme } from "../core/TagScheme.ts"
+import { classifyTag } from "../core/TagScheme.ts"
+import type { Granularity, IgnoredSummary, ServiceSpec } from "../core/Timeline.ts"
+import { mergeTimeline } from "../core/Timeline.ts"
+import type { RegistryImage } from "../core/Image.ts"
+import { Registry } from "../registry/Registry.ts"
+import type { RegistryError } from "../registry/RegistryError.ts"
+import { badInput, failed } from "./RollbackError.ts"
+
+/** What `get` needs. */
+export interface GetRollbacksOptions {
+  /** The fleet. */
+  readonly services: ReadonlyArray<ServiceSpec>
+  /** Registry URL (written to the file without credentials). */
+  readonly registryUrl: string
+  /** The tag scheme and how to name it in the file. */
+  readonly scheme: TagScheme
+  /** Scheme name or pattern, for the file. */
+  readonly schemeName: string
+  /** Environment name (`prod`), written to the file. */
+  readonly environment: string | undefined
+  /** The tag scheme's env/branch group to keep (`master`); undefined keeps all. */
+  readonly tagFilter: string | undefined
+  /** Instant or day points. */
+  readonly granularity: Granularity
+  /** Zone of day points and labels. */
+  readonly timeZone: string
+  /** Only images at or after this instant make points. */
+  readonly since?: number | undefined
+  /** Tags never to select. */
+  readonly badTags?: ReadonlyArray<string> | undefined
+  /** Progress: repositories and images done so far. */
+  readonly onProgress?: ((progress: GetProgress) => void) | undefined
+}
+
+/** Progress of `get`. */
+export interface GetProgress {
+  readonly repositoriesDone: number
+  readonly repositoriesTotal: number
+  readonly imagesDone: number
+}
+
+/** The result of `get`: the file, and what was ignored per service. */
+export interface GetRollbacksResult {
+  readonly file: RollbackFile
+  readonly ignored: Readonly<Record<string, IgnoredSummary>>
+}
+
+/** Reads the registry and builds `rollback.json`. */
+export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRollbacksOptions) {
+  if (options.services.length === 0) {
+    return yield* badInput("no services to read: give --repo a,b,c or a `services:` map in the config file")
+  }
+  const registry = yield* Registry
+  const progress = { repositoriesDone: 0, repositoriesTotal: options.services.length, imagesDone: 0 }
+  const report = () => options.onProgress?.({ ...progress })
+  const keepTag = (tag: string) => classifyTag(options.scheme, tag, options.tagFilter)._tag === "Parsed"
+  const results = yield* Effect.forEach(
+    options.services,
+    (service) =>
+      registry.readRepository(service.repository, {
+        keepTag,
+        onImage: () => {
+          progress.imagesDone++
+          report()
+        }
+      }).pipe(
+        Effect.tap(() =>
+          Effect.sync(() => {
+            progress.repositoriesDone++
+            report()
+          })
+        ),
+        Effect.result
+      ),
+    { concurrency: "unbounded" }
+  )
+  const failures: Array<{ service: ServiceSpec; error: RegistryError }> = []
+  const images: Record<string, ReadonlyArray<RegistryImage>> = {}
+  const skippedTags: Record<string, ReadonlyArray<string>> = {}
+  results.forEach((result, i) => {
+    const service = options.services[i]!
+    if (result._tag === "Failure") failures.push({ service, error: result.failure })
+    else {
+      images[service.name] = result.success.images
+      skippedTags[service.name] = result.success.skipped.map((s) => s.tag)
+    }
+  })
+  if (failures.length > 0) {
+    const lines = failures.map(({ service, error }) => `  ${service.name} (${service.repository}): ${error.message}`)
+    const badInputOnly = failures.every(({ error }) => error.reason === "NotFound" || error.reason === "Unauthorized")
+    const message = `could not read ${failures.length} of ${options.services.length} repositories from ${options.registryUrl}; rollback.json was not written:\n${lines.join("\n")}`
+    return yield* badInputOnly ? badInput(message) : failed(message)
+  }
+  const merged = mergeTimeline({
+    services: options.services,
+    images,
+    scheme: options.scheme,
+    environment: options.tagFilter,
+    badTags: options.badTags,
+    granularity: options.granularity,
+    timeZone: options.timeZone,
+    since: options.since
+  })
+  // Tags the registry adapter did not fetch (filtered by keepTag) still count in the summary.
+  const ignored: Record<string, IgnoredSummary> = {}
+  for (const service of options.services) {
+    const summary = { ...merged.ignored[service.name]! }
+    for (const tag of skippedTags[service.name] ?? []) {
+      const c = classifyTag(options.scheme, tag, options.tagFilter)
+      if (c._tag === "Ignored") {
+        if (c.reason === "no-scheme-match") summary.noSchemeMatch++
+        else if (c.reason === "other-environment") summary.otherEnvironment++
+        else if (c.reason === "digest-in-tag-list") summary.digestInTagList++
+      }
+    }
+    ignored[service.name] = summary
+  }
+  const now = yield* Clock.currentTimeMillis
+  const file = toRollbackFile(
+    merged.timeline,
+    { generatedAt: new Date(now).toISOString(), environment: options.environment ?? null, registry: options.registryUrl, scheme: options.schemeName },
+    ignored
+  )
+  return { file, ignored } satisfies GetRollbacksResult
+})
