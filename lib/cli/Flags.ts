@@ -1,0 +1,53 @@
+/**
+ * @module Flags — the flags shared by several commands, defined once so they read the same everywhere.
+ */
+import { Flag } from "effect/cli"
+
+/** `--config FILE`. */
+export const config = Flag.String("config").pipe(Flag.withDescription("YAML config file (default ./fleet-rollback.yaml when present); flags win over it"), Flag.optional)
+/** `--file rollback.json`. */
+export const file = Flag.String("file").pipe(Flag.withDescription("rollback.json written by `get`"), Flag.withDefault("rollback.json"))
+/** `--point P`. */
+export const point = Flag.String("point").pipe(Flag.withDescription("a label printed by `choices`, an ISO-8601 instant, or a date YYYY-MM-DD (end of that day)"))
+/** `--tz ZONE`. */
+export const tz = Flag.String("tz").pipe(Flag.withDescription("IANA time zone for dates and labels (default: the file's, else UTC)"), Flag.optional)
+/** `--env NAME`. */
+export const env = Flag.String("env").pipe(Flag.withDescription("environment (prod, stage, dev): picks the tag filter and Marathon scope from the config"), Flag.optional)
+/** `--json`. */
+export const json = Flag.Boolean("json").pipe(Flag.withDescription("print JSON for programs instead of a table"), Flag.withDefault(false))
+/** `--quiet`. */
+export const quiet = Flag.Boolean("quiet").pipe(Flag.withAlias("q"), Flag.withDescription("print only results and errors"), Flag.withDefault(false))
+/** `--verbose`. */
+export const verbose = Flag.Boolean("verbose").pipe(Flag.withDescription("print more detail"), Flag.withDefault(false))
+/** `--ca-file FILE`. */
+export const caFile = Flag.String("ca-file").pipe(Flag.withDescription("extra CA certificates (PEM) to trust, besides the system's"), Flag.optional)
+/** `--insecure-skip-verify`. */
+export const insecureSkipVerify = Flag.Boolean("insecure-skip-verify").pipe(Flag.withDescription("DANGEROUS: do not verify TLS certificates"), Flag.withDefault(false))
+/** `--marathon URL`. */
+export const marathon = Flag.String("marathon").pipe(Flag.withDescription("Marathon URL (token: MARATHON_TOKEN; basic: MARATHON_USERNAME + MARATHON_PASSWORD)"), Flag.optional)
+/** `--dcos URL`. */
+export const dcos = Flag.String("dcos").pipe(Flag.withDescription("DC/OS cluster URL (login: DCOS_PASSWORD or DCOS_PRIVATE_KEY_FILE)"), Flag.optional)
+/** `--dcos-uid UID`. */
+export const dcosUid = Flag.String("dcos-uid").pipe(Flag.withDescription("DC/OS user or service account id (or DCOS_UID)"), Flag.optional)
+/** `--app-prefix /shop/prod/`. */
+export const appPrefix = Flag.String("app-prefix").pipe(Flag.withDescription("only Marathon apps whose id starts with this"), Flag.optional)
+/** `--label SELECTOR`. */
+export const label = Flag.String("label").pipe(Flag.withDescription("only Marathon apps matching this label selector (env==prod)"), Flag.optional)
+/** `--pin-digest`. */
+export const pinDigest = Flag.Boolean("pin-digest").pipe(Flag.withDescription("deploy repository:tag@sha256:… (the digest recorded by `get`)"), Flag.withDefault(false))
+/** `--bad-tag a,b`. */
+export const badTag = Flag.String("bad-tag").pipe(Flag.withDescription("tags never to select: tag or service:tag, comma separated"), Flag.optional)
+/** `--registry URL`. */
+export const registry = Flag.String("registry").pipe(Flag.withDescription("registry URL, e.g. https://registry.example.com (credentials: REGISTRY_USERNAME + REGISTRY_PASSWORD or ~/.docker/config.json)"), Flag.optional)
+/** `--user NAME`. */
+export const user = Flag.String("user").pipe(Flag.withDescription("who runs this, for the report and Slack (default BUILD_USER_ID, else USER)"), Flag.optional)
+/** `--yes`. */
+export const yes = Flag.Boolean("yes").pipe(Flag.withAlias("y"), Flag.withDescription("do not ask for confirmation"), Flag.withDefault(false))
+/** `--timeout SECONDS`. */
+export const timeout = Flag.Int("timeout").pipe(Flag.withDescription("seconds to wait for the deployment (Marathon has no timeout of its own); default 600"), Flag.optional)
+/** `--poll-ms MS`. */
+export const pollMs = Flag.Int("poll-ms").pipe(Flag.withDescription("how often to poll Marathon, milliseconds; default 1000"), Flag.optional)
+/** `--force`. */
+export const force = Flag.Boolean("force").pipe(Flag.withDescription("override Marathon's deployment lock (force=true)"), Flag.withDefault(false))
+/** `--revert-on-failure`. */
+export const revertOnFailure = Flag.Boolean("revert-on-failure").pipe(Flag.withDescription("cancel a failed or timed-out deployment with Marathon's rollback and wait for it"), Flag.withDefault(false))

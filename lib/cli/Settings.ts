@@ -1,0 +1,229 @@
+/**
+ * @module Settings — turns flags, the config file and environment variables into what the
+ * workflows need (flags win over the config). Secrets come only from environment variables or
+ * the files their `*_FILE` variants name. Every mistake is BadInput naming the flag or key.
+ */
+import { Effect, FileSystem, Layer, Option, Redacted, Result } from "effect"
+import type { ConfigFile } from "../core/ConfigFile.ts"
+import { parseConfigFile } from "../core/ConfigFile.ts"
+import { parseRollbackFile } from "../core/RollbackFile.ts"
+import type { RollbackFile } from "../core/RollbackFile.ts"
+import { parseReport } from "../core/Report.ts"
+import type { ServiceSpec } from "../core/Timeline.ts"
+import type { AppScope } from "../marathon/AppMatching.ts"
+import type { MarathonConfig } from "../marathon/Marathon.ts"
+import { Marathon } from "../marathon/Marathon.ts"
+import { Notifier } from "../notify/Slack.ts"
+import { Registry, resolveRegistryCredentials } from "../registry/Registry.ts"
+import { badInput, failed } from "../workflow/RollbackError.ts"
+import { CliPlatform } from "./CliPlatform.ts"
+
+/** Reads a text file; a missing file is BadInput naming the flag it came from. */
+export const readTextFile = (path: string, what: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    return yield* fs.readFileString(path).pipe(Effect.mapError(() => badInput(`cannot read ${what} ${path}: no such file or not readable`)))
+  })
+
+/** Writes a file atomically (temp file in the same directory, then rename): never a partial file. */
+export const writeFileAtomic = (path: string, content: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const temp = `${path}.tmp-${Math.random().toString(36).slice(2)}`
+    yield* fs.writeFileString(temp, content).pipe(
+      Effect.flatMap(() => fs.rename(temp, path)),
+      Effect.mapError((e) => failed(`cannot write ${path}: ${e.message}`)),
+      Effect.onError(() => fs.remove(temp).pipe(Effect.ignore))
+    )
+  })
+
+/** Loads the config file when given (or `./fleet-rollback.yaml` when it exists); `{}` otherwise. */
+export const loadConfig = (path: Option.Option<string>) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const file = Option.isSome(path) ? path.value : (yield* fs.exists("fleet-rollback.yaml").pipe(Effect.orElseSucceed(() => false))) ? "fleet-rollback.yaml" : undefined
+    if (file === undefined) return {} as ConfigFile
+    const text = yield* readTextFile(file, "the config file")
+    return yield* Effect.fromResult(Result.mapError(parseConfigFile(text, file), (e) => badInput(e.message)))
+  })
+
+/** Loads and checks `rollback.json`. */
+export const loadRollbackFile = (path: string) =>
+  Effect.gen(function*() {
+    const text = yield* readTextFile(path, "the rollback file (write it with `fleet-rollback get`)")
+    return yield* Effect.fromResult(Result.mapError(parseRollbackFile(text, path), (e) => badInput(e.message)))
+  })
+
+/** Loads and checks a report. */
+export const loadReport = (path: string) =>
+  Effect.gen(function*() {
+    const text = yield* readTextFile(path, "the report")
+    return yield* Effect.fromResult(Result.mapError(parseReport(text, path), (e) => badInput(e.message)))
+  })
+
+/** Reads secret `NAME` from the environment, or from the file named by `NAME_FILE`. */
+export const readSecret = (name: string) =>
+  Effect.gen(function*() {
+    const { env } = yield* CliPlatform
+    const direct = env[name]
+    if (direct !== undefined && direct !== "") return Option.some(Redacted.make(direct))
+    const file = env[`${name}_FILE`]
+    if (file === undefined || file === "") return Option.none<Redacted.Redacted<string>>()
+    const text = yield* readTextFile(file, `the file named by ${name}_FILE`)
+    return Option.some(Redacted.make(text.trim()))
+  })
+
+/** The services of the fleet: `--repo a,b,c` (named by the last path segment unless the config names them), else the config's map. */
+export const resolveServices = (repoFlag: Option.Option<string>, config: ConfigFile): ReadonlyArray<ServiceSpec> | string => {
+  const configured = Object.entries(config.services ?? {}).map(([name, s]) => ({ name, repository: s.repository, ...(s.app !== undefined ? { app: s.app } : {}) }))
+  if (Option.isNone(repoFlag)) return configured
+  const repositories = repoFlag.value.split(",").map((r) => r.trim()).filter((r) => r !== "")
+  if (repositories.length === 0) return "--repo is empty: expected repositories separated by commas, e.g. --repo shop/api,shop/web"
+  const services = repositories.map((repository) => configured.find((s) => s.repository === repository) ?? { name: repository.slice(repository.lastIndexOf("/") + 1), repository })
+  const names = services.map((s) => s.name)
+  const dup = names.find((n, i) => names.indexOf(n) !== i)
+  if (dup !== undefined) return `two repositories in --repo end in "${dup}": name them in the config file (services: {name: {repository: …}})`
+  return services
+}
+
+/** The environment's Marathon scope (app id prefix, label selector) from the config. */
+export const resolveScope = (config: ConfigFile, environment: string | null | undefined, flags: { readonly appPrefix: Option.Option<string>; readonly label: Option.Option<string> }): AppScope => {
+  const env = environment != null ? config.environments?.[environment] : undefined
+  const idPrefix = Option.getOrUndefined(flags.appPrefix) ?? env?.appIdPrefix
+  const labelSelector = Option.getOrUndefined(flags.label) ?? env?.labelSelector
+  return { ...(idPrefix !== undefined ? { idPrefix } : {}), ...(labelSelector !== undefined ? { labelSelector } : {}) }
+}
+
+/** Flags that say where Marathon is. */
+export interface MarathonFlags {
+  readonly marathon: Option.Option<string>
+  readonly dcos: Option.Option<string>
+  readonly dcosUid: Option.Option<string>
+  readonly caFile: Option.Option<string>
+  readonly insecureSkipVerify: boolean
+}
+
+/** The Marathon layer from flags, config and `DCOS_PASSWORD` / `DCOS_PRIVATE_KEY_FILE` / `MARATHON_TOKEN` / `MARATHON_USERNAME`+`MARATHON_PASSWORD`. */
+export const marathonLayer = (flags: MarathonFlags, config: ConfigFile) =>
+  Effect.gen(function*() {
+    const platform = yield* CliPlatform
+    const dcosUrl = Option.getOrUndefined(flags.dcos) ?? (Option.isNone(flags.marathon) ? config.dcos?.url : undefined)
+    const marathonUrl = Option.getOrUndefined(flags.marathon) ?? config.marathon?.url
+    let marathonConfig: MarathonConfig
+    if (dcosUrl !== undefined) {
+      const uid = Option.getOrUndefined(flags.dcosUid) ?? config.dcos?.uid ?? platform.env.DCOS_UID
+      if (uid === undefined) return yield* badInput("DC/OS needs a user id: give --dcos-uid, dcos.uid in the config, or DCOS_UID")
+      const password = yield* readSecret("DCOS_PASSWORD")
+      const keyFile = platform.env.DCOS_PRIVATE_KEY_FILE
+      const privateKey = keyFile !== undefined && keyFile !== "" ? Option.some(Redacted.make(yield* readTextFile(keyFile, "DCOS_PRIVATE_KEY_FILE"))) : Option.none()
+      if (Option.isNone(password) && Option.isNone(privateKey)) {
+        return yield* badInput(`DC/OS login for ${uid} needs DCOS_PASSWORD (or DCOS_PASSWORD_FILE) or DCOS_PRIVATE_KEY_FILE (a service account's private key)`)
+      }
+      marathonConfig = {
+        url: dcosUrl,
+        dcos: { uid, ...(Option.isSome(password) ? { password: password.value } : {}), ...(Option.isSome(privateKey) ? { privateKeyPem: privateKey.value } : {}) }
+      }
+    } else if (marathonUrl !== undefined) {
+      const token = yield* readSecret("MARATHON_TOKEN")
+      const username = platform.env.MARATHON_USERNAME
+      const password = yield* readSecret("MARATHON_PASSWORD")
+      marathonConfig = {
+        url: marathonUrl,
+        ...(Option.isSome(token) ? { token: token.value } : {}),
+        ...(username !== undefined && Option.isSome(password) ? { basic: { username, password: password.value } } : {})
+      }
+    } else {
+      return yield* badInput("where is Marathon? give --marathon URL (or --dcos URL for DC/OS), or marathon.url / dcos.url in the config file")
+    }
+    yield* checkUrl(marathonConfig.url, dcosUrl !== undefined ? "--dcos" : "--marathon")
+    const tls = {
+      caFile: Option.getOrUndefined(flags.caFile) ?? config.marathon?.caFile,
+      insecureSkipVerify: flags.insecureSkipVerify || config.marathon?.insecureSkipVerify === true
+    }
+    return { layer: Marathon.layer(marathonConfig).pipe(Layer.provide(platform.httpClient(tls))), url: stripUserInfo(marathonConfig.url) }
+  })
+
+/** Flags that say how to read the registry. */
+export interface RegistryFlags {
+  readonly registry: Option.Option<string>
+  readonly caFile: Option.Option<string>
+  readonly insecureSkipVerify: boolean
+  readonly platform: Option.Option<string>
+  readonly concurrency: Option.Option<number>
+  readonly cacheDir: Option.Option<string>
+  readonly cache: boolean
+  readonly verifyTags: boolean
+}
+
+/** The registry layer from flags, config, `REGISTRY_USERNAME`/`REGISTRY_PASSWORD` (or `_FILE`) or `~/.docker/config.json`. */
+export const registryLayer = (flags: RegistryFlags, config: ConfigFile, fallbackUrl?: string) =>
+  Effect.gen(function*() {
+    const platform = yield* CliPlatform
+    const url = Option.getOrUndefined(flags.registry) ?? config.registry?.url ?? fallbackUrl
+    if (url === undefined) return yield* badInput("which registry? give --registry URL (https://registry.example.com) or registry.url in the config file")
+    yield* checkUrl(url, "--registry")
+    const env = { ...platform.env, ...(config.registry?.username !== undefined && platform.env.REGISTRY_USERNAME === undefined ? { REGISTRY_USERNAME: config.registry.username } : {}) }
+    const credentials = yield* resolveRegistryCredentials(url, env, platform.homeDir).pipe(Effect.mapError((e) => badInput(e.message)))
+    const concurrency = Option.getOrUndefined(flags.concurrency) ?? config.registry?.concurrency
+    if (concurrency !== undefined && (concurrency < 1 || concurrency > 64)) return yield* badInput(`--concurrency ${concurrency}: expected 1 to 64 requests at once per host`)
+    const cacheDir = flags.cache ? Option.getOrUndefined(flags.cacheDir) ?? defaultCacheDir(platform.env, platform.homeDir) : undefined
+    const tls = {
+      caFile: Option.getOrUndefined(flags.caFile) ?? config.registry?.caFile,
+      insecureSkipVerify: flags.insecureSkipVerify || config.registry?.insecureSkipVerify === true
+    }
+    const layer = Registry.layer({
+      url,
+      ...(credentials !== undefined ? { credentials } : {}),
+      ...(Option.isSome(flags.platform) || config.registry?.platform !== undefined ? { platform: Option.getOrUndefined(flags.platform) ?? config.registry!.platform! } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      cacheDir,
+      verifyTags: flags.verifyTags
+    }).pipe(Layer.provide(platform.httpClient(tls)))
+    return { layer, url: stripUserInfo(url) }
+  })
+
+/** The Slack notifier from `SLACK_WEBHOOK_URL` (or `_FILE`), or none. */
+export const notifierLayer = (config: ConfigFile) =>
+  Effect.gen(function*() {
+    const platform = yield* CliPlatform
+    const webhook = yield* readSecret("SLACK_WEBHOOK_URL")
+    if (Option.isNone(webhook)) return Notifier.none
+    return Notifier.slack({ webhookUrl: webhook.value, channel: config.slack?.channel }).pipe(Layer.provide(platform.httpClient({})))
+  })
+
+/** `$XDG_CACHE_HOME/fleet-rollback`, else `~/.cache/fleet-rollback`. */
+export const defaultCacheDir = (env: Readonly<Record<string, string | undefined>>, home: string): string =>
+  `${env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== "" ? env.XDG_CACHE_HOME : `${home}/.cache`}/fleet-rollback`
+
+const checkUrl = (url: string, flag: string) => {
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
+  }
+  if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    return Effect.fail(badInput(`${flag} ${JSON.stringify(stripUserInfo(url))} is not a URL: expected https://host[:port] (or http:// for a plain-text endpoint)`))
+  }
+  if (parsed.username !== "" || parsed.password !== "") {
+    return Effect.fail(badInput(`${flag} must not carry credentials in the URL; put them in environment variables (see README "Secrets")`))
+  }
+  return Effect.void
+}
+
+/** Removes `user:pass@` from a URL for messages and files. */
+export const stripUserInfo = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1")
+
+/** Parses `--since`: a duration (`14d`, `36h`, `2w`, `90m`) before now, or a date/instant. */
+export const parseSince = (text: string, now: number): number | string => {
+  const duration = /^(\d+)\s*([mhdw])$/.exec(text.trim())
+  if (duration !== null) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[duration[2] as "m" | "h" | "d" | "w"]
+    return now - Number(duration[1]) * unit
+  }
+  if (/^\d{4}-\d{2}-\d{2}(T.*)?$/.test(text.trim())) {
+    const millis = Date.parse(text.trim().length === 10 ? `${text.trim()}T00:00:00Z` : text.trim())
+    if (Number.isFinite(millis)) return millis
+  }
+  return `--since ${JSON.stringify(text)}: expected a duration such as 14d, 36h, 2w, or a date YYYY-MM-DD`
+}

@@ -1,0 +1,130 @@
+/**
+ * @module Get — `fleet-rollback get`: read the registry, write `rollback.json` (atomically).
+ */
+import { Clock, Console, Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { resolveTagScheme } from "../../core/TagScheme.ts"
+import { isValidTimeZone } from "../../core/TimeZone.ts"
+import { Registry } from "../../registry/Registry.ts"
+import { getRollbacks } from "../../workflow/GetRollbacks.ts"
+import { badInput } from "../../workflow/RollbackError.ts"
+import { CliPlatform } from "../CliPlatform.ts"
+import * as Flags from "../Flags.ts"
+import { table } from "../Output.ts"
+import { loadConfig, parseSince, registryLayer, resolveServices, writeFileAtomic } from "../Settings.ts"
+
+/** `get`. */
+export const getCommand = Command.make(
+  "get",
+  {
+    config: Flags.config,
+    registry: Flags.registry,
+    repo: Flag.String("repo").pipe(Flag.withDescription("repositories, comma separated (service name = last path segment unless the config names it)"), Flag.optional),
+    env: Flags.env,
+    scheme: Flag.String("scheme").pipe(Flag.withDescription("tag scheme: build-branch, env-timestamp-sha, branch-sha, git-sha, semver, or a regex with named groups"), Flag.optional),
+    since: Flag.String("since").pipe(Flag.withDescription("only points since: a duration (14d, 36h) or a date"), Flag.optional),
+    out: Flag.String("out").pipe(Flag.withDescription("where to write rollback.json"), Flag.withDefault("rollback.json")),
+    granularity: Flag.Literals("granularity", ["instant", "day"]).pipe(Flag.withDescription("one point per instant, or per calendar day (seed 004)"), Flag.optional),
+    tz: Flags.tz,
+    platform: Flag.String("platform").pipe(Flag.withDescription("platform of multi-arch images, default linux/amd64"), Flag.optional),
+    cacheDir: Flag.String("cache-dir").pipe(Flag.withDescription("persistent cache (default ~/.cache/fleet-rollback)"), Flag.optional),
+    cache: Flag.Boolean("cache").pipe(Flag.withDescription("use the persistent cache (--no-cache to read everything again)"), Flag.withDefault(true)),
+    verifyTags: Flag.Boolean("verify-tags").pipe(Flag.withDescription("re-check every cached tag with one HEAD"), Flag.withDefault(false)),
+    concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("requests at once per registry host (default 8)"), Flag.optional),
+    caFile: Flags.caFile,
+    insecureSkipVerify: Flags.insecureSkipVerify,
+    badTag: Flags.badTag,
+    json: Flags.json,
+    quiet: Flags.quiet
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const platform = yield* CliPlatform
+      const config = yield* loadConfig(flags.config)
+      const services = resolveServices(flags.repo, config)
+      if (typeof services === "string") return yield* badInput(services)
+      if (services.length === 0) return yield* badInput("no services: give --repo shop/api,shop/web or a `services:` map in the config file")
+      const environment = Option.getOrUndefined(flags.env) ?? config.environment
+      const tagFilter = environment !== undefined ? config.environments?.[environment]?.tagFilter ?? environment : undefined
+      const schemeSpec = Option.getOrUndefined(flags.scheme) ?? config.scheme ?? "build-branch"
+      const scheme = resolveTagScheme(schemeSpec)
+      if ("_tag" in scheme) return yield* badInput(`${Option.isSome(flags.scheme) ? "--scheme" : "scheme (config)"}: ${scheme.message}`)
+      const timeZone = Option.getOrUndefined(flags.tz) ?? config.timeZone ?? "UTC"
+      if (!isValidTimeZone(timeZone)) return yield* badInput(`unknown time zone "${timeZone}": expected an IANA name such as UTC or Europe/Berlin`)
+      const now = yield* Clock.currentTimeMillis
+      const since = Option.isSome(flags.since) ? parseSince(flags.since.value, now) : undefined
+      if (typeof since === "string") return yield* badInput(since)
+      const badTags = [...(config.badTags ?? []), ...Option.match(flags.badTag, { onNone: () => [], onSome: (s) => s.split(",").map((t) => t.trim()) })]
+      const registry = yield* registryLayer(flags, config)
+      const progress = makeProgress(platform, flags.quiet)
+      const result = yield* Effect.gen(function*() {
+        const got = yield* getRollbacks({
+          services,
+          registryUrl: registry.url,
+          scheme,
+          schemeName: typeof schemeSpec === "string" ? schemeSpec : schemeSpec.pattern,
+          environment,
+          tagFilter,
+          granularity: Option.getOrUndefined(flags.granularity) ?? config.granularity ?? "instant",
+          timeZone,
+          since,
+          badTags,
+          onProgress: progress.update
+        })
+        const stats = yield* (yield* Registry).stats
+        return { ...got, stats }
+      }).pipe(Effect.provide(registry.layer), Effect.ensuring(Effect.sync(progress.done)))
+      yield* writeFileAtomic(flags.out, JSON.stringify(result.file, null, 2) + "\n")
+      const images = Object.values(result.file.images).reduce((n, l) => n + l.length, 0)
+      if (flags.json) {
+        yield* Console.log(JSON.stringify({ out: flags.out, services: services.length, images, points: result.file.points.length, requests: result.stats.requests, ignored: result.ignored }))
+        return
+      }
+      if (flags.quiet) return
+      const bySource = (name: string) => {
+        const counts: Record<string, number> = {}
+        for (const image of result.file.images[name] ?? []) counts[image.dateSource] = (counts[image.dateSource] ?? 0) + 1
+        return Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ") || "-"
+      }
+      const rows = services.map((s) => {
+        const ig = result.ignored[s.name]
+        const ignoredText = ig === undefined ? "-" : [
+          ig.noSchemeMatch > 0 ? `${ig.noSchemeMatch} outside scheme` : "",
+          ig.otherEnvironment > 0 ? `${ig.otherEnvironment} other env` : "",
+          ig.digestInTagList > 0 ? `${ig.digestInTagList} digests` : "",
+          ig.markedBad > 0 ? `${ig.markedBad} marked bad` : ""
+        ].filter((x) => x !== "").join(", ") || "-"
+        return [s.name, s.repository, String(result.file.images[s.name]?.length ?? 0), bySource(s.name), ignoredText, ig !== undefined && ig.unknownDate.length > 0 ? ig.unknownDate.join(" ") : "-"]
+      })
+      yield* Console.log(table(["SERVICE", "REPOSITORY", "IMAGES", "DATES FROM", "TAGS IGNORED", "UNKNOWN DATE"], rows))
+      yield* Console.log(`Wrote ${flags.out}: ${images} images of ${services.length} services, ${result.file.points.length} points (${result.stats.requests} registry requests). Next: fleet-rollback choices --file ${flags.out}`)
+    })
+).pipe(
+  Command.withDescription("Read every service's tags and build dates from the registry and write rollback.json"),
+  Command.withExamples([
+    { command: "fleet-rollback get --registry https://registry.example.com --repo shop/api,shop/web --env master", description: "read two repositories, keep the master builds" },
+    { command: "fleet-rollback get --config fleet-rollback.yaml --env prod --granularity day", description: "one point per day, services and tag filter from the config" }
+  ])
+)
+
+/** A progress line: redrawn on a terminal, a plain line every few seconds in CI. */
+const makeProgress = (platform: typeof CliPlatform.Service, quiet: boolean) => {
+  let last = 0
+  let shown = false
+  return {
+    update: (p: { repositoriesDone: number; repositoriesTotal: number; imagesDone: number }) => {
+      if (quiet) return
+      const text = `reading registry: ${p.repositoriesDone}/${p.repositoriesTotal} repositories, ${p.imagesDone} images`
+      if (platform.stderrIsTerminal) {
+        platform.writeStderr(`\r${text}\u001b[K`)
+        shown = true
+      } else if (p.repositoriesDone === p.repositoriesTotal || p.imagesDone - last >= 500) {
+        last = p.imagesDone
+        platform.writeStderr(`${text}\n`)
+      }
+    },
+    done: () => {
+      if (shown) platform.writeStderr("\r\u001b[K")
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * @module Plan — `fleet-rollback plan`: what `run` would do, changing nothing.
+ */
+import { Console, Effect, Option } from "effect"
+import { Command } from "effect/cli"
+import type { RollbackPlan } from "../../core/Plan.ts"
+import { planFleet } from "../../workflow/PlanFleet.ts"
+import { CliPlatform } from "../CliPlatform.ts"
+import * as Flags from "../Flags.ts"
+import { makePaint, renderPlan } from "../Output.ts"
+import { loadConfig, loadRollbackFile, marathonLayer, resolveScope } from "../Settings.ts"
+
+/** Flags of plan (run has these too). */
+export const planFlags = {
+  file: Flags.file,
+  point: Flags.point,
+  config: Flags.config,
+  env: Flags.env,
+  tz: Flags.tz,
+  marathon: Flags.marathon,
+  dcos: Flags.dcos,
+  dcosUid: Flags.dcosUid,
+  appPrefix: Flags.appPrefix,
+  label: Flags.label,
+  caFile: Flags.caFile,
+  insecureSkipVerify: Flags.insecureSkipVerify,
+  pinDigest: Flags.pinDigest,
+  badTag: Flags.badTag,
+  json: Flags.json,
+  quiet: Flags.quiet
+}
+
+/** Everything plan and run read before talking to Marathon. */
+export const preparePlan = (flags: {
+  readonly file: string
+  readonly config: Option.Option<string>
+  readonly env: Option.Option<string>
+  readonly tz: Option.Option<string>
+  readonly marathon: Option.Option<string>
+  readonly dcos: Option.Option<string>
+  readonly dcosUid: Option.Option<string>
+  readonly appPrefix: Option.Option<string>
+  readonly label: Option.Option<string>
+  readonly caFile: Option.Option<string>
+  readonly insecureSkipVerify: boolean
+  readonly pinDigest: boolean
+  readonly badTag: Option.Option<string>
+}) =>
+  Effect.gen(function*() {
+    const config = yield* loadConfig(flags.config)
+    const file = yield* loadRollbackFile(flags.file)
+    const environment = Option.getOrUndefined(flags.env) ?? file.environment ?? config.environment ?? null
+    const marathon = yield* marathonLayer(flags, config)
+    const options = {
+      timeZone: Option.getOrUndefined(flags.tz),
+      scope: resolveScope(config, environment, flags),
+      pinDigest: flags.pinDigest,
+      badTags: [...(config.badTags ?? []), ...Option.match(flags.badTag, { onNone: () => [], onSome: (s) => s.split(",").map((t) => t.trim()) })]
+    }
+    return { config, file, environment, marathon, options }
+  })
+
+/** The documented `plan --json` object (DESIGN.md), plus the label and notes. */
+export const planJson = (plan: RollbackPlan) => ({
+  point: plan.point,
+  ...(plan.label !== undefined ? { label: plan.label } : {}),
+  services: plan.services.map((s) => ({
+    service: s.service,
+    app: s.app ?? null,
+    current: s.current ?? null,
+    target: s.target ?? null,
+    action: s.action,
+    ...(s.builtAt !== undefined ? { builtAt: s.builtAt } : {}),
+    ...(s.targetDigest !== undefined ? { digest: s.targetDigest } : {}),
+    ...(s.reason !== undefined ? { reason: s.reason } : {})
+  }))
+})
+
+/** `plan`. */
+export const planCommand = Command.make("plan", planFlags, (flags) =>
+  Effect.gen(function*() {
+    const platform = yield* CliPlatform
+    const prepared = yield* preparePlan(flags)
+    const fleet = yield* planFleet(prepared.file, flags.point, prepared.options).pipe(Effect.provide(prepared.marathon.layer))
+    if (flags.json) yield* Console.log(JSON.stringify(planJson(fleet.plan), null, 2))
+    else yield* Console.log(renderPlan(fleet.plan, makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)))
+  })).pipe(
+    Command.withDescription("Show what `run` would do for a point: per service the running and target image and the action. Changes nothing."),
+    Command.withExamples([
+      { command: "fleet-rollback plan --file rollback.json --point 2026-11-20 --marathon https://marathon.example.com", description: "the fleet as of the end of 20 Nov (UTC)" },
+      { command: "fleet-rollback plan --point \"$(fleet-rollback choices | sed -n 2p)\" --json", description: "the second-newest point, as JSON" }
+    ])
+  )
+

@@ -1,0 +1,683 @@
+/**
+ * @module Marathon — the Marathon / DC/OS client as an Effect service: list and read apps, change
+ * images of many apps in ONE deployment (whole containers kept), wait with the client's own
+ * timeout, verify, cancel with rollback. Auth: DC/OS login (password or service-account key,
+ * re-login once on 401), Marathon token, or Basic. 503 / no leader / refused connections are
+ * retried with backoff. The HTTP client is injected.
+ */
+import { Clock, Context, Effect, Layer, Redacted, Ref, Result, Schema, Semaphore } from "effect"
+import type { Option } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
+import type { HttpClientError } from "effect/http"
+import { normalizeAppId } from "./AppMatching.ts"
+import {
+  AppInfoJson,
+  AppListJson,
+  AppWrapperJson,
+  containerWithImage,
+  DeploymentListJson,
+  DeploymentResultJson,
+  lastFailureMarker,
+  toMarathonApp
+} from "./MarathonApp.ts"
+import type { MarathonApp } from "./MarathonApp.ts"
+import { MarathonError, MarathonErrorDetail } from "./MarathonError.ts"
+import { makeServiceAccountToken } from "./ServiceAccountToken.ts"
+
+export { lastFailureMarker, READ_ONLY_APP_FIELDS } from "./MarathonApp.ts"
+export type { MarathonApp } from "./MarathonApp.ts"
+export { MarathonError } from "./MarathonError.ts"
+export type { MarathonErrorReason } from "./MarathonError.ts"
+
+/** Where Marathon is and how to authenticate. Secrets are `Redacted` and never printed. */
+export interface MarathonConfig {
+  /** Marathon base URL (plain) — or, with `dcos`, the cluster URL (Marathon at `<cluster>/service/marathon`). */
+  readonly url: string
+  /** DC/OS login: uid plus `DCOS_PASSWORD` or the key from `DCOS_PRIVATE_KEY_FILE`. */
+  readonly dcos?:
+    | {
+      readonly uid: string
+      readonly password?: Redacted.Redacted<string> | undefined
+      readonly privateKeyPem?: Redacted.Redacted<string> | undefined
+    }
+    | undefined
+  /** Plain Marathon: `MARATHON_TOKEN`, sent as `Authorization: token=…`. */
+  readonly token?: Redacted.Redacted<string> | undefined
+  /** Plain Marathon: `MARATHON_USERNAME` / `MARATHON_PASSWORD`, sent as Basic. */
+  readonly basic?: { readonly username: string; readonly password: Redacted.Redacted<string> } | undefined
+  /** Retries of 503 / no leader / refused connections, with exponential backoff; default 4. */
+  readonly retries?: number | undefined
+}
+
+/** One image change: the app and the complete image reference to run. */
+export interface ImageChange {
+  readonly appId: string
+  readonly image: string
+}
+
+/** A snapshot of a running deployment for progress output. */
+export interface DeploymentProgress {
+  readonly deploymentId: string
+  readonly currentStep: number
+  readonly totalSteps: number
+  readonly apps: ReadonlyArray<{ id: string; tasksRunning: number; tasksHealthy: number; instances: number }>
+}
+
+/** The check of one changed app after its deployment finished. */
+export interface AppVerification {
+  readonly appId: string
+  readonly image: string | undefined
+  readonly expectedImage: string
+  readonly ok: boolean
+  /** What is wrong, readable; absent when ok. */
+  readonly problem?: string
+}
+
+/** A deployment as listed by `GET /v2/deployments`. */
+export interface DeploymentSummary {
+  id: string
+  affectedApps: ReadonlyArray<string>
+  currentStep: number
+  totalSteps: number
+}
+
+/** The operations of the Marathon client. */
+export interface MarathonShape {
+  /** `GET /v2/apps`, restricted to an id prefix and/or a label selector. */
+  readonly listApps: (
+    options?: { readonly idPrefix?: string; readonly label?: string }
+  ) => Effect.Effect<ReadonlyArray<MarathonApp>, MarathonError>
+  /** `GET /v2/apps/{id}`. */
+  readonly getApp: (id: string) => Effect.Effect<MarathonApp, MarathonError>
+  /**
+   * ONE `PUT /v2/apps?partialUpdate=true[&force=true]` with an array: each element is the app's
+   * id and its complete current container with only `docker.image` changed.
+   */
+  readonly deployImages: (
+    changes: ReadonlyArray<ImageChange>,
+    options?: { readonly force?: boolean }
+  ) => Effect.Effect<{ readonly deploymentId: string; readonly version: string }, MarathonError>
+  /** Polls `GET /v2/deployments` until the deployment is gone; own timeout → `DeploymentTimeout`. */
+  readonly waitForDeployment: (
+    deploymentId: string,
+    options?: {
+      readonly timeoutMs?: number
+      readonly pollMs?: number
+      readonly onProgress?: (p: DeploymentProgress) => void
+      readonly apps?: ReadonlyArray<string>
+    }
+  ) => Effect.Effect<void, MarathonError>
+  /** Image equals the target, all instances running (and healthy), no new `lastTaskFailure`. */
+  readonly verifyApps: (
+    changes: ReadonlyArray<ImageChange>,
+    since: { readonly previousFailures: Record<string, string | undefined> }
+  ) => Effect.Effect<ReadonlyArray<AppVerification>, MarathonError>
+  /** `DELETE /v2/deployments/{id}`: with revert (default) Marathon rolls back and returns the revert deployment. */
+  readonly cancelDeployment: (
+    deploymentId: string,
+    options?: { readonly revert?: boolean }
+  ) => Effect.Effect<{ readonly revertDeploymentId?: string }, MarathonError>
+  /** `GET /v2/deployments`. */
+  readonly deployments: Effect.Effect<ReadonlyArray<DeploymentSummary>, MarathonError>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transport: one place for URLs, auth, retries and error mapping.
+
+type Method = "GET" | "PUT" | "DELETE" | "POST"
+
+interface Call {
+  readonly method: Method
+  readonly path: string
+  readonly query?: Record<string, string>
+  readonly body?: unknown
+  /** What the call does, for messages: "reading app /shop/api". */
+  readonly what: string
+}
+
+interface Reply {
+  readonly status: number
+  readonly body: unknown
+  readonly headers: Record<string, string | undefined>
+}
+
+/** Removes user info (`user:pass@`) from every URL in a text, so no secret reaches a message. */
+const withoutUserInfo = (text: string): string => text.replace(/\/\/[^/@\s]*@/g, "//")
+
+/** The base URL: trimmed, no trailing slash, no user info (credentials come from the config, never the URL). */
+const trimUrl = (url: string): string => withoutUserInfo(url.trim()).replace(/\/+$/, "")
+
+/** A URL for messages: no user info, no query. */
+const printableUrl = (url: string): string => {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined
+  if (parsed === undefined) return withoutUserInfo(url)
+  parsed.username = ""
+  parsed.password = ""
+  parsed.search = ""
+  return parsed.toString().replace(/\/$/, "")
+}
+
+const parseBody = (text: string): unknown => {
+  if (text.trim() === "") return undefined
+  const parsed = Result.try(() => JSON.parse(text) as unknown)
+  return Result.isSuccess(parsed) ? parsed.success : text
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** A short, secret-free text of a server body (Marathon message, IAM description, or text). */
+const serverMessage = (body: unknown): string | undefined => {
+  if (typeof body === "string") return body.trim().slice(0, 300) || undefined
+  if (!isRecord(body)) return undefined
+  const parts = [body["message"], body["title"], body["description"], body["code"]]
+    .filter((p): p is string => typeof p === "string" && p !== "")
+  return parts.length > 0 ? parts.join(" — ") : undefined
+}
+
+/** The root of a transport failure, e.g. `ECONNREFUSED`. */
+const transportCause = (error: HttpClientError.HttpClientError): string => {
+  const seen = new Set<unknown>()
+  let current: unknown = error.reason
+  let best: string = error.reason._tag
+  while (isRecord(current) || current instanceof Error) {
+    if (seen.has(current)) break
+    seen.add(current)
+    const record = current as Record<string, unknown>
+    if (typeof record["code"] === "string") return withoutUserInfo(record["code"] as string)
+    if (typeof record["message"] === "string" && record["message"] !== "") {
+      best = withoutUserInfo(record["message"] as string)
+    }
+    current = record["cause"]
+  }
+  return best
+}
+
+const decodeDetails = Schema.decodeUnknownOption(Schema.Array(MarathonErrorDetail))
+const decodeAppInfo = Schema.decodeUnknownEffect(AppInfoJson)
+
+const formatDetails = (details: ReadonlyArray<MarathonErrorDetail>): string =>
+  details.map((d) => `${d.path}: ${d.errors.join(", ")}`).join("; ")
+
+const TRANSIENT_STATUSES = new Set([502, 503, 504])
+
+/** `450 ms`, `12 s`, `10 min`: a duration for messages. */
+const formatMillis = (ms: number): string =>
+  ms < 1000 ? `${Math.round(ms)} ms` : ms < 120_000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms / 6000) / 10} min`
+
+/** Backoff before retry `attempt` (0-based): 250 ms doubling, capped at 4 s. */
+const backoffMillis = (attempt: number): number => Math.min(250 * 2 ** attempt, 4000)
+
+const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const http = yield* HttpClient.HttpClient
+    const clusterUrl = trimUrl(config.url)
+    const marathonUrl = config.dcos !== undefined ? `${clusterUrl}/service/marathon` : clusterUrl
+    const retries = Math.max(0, config.retries ?? 4)
+    const dcosToken = yield* Ref.make<Redacted.Redacted<string> | undefined>(undefined)
+    const loginLock = yield* Semaphore.make(1)
+
+    /** Which environment variables hold the credentials in use (for 401/403 messages). */
+    const credentialHint = (): string => {
+      if (config.dcos !== undefined) {
+        return config.dcos.privateKeyPem !== undefined
+          ? `the DC/OS service account '${config.dcos.uid}' and its key in DCOS_PRIVATE_KEY_FILE`
+          : `the DC/OS uid '${config.dcos.uid}' and DCOS_PASSWORD`
+      }
+      if (config.token !== undefined) return "MARATHON_TOKEN"
+      if (config.basic !== undefined) return `MARATHON_USERNAME ('${config.basic.username}') and MARATHON_PASSWORD`
+      return "no credentials were configured: set MARATHON_TOKEN, or MARATHON_USERNAME and MARATHON_PASSWORD, " +
+        "or use DC/OS login (DCOS_PASSWORD or DCOS_PRIVATE_KEY_FILE)"
+    }
+
+    /** Executes one request, retrying refused connections and 502/503/504 with backoff. */
+    const executeWithRetries = (request: HttpClientRequest.HttpClientRequest, what: string) =>
+      Effect.gen(function*() {
+        for (let attempt = 0;; attempt++) {
+          const outcome = yield* http.execute(request).pipe(
+            Effect.flatMap((response) =>
+              Effect.map(response.text, (text): Reply => ({
+                status: response.status,
+                body: parseBody(text),
+                headers: response.headers as Record<string, string | undefined>
+              }))
+            ),
+            Effect.result
+          )
+          if (Result.isFailure(outcome)) {
+            const error = outcome.failure
+            const retryable = error.reason._tag === "TransportError"
+            if (retryable && attempt < retries) {
+              yield* Effect.sleep(backoffMillis(attempt))
+              continue
+            }
+            return yield* new MarathonError({
+              reason: error.reason._tag === "TransportError" ? "Unreachable" : "BadResponse",
+              message: `Cannot reach ${printableUrl(request.url)} while ${what}: ${transportCause(error)}` +
+                (retryable ? ` (tried ${attempt + 1} times)` : "") +
+                ". Check the URL and that Marathon (or the DC/OS cluster) is up and reachable from here."
+            })
+          }
+          const reply = outcome.success
+          if (TRANSIENT_STATUSES.has(reply.status) && attempt < retries) {
+            yield* Effect.sleep(backoffMillis(attempt))
+            continue
+          }
+          if (TRANSIENT_STATUSES.has(reply.status)) {
+            const said = serverMessage(reply.body)
+            return yield* new MarathonError({
+              reason: "Unavailable",
+              status: reply.status,
+              message: `${printableUrl(request.url)} answered ${reply.status} while ${what}` +
+                (said !== undefined ? ` (${said})` : "") +
+                `, still after ${attempt + 1} attempts: Marathon has no leader or is overloaded. ` +
+                "Try again in a minute; check the Marathon leader (GET /v2/info)."
+            })
+          }
+          return reply
+        }
+      })
+
+    /** DC/OS login with the password or a service-account JWT; caches the token. */
+    const login = Effect.fn("Marathon.login")(function*() {
+      const dcos = config.dcos!
+      let body: Record<string, string>
+      if (dcos.privateKeyPem !== undefined) {
+        body = { uid: dcos.uid, token: yield* makeServiceAccountToken(dcos.uid, dcos.privateKeyPem) }
+      } else if (dcos.password !== undefined) {
+        body = { uid: dcos.uid, password: Redacted.value(dcos.password) }
+      } else {
+        return yield* new MarathonError({
+          reason: "Unauthorized",
+          message: `DC/OS login for uid '${dcos.uid}' needs a secret: set DCOS_PASSWORD or DCOS_PRIVATE_KEY_FILE.`
+        })
+      }
+      const request = HttpClientRequest.post(`${clusterUrl}/acs/api/v1/auth/login`).pipe(
+        HttpClientRequest.acceptJson,
+        HttpClientRequest.bodyText(JSON.stringify(body), "application/json")
+      )
+      const reply = yield* executeWithRetries(request, `logging in to DC/OS as '${dcos.uid}'`)
+      if (reply.status === 200 && isRecord(reply.body) && typeof reply.body["token"] === "string") {
+        const token = Redacted.make(reply.body["token"])
+        yield* Ref.set(dcosToken, token)
+        return token
+      }
+      const said = serverMessage(reply.body)
+      if (reply.status === 401 || reply.status === 400 || reply.status === 403) {
+        return yield* new MarathonError({
+          reason: "Unauthorized",
+          status: reply.status,
+          message: `DC/OS refused the login of '${dcos.uid}' (${reply.status}${said !== undefined ? `: ${said}` : ""}). ` +
+            `Check ${credentialHint()}.`
+        })
+      }
+      return yield* new MarathonError({
+        reason: "BadResponse",
+        status: reply.status,
+        message: `DC/OS login at ${printableUrl(`${clusterUrl}/acs/api/v1/auth/login`)} answered ${reply.status}` +
+          `${said !== undefined ? ` (${said})` : ""} instead of 200 with a token. Is ${clusterUrl} a DC/OS cluster?`
+      })
+    })
+
+    /**
+     * The DC/OS token to use: the cached one, unless it is the one just `rejected`; concurrent
+     * callers share one login (single flight).
+     */
+    const dcosTokenFor = (rejected: Redacted.Redacted<string> | undefined) =>
+      loginLock.withPermit(Effect.gen(function*() {
+        const current = yield* Ref.get(dcosToken)
+        if (current !== undefined && current !== rejected) return current
+        return yield* login()
+      }))
+
+    const authorize = (request: HttpClientRequest.HttpClientRequest, dcos: Redacted.Redacted<string> | undefined) => {
+      if (dcos !== undefined) return HttpClientRequest.setHeader(request, "authorization", `token=${Redacted.value(dcos)}`)
+      if (config.token !== undefined) {
+        return HttpClientRequest.setHeader(request, "authorization", `token=${Redacted.value(config.token)}`)
+      }
+      if (config.basic !== undefined) {
+        return HttpClientRequest.basicAuth(request, config.basic.username, Redacted.value(config.basic.password))
+      }
+      return request
+    }
+
+    const buildRequest = (call: Call): HttpClientRequest.HttpClientRequest => {
+      let request = HttpClientRequest.make(call.method)(`${marathonUrl}${call.path}`).pipe(HttpClientRequest.acceptJson)
+      if (call.query !== undefined) request = HttpClientRequest.setUrlParams(request, call.query)
+      if (call.body !== undefined) {
+        request = HttpClientRequest.bodyText(request, JSON.stringify(call.body), "application/json")
+      }
+      return request
+    }
+
+    /** Sends a call with auth (DC/OS: log in when needed, and once more on 401) and retries. */
+    const send = (call: Call): Effect.Effect<Reply, MarathonError> =>
+      Effect.gen(function*() {
+        const request = buildRequest(call)
+        if (config.dcos === undefined) return yield* executeWithRetries(authorize(request, undefined), call.what)
+        const token = (yield* Ref.get(dcosToken)) ?? (yield* dcosTokenFor(undefined))
+        const reply = yield* executeWithRetries(authorize(request, token), call.what)
+        if (reply.status !== 401) return reply
+        // DC/OS has no refresh endpoint: the token expired or was revoked; log in again ONCE.
+        const fresh = yield* dcosTokenFor(token)
+        return yield* executeWithRetries(authorize(request, fresh), call.what)
+      })
+
+    /** Turns a non-success reply into a specific, readable MarathonError. */
+    const failure = (call: Call, reply: Reply): MarathonError => {
+      const body = reply.body
+      const said = serverMessage(body)
+      const where = `${call.method} ${call.path}`
+      switch (reply.status) {
+        case 401:
+          return new MarathonError({
+            reason: "Unauthorized",
+            status: 401,
+            message: `Marathon answered 401 Unauthorized while ${call.what} (${where})` +
+              (config.dcos !== undefined ? " even with a fresh DC/OS token" : "") +
+              `${said !== undefined ? `: ${said}` : ""}. Check ${credentialHint()}.`
+          })
+        case 403:
+          return new MarathonError({
+            reason: "Forbidden",
+            status: 403,
+            message: `Marathon answered 403 Forbidden while ${call.what} (${where})${said !== undefined ? `: ${said}` : ""}. ` +
+              `The credentials were accepted but are not allowed to do this; check the permissions of ${credentialHint()}.`
+          })
+        case 404:
+          return new MarathonError({
+            reason: "NotFound",
+            status: 404,
+            message: `Not found while ${call.what} (${where})${said !== undefined ? `: ${said}` : ""}.`
+          })
+        case 409: {
+          const ids = isRecord(body) && Array.isArray(body["deployments"])
+            ? body["deployments"].flatMap((d) => (isRecord(d) && typeof d["id"] === "string" ? [d["id"]] : []))
+            : []
+          return new MarathonError({
+            reason: "Locked",
+            status: 409,
+            blockingDeployments: ids,
+            message: `Marathon refused ${call.what}: the app is locked by ` +
+              (ids.length > 0 ? `deployment${ids.length > 1 ? "s" : ""} ${ids.join(", ")}` : "a running deployment") +
+              ". Wait for it to finish (GET /v2/deployments) or cancel it, or pass --force to override " +
+              "(the running deployment is then replaced)."
+          })
+        }
+        case 400:
+        case 422: {
+          const details = isRecord(body) ? decodeDetails(body["details"]) : undefined
+          const list = details !== undefined && details._tag === "Some" ? details.value : undefined
+          const textDetails = isRecord(body) && typeof body["details"] === "string" ? body["details"] : undefined
+          return new MarathonError({
+            reason: "Invalid",
+            status: reply.status,
+            ...(list !== undefined ? { details: list } : {}),
+            message: `Marathon rejected ${call.what} (${reply.status}${said !== undefined ? ` ${said}` : ""})` +
+              (list !== undefined && list.length > 0 ? `: ${formatDetails(list)}` : "") +
+              (textDetails !== undefined ? `: ${textDetails}` : "") + "."
+          })
+        }
+        default:
+          return new MarathonError({
+            reason: "BadResponse",
+            status: reply.status,
+            message: `Marathon answered ${reply.status} while ${call.what} (${where})${said !== undefined ? `: ${said}` : ""}; ` +
+              "this client did not expect that status."
+          })
+      }
+    }
+
+    /** Sends and insists on one of the expected statuses. */
+    const expect = (call: Call, ok: ReadonlyArray<number>) =>
+      Effect.flatMap(send(call), (reply) => (ok.includes(reply.status) ? Effect.succeed(reply) : Effect.fail(failure(call, reply))))
+
+    const badBody = (call: Call, expected: string) => (error: unknown) =>
+      new MarathonError({
+        reason: "BadResponse",
+        message: `Marathon's answer to ${call.method} ${call.path} (${call.what}) is not ${expected}: ${String(error)}`
+      })
+
+    const decodeWith = <S extends Schema.Decoder<unknown>>(schema: S, call: Call, expected: string) => (body: unknown) =>
+      Schema.decodeUnknownEffect(schema)(body).pipe(Effect.mapError(badBody(call, expected))) as Effect.Effect<
+        S["Type"],
+        MarathonError
+      >
+
+    const appFromJson = (call: Call) => (json: unknown) =>
+      decodeAppInfo(json).pipe(
+        Effect.mapError(badBody(call, "a Marathon AppInfo")),
+        Effect.map((info) => toMarathonApp(info, json as Record<string, unknown>))
+      )
+
+    const appPath = (id: string) =>
+      `/v2/apps${normalizeAppId(id).split("/").map((s) => encodeURIComponent(s)).join("/")}`
+
+    // ---------------------------------------------------------------------------------------
+    // Operations
+
+    const listApps = Effect.fn("Marathon.listApps")(function*(
+      options?: { readonly idPrefix?: string; readonly label?: string }
+    ) {
+      // counts and deployments are always embedded; the last task failure only on request
+      const query: Record<string, string> = { embed: "apps.lastTaskFailure" }
+      if (options?.idPrefix !== undefined && options.idPrefix !== "") query["id"] = normalizeAppId(options.idPrefix)
+      if (options?.label !== undefined && options.label !== "") query["label"] = options.label
+      const call: Call = { method: "GET", path: "/v2/apps", query, what: "listing apps" }
+      const reply = yield* expect(call, [200])
+      const list = yield* decodeWith(AppListJson, call, "{\"apps\": [...]}")(reply.body)
+      const apps = yield* Effect.forEach(list.apps, appFromJson(call))
+      // Marathon's `id` filter is a case-insensitive substring match: keep the true prefix only.
+      const prefix = query["id"]
+      return prefix === undefined ? apps : apps.filter((a) => normalizeAppId(a.id).startsWith(prefix))
+    })
+
+    const getApp = Effect.fn("Marathon.getApp")(function*(id: string) {
+      const call: Call = { method: "GET", path: appPath(id), what: `reading app ${normalizeAppId(id)}` }
+      const reply = yield* expect(call, [200])
+      const wrapper = yield* decodeWith(AppWrapperJson, call, "{\"app\": {...}}")(reply.body)
+      return yield* appFromJson(call)(wrapper.app)
+    })
+
+    const deployImages = Effect.fn("Marathon.deployImages")(function*(
+      changes: ReadonlyArray<ImageChange>,
+      options?: { readonly force?: boolean }
+    ) {
+      if (changes.length === 0) {
+        return yield* new MarathonError({ reason: "Invalid", message: "No image changes to deploy (the list is empty)." })
+      }
+      const ids = changes.map((c) => normalizeAppId(c.appId))
+      const duplicates = ids.filter((id, i) => ids.indexOf(id) !== i)
+      if (duplicates.length > 0) {
+        return yield* new MarathonError({
+          reason: "Invalid",
+          message: `Each app may get one image per deployment, but ${[...new Set(duplicates)].join(", ")} ` +
+            "appear more than once."
+        })
+      }
+      const apps = yield* Effect.forEach(changes, (c) => getApp(c.appId), { concurrency: 8 })
+      const elements: Array<{ id: string; container: Record<string, unknown> }> = []
+      for (const [i, change] of changes.entries()) {
+        const app = apps[i]!
+        const container = containerWithImage(app.raw, change.image)
+        if (container === undefined) {
+          return yield* new MarathonError({
+            reason: "Invalid",
+            message: `App ${app.id} has no container.docker to change the image of; ` +
+              "it is not a container app and cannot be rolled back by image."
+          })
+        }
+        elements.push({ id: app.id, container })
+      }
+      const query: Record<string, string> = { partialUpdate: "true" }
+      if (options?.force === true) query["force"] = "true"
+      const call: Call = {
+        method: "PUT",
+        path: "/v2/apps",
+        query,
+        body: elements,
+        what: `deploying new images to ${elements.map((e) => e.id).join(", ")}`
+      }
+      const reply = yield* expect(call, [200, 201])
+      const result = yield* decodeWith(DeploymentResultJson, call, "{deploymentId, version}")(reply.body)
+      return { deploymentId: result.deploymentId, version: result.version }
+    })
+
+    const listDeployments = Effect.gen(function*() {
+      const call: Call = { method: "GET", path: "/v2/deployments", what: "listing deployments" }
+      const reply = yield* expect(call, [200])
+      const list = yield* decodeWith(DeploymentListJson, call, "a list of deployments")(reply.body)
+      return list.map((d): DeploymentSummary => ({
+        id: d.id,
+        affectedApps: d.affectedApps ?? [],
+        currentStep: d.currentStep ?? 0,
+        totalSteps: d.totalSteps ?? 0
+      }))
+    }).pipe(Effect.withSpan("Marathon.deployments"))
+
+    const appStates = (ids: ReadonlyArray<string>) =>
+      Effect.forEach(ids, (id) => Effect.option(getApp(id)), { concurrency: 8 }).pipe(
+        Effect.map((apps) => apps.flatMap((a: Option.Option<MarathonApp>) => (a._tag === "Some" ? [a.value] : [])))
+      )
+
+    const waitForDeployment = Effect.fn("Marathon.waitForDeployment")(function*(
+      deploymentId: string,
+      options?: {
+        readonly timeoutMs?: number
+        readonly pollMs?: number
+        readonly onProgress?: (p: DeploymentProgress) => void
+        readonly apps?: ReadonlyArray<string>
+      }
+    ) {
+      const timeoutMs = options?.timeoutMs ?? 600_000
+      const pollMs = options?.pollMs ?? 1000
+      const lastSeen = yield* Ref.make<DeploymentSummary | undefined>(undefined)
+      const started = yield* Clock.currentTimeMillis
+      const poll = Effect.gen(function*() {
+        for (;;) {
+          const current = (yield* listDeployments).find((d) => d.id === deploymentId)
+          if (current === undefined) return
+          yield* Ref.set(lastSeen, current)
+          if (options?.onProgress !== undefined) {
+            const apps = yield* appStates(options.apps ?? current.affectedApps)
+            const progress: DeploymentProgress = {
+              deploymentId,
+              currentStep: current.currentStep,
+              totalSteps: current.totalSteps,
+              apps: apps.map((a) => ({
+                id: a.id,
+                tasksRunning: a.tasksRunning,
+                tasksHealthy: a.tasksHealthy,
+                instances: a.instances
+              }))
+            }
+            options.onProgress(progress)
+          }
+          yield* Effect.sleep(pollMs)
+        }
+      })
+      const timedOut = Effect.gen(function*() {
+        const last = yield* Ref.get(lastSeen)
+        const ids = options?.apps ?? last?.affectedApps ?? []
+        const apps = yield* appStates(ids).pipe(
+          Effect.timeoutOption(5000),
+          Effect.map((o) => (o._tag === "Some" ? o.value : []))
+        )
+        const elapsed = (yield* Clock.currentTimeMillis) - started
+        const states = apps.map((a) =>
+          `${a.id}: ${a.tasksRunning}/${a.instances} running` +
+          (a.hasHealthChecks ? `, ${a.tasksHealthy} healthy` : "") +
+          (a.lastTaskFailure?.message !== undefined ? `, last task failure: ${a.lastTaskFailure.message}` : "")
+        )
+        return yield* new MarathonError({
+          reason: "DeploymentTimeout",
+          message: `Deployment ${deploymentId} did not finish within ${formatMillis(timeoutMs)} ` +
+            `(waited ${formatMillis(elapsed)}` +
+            (last !== undefined ? `, at step ${last.currentStep}/${last.totalSteps}` : "") + ")" +
+            (states.length > 0 ? `: ${states.join("; ")}` : "") +
+            ". Marathon has no deployment timeout and keeps trying: cancel it with rollback " +
+            `(DELETE /v2/deployments/${deploymentId}, or --revert-on-failure) or fix the cause and wait.`
+        })
+      })
+      yield* poll.pipe(Effect.timeoutOrElse({ duration: timeoutMs, orElse: () => timedOut }))
+    })
+
+    const verifyApps = Effect.fn("Marathon.verifyApps")(function*(
+      changes: ReadonlyArray<ImageChange>,
+      since: { readonly previousFailures: Record<string, string | undefined> }
+    ) {
+      return yield* Effect.forEach(changes, (change) =>
+        getApp(change.appId).pipe(
+          Effect.map((app): AppVerification => {
+            const problems: Array<string> = []
+            if (app.image !== change.image) problems.push(`runs ${app.image ?? "no image"}, expected ${change.image}`)
+            if (app.tasksRunning !== app.instances) {
+              problems.push(`${app.tasksRunning} of ${app.instances} instances running`)
+            }
+            if (app.hasHealthChecks && app.tasksHealthy !== app.instances) {
+              problems.push(`${app.tasksHealthy} of ${app.instances} instances healthy`)
+            }
+            const before = since.previousFailures[app.id] ?? since.previousFailures[change.appId]
+            const now = lastFailureMarker(app)
+            if (now !== undefined && now !== before) {
+              problems.push(
+                `a task failed since the deployment started` +
+                  (app.lastTaskFailure?.message !== undefined ? `: ${app.lastTaskFailure.message}` : "") +
+                  (app.lastTaskFailure?.timestamp !== undefined ? ` (at ${app.lastTaskFailure.timestamp})` : "")
+              )
+            }
+            return {
+              appId: app.id,
+              image: app.image,
+              expectedImage: change.image,
+              ok: problems.length === 0,
+              ...(problems.length > 0 ? { problem: problems.join("; ") } : {})
+            }
+          }),
+          Effect.catchIf(
+            (e) => e.reason === "NotFound",
+            (): Effect.Effect<AppVerification> =>
+              Effect.succeed({
+                appId: normalizeAppId(change.appId),
+                image: undefined,
+                expectedImage: change.image,
+                ok: false,
+                problem: "the app does not exist (any more)"
+              })
+          )
+        ), { concurrency: 8 })
+    })
+
+    const cancelDeployment = Effect.fn("Marathon.cancelDeployment")(function*(
+      deploymentId: string,
+      options?: { readonly revert?: boolean }
+    ) {
+      const revert = options?.revert ?? true
+      const call: Call = {
+        method: "DELETE",
+        path: `/v2/deployments/${encodeURIComponent(deploymentId)}`,
+        query: { force: revert ? "false" : "true" },
+        what: revert ? `cancelling deployment ${deploymentId} with rollback` : `cancelling deployment ${deploymentId}`
+      }
+      const reply = yield* expect(call, [200, 202])
+      if (!revert || reply.status === 202) return {}
+      const result = yield* decodeWith(DeploymentResultJson, call, "{deploymentId, version}")(reply.body)
+      return { revertDeploymentId: result.deploymentId }
+    })
+
+    return {
+      listApps,
+      getApp,
+      deployImages,
+      waitForDeployment,
+      verifyApps,
+      cancelDeployment,
+      deployments: listDeployments
+    } satisfies MarathonShape
+  })
+
+/** The Marathon / DC/OS client. */
+export class Marathon extends Context.Service<Marathon, MarathonShape>()("fleet-rollback/marathon/Marathon") {
+  /** The client for one Marathon (or DC/OS cluster); needs an `HttpClient`. */
+  static readonly layer = (config: MarathonConfig): Layer.Layer<Marathon, never, HttpClient.HttpClient> =>
+    Layer.effect(Marathon, makeMarathon(config))
+}

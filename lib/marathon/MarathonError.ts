@@ -1,0 +1,51 @@
+/**
+ * @module MarathonError — the one error of the Marathon / DC/OS client, with a `reason` an
+ * operator (and a script) can act on and a message that says what happened and what to do.
+ */
+import { Schema } from "effect"
+
+/** Why a Marathon call failed. */
+export const MarathonErrorReason = Schema.Literals([
+  /** 409: an app is locked by a running deployment (`blockingDeployments` names them). */
+  "Locked",
+  /** 422 (or 400): Marathon rejected the request body (`details` holds its path/errors). */
+  "Invalid",
+  /** 401: missing or wrong credentials (or a DC/OS login that was refused). */
+  "Unauthorized",
+  /** 403: credentials accepted but not allowed (or too many deployments). */
+  "Forbidden",
+  /** 503 / no leader / bad gateway, still failing after the retries. */
+  "Unavailable",
+  /** The host could not be reached at all (connection refused, DNS, TLS). */
+  "Unreachable",
+  /** 404: the app or deployment does not exist. */
+  "NotFound",
+  /** The client's own deployment timeout ran out (Marathon itself never gives up). */
+  "DeploymentTimeout",
+  /** A status or body the client did not expect. */
+  "BadResponse"
+])
+
+/** Why a Marathon call failed (see {@link MarathonErrorReason}). */
+export type MarathonErrorReason = typeof MarathonErrorReason.Type
+
+/** One entry of Marathon's validation `details`: a JSON path and its errors. */
+export const MarathonErrorDetail = Schema.Struct({
+  path: Schema.String,
+  errors: Schema.Array(Schema.String)
+})
+
+/** One entry of Marathon's validation `details`. */
+export type MarathonErrorDetail = typeof MarathonErrorDetail.Type
+
+/** A failed Marathon / DC/OS call. The message never contains a secret. */
+export class MarathonError extends Schema.TaggedError<MarathonError>()("MarathonError", {
+  reason: MarathonErrorReason,
+  message: Schema.String,
+  /** HTTP status when the server answered. */
+  status: Schema.optional(Schema.Number),
+  /** Marathon's validation details (422), path and errors. */
+  details: Schema.optional(Schema.Array(MarathonErrorDetail)),
+  /** Ids of the deployments that lock the apps (409). */
+  blockingDeployments: Schema.optional(Schema.Array(Schema.String))
+}) {}
