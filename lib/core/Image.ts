@@ -2,8 +2,9 @@
  * @module Image — one image of one service as the registry describes it, and its effective time.
  *
  * The registry adapter produces {@link RegistryImage} values (raw facts, dates by source);
- * the core turns them into {@link ImageRecord}s with one effective time and the source kept.
+ * the core turns them into timeline images with one effective time and the source kept.
  */
+import { parseIsoInstant } from "./TimeZone.ts"
 
 /** Where an image's effective time came from, in order of preference. */
 export type DateSource = "annotation" | "config" | "tag" | "push"
@@ -40,26 +41,32 @@ export interface RegistryImage {
 /** Instants before this (1980-01-01T00:00:00Z) are reproducible-build placeholders: unknown. */
 export const EARLIEST_KNOWN_TIME = Date.UTC(1980, 0, 1)
 
-/** Parses an RFC 3339 / ISO-8601 instant to epoch milliseconds; undefined when invalid or before 1980. */
+/**
+ * Parses an RFC 3339 / ISO-8601 instant to epoch milliseconds; undefined when invalid (date-only,
+ * garbage, a day that does not exist such as `2026-02-30`) or before 1980. A time without an
+ * offset is read as UTC, never in the machine's zone, so every machine reads a file alike.
+ */
 export const parseKnownInstant = (value: string | undefined): number | undefined => {
   if (value === undefined || value === "") return undefined
-  // Date.parse accepts RFC 3339 with offsets and fractional seconds; reject date-only and garbage.
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined
-  const millis = Date.parse(value)
-  if (!Number.isFinite(millis) || millis < EARLIEST_KNOWN_TIME) return undefined
+  const millis = parseIsoInstant(value)
+  if (millis === undefined || !(millis >= EARLIEST_KNOWN_TIME)) return undefined
   return millis
 }
 
-/** The effective time of an image and where it came from; undefined when no source is known. */
+/**
+ * The effective time of an image and where it came from; undefined when no source is known.
+ * The tag's own timestamp comes as `dates.tag` or, to spare a copy per image, as `tagTime`.
+ */
 export const effectiveTime = (
-  dates: RegistryImage["dates"] & { readonly tag?: number | undefined }
+  dates: RegistryImage["dates"] & { readonly tag?: number | undefined },
+  tagTime: number | undefined = dates.tag
 ): { readonly time: number; readonly source: DateSource } | undefined => {
   const annotation = parseKnownInstant(dates.annotation)
   if (annotation !== undefined) return { time: annotation, source: "annotation" }
   const config = parseKnownInstant(dates.config)
   if (config !== undefined) return { time: config, source: "config" }
-  if (dates.tag !== undefined && Number.isFinite(dates.tag) && dates.tag >= EARLIEST_KNOWN_TIME) {
-    return { time: dates.tag, source: "tag" }
+  if (tagTime !== undefined && Number.isFinite(tagTime) && tagTime >= EARLIEST_KNOWN_TIME) {
+    return { time: tagTime, source: "tag" }
   }
   const push = parseKnownInstant(dates.push)
   if (push !== undefined) return { time: push, source: "push" }

@@ -6,13 +6,18 @@
 import { Result, Schema, SchemaIssue } from "effect"
 import type { Granularity, ServiceSpec, Timeline, TimelineImage } from "./Timeline.ts"
 import { compareImages } from "./Timeline.ts"
-import { isValidTimeZone } from "./TimeZone.ts"
+import { formatIsoInstant, isValidTimeZone, parseIsoInstant } from "./TimeZone.ts"
 
 /** An ISO-8601 instant in UTC as written by toISOString (`2026-11-21T14:03:27.000Z`). */
 export const IsoInstant = Schema.String.pipe(
   Schema.check(
-    Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/, {
+    // the `u` flag lets the JSON Schema carry the pattern too (Effect emits only unicode patterns)
+    Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/u, {
       message: "expected an ISO-8601 instant such as 2026-11-21T14:03:27.000Z"
+    }),
+    // Date.parse would roll 2026-02-30 over to March 2nd: the day must exist
+    Schema.makeFilter((text: string) => parseIsoInstant(text) !== undefined, {
+      message: "expected a real calendar date and time (this day or hour does not exist)"
     })
   )
 )
@@ -150,7 +155,7 @@ export const toRollbackFile = (
       out[i] = {
         tag: image.tag,
         digest: image.digest,
-        created: new Date(image.time).toISOString(),
+        created: formatIsoInstant(image.time),
         dateSource: image.dateSource,
         ...(image.build !== undefined ? { build: image.build } : {}),
         ...(image.version !== undefined ? { version: image.version } : {}),
@@ -183,7 +188,7 @@ export const timelineOfRollbackFile = (file: RollbackFile): Timeline => {
       service: service.name,
       tag: image.tag,
       digest: image.digest,
-      time: Date.parse(image.created),
+      time: parseIsoInstant(image.created)!,
       dateSource: image.dateSource,
       ...(image.build !== undefined ? { build: image.build } : {}),
       ...(image.version !== undefined ? { version: image.version } : {}),

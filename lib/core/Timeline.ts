@@ -6,7 +6,7 @@ import type { DateSource, RegistryImage } from "./Image.ts"
 import { effectiveTime } from "./Image.ts"
 import type { IgnoredReason, TagScheme } from "./TagScheme.ts"
 import { classifyTag, compareSemver } from "./TagScheme.ts"
-import { endOfDay, makeDayKeyer, zoneOffsetAt } from "./TimeZone.ts"
+import { endOfDay, formatIsoInstant, makeDayKeyer, zoneOffsetAt } from "./TimeZone.ts"
 
 /** A service of the fleet: its name, its repository in the registry, and optionally its Marathon app. */
 export interface ServiceSpec {
@@ -120,13 +120,16 @@ export const isMarkedBad = (badTags: ReadonlySet<string>, service: string, tag: 
   badTags.size > 0 && (badTags.has(tag) || badTags.has(`${service}:${tag}`))
 
 /**
- * Orders two images of one service: by effective time, then by the scheme's order (build
- * number numerically, semantic version, tag timestamp), then by tag name. Negative when a < b.
+ * Orders two images of one service: by effective time, then build number (numerically; an
+ * image with one above an image without), then semantic version (likewise), then tag name.
+ * Negative when a < b. A total order, so sorting never depends on the order images came in.
  */
 export const compareImages = (a: TimelineImage, b: TimelineImage): number => {
   if (a.time !== b.time) return a.time - b.time
-  if (a.build !== undefined && b.build !== undefined && a.build !== b.build) return a.build - b.build
-  if (a.version !== undefined && b.version !== undefined) {
+  if (a.build !== b.build) return a.build === undefined ? -1 : b.build === undefined ? 1 : a.build - b.build
+  if (a.version !== b.version) {
+    if (a.version === undefined) return -1
+    if (b.version === undefined) return 1
     const d = compareSemver(a.version, b.version)
     if (d !== 0) return d
   }
@@ -163,22 +166,23 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
         continue
       }
       const parsed = classified.parsed
-      const effective = effectiveTime({ ...raw.dates, tag: parsed.timestamp })
+      const effective = effectiveTime(raw.dates, parsed.timestamp)
       if (effective === undefined) {
         unknownDate.push(raw.tag)
         continue
       }
-      const revision = raw.revision ?? parsed.sha
-      kept.push({
+      const image: { -readonly [K in keyof TimelineImage]: TimelineImage[K] } = {
         service: service.name,
         tag: raw.tag,
         digest: raw.digest,
         time: effective.time,
-        dateSource: effective.source,
-        ...(parsed.build !== undefined ? { build: parsed.build } : {}),
-        ...(parsed.version !== undefined ? { version: parsed.version } : {}),
-        ...(revision !== undefined ? { revision } : {})
-      })
+        dateSource: effective.source
+      }
+      if (parsed.build !== undefined) image.build = parsed.build
+      if (parsed.version !== undefined) image.version = parsed.version
+      const revision = raw.revision ?? parsed.sha
+      if (revision !== undefined) image.revision = revision
+      kept.push(image)
     }
     kept.sort(compareImages)
     images[service.name] = kept
@@ -197,7 +201,10 @@ const IGNORED_KEYS: Record<IgnoredReason, "noSchemeMatch" | "otherEnvironment" |
 
 /**
  * Derives the points of a timeline: each distinct effective time (or calendar day in the zone)
- * at which at least one service got an image, newest first, with dropdown labels.
+ * at which at least one service got an image, newest first, with dropdown labels. Each
+ * service's images must be oldest first (as in a {@link Timeline}); when a service has two
+ * images at one point (two builds on one day), the point shows the later one — the one
+ * selection takes.
  */
 export const derivePoints = (
   services: ReadonlyArray<ServiceSpec>,
@@ -206,46 +213,88 @@ export const derivePoints = (
   timeZone: string,
   since?: number | undefined
 ): ReadonlyArray<TimelinePoint> => {
-  // Group changes by instant (or by day end), then sort the distinct keys numerically.
-  // Per key, service -> tag; a later image of the same service in the same group replaces the
-  // earlier one (two builds on one day: the day's point shows the one selection would take).
-  const groups = new Map<number, Map<string, string>>()
+  // Every service's list is sorted, so the points come from a k-way merge, newest first: a max
+  // heap of services keyed by the point key (instant, or end of its day) of their next image.
+  const names: Array<string> = []
+  const lists: Array<ReadonlyArray<TimelineImage>> = []
+  const keys: Array<Float64Array> = []
+  const seen = new Set<string>()
   const dayKey = granularity === "day" ? makeDayKeyer(timeZone) : undefined
   const dayEnds = new Map<string, number>()
-  for (const service of services) {
-    for (const image of images[service.name] ?? []) {
-      if (since !== undefined && image.time < since) continue
-      let key = image.time
-      if (dayKey !== undefined) {
-        const day = dayKey(image.time)
-        let end = dayEnds.get(day)
-        if (end === undefined) {
-          end = endOfDay(day, timeZone)
-          dayEnds.set(day, end)
-        }
-        key = end
-      }
-      let group = groups.get(key)
-      if (group === undefined) {
-        group = new Map()
-        groups.set(key, group)
-      }
-      group.set(service.name, image.tag)
+  const keyOf = (time: number): number => {
+    if (dayKey === undefined) return time
+    const day = dayKey(time)
+    let end = dayEnds.get(day)
+    if (end === undefined) {
+      end = endOfDay(day, timeZone)
+      dayEnds.set(day, end)
     }
+    return end
   }
-  const keys = Float64Array.from(groups.keys()).sort().reverse()
+  for (const service of services) {
+    if (seen.has(service.name)) continue
+    seen.add(service.name)
+    const all = images[service.name] ?? []
+    let from = 0
+    if (since !== undefined) while (from < all.length && all[from]!.time < since) from++
+    if (from === all.length) continue
+    const list = from === 0 ? all : all.slice(from)
+    const listKeys = new Float64Array(list.length)
+    for (let i = 0; i < list.length; i++) listKeys[i] = keyOf(list[i]!.time)
+    names.push(service.name)
+    lists.push(list)
+    keys.push(listKeys)
+  }
+  const position = Int32Array.from(lists, (list) => list.length - 1)
+  const heap = Array.from(lists, (_, i) => i)
+  const keyAt = (s: number) => keys[s]![position[s]!]!
+  // a before b: the greater key first; on equal keys the earlier service (changes in service order)
+  const before = (a: number, b: number) => {
+    const ka = keyAt(a)
+    const kb = keyAt(b)
+    return ka > kb || (ka === kb && a < b)
+  }
+  const siftDown = (at: number) => {
+    const n = heap.length
+    const item = heap[at]!
+    for (;;) {
+      let child = 2 * at + 1
+      if (child >= n) break
+      if (child + 1 < n && before(heap[child + 1]!, heap[child]!)) child++
+      if (!before(heap[child]!, item)) break
+      heap[at] = heap[child]!
+      at = child
+    }
+    heap[at] = item
+  }
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i)
   const points: Array<TimelinePoint> = []
   const usedLabels = new Set<string>()
-  for (const key of keys) {
-    const changes = Array.from(groups.get(key) ?? [], ([service, tag]) => ({ service, tag }))
-    let label = pointLabel(key, changes, granularity, timeZone)
+  while (heap.length > 0) {
+    const key = keyAt(heap[0]!)
+    const changes: Array<PointChange> = []
+    let last = -1
+    while (heap.length > 0 && keyAt(heap[0]!) === key) {
+      const s = heap[0]!
+      // the first image of a service seen at this key is its latest there
+      if (s !== last) changes.push({ service: names[s]!, tag: lists[s]![position[s]!]!.tag })
+      last = s
+      if (--position[s]! < 0) {
+        const tail = heap.pop()!
+        if (heap.length === 0) break
+        heap[0] = tail
+      }
+      siftDown(0)
+    }
+    const id = formatIsoInstant(key)
+    let label = labelOf(key, id, changes, granularity, timeZone)
     if (usedLabels.has(label)) {
       let n = 2
       while (usedLabels.has(`${label} #${n}`)) n++
       label = `${label} #${n}`
     }
     usedLabels.add(label)
-    points.push({ id: new Date(key).toISOString(), label, changes })
+    points.push({ id, label, changes })
   }
   return points
 }
@@ -261,15 +310,22 @@ export const pointLabel = (
   changes: ReadonlyArray<PointChange>,
   granularity: Granularity,
   timeZone: string
-): string => {
-  const when =
-    granularity === "day"
-      ? `${localIso(instant, timeZone).slice(0, 10)} (${timeZone})`
-      : `${localIso(instant, timeZone).slice(0, 19).replace("T", " ")} ${timeZone}`
-  const shown = changes.slice(0, MAX_CHANGES_IN_LABEL).map((c) => `${c.service} ${c.tag}`)
-  const more = changes.length > MAX_CHANGES_IN_LABEL ? ` +${changes.length - MAX_CHANGES_IN_LABEL} more` : ""
-  return `${when} · ${shown.join(", ")}${more}`
-}
+): string => labelOf(instant, formatIsoInstant(instant), changes, granularity, timeZone)
 
-const localIso = (instant: number, timeZone: string): string =>
-  timeZone === "UTC" ? new Date(instant).toISOString() : new Date(instant + zoneOffsetAt(instant, timeZone)).toISOString()
+const labelOf = (
+  instant: number,
+  iso: string,
+  changes: ReadonlyArray<PointChange>,
+  granularity: Granularity,
+  timeZone: string
+): string => {
+  const local = timeZone === "UTC" ? iso : formatIsoInstant(instant + zoneOffsetAt(instant, timeZone))
+  const when = granularity === "day"
+    ? `${local.slice(0, 10)} (${timeZone})`
+    : `${local.slice(0, 10)} ${local.slice(11, 19)} ${timeZone}`
+  let shown = ""
+  const count = Math.min(changes.length, MAX_CHANGES_IN_LABEL)
+  for (let i = 0; i < count; i++) shown += `${i > 0 ? ", " : ""}${changes[i]!.service} ${changes[i]!.tag}`
+  const more = changes.length > MAX_CHANGES_IN_LABEL ? ` +${changes.length - MAX_CHANGES_IN_LABEL} more` : ""
+  return `${when} · ${shown}${more}`
+}

@@ -225,7 +225,7 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
   }
   const allHealthy = waited._tag === "Success" && verified._tag === "Success" && toChange.every((e) => problemOf(e) === undefined)
   if (allHealthy) {
-    const message = `rolled back ${changes.length} app(s); all healthy on their target images`
+    const message = `${context.kind === "undo" ? "put back the previous images of" : "rolled back"} ${changes.length} app(s); all healthy on their target images`
     yield* step(message)
     return yield* finish("succeeded", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "rolled-back" : untouchedOutcome(s))), {
       deploymentId,

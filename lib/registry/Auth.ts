@@ -1,0 +1,266 @@
+/**
+ * @module Auth — registry authentication: `WWW-Authenticate` challenge parsing (pure), and an
+ * authorizer that answers Basic and Bearer challenges, with a token cache keyed by
+ * realm + service + scope that honours `expires_in` (measured with `Clock`, so `TestClock` drives it).
+ *
+ * The first request to a host goes out anonymously; the host's challenge is remembered, so later
+ * requests (other repositories too) authenticate up front and cost no extra 401 round trip.
+ */
+import { Clock, Effect, Redacted, Schema, Semaphore } from "effect"
+import { RegistryError } from "./RegistryError.ts"
+import { displayUrl } from "./Transport.ts"
+import type { Transport, WireRequest, WireResponse } from "./Transport.ts"
+
+/** Username and password for the registry (and its token server). */
+export interface Credentials {
+  readonly username: string
+  readonly password: Redacted.Redacted<string>
+}
+
+/** One parsed challenge of a `WWW-Authenticate` header; scheme lower-case, param names lower-case. */
+export interface Challenge {
+  readonly scheme: string
+  readonly params: Readonly<Record<string, string>>
+}
+
+/**
+ * Parses a `WWW-Authenticate` value into its challenges, e.g.
+ * `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"`.
+ */
+export const parseChallenges = (header: string): ReadonlyArray<Challenge> => {
+  const challenges: Array<{ scheme: string; params: Record<string, string> }> = []
+  let i = 0
+  const n = header.length
+  const skip = (pattern: RegExp) => {
+    while (i < n && pattern.test(header[i]!)) i++
+  }
+  while (i < n) {
+    skip(/[\s,]/)
+    let token = ""
+    while (i < n && /[^\s,=]/.test(header[i]!)) token += header[i++]
+    if (token === "") break
+    skip(/\s/)
+    if (header[i] === "=" && challenges.length > 0) {
+      // An auth-param of the current challenge.
+      i++
+      skip(/\s/)
+      let value = ""
+      if (header[i] === "\"") {
+        i++
+        while (i < n && header[i] !== "\"") {
+          if (header[i] === "\\" && i + 1 < n) i++
+          value += header[i++]
+        }
+        i++
+      } else {
+        while (i < n && /[^\s,]/.test(header[i]!)) value += header[i++]
+      }
+      challenges[challenges.length - 1]!.params[token.toLowerCase()] = value
+    } else {
+      challenges.push({ scheme: token.toLowerCase(), params: {} })
+    }
+  }
+  return challenges
+}
+
+/** Encodes `user:password` for `Authorization: Basic` (UTF-8, base64). */
+export const basicAuthorization = (credentials: Credentials): string => {
+  const bytes = new TextEncoder().encode(`${credentials.username}:${Redacted.value(credentials.password)}`)
+  let binary = ""
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return `Basic ${btoa(binary)}`
+}
+
+const TokenResponse = Schema.Struct({
+  token: Schema.optional(Schema.String),
+  access_token: Schema.optional(Schema.String),
+  expires_in: Schema.optional(Schema.Number),
+  issued_at: Schema.optional(Schema.String)
+})
+
+/** How a host wants to be authenticated, learnt from its challenge. */
+type HostAuth =
+  | { readonly scheme: "basic" }
+  | { readonly scheme: "bearer"; readonly realm: string; readonly service: string | undefined }
+
+interface CachedToken {
+  readonly token: Redacted.Redacted<string>
+  readonly expiresAt: number
+}
+
+/** Sends registry requests with the right `Authorization`, answering challenges. */
+export interface Authorizer {
+  /**
+   * Sends `request` to the registry with authentication for `scope` (e.g. `repository:shop/api:pull`).
+   * Answers a 401 challenge once; a second 401 (or a 403) fails as `Unauthorized`.
+   */
+  readonly send: (request: WireRequest, scope: string | undefined) => Effect.Effect<WireResponse, RegistryError>
+}
+
+/** The advice every authentication failure carries (never the password itself). */
+export const CREDENTIALS_ADVICE =
+  "check REGISTRY_USERNAME and REGISTRY_PASSWORD (or REGISTRY_PASSWORD_FILE), or the auths entry for this registry in ~/.docker/config.json"
+
+/** Builds an authorizer over a transport. */
+export const makeAuthorizer = (
+  transport: Transport,
+  credentials: Credentials | undefined,
+  registryUrl: URL
+): Authorizer => {
+  const hosts = new Map<string, HostAuth>()
+  const tokens = new Map<string, CachedToken>()
+  const tokenLock = Semaphore.makeUnsafe(1)
+
+  const tokenKey = (realm: string, service: string | undefined, scope: string | undefined) =>
+    `${realm}\u0000${service ?? ""}\u0000${scope ?? ""}`
+
+  const unauthorized = (request: WireRequest, status: number, detail: string) =>
+    new RegistryError({
+      reason: "Unauthorized",
+      repository: request.repository,
+      status,
+      message: credentials === undefined
+        ? `${request.method} ${displayUrl(request.url)} answered ${status}: ${detail}. The registry wants credentials and none were given: set REGISTRY_USERNAME and REGISTRY_PASSWORD (or REGISTRY_PASSWORD_FILE), or log in with docker login`
+        : `${request.method} ${displayUrl(request.url)} answered ${status}: ${detail} for user ${credentials.username}: ${CREDENTIALS_ADVICE}`
+    })
+
+  const fetchToken = (
+    request: WireRequest,
+    auth: Extract<HostAuth, { scheme: "bearer" }>,
+    scope: string | undefined
+  ): Effect.Effect<Redacted.Redacted<string>, RegistryError> =>
+    Effect.gen(function*() {
+      const realm = URL.parse(auth.realm)
+      if (realm === null || (realm.protocol !== "https:" && realm.protocol !== "http:")) {
+        return yield* new RegistryError({
+          reason: "BadResponse",
+          repository: request.repository,
+          message: `the registry's Bearer challenge names realm "${auth.realm}", which is not an http(s) URL`
+        })
+      }
+      if (realm.protocol === "http:" && registryUrl.protocol === "https:" && credentials !== undefined) {
+        return yield* new RegistryError({
+          reason: "InsecureLink",
+          repository: request.repository,
+          message: `the registry ${registryUrl.host} (https) sends credentials to the token server ${displayUrl(realm)} over plain http; refusing to send the password there. Fix the registry's auth.token.realm`
+        })
+      }
+      if (auth.service !== undefined) realm.searchParams.append("service", auth.service)
+      for (const one of (scope ?? "").split(" ").filter((s) => s !== "")) realm.searchParams.append("scope", one)
+      const headers: Record<string, string> = { accept: "application/json" }
+      if (credentials !== undefined) headers["authorization"] = basicAuthorization(credentials)
+      const tokenRequest: WireRequest = { kind: "token", method: "GET", url: realm, headers, repository: request.repository }
+      const response = yield* transport.send(tokenRequest)
+      if (response.status === 401 || response.status === 403) {
+        return yield* unauthorized(tokenRequest, response.status, "the token server refused to issue a token")
+      }
+      if (response.status !== 200) {
+        return yield* new RegistryError({
+          reason: "BadResponse",
+          repository: request.repository,
+          status: response.status,
+          message: `the token server ${displayUrl(realm)} answered ${response.status}, expected 200 with a token`
+        })
+      }
+      const decoded = yield* Schema.decodeUnknownEffect(Schema.fromJsonString(TokenResponse))(
+        new TextDecoder().decode(response.body)
+      ).pipe(Effect.mapError((cause) =>
+        new RegistryError({
+          reason: "BadResponse",
+          repository: request.repository,
+          message: `the token server ${displayUrl(realm)} answered something that is not a token response ({"token", "expires_in"}): ${cause.message}`
+        })
+      ))
+      const token = decoded.token ?? decoded.access_token
+      if (token === undefined || token === "") {
+        return yield* new RegistryError({
+          reason: "BadResponse",
+          repository: request.repository,
+          message: `the token server ${displayUrl(realm)} answered without "token" or "access_token"`
+        })
+      }
+      const lifetimeMs = (decoded.expires_in !== undefined && decoded.expires_in > 0 ? decoded.expires_in : 60) * 1000
+      // Refresh a little early so a token does not expire between check and use.
+      const margin = Math.min(10_000, lifetimeMs / 10)
+      const now = yield* Clock.currentTimeMillis
+      const cached: CachedToken = { token: Redacted.make(token), expiresAt: now + lifetimeMs - margin }
+      tokens.set(tokenKey(auth.realm, auth.service, scope), cached)
+      return cached.token
+    })
+
+  /** A valid cached token or a new one; one token request at a time so concurrent fibers share it. */
+  const tokenFor = (
+    request: WireRequest,
+    auth: Extract<HostAuth, { scheme: "bearer" }>,
+    scope: string | undefined,
+    forceNew: boolean
+  ) =>
+    Semaphore.withPermit(
+      tokenLock,
+      Effect.gen(function*() {
+        const key = tokenKey(auth.realm, auth.service, scope)
+        const now = yield* Clock.currentTimeMillis
+        const cached = tokens.get(key)
+        if (!forceNew && cached !== undefined && cached.expiresAt > now) {
+          return cached.token
+        }
+        return yield* fetchToken(request, auth, scope)
+      })
+    )
+
+  const authorizationFor = (
+    request: WireRequest,
+    scope: string | undefined,
+    forceNew: boolean
+  ): Effect.Effect<string | undefined, RegistryError> => {
+    const auth = hosts.get(request.url.host)
+    if (auth === undefined) return Effect.succeed(undefined)
+    if (auth.scheme === "basic") {
+      return Effect.succeed(credentials === undefined ? undefined : basicAuthorization(credentials))
+    }
+    return Effect.map(tokenFor(request, auth, scope, forceNew), (token) => `Bearer ${Redacted.value(token)}`)
+  }
+
+  const withAuthorization = (request: WireRequest, authorization: string | undefined): WireRequest =>
+    authorization === undefined ? request : { ...request, headers: { ...request.headers, authorization } }
+
+  const learn = (request: WireRequest, response: WireResponse): boolean => {
+    const challenges = parseChallenges(response.headers["www-authenticate"] ?? "")
+    const bearer = challenges.find((c) => c.scheme === "bearer" && c.params["realm"] !== undefined)
+    if (bearer !== undefined) {
+      hosts.set(request.url.host, { scheme: "bearer", realm: bearer.params["realm"]!, service: bearer.params["service"] })
+      return true
+    }
+    if (challenges.some((c) => c.scheme === "basic") && credentials !== undefined) {
+      hosts.set(request.url.host, { scheme: "basic" })
+      return true
+    }
+    return false
+  }
+
+  const send = (request: WireRequest, scope: string | undefined): Effect.Effect<WireResponse, RegistryError> =>
+    Effect.gen(function*() {
+      const known = hosts.has(request.url.host)
+      const first = yield* transport.send(withAuthorization(request, yield* authorizationFor(request, scope, false)))
+      if (first.status === 403) return yield* unauthorized(request, 403, "access denied")
+      if (first.status !== 401) return first
+      // 401: (re)learn the challenge and answer it once with fresh authentication.
+      if (!learn(request, first)) {
+        return yield* unauthorized(
+          request,
+          401,
+          known ? "the credentials were rejected" : "authentication required"
+        )
+      }
+      const challengeScope = parseChallenges(first.headers["www-authenticate"] ?? "")
+        .find((c) => c.scheme === "bearer")?.params["scope"]
+      const second = yield* transport.send(
+        withAuthorization(request, yield* authorizationFor(request, challengeScope ?? scope, true))
+      )
+      if (second.status === 401) return yield* unauthorized(request, 401, "the credentials were rejected")
+      if (second.status === 403) return yield* unauthorized(request, 403, "access denied")
+      return second
+    })
+
+  return { send }
+}

@@ -1,0 +1,419 @@
+/**
+ * @module Registry — the container-registry service: every tag of a repository with its digest,
+ * build dates (by source) and revision, read with as few requests as possible.
+ *
+ * Layers: {@link Transport} (retries, timeout, concurrency) → {@link Authorizer} (Basic/Bearer) →
+ * {@link Api} (one function per operation) → this service (memoization by digest, the persistent
+ * cache, platform choice, dates). The `HttpClient` is injected; `FileSystem` is needed for the
+ * persistent cache and for reading credential files.
+ */
+import { Context, Deferred, Effect, Exit, FileSystem, Layer, Schema } from "effect"
+import type { Redacted } from "effect"
+import { HttpClient } from "effect/http"
+import type { RegistryImage } from "../core/Image.ts"
+import { makeApi } from "./Api.ts"
+import type { Api, FetchedManifest } from "./Api.ts"
+import { makeAuthorizer } from "./Auth.ts"
+import { diskCacheStore, imageKey, memoryCacheStore } from "./Cache.ts"
+import type { CachedImage, CacheStore, RepositoryCache } from "./Cache.ts"
+import { parseRegistryUrl } from "./Credentials.ts"
+import {
+  ConfigBody,
+  CREATED_ANNOTATION,
+  formatPlatform,
+  isValidTag,
+  looksLikeDigest,
+  manifestKind,
+  offeredPlatforms,
+  parsePlatform,
+  REVISION_ANNOTATION,
+  selectPlatform
+} from "./Manifest.ts"
+import type { ManifestBody, Platform } from "./Manifest.ts"
+import { RegistryError } from "./RegistryError.ts"
+import { makeCounters, makeTransport } from "./Transport.ts"
+
+export { resolveRegistryCredentials } from "./Credentials.ts"
+export { RegistryError } from "./RegistryError.ts"
+
+/** How to reach a registry and how hard to work it. */
+export interface RegistryConfig {
+  /** e.g. "http://127.0.0.1:5000" or "https://registry.example.com"; plain http only when the URL says so. */
+  readonly url: string
+  readonly credentials?: { readonly username: string; readonly password: Redacted.Redacted<string> } | undefined
+  /** The platform read from multi-arch indexes; default "linux/amd64". */
+  readonly platform?: string
+  /** Concurrent requests per host; default 8. */
+  readonly concurrency?: number
+  /** Per-request timeout; default 30_000 ms. */
+  readonly requestTimeoutMs?: number
+  /** Retries on 429/5xx/connection reset (backoff + jitter, `Retry-After` honoured); default 4. */
+  readonly retries?: number
+  /** Persistent cache directory; undefined = no cache between runs. */
+  readonly cacheDir?: string | undefined
+  /** Re-check cached tag → digest with one HEAD each. */
+  readonly verifyTags?: boolean
+  /**
+   * Tags that may move between runs (like `latest`, `master`): their cached digest is re-checked
+   * with one HEAD even without `verifyTags`. Default {@link isFloatingTag}: tags without a digit.
+   */
+  readonly isMutableTag?: ((tag: string) => boolean) | undefined
+}
+
+/**
+ * The default guess of which tags move: those without any digit (`latest`, `master`, `stable`).
+ * Tags with a build number, a sha or a timestamp are immutable by convention.
+ */
+export const isFloatingTag = (tag: string): boolean => !/[0-9]/.test(tag)
+
+const DOCKER_HUB_REGISTRY_HOSTS = new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"])
+
+/** True when the registry URL is Docker Hub's (any of its host names). */
+export const isDockerHub = (url: URL): boolean => DOCKER_HUB_REGISTRY_HOSTS.has(url.hostname)
+
+/**
+ * The repository as the registry names it: on Docker Hub an official image `nginx` is
+ * `library/nginx`; elsewhere the name is unchanged.
+ */
+export const registryRepositoryName = (url: URL, repository: string): string =>
+  isDockerHub(url) && !repository.includes("/") ? `library/${repository}` : repository
+
+/** Everything read from one repository. */
+export interface RepositoryRead {
+  readonly repository: string
+  readonly images: ReadonlyArray<RegistryImage>
+  /** Tag-list entries not read, and why (digests in the tag list, filtered tags, schema1, no such platform…). */
+  readonly skipped: ReadonlyArray<{ readonly tag: string; readonly reason: string }>
+}
+
+/** Request counters of one client since it was built. */
+export interface RegistryStats {
+  /** HTTP requests sent, retries included. */
+  readonly requests: number
+  /** Requests by kind: `tags`, `manifest`, `manifest-head`, `blob`, `token`. */
+  readonly requestsByKind: Record<string, number>
+  /** Tags answered from the persistent cache (no manifest GET). */
+  readonly cacheHits: number
+}
+
+/** The registry client. */
+export class Registry extends Context.Service<Registry, {
+  /** All tags of a repository as the registry lists them (all pages). */
+  readonly listTags: (repository: string) => Effect.Effect<ReadonlyArray<string>, RegistryError>
+  /** The current digest of a tag (or digest) with one HEAD. */
+  readonly headDigest: (repository: string, reference: string) => Effect.Effect<string, RegistryError>
+  /** One tag's image: digest, dates by source, revision, platform. */
+  readonly readImage: (repository: string, tag: string) => Effect.Effect<RegistryImage, RegistryError>
+  /** Every tag of a repository (those `keepTag` accepts), `onImage` called after each tag read. */
+  readonly readRepository: (
+    repository: string,
+    options?: { readonly keepTag?: (tag: string) => boolean; readonly onImage?: () => void }
+  ) => Effect.Effect<RepositoryRead, RegistryError>
+  /** Requests made so far. */
+  readonly stats: Effect.Effect<RegistryStats>
+}>()("fleet-rollback/registry/Registry") {
+  /** The client for one registry; needs an `HttpClient` and a `FileSystem` (cache). */
+  static readonly layer = (
+    config: RegistryConfig
+  ): Layer.Layer<Registry, never, HttpClient.HttpClient | FileSystem.FileSystem> =>
+    Layer.effect(Registry, makeRegistry(config))
+}
+
+/** A repository name per the distribution spec (lower-case path components). */
+const REPOSITORY_PATTERN = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/
+
+/** A tag-list entry that is a cosign signature/attestation/SBOM artifact, not an image. */
+const SIGNATURE_TAG = /^sha256-[0-9a-f]{64}(?:\.[a-z]+)?$/
+
+/** Config media types of container images; other configs are artifacts (Helm charts, signatures…). */
+const IMAGE_CONFIG_TYPES = new Set([
+  "application/vnd.oci.image.config.v1+json",
+  "application/vnd.docker.container.image.v1+json"
+])
+
+/** Outcome of reading one tag. */
+type TagOutcome =
+  | { readonly _tag: "Image"; readonly image: RegistryImage }
+  | { readonly _tag: "Skip"; readonly reason: string }
+
+/** Memoizes an effect per key for the lifetime of the client: the same request is never made twice. */
+const memoize = <A>(
+  map: Map<string, Deferred.Deferred<A, RegistryError>>,
+  key: string,
+  make: () => Effect.Effect<A, RegistryError>
+): Effect.Effect<A, RegistryError> =>
+  Effect.suspend(() => {
+    const existing = map.get(key)
+    if (existing !== undefined) return Deferred.await(existing)
+    const deferred = Deferred.makeUnsafe<A, RegistryError>()
+    map.set(key, deferred)
+    return make().pipe(
+      Effect.onExit((exit) =>
+        Exit.isFailure(exit) && !Exit.hasFails(exit)
+          // Interrupted or died: forget it, so a later call tries again.
+          ? Effect.andThen(Effect.sync(() => map.delete(key)), Deferred.done(deferred, exit))
+          : Deferred.done(deferred, exit)
+      )
+    )
+  })
+
+const makeRegistry = (config: RegistryConfig) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const fs = yield* FileSystem.FileSystem
+    const platformText = config.platform ?? "linux/amd64"
+    const givenUrl = parseRegistryUrl(config.url)
+    // docker.io and index.docker.io are names of Docker Hub; its registry API lives on registry-1.
+    const parsedUrl = givenUrl !== undefined && isDockerHub(givenUrl) ? new URL("https://registry-1.docker.io") : givenUrl
+    const isMutableTag = config.isMutableTag ?? isFloatingTag
+    const wantedPlatform = parsePlatform(platformText)
+    const counters = makeCounters()
+    const transport = makeTransport(client, {
+      concurrency: config.concurrency ?? 8,
+      requestTimeoutMs: config.requestTimeoutMs ?? 30_000,
+      retries: config.retries ?? 4
+    }, counters)
+
+    const badUrl = new RegistryError({
+      reason: "Unreachable",
+      message: `the registry URL "${config.url}" is not an http:// or https:// URL; give e.g. https://registry.example.com`
+    })
+    const badPlatform = new RegistryError({
+      reason: "BadResponse",
+      message: `the platform "${platformText}" is not os/architecture[/variant], e.g. linux/amd64`
+    })
+
+    const registryUrl = parsedUrl ?? new URL("https://invalid.invalid")
+    const api: Api = makeApi(registryUrl, makeAuthorizer(transport, config.credentials, registryUrl), transport)
+    const store: CacheStore = config.cacheDir === undefined || config.cacheDir === ""
+      ? memoryCacheStore()
+      : diskCacheStore(fs, config.cacheDir, registryUrl)
+
+    const manifests = new Map<string, Deferred.Deferred<FetchedManifest, RegistryError>>()
+    const blobs = new Map<string, Deferred.Deferred<Uint8Array, RegistryError>>()
+    const descriptions = new Map<string, Deferred.Deferred<CachedImage, RegistryError>>()
+
+    /** Checks the inputs; the platform and the repository's name on the registry (Docker Hub: library/…). */
+    const guard = (repository: string): Effect.Effect<{ readonly platform: Platform; readonly name: string }, RegistryError> => {
+      if (parsedUrl === undefined) return Effect.fail(badUrl)
+      if (wantedPlatform === undefined) return Effect.fail(badPlatform)
+      if (!REPOSITORY_PATTERN.test(repository) || repository.length > 255) {
+        return Effect.fail(
+          new RegistryError({
+            reason: "NotFound",
+            repository,
+            message: `"${repository}" is not a valid repository name (lower-case path like shop/api) at registry ${registryUrl.origin}`
+          })
+        )
+      }
+      return Effect.succeed({ platform: wantedPlatform, name: registryRepositoryName(registryUrl, repository) })
+    }
+
+    const manifestByDigest = (repository: string, digest: string) =>
+      memoize(manifests, `${repository}@${digest}`, () => api.getManifest(repository, digest))
+
+    const configOf = (repository: string, digest: string) =>
+      memoize(blobs, `${repository}@${digest}`, () => api.getBlob(repository, digest)).pipe(
+        Effect.flatMap((bytes) =>
+          Schema.decodeUnknownEffect(Schema.fromJsonString(ConfigBody))(new TextDecoder().decode(bytes)).pipe(
+            Effect.mapError((cause) =>
+              new RegistryError({
+                reason: "BadResponse",
+                repository,
+                message: `the config blob ${digest} of ${repository} is not an image config (JSON with "created"): ${cause.message}`
+              })
+            )
+          )
+        )
+      )
+
+    /** What one manifest (or index, for the wanted platform) says about its image. */
+    const describe = (repository: string, platform: Platform, top: FetchedManifest): Effect.Effect<CachedImage, RegistryError> =>
+      memoize(descriptions, `${repository}|${imageKey(formatPlatform(platform), top.digest)}`, () =>
+        Effect.gen(function*() {
+          const kind = manifestKind(top.contentType, top.manifest)
+          let index: ManifestBody | undefined
+          let image: ManifestBody = top.manifest
+          let chosen: string | undefined
+          if (kind === "schema1") {
+            return { dates: {}, skip: "a Docker schema1 manifest (no reliable build date); rebuild and push it with a current client" }
+          }
+          if (kind === "index") {
+            index = top.manifest
+            const child = selectPlatform(index.manifests ?? [], platform)
+            if (child === undefined) {
+              const offered = offeredPlatforms(index.manifests ?? [])
+              return {
+                dates: {},
+                skip: `no ${formatPlatform(platform)} image in the index (it has ${offered.length === 0 ? "none" : offered.join(", ")})`
+              }
+            }
+            chosen = formatPlatform(child.platform!)
+            const childManifest = yield* manifestByDigest(repository, child.digest)
+            if (manifestKind(childManifest.contentType, childManifest.manifest) !== "image") {
+              return { dates: {}, skip: `the ${chosen} entry ${child.digest} of the index is not an image manifest` }
+            }
+            image = childManifest.manifest
+          } else if (kind !== "image") {
+            return { dates: {}, skip: `not an image manifest (media type ${top.manifest.mediaType ?? top.contentType ?? "unknown"})` }
+          }
+          const configDescriptor = image.config!
+          if (configDescriptor.mediaType !== undefined && !IMAGE_CONFIG_TYPES.has(configDescriptor.mediaType)) {
+            return { dates: {}, skip: `not a container image (an artifact with config type ${configDescriptor.mediaType})` }
+          }
+          const configBody = yield* configOf(repository, configDescriptor.digest)
+          const annotation = image.annotations?.[CREATED_ANNOTATION] ?? index?.annotations?.[CREATED_ANNOTATION]
+          const revision = image.annotations?.[REVISION_ANNOTATION] ?? index?.annotations?.[REVISION_ANNOTATION] ??
+            configBody.config?.Labels?.[REVISION_ANNOTATION]
+          const described: CachedImage = {
+            dates: {
+              ...(annotation === undefined ? {} : { annotation }),
+              ...(configBody.created === undefined || configBody.created === null ? {} : { config: configBody.created })
+            },
+            ...(revision === undefined ? {} : { revision }),
+            ...(chosen === undefined ? {} : { platform: chosen })
+          }
+          return described
+        }))
+
+    const toOutcome = (repository: string, tag: string, digest: string, described: CachedImage): TagOutcome =>
+      described.skip !== undefined
+        ? { _tag: "Skip", reason: described.skip }
+        : {
+          _tag: "Image",
+          image: {
+            repository,
+            tag,
+            digest,
+            dates: {
+              ...(described.dates.annotation === undefined ? {} : { annotation: described.dates.annotation }),
+              ...(described.dates.config === undefined ? {} : { config: described.dates.config })
+            },
+            ...(described.revision === undefined ? {} : { revision: described.revision }),
+            ...(described.platform === undefined ? {} : { platform: described.platform })
+          }
+        }
+
+    /** Reads one tag, using the persistent cache first. */
+    const readTag = (
+      repository: string,
+      tag: string,
+      platform: Platform,
+      cache: RepositoryCache
+    ): Effect.Effect<TagOutcome, RegistryError> =>
+      Effect.gen(function*() {
+        const platformKey = formatPlatform(platform)
+        const cachedDigest = cache.tagDigest(tag)
+        let digest: string
+        let top: FetchedManifest | undefined
+        if (cachedDigest !== undefined) {
+          digest = config.verifyTags === true || isMutableTag(tag)
+            ? yield* api.headManifest(repository, tag)
+            : cachedDigest
+        } else {
+          top = yield* api.getManifest(repository, tag)
+          digest = top.digest
+          // The same digest under another tag needs no second GET.
+          const known = manifests.get(`${repository}@${digest}`)
+          if (known === undefined) {
+            const deferred = Deferred.makeUnsafe<FetchedManifest, RegistryError>()
+            Deferred.doneUnsafe(deferred, Exit.succeed(top))
+            manifests.set(`${repository}@${digest}`, deferred)
+          }
+        }
+        cache.setTagDigest(tag, digest)
+        const cached = cache.image(imageKey(platformKey, digest))
+        if (cached !== undefined) {
+          if (top === undefined) counters.cacheHits++
+          return toOutcome(repository, tag, digest, cached)
+        }
+        const manifest = top ?? (yield* manifestByDigest(repository, digest))
+        const described = yield* describe(repository, platform, manifest)
+        cache.setImage(imageKey(platformKey, digest), described)
+        return toOutcome(repository, tag, digest, described)
+      })
+
+    const listTags = Effect.fn("Registry.listTags")(function*(repository: string) {
+      const { name } = yield* guard(repository)
+      return yield* api.listTags(name)
+    })
+
+    const headDigest = Effect.fn("Registry.headDigest")(function*(repository: string, reference: string) {
+      const { name } = yield* guard(repository)
+      const digest = yield* api.headManifest(name, reference)
+      if (isValidTag(reference)) {
+        const cache = yield* store.repository(name)
+        cache.setTagDigest(reference, digest)
+        yield* cache.flush
+      }
+      return digest
+    })
+
+    const readImage = Effect.fn("Registry.readImage")(function*(repository: string, tag: string) {
+      const { name, platform } = yield* guard(repository)
+      const cache = yield* store.repository(name)
+      const outcome = yield* readTag(name, tag, platform, cache).pipe(Effect.ensuring(cache.flush))
+      if (outcome._tag === "Skip") {
+        return yield* new RegistryError({
+          reason: "NotFound",
+          repository,
+          message: `${repository}:${tag} at ${registryUrl.origin} has no readable image: ${outcome.reason}`
+        })
+      }
+      return { ...outcome.image, repository }
+    })
+
+    const readRepository = Effect.fn("Registry.readRepository")(function*(
+      repository: string,
+      options?: { readonly keepTag?: (tag: string) => boolean; readonly onImage?: () => void }
+    ) {
+      const { name, platform } = yield* guard(repository)
+      const listed = yield* api.listTags(name)
+      const skipped: Array<{ tag: string; reason: string }> = []
+      const wanted: Array<string> = []
+      const seen = new Set<string>()
+      for (const entry of listed) {
+        if (seen.has(entry)) continue
+        seen.add(entry)
+        if (looksLikeDigest(entry)) skipped.push({ tag: entry, reason: "a digest in the tag list, not a tag" })
+        else if (!isValidTag(entry)) skipped.push({ tag: entry, reason: "not a valid tag name" })
+        else if (SIGNATURE_TAG.test(entry)) skipped.push({ tag: entry, reason: "a signature/attestation artifact, not an image" })
+        else if (options?.keepTag !== undefined && !options.keepTag(entry)) {
+          skipped.push({ tag: entry, reason: "filtered out (not of the chosen environment or scheme)" })
+        } else wanted.push(entry)
+      }
+      const cache = yield* store.repository(name)
+      const outcomes = yield* Effect.forEach(
+        wanted,
+        (tag) =>
+          readTag(name, tag, platform, cache).pipe(
+            Effect.catch((error): Effect.Effect<TagOutcome, RegistryError> =>
+              // The tag vanished between list and read, or one manifest is unreadable: skip that tag only.
+              error.reason === "NotFound" || error.reason === "BadResponse"
+                ? Effect.succeed({ _tag: "Skip", reason: error.message })
+                : Effect.fail(error)
+            ),
+            Effect.tap(() => Effect.sync(() => options?.onImage?.()))
+          ),
+        { concurrency: Math.max(1, config.concurrency ?? 8) * 2 }
+      ).pipe(Effect.ensuring(cache.flush))
+      const images: Array<RegistryImage> = []
+      outcomes.forEach((outcome, i) => {
+        if (outcome._tag === "Image") images.push({ ...outcome.image, repository })
+        else skipped.push({ tag: wanted[i]!, reason: outcome.reason })
+      })
+      const read: RepositoryRead = { repository, images, skipped }
+      return read
+    })
+
+    const stats = Effect.sync((): RegistryStats => ({
+      requests: counters.requests,
+      requestsByKind: { ...counters.byKind },
+      cacheHits: counters.cacheHits
+    }))
+
+    return { listTags, headDigest, readImage, readRepository, stats }
+  })
+
+/** Re-exported so callers need one import. */
+export type { Credentials } from "./Auth.ts"

@@ -1,0 +1,47 @@
+/**
+ * @module RegistryError — the one error of the registry client, with a `reason` an operator can act on.
+ */
+import { Schema } from "effect"
+
+/**
+ * Why a registry operation failed:
+ * - `Unauthorized`: 401/403 after authenticating (wrong or missing credentials, or no pull access).
+ * - `NotFound`: the repository, tag or blob does not exist (404).
+ * - `RateLimited`: 429 after all retries, or a `Retry-After` too long to wait for.
+ * - `ServerError`: 5xx after all retries.
+ * - `Unreachable`: connection refused/reset/DNS failure after all retries.
+ * - `Timeout`: no complete answer within the per-request timeout, after all retries.
+ * - `BadResponse`: an answer that is not what the distribution spec says (bad JSON, bad schema, schema1…).
+ * - `DigestMismatch`: a manifest or blob body whose sha256 differs from its digest.
+ * - `InsecureLink`: a `Link` or redirect to another scheme/host, or from https down to http.
+ * - `Tls`: the TLS handshake failed (unknown CA, expired or mismatching certificate) or a CA file is unreadable.
+ */
+export const RegistryErrorReason = Schema.Literals([
+  "Unauthorized",
+  "NotFound",
+  "RateLimited",
+  "ServerError",
+  "Unreachable",
+  "Timeout",
+  "BadResponse",
+  "DigestMismatch",
+  "InsecureLink",
+  "Tls"
+])
+
+/** The reason union of {@link RegistryError}. */
+export type RegistryErrorReason = typeof RegistryErrorReason.Type
+
+/**
+ * A failed registry operation. `message` says what was expected, what came and what to do;
+ * it never contains a password or a token.
+ */
+export class RegistryError extends Schema.TaggedError<RegistryError>()("RegistryError", {
+  reason: RegistryErrorReason,
+  repository: Schema.optional(Schema.String),
+  message: Schema.String,
+  /** HTTP status of the last answer, when there was one. */
+  status: Schema.optional(Schema.Number),
+  /** The lower-level error (transport, schema), when there was one. */
+  cause: Schema.optional(Schema.Defect())
+}) {}

@@ -1,0 +1,280 @@
+/**
+ * @module Transport — the only place that talks HTTP: per-host concurrency, per-request timeout,
+ * retries with exponential backoff and jitter (honouring `Retry-After`), request counting, and the
+ * mapping of transport failures (connection reset, TLS) to {@link RegistryError}s.
+ *
+ * It knows nothing about auth or the registry API: it sends one {@link WireRequest} and returns one
+ * fully read {@link WireResponse}. Redirects are never followed here (callers decide, because
+ * `Authorization` must be dropped when a redirect leaves the registry host).
+ */
+import { Clock, Duration, Effect, Option, Random, Semaphore } from "effect"
+import { FetchHttpClient, HttpClientRequest } from "effect/http"
+import type { HttpClient } from "effect/http"
+import type { HttpClientError } from "effect/http"
+import { RegistryError } from "./RegistryError.ts"
+
+/** What a request is for, used to count requests by kind in the stats. */
+export type RequestKind = "token" | "tags" | "manifest" | "manifest-head" | "blob" | "ping"
+
+/** One HTTP request on the wire: absolute URL, method and headers (data only). */
+export interface WireRequest {
+  readonly kind: RequestKind
+  readonly method: "GET" | "HEAD"
+  readonly url: URL
+  readonly headers: Readonly<Record<string, string>>
+  /** The repository this request serves, named in errors. */
+  readonly repository?: string | undefined
+}
+
+/** One fully read HTTP response; header names are lower-case. */
+export interface WireResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array
+  readonly url: URL
+}
+
+/** Options of the transport; see `RegistryConfig` for the defaults. */
+export interface TransportOptions {
+  readonly concurrency: number
+  readonly requestTimeoutMs: number
+  readonly retries: number
+  /** First backoff delay; doubled per attempt, capped at `maxBackoffMs`, with jitter. */
+  readonly baseBackoffMs?: number
+  readonly maxBackoffMs?: number
+  /** A `Retry-After` longer than this is not waited for: the request fails as RateLimited. */
+  readonly maxRetryAfterMs?: number
+}
+
+/** Mutable request counters shared by one client. */
+export interface RequestCounters {
+  requests: number
+  readonly byKind: Record<string, number>
+  cacheHits: number
+}
+
+/** Creates zeroed counters. */
+export const makeCounters = (): RequestCounters => ({ requests: 0, byKind: {}, cacheHits: 0 })
+
+/** The transport service value: send one request, with retries. */
+export interface Transport {
+  readonly send: (request: WireRequest) => Effect.Effect<WireResponse, RegistryError>
+  readonly counters: RequestCounters
+}
+
+/** A URL for messages: no query string (pre-signed redirect URLs carry signatures there). */
+export const displayUrl = (url: URL): string => `${url.origin}${url.pathname}`
+
+const TLS_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REVOKED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "EPROTO"
+])
+
+const NOT_RETRIED_CODES = new Set(["ENOTFOUND", "EAI_AGAIN_NEVER"])
+
+/** Collects `code` properties along an error's `cause` chain. */
+const errorCodes = (error: unknown): ReadonlyArray<string> => {
+  const codes: Array<string> = []
+  let current: unknown = error
+  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string") codes.push(code)
+    current = (current as { cause?: unknown }).cause
+  }
+  return codes
+}
+
+/**
+ * Parses `Retry-After` (delta seconds or an HTTP date) to milliseconds from `now`; undefined when
+ * absent or unreadable.
+ */
+export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  if (!Number.isFinite(date)) return undefined
+  return Math.max(0, date - now)
+}
+
+const isRetriedStatus = (status: number): boolean => status === 429 || status === 408 || (status >= 500 && status !== 501 && status !== 505)
+
+type Attempt =
+  | { readonly _tag: "Done"; readonly response: WireResponse }
+  | { readonly _tag: "Retry"; readonly failure: RegistryError; readonly retryAfterHeader?: string | undefined }
+
+/** Builds a transport over an injected `HttpClient`. */
+export const makeTransport = (
+  client: HttpClient.HttpClient,
+  options: TransportOptions,
+  counters: RequestCounters = makeCounters()
+): Transport => {
+  const semaphores = new Map<string, Semaphore.Semaphore>()
+  const semaphoreFor = (host: string): Semaphore.Semaphore => {
+    let semaphore = semaphores.get(host)
+    if (semaphore === undefined) {
+      semaphore = Semaphore.makeUnsafe(Math.max(1, options.concurrency))
+      semaphores.set(host, semaphore)
+    }
+    return semaphore
+  }
+  const baseBackoff = options.baseBackoffMs ?? 250
+  const maxBackoff = options.maxBackoffMs ?? 8_000
+  const maxRetryAfter = options.maxRetryAfterMs ?? 60_000
+
+  const where = (request: WireRequest) =>
+    `${request.method} ${displayUrl(request.url)}${request.repository === undefined ? "" : ` (repository ${request.repository})`}`
+
+  /** One attempt: send, read the whole body, classify. */
+  const attempt = (request: WireRequest): Effect.Effect<Attempt, RegistryError> => {
+    const httpRequest = HttpClientRequest.make(request.method)(request.url.href, { headers: request.headers })
+    const run = Effect.gen(function*() {
+      counters.requests++
+      counters.byKind[request.kind] = (counters.byKind[request.kind] ?? 0) + 1
+      const response = yield* client.execute(httpRequest)
+      const body = request.method === "HEAD"
+        ? new Uint8Array(0)
+        : new Uint8Array(yield* response.arrayBuffer)
+      const wire: WireResponse = {
+        status: response.status,
+        headers: response.headers as Readonly<Record<string, string>>,
+        body,
+        url: request.url
+      }
+      return wire
+    })
+    return withManualRedirects(run).pipe(
+      Effect.timeoutOrElse({
+        duration: Duration.millis(options.requestTimeoutMs),
+        orElse: () =>
+          Effect.fail(
+            new RegistryError({
+              reason: "Timeout",
+              repository: request.repository,
+              message: `${where(request)} got no complete answer within ${options.requestTimeoutMs} ms`
+            })
+          )
+      }),
+      Effect.map((response): Attempt => {
+        if (!isRetriedStatus(response.status)) return { _tag: "Done", response }
+        const rateLimited = response.status === 429
+        return {
+          _tag: "Retry",
+          retryAfterHeader: response.headers["retry-after"],
+          failure: new RegistryError({
+            reason: rateLimited ? "RateLimited" : "ServerError",
+            repository: request.repository,
+            status: response.status,
+            message: `${where(request)} answered ${response.status}${rateLimited ? " (too many requests)" : ""}`
+          })
+        }
+      }),
+      Effect.catch((error: RegistryError | HttpClientError.HttpClientError): Effect.Effect<Attempt, RegistryError> => {
+        if (error._tag === "RegistryError") {
+          return error.reason === "Timeout" ? Effect.succeed({ _tag: "Retry", failure: error }) : Effect.fail(error)
+        }
+        const codes = errorCodes(error.reason)
+        const tlsCode = codes.find((code) => TLS_CODES.has(code))
+        if (tlsCode !== undefined) {
+          return Effect.fail(
+            new RegistryError({
+              reason: "Tls",
+              repository: request.repository,
+              message:
+                `${where(request)}: TLS verification failed (${tlsCode}). If the registry uses a private CA, pass its certificate with --ca-file (registry.caFile); never turn verification off unless you accept the risk`,
+              cause: error
+            })
+          )
+        }
+        const failure = new RegistryError({
+          reason: "Unreachable",
+          repository: request.repository,
+          message: `${where(request)} failed: ${codes[0] ?? error.reason._tag}${
+            codes.length > 0 ? "" : `: ${error.message}`
+          }`,
+          cause: error
+        })
+        return codes.some((code) => NOT_RETRIED_CODES.has(code))
+          ? Effect.fail(failure)
+          : Effect.succeed({ _tag: "Retry", failure })
+      })
+    )
+  }
+
+  const backoff = (retry: number) =>
+    Effect.map(Random.next, (r) => {
+      const ceiling = Math.min(maxBackoff, baseBackoff * 2 ** retry)
+      return Math.round(ceiling / 2 + (r * ceiling) / 2)
+    })
+
+  const advice = (failure: RegistryError): string => {
+    switch (failure.reason) {
+      case "RateLimited":
+        return "the registry is rate limiting: wait, lower --concurrency, or log in for a higher limit"
+      case "ServerError":
+        return "the registry is failing: try again later or ask its operators"
+      case "Timeout":
+        return "the registry is slow or unreachable: check the network, or raise the request timeout"
+      default:
+        return "check the registry URL and that the registry is running and reachable from here"
+    }
+  }
+
+  const exhausted = (request: WireRequest, failure: RegistryError, tries: number, extra = ""): RegistryError =>
+    new RegistryError({
+      reason: failure.reason,
+      repository: request.repository,
+      ...(failure.status === undefined ? {} : { status: failure.status }),
+      message: `${failure.message}; gave up after ${tries} attempt${tries === 1 ? "" : "s"}${extra}: ${advice(failure)}`,
+      ...(failure.cause === undefined ? {} : { cause: failure.cause })
+    })
+
+  const loop = (request: WireRequest, retry: number): Effect.Effect<WireResponse, RegistryError> =>
+    Effect.flatMap(
+      Semaphore.withPermit(semaphoreFor(request.url.host), attempt(request)),
+      (result): Effect.Effect<WireResponse, RegistryError> => {
+        if (result._tag === "Done") return Effect.succeed(result.response)
+        const header = result.retryAfterHeader
+        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const retryAfter = parseRetryAfter(header, now)
+          if (retryAfter !== undefined && retryAfter > maxRetryAfter) {
+            return Effect.fail(
+              exhausted(request, result.failure, retry + 1, ` (the registry asks to wait ${Math.ceil(retryAfter / 1000)} s)`)
+            )
+          }
+          if (retry >= options.retries) return Effect.fail(exhausted(request, result.failure, retry + 1))
+          return Effect.flatMap(
+            retryAfter === undefined ? backoff(retry) : Effect.succeed(retryAfter),
+            (delay) =>
+              Effect.logDebug(`retrying ${where(request)} in ${delay} ms after: ${result.failure.message}`).pipe(
+                Effect.andThen(Effect.sleep(Duration.millis(delay))),
+                Effect.andThen(loop(request, retry + 1))
+              )
+          )
+        })
+      }
+    )
+
+  return { send: (request) => loop(request, 0), counters }
+}
+
+/**
+ * Runs `effect` with fetch-based clients told not to follow redirects (`redirect: "manual"`),
+ * keeping any `RequestInit` already provided. Undici-based clients never follow redirects.
+ */
+const withManualRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (existing) =>
+    Effect.provideService(effect, FetchHttpClient.RequestInit, {
+      ...Option.getOrElse(existing, () => ({})),
+      redirect: "manual"
+    }))

@@ -1,0 +1,567 @@
+/**
+ * @module Marathon — a Marathon-compatible HTTP server on loopback (optionally behind a DC/OS
+ * login), holding apps in memory, for tests, the `demo` command and rehearsals.
+ *
+ * It follows `../shared/marathon-api/FACTS.md`: partial updates replace whole top-level
+ * fields, an array `PUT /v2/apps` is one deployment, deployments progress over
+ * `deploymentMs` and then disappear, 409 while an app is locked, 422 with `details`, versions
+ * and the version-rollback form, the rollback form of `DELETE /v2/deployments/{id}`, broken
+ * images whose deployments never finish. Node-only (node:http, node:crypto), Promise-based.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { DcosAuth } from "./marathon/DcosAuth.ts"
+import { LabelSelectorError, matchesLabelSelectors, parseLabelSelectors } from "./marathon/LabelSelector.ts"
+import { clone, type DeploymentResult, type Json, MarathonState, normalizeContainer, READ_ONLY_FIELDS, withDefaults } from "./marathon/State.ts"
+import {
+  HttpError,
+  invalidJson,
+  isObject,
+  normalizeAppId,
+  notValid,
+  readAppJson,
+  validateApp,
+  validateAppId
+} from "./marathon/Validation.ts"
+
+/** A Marathon app definition (AppDefinition JSON) as the sandbox stores it. */
+export type SandboxApp = Record<string, unknown>
+
+/** How to start a sandbox. */
+export interface MarathonSandboxOptions {
+  /** Initial app definitions; their tasks start running and healthy, no deployment. */
+  readonly apps?: ReadonlyArray<Record<string, unknown>>
+  /** How long a deployment takes before it disappears (default 300 ms). */
+  readonly deploymentMs?: number
+  /** Images whose tasks fail: their deployments never finish and `lastTaskFailure` is set. */
+  readonly brokenImages?: ReadonlyArray<string>
+  /**
+   * DC/OS mode: Marathon is served under `/service/marathon` and requires
+   * `Authorization: token=…` from `POST /acs/api/v1/auth/login`.
+   */
+  readonly dcos?: {
+    /** uid → password. */
+    readonly users?: Record<string, string>
+    /** uid → public key PEM; login with an RS256 JWT `{uid, exp}`. */
+    readonly serviceAccounts?: Record<string, string>
+    /** Lifetime of issued tokens (default 5 days). */
+    readonly tokenTtlMs?: number
+  }
+  /** Plain Marathon: require `Authorization: token=<it>` (or `Bearer <it>`). */
+  readonly marathonToken?: string
+  /** Plain Marathon: require HTTP Basic with these credentials (either auth form is accepted). */
+  readonly basicAuth?: { readonly username: string; readonly password: string }
+  /** Port to bind on 127.0.0.1 (default 0: a free port). */
+  readonly port?: number
+}
+
+/** One logged request. Passwords and service-login tokens in login bodies are masked. */
+export interface SandboxRequest {
+  readonly method: string
+  /** The full request path as received (under DC/OS it starts with `/service/marathon`). */
+  readonly path: string
+  /** The raw query string without `?` ("" when none). */
+  readonly query: string
+  /** Parsed JSON body, the raw text when it is not JSON, or undefined when empty. */
+  readonly body: unknown
+  readonly authorization?: string
+}
+
+/** A running sandbox. */
+export interface MarathonSandbox {
+  /** Marathon base URL (`…/service/marathon` under DC/OS). */
+  readonly url: string
+  /** `http://127.0.0.1:<port>`. */
+  readonly clusterUrl: string
+  /** Deep copies of the current app definitions (no read-only fields), sorted by id. */
+  apps(): ReadonlyArray<Record<string, unknown>>
+  /** The AppInfo `GET /v2/apps/{id}` returns, or undefined. */
+  app(id: string): Record<string, unknown> | undefined
+  /** What `GET /v2/deployments` returns. */
+  deployments(): ReadonlyArray<Record<string, unknown>>
+  /** Every request received, in order. */
+  readonly requests: ReadonlyArray<SandboxRequest>
+  /** From now on, tasks of this image fail. */
+  markBroken(image: string): void
+  /** DC/OS: every token issued so far becomes invalid (expiry mid-run). */
+  expireTokens(): void
+  /** The next `times` (default 1) matching requests fail with `status`, changing nothing. */
+  failNext(status: 503 | 500 | 409 | 422, times?: number, match?: { readonly method?: string; readonly path?: RegExp }): void
+  /** Stops the server. */
+  stop(): Promise<void>
+}
+
+const MARATHON_VERSION = "1.10.17"
+
+interface Injected {
+  readonly status: 503 | 500 | 409 | 422
+  remaining: number
+  readonly method: string | undefined
+  readonly path: RegExp | undefined
+}
+
+const injectedBody = (status: number): unknown => {
+  switch (status) {
+    case 503:
+      return { message: "Could not determine the current leader (injected by the sandbox)" }
+    case 500:
+      return { message: "Internal server error (injected by the sandbox)" }
+    case 409:
+      return {
+        message:
+          "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
+        deployments: [{ id: "00000000-0000-4000-8000-000000000000" }]
+      }
+    default:
+      return { message: "Object is not valid", details: [{ path: "/", errors: ["injected by the sandbox"] }] }
+  }
+}
+
+const isTrue = (value: string | null): boolean => value === "true"
+
+const send = (res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}) => {
+  if (body === undefined) {
+    res.writeHead(status, { ...headers })
+    res.end()
+    return
+  }
+  const text = JSON.stringify(body)
+  res.writeHead(status, { "content-type": "application/json", ...headers })
+  res.end(text)
+}
+
+const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    req.on("data", (c: Buffer) => chunks.push(c))
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
+    req.on("error", reject)
+  })
+
+const parseJsonBody = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    throw new HttpError(400, { message: "Invalid JSON", details: e instanceof Error ? e.message : String(e) })
+  }
+}
+
+const maskLogin = (body: unknown): unknown => {
+  if (!isObject(body)) return body
+  const out: Json = { ...body }
+  if ("password" in out) out.password = "***"
+  if ("token" in out) out.token = "***"
+  return out
+}
+
+const stripReadOnly = (json: Json): Json => {
+  const out: Json = { ...json }
+  for (const key of READ_ONLY_FIELDS) if (key !== "version" && key !== "versionInfo") delete out[key]
+  return out
+}
+
+const VERSION_ONLY = "The 'version' field may only be combined with the 'id' field."
+
+/**
+ * Turns one update (as sent) into the complete new definition, Marathon style:
+ * partial updates replace whole top-level fields; `{"version": ts}` restores that version.
+ */
+const resolveUpdate = (
+  state: MarathonState,
+  appId: string,
+  raw: Json,
+  partialUpdate: boolean,
+  prefix: string,
+  existing: Json | undefined = state.definition(appId)
+): Json => {
+  const update = stripReadOnly(raw)
+  if (!partialUpdate) {
+    delete update.version
+    delete update.versionInfo
+    return withDefaults({ ...update, id: appId })
+  }
+  const others = Object.keys(update).filter((k) => k !== "id" && k !== "version")
+  if (update.version !== undefined) {
+    if (others.length > 0) throw notValid([{ path: prefix === "" ? "/" : prefix, errors: [VERSION_ONLY] }])
+    if (existing === undefined) throw new HttpError(404, { message: `App '${appId}' does not exist` })
+    const old = state.versionOf(appId, String(update.version))
+    if (old === undefined) {
+      throw new HttpError(404, { message: `App '${appId}' does not exist in version ${String(update.version)}` })
+    }
+    return old
+  }
+  if (update.versionInfo !== undefined && others.length > 1) {
+    // FACTS.md: version/versionInfo sent together with other fields is refused
+    throw notValid([{ path: `${prefix}/versionInfo`, errors: ["versionInfo is read-only: strip it before a PUT"] }])
+  }
+  delete update.versionInfo
+  if (existing === undefined) return withDefaults({ ...update, id: appId })
+  return normalizeContainer({ ...existing, ...update, id: appId })
+}
+
+const checkValid = (def: Json, prefix: string): void => {
+  const details = validateApp(def, prefix)
+  if (details.length > 0) throw notValid(details)
+}
+
+/** Starts a sandbox on 127.0.0.1. */
+export const startMarathonSandbox = async (options: MarathonSandboxOptions = {}): Promise<MarathonSandbox> => {
+  const state = new MarathonState(options.deploymentMs ?? 300, options.brokenImages ?? [])
+  for (const app of options.apps ?? []) {
+    const id = normalizeAppId(String(app.id ?? ""))
+    try {
+      const def = withDefaults({ ...stripReadOnly(readAppJson(clone(app))), id })
+      delete def.version
+      delete def.versionInfo
+      checkValid(def, "")
+      state.seed(def)
+    } catch (e) {
+      if (!(e instanceof HttpError)) throw e
+      throw new Error(`Sandbox option apps: ${id} is not a valid Marathon app: ${JSON.stringify(e.body)}`)
+    }
+  }
+  const dcos = options.dcos ? new DcosAuth(options.dcos) : undefined
+  const base = dcos ? "/service/marathon" : ""
+  const requests: Array<SandboxRequest> = []
+  const injected: Array<Injected> = []
+  let port = 0
+
+  const authorizedPlain = (auth: string | undefined): boolean => {
+    if (options.marathonToken === undefined && options.basicAuth === undefined) return true
+    if (auth === undefined) return false
+    if (options.marathonToken !== undefined) {
+      if (auth === `token=${options.marathonToken}` || auth === `Bearer ${options.marathonToken}`) return true
+    }
+    if (options.basicAuth !== undefined && auth.startsWith("Basic ")) {
+      const decoded = Buffer.from(auth.slice(6), "base64").toString("utf8")
+      if (decoded === `${options.basicAuth.username}:${options.basicAuth.password}`) return true
+    }
+    return false
+  }
+
+  const marathon = async (
+    method: string,
+    route: string,
+    params: URLSearchParams,
+    req: IncomingMessage,
+    bodyText: string
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string>; text?: string }> => {
+    const jsonBody = (): unknown => {
+      const type = req.headers["content-type"] ?? ""
+      if (!type.toLowerCase().includes("application/json")) {
+        throw new HttpError(415, { message: `Unsupported Media Type: expected application/json, got '${type}'` })
+      }
+      return parseJsonBody(bodyText)
+    }
+    const force = isTrue(params.get("force"))
+    const partialUpdate = params.get("partialUpdate") !== "false"
+
+    if (route === "/ping" && method === "GET") return { status: 200, body: undefined, text: "pong" }
+    if (route === "/v2/info" && method === "GET") return { status: 200, body: info(port) }
+    if (route === "/v2/leader" && method === "GET") return { status: 200, body: { leader: `127.0.0.1:${port}` } }
+
+    if (route === "/v2/apps") {
+      if (method === "GET") {
+        const idFilter = params.get("id")?.toLowerCase()
+        const cmdFilter = params.get("cmd")?.toLowerCase()
+        const labelQuery = params.get("label")
+        let selectors: ReturnType<typeof parseLabelSelectors> = []
+        if (labelQuery !== null && labelQuery.trim() !== "") {
+          try {
+            selectors = parseLabelSelectors(labelQuery)
+          } catch (e) {
+            if (e instanceof LabelSelectorError) throw new HttpError(422, { message: e.message })
+            throw e
+          }
+        }
+        const embed = params.getAll("embed")
+        const lastTaskFailure = embed.includes("apps.lastTaskFailure") || embed.includes("apps.failures")
+        const tasks = embed.includes("apps.tasks") || embed.includes("apps.failures")
+        const apps = state
+          .appIds()
+          .filter((id) => idFilter === undefined || id.toLowerCase().includes(idFilter))
+          .map((id) => state.appInfo(id, { lastTaskFailure, tasks })!)
+          .filter((a) => cmdFilter === undefined || (typeof a.cmd === "string" && a.cmd.toLowerCase().includes(cmdFilter)))
+          .filter((a) => matchesLabelSelectors(selectors, isObject(a.labels) ? a.labels : {}))
+        return { status: 200, body: { apps } }
+      }
+      if (method === "PUT") {
+        const body = jsonBody()
+        if (!Array.isArray(body)) throw invalidJson([{ path: "", errors: ["error.expected.jsarray"] }])
+        // elements apply in order, like Marathon's fold over the root group: a second element
+        // for the same app updates the result of the first
+        const pending = new Map<string, Json>()
+        body.forEach((element, i) => {
+          const prefix = `/${i}`
+          const raw = readAppJson(element, prefix)
+          if (typeof raw.id !== "string" || raw.id.trim() === "") {
+            throw notValid([{ path: `${prefix}/id`, errors: ["must not be empty"] }])
+          }
+          const appId = normalizeAppId(raw.id)
+          const idProblems = validateAppId(appId, `${prefix}/id`)
+          if (idProblems.length > 0) throw notValid(idProblems)
+          const def = resolveUpdate(state, appId, raw, partialUpdate, prefix, pending.get(appId) ?? state.definition(appId))
+          checkValid(def, prefix)
+          pending.set(appId, def)
+        })
+        const changes = [...pending].map(([appId, def]) => ({ appId, def }))
+        const result = state.deploy(changes, force)
+        return deploymentAnswer(200, result)
+      }
+      if (method === "POST") {
+        const raw = readAppJson(jsonBody())
+        const appId = normalizeAppId(typeof raw.id === "string" ? raw.id : "")
+        const def = withDefaults({ ...stripReadOnly(raw), id: appId })
+        delete def.version
+        delete def.versionInfo
+        checkValid(def, "")
+        if (state.definition(appId) !== undefined) {
+          throw new HttpError(409, { message: `An app with id [${appId}] already exists.` })
+        }
+        const result = state.deploy([{ appId, def }], force)
+        const created = state.appInfo(appId, { lastTaskFailure: false, tasks: false })
+        return {
+          status: 201,
+          body: created,
+          headers: { location: `${base}/v2/apps${appId}`, "marathon-deployment-id": result.deploymentId }
+        }
+      }
+      return methodNotAllowed()
+    }
+
+    if (route.startsWith("/v2/apps/")) {
+      const rest = route.slice("/v2/apps".length)
+      const versionsAt = rest.search(/\/versions(\/[^/]+)?$/)
+      if (versionsAt >= 0 && method === "GET") {
+        const appId = normalizeAppId(decodeURIComponent(rest.slice(0, versionsAt)))
+        const tail = rest.slice(versionsAt + "/versions".length)
+        const versions = state.versionList(appId)
+        if (versions === undefined) throw appNotFound(appId)
+        if (tail === "") return { status: 200, body: { versions } }
+        const v = decodeURIComponent(tail.slice(1))
+        const def = state.versionOf(appId, v)
+        if (def === undefined) throw new HttpError(404, { message: `App '${appId}' does not exist in version ${v}` })
+        return { status: 200, body: { ...def, version: v } }
+      }
+      const appId = normalizeAppId(decodeURIComponent(rest))
+      if (method === "GET") {
+        const app = state.appInfo(appId, { lastTaskFailure: true, tasks: true })
+        if (app === undefined) throw appNotFound(appId)
+        return { status: 200, body: { app } }
+      }
+      if (method === "PUT") {
+        const idProblems = validateAppId(appId)
+        if (idProblems.length > 0) throw notValid(idProblems)
+        const raw = readAppJson(jsonBody())
+        const existed = state.definition(appId) !== undefined
+        const def = resolveUpdate(state, appId, raw, partialUpdate, "")
+        checkValid(def, "")
+        return deploymentAnswer(existed ? 200 : 201, state.deploy([{ appId, def }], force))
+      }
+      if (method === "DELETE") {
+        if (state.definition(appId) === undefined) throw appNotFound(appId)
+        return deploymentAnswer(200, state.deploy([{ appId, def: null }], force))
+      }
+      return methodNotAllowed()
+    }
+
+    if (route === "/v2/deployments") {
+      if (method === "GET") return { status: 200, body: state.deploymentList() }
+      return methodNotAllowed()
+    }
+    if (route.startsWith("/v2/deployments/")) {
+      if (method !== "DELETE") return methodNotAllowed()
+      const id = decodeURIComponent(route.slice("/v2/deployments/".length))
+      const result = state.cancel(id, force)
+      if (result === undefined) return { status: 202, body: undefined }
+      return deploymentAnswer(200, result)
+    }
+    throw new HttpError(404, { message: `Not found: ${route}` })
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1")
+    const method = req.method ?? "GET"
+    const bodyText = await readBody(req)
+    const authorization = req.headers.authorization
+    let loggedBody: unknown = undefined
+    if (bodyText !== "") {
+      try {
+        loggedBody = JSON.parse(bodyText)
+      } catch {
+        loggedBody = bodyText
+      }
+    }
+    const isLogin = url.pathname === "/acs/api/v1/auth/login"
+    requests.push({
+      method,
+      path: url.pathname,
+      query: url.search.replace(/^\?/, ""),
+      body: isLogin ? maskLogin(loggedBody) : loggedBody,
+      ...(authorization !== undefined ? { authorization } : {})
+    })
+
+    try {
+      // authentication comes before anything else, as on a real cluster
+      let route: string
+      if (dcos) {
+        if (isLogin) {
+          if (method !== "POST") return send(res, 405, { title: "Method Not Allowed", description: "Use POST", code: "ERR_METHOD" })
+          const failure = takeInjected(method, url.pathname)
+          if (failure) return send(res, failure.status, injectedBody(failure.status))
+          let body: unknown
+          try {
+            body = JSON.parse(bodyText)
+          } catch {
+            body = undefined
+          }
+          const result = dcos.login(body)
+          if ("token" in result) return send(res, 200, { token: result.token })
+          return send(res, result.status, result.body)
+        }
+        const prefix = ["/service/marathon", "/marathon"].find((p) => url.pathname === p || url.pathname.startsWith(`${p}/`))
+        if (prefix === undefined) {
+          return send(res, 404, { title: "Not Found", description: `No such resource: ${url.pathname}`, code: "ERR_NOT_FOUND" })
+        }
+        const token = /^token=(.+)$/.exec(authorization ?? "")?.[1]
+        if (token === undefined || dcos.check(token) === undefined) {
+          return send(
+            res,
+            401,
+            {
+              title: "Unauthorized",
+              description:
+                token === undefined
+                  ? "Please provide authentication credentials (Authorization: token=<token>)."
+                  : "The authentication token is invalid or has expired; log in again.",
+              code: token === undefined ? "ERR_MISSING_AUTH_TOKEN" : "ERR_INVALID_AUTH_TOKEN"
+            },
+            { "www-authenticate": "acsjwt" }
+          )
+        }
+        route = url.pathname.slice(prefix.length) || "/"
+      } else {
+        route = url.pathname
+        if (route !== "/ping" && !authorizedPlain(authorization)) {
+          return send(
+            res,
+            401,
+            { message: "Invalid username or password." },
+            options.basicAuth ? { "www-authenticate": 'Basic realm="Mesosphere"' } : {}
+          )
+        }
+      }
+      const failure = takeInjected(method, url.pathname)
+      if (failure) return send(res, failure.status, injectedBody(failure.status))
+      if (route === "/v2/events") return events(method, req, res, url.searchParams)
+      const answer = await marathon(method, route, url.searchParams, req, bodyText)
+      if (answer.text !== undefined) {
+        res.writeHead(answer.status, { "content-type": "text/plain; charset=utf-8" })
+        res.end(answer.text)
+        return
+      }
+      send(res, answer.status, answer.body, answer.headers ?? {})
+    } catch (e) {
+      if (e instanceof HttpError) return send(res, e.status, e.body, e.headers)
+      send(res, 500, { message: `Sandbox error: ${e instanceof Error ? e.message : String(e)}` })
+    }
+  }
+
+  /** `GET /v2/events`: server-sent events, optionally filtered by repeated `event_type=`. */
+  const events = (method: string, req: IncomingMessage, res: ServerResponse, params: URLSearchParams): void => {
+    if (method !== "GET") return send(res, 405, { message: "HTTP 405 Method Not Allowed" })
+    if (!(req.headers.accept ?? "").includes("text/event-stream")) {
+      return send(res, 405, { message: "Use Accept: text/event-stream for the event stream" })
+    }
+    const types = params.getAll("event_type")
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" })
+    res.flushHeaders()
+    const write = (event: { readonly eventType: string; readonly [key: string]: unknown }) => {
+      if (types.length === 0 || types.includes(event.eventType)) {
+        res.write(`event: ${event.eventType}\ndata: ${JSON.stringify(event)}\n\n`)
+      }
+    }
+    write({ eventType: "event_stream_attached", timestamp: new Date().toISOString(), remoteAddress: "127.0.0.1" })
+    const unsubscribe = state.subscribe(write)
+    req.on("close", unsubscribe)
+  }
+
+  const takeInjected = (method: string, path: string): Injected | undefined => {
+    const found = injected.find(
+      (f) => f.remaining > 0 && (f.method === undefined || f.method.toUpperCase() === method) && (f.path === undefined || f.path.test(path))
+    )
+    if (found) {
+      found.remaining--
+      if (found.remaining === 0) injected.splice(injected.indexOf(found), 1)
+    }
+    return found
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, { message: `Sandbox error: ${String(e)}` })
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve())
+  })
+  port = (server.address() as AddressInfo).port
+  const clusterUrl = `http://127.0.0.1:${port}`
+
+  return {
+    url: clusterUrl + base,
+    clusterUrl,
+    apps: () => state.definitions(),
+    app: (id) => state.appInfo(normalizeAppId(id), { lastTaskFailure: true, tasks: true }),
+    deployments: () => state.deploymentList(),
+    requests,
+    markBroken: (image) => state.markBroken(image),
+    expireTokens: () => dcos?.expireAll(),
+    failNext: (status, times = 1, match = {}) => {
+      injected.push({ status, remaining: times, method: match.method, path: match.path })
+    },
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        state.close()
+        server.close((err) => (err ? reject(err) : resolve()))
+        server.closeAllConnections()
+      })
+  }
+}
+
+const appNotFound = (appId: string): HttpError => new HttpError(404, { message: `App '${appId}' does not exist` })
+
+const methodNotAllowed = (): { status: number; body: unknown } => ({ status: 405, body: { message: "HTTP 405 Method Not Allowed" } })
+
+const deploymentAnswer = (status: number, result: DeploymentResult) => ({
+  status,
+  body: { deploymentId: result.deploymentId, version: result.version },
+  headers: { "marathon-deployment-id": result.deploymentId }
+})
+
+const info = (port: number): Json => ({
+  name: "marathon",
+  version: MARATHON_VERSION,
+  buildref: "sandbox",
+  elected: true,
+  leader: `127.0.0.1:${port}`,
+  frameworkId: "00000000-0000-4000-8000-000000000000-0000",
+  marathon_config: {
+    checkpoint: true,
+    executor: "//cmd",
+    failover_timeout: 604800,
+    features: [],
+    framework_name: "marathon",
+    ha: false,
+    hostname: "127.0.0.1",
+    local_port_max: 20000,
+    local_port_min: 10000,
+    master: "local",
+    mesos_role: "*",
+    mesos_user: "nobody",
+    webui_url: `http://127.0.0.1:${port}`
+  },
+  zookeeper_config: { zk: "zk://localhost:2181/marathon", zk_timeout: 10000 },
+  http_config: { http_port: port, https_port: 8443 }
+})

@@ -1,0 +1,536 @@
+/**
+ * @module State — the in-memory Marathon of the sandbox: app definitions with their version
+ * history, deployments that progress over time, task counts derived from that progress, and
+ * the cancel/rollback of deployments. No HTTP here; `Marathon.ts` maps requests onto it.
+ *
+ * Time is real (`Date.now()`): this is a test server, not core code. Every read first finishes
+ * the deployments whose time is up ({@link MarathonState.tick}); an unref'd timer per deployment
+ * does the same on time so that `deployment_success` events are emitted without polling.
+ */
+import { randomUUID } from "node:crypto"
+import { HttpError, isObject } from "./Validation.ts"
+
+/** A JSON object. */
+export type Json = Record<string, unknown>
+
+/** Deployment actions the sandbox produces (FACTS.md "Deployments"). */
+export type ActionName = "StartApplication" | "StopApplication" | "ScaleApplication" | "RestartApplication"
+
+interface VersionInfo {
+  lastScalingAt: string
+  lastConfigChangeAt: string
+}
+
+interface AppRecord {
+  def: Json
+  version: string
+  versionInfo: VersionInfo
+  /** Every stored version, oldest first. */
+  versions: Array<{ readonly version: string; readonly def: Json }>
+  lastTaskFailure?: Json
+  /** Tasks running while no deployment touches the app. */
+  restRunning: number
+}
+
+interface Snapshot {
+  readonly def: Json
+}
+
+interface DeploymentApp {
+  readonly appId: string
+  readonly action: ActionName
+  /** The definition before this deployment; absent when the deployment created the app. */
+  readonly before: Snapshot | undefined
+  readonly beforeRunning: number
+  readonly targetInstances: number
+  readonly broken: boolean
+  readonly healthChecked: boolean
+}
+
+interface Deployment {
+  readonly id: string
+  readonly version: string
+  readonly startedAt: number
+  readonly durationMs: number
+  readonly steps: ReadonlyArray<ReadonlyArray<{ readonly action: ActionName; readonly app: string }>>
+  readonly apps: ReadonlyMap<string, DeploymentApp>
+}
+
+/** One app change of a deployment: a new complete definition, or `null` to destroy the app. */
+export interface AppChange {
+  readonly appId: string
+  readonly def: Json | null
+}
+
+/** What Marathon answers for a change that started a deployment. */
+export interface DeploymentResult {
+  readonly deploymentId: string
+  readonly version: string
+}
+
+/** Read-only fields of AppInfo that are never part of a stored definition. */
+export const READ_ONLY_FIELDS = [
+  "version",
+  "versionInfo",
+  "tasks",
+  "tasksRunning",
+  "tasksStaged",
+  "tasksHealthy",
+  "tasksUnhealthy",
+  "deployments",
+  "readinessCheckResults",
+  "lastTaskFailure",
+  "taskStats"
+] as const
+
+/** Deep copy of JSON data. */
+export const clone = <A>(value: A): A => structuredClone(value)
+
+/** Structural equality of JSON values (key order ignored). */
+export const jsonEqual = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]))
+  if (isObject(a) && isObject(b)) {
+    const ka = Object.keys(a)
+    const kb = Object.keys(b)
+    return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]))
+  }
+  return false
+}
+
+/** Marathon's defaults for fields a definition leaves out (`AppDefinition` defaults). */
+export const withDefaults = (app: Json): Json => {
+  const out: Json = {
+    id: app.id,
+    instances: 1,
+    cpus: 1,
+    mem: 128,
+    disk: 0,
+    gpus: 0,
+    env: {},
+    labels: {},
+    constraints: [],
+    healthChecks: [],
+    readinessChecks: [],
+    dependencies: [],
+    fetch: [],
+    backoffSeconds: 1,
+    backoffFactor: 1.15,
+    maxLaunchDelaySeconds: 3600,
+    requirePorts: false,
+    executor: "",
+    killSelection: "YOUNGEST_FIRST",
+    upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
+    unreachableStrategy: { inactiveAfterSeconds: 0, expungeAfterSeconds: 0 },
+    ...app
+  }
+  return normalizeContainer(out)
+}
+
+/** `container.type` defaults to `DOCKER` (FACTS.md). */
+export const normalizeContainer = (app: Json): Json => {
+  if (isObject(app.container) && app.container.type === undefined) {
+    return { ...app, container: { type: "DOCKER", ...app.container } }
+  }
+  return app
+}
+
+/** `container.docker.image` of a definition, if any. */
+export const imageOf = (def: Json): string | undefined => {
+  const c = def.container
+  if (isObject(c) && isObject(c.docker) && typeof c.docker.image === "string") return c.docker.image
+  return undefined
+}
+
+const instancesOf = (def: Json): number => (typeof def.instances === "number" ? def.instances : 1)
+const hasHealthChecks = (def: Json): boolean => Array.isArray(def.healthChecks) && def.healthChecks.length > 0
+
+/** Task counts as `GET /v2/apps` embeds them. */
+export interface TaskCounts {
+  readonly tasksStaged: number
+  readonly tasksRunning: number
+  readonly tasksHealthy: number
+  readonly tasksUnhealthy: number
+}
+
+/** An event of Marathon's event stream (`GET /v2/events`). */
+export interface MarathonEvent {
+  readonly eventType: string
+  readonly timestamp: string
+  readonly [key: string]: unknown
+}
+
+/** The sandbox's whole Marathon state. */
+export class MarathonState {
+  private readonly apps = new Map<string, AppRecord>()
+  private readonly deployments = new Map<string, Deployment>()
+  private readonly broken = new Set<string>()
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  private readonly listeners = new Set<(event: MarathonEvent) => void>()
+  private lastVersionMs = 0
+
+  constructor(
+    private readonly deploymentMs: number,
+    brokenImages: ReadonlyArray<string>
+  ) {
+    for (const image of brokenImages) this.broken.add(image)
+  }
+
+  /** From now on, tasks of this image fail. */
+  markBroken(image: string): void {
+    this.broken.add(image)
+  }
+
+  /** Subscribes to events; returns the unsubscribe function. */
+  subscribe(listener: (event: MarathonEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Clears the timers that finish deployments on time (the state stays readable). */
+  close(): void {
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
+    this.listeners.clear()
+  }
+
+  private emit(eventType: string, payload: Json): void {
+    const event: MarathonEvent = { ...payload, eventType, timestamp: new Date().toISOString() }
+    for (const listener of this.listeners) listener(event)
+  }
+
+  private planJson(d: Deployment): Json {
+    return {
+      id: d.id,
+      version: d.version,
+      steps: d.steps.map((s) => ({ actions: s.map((a) => ({ action: a.action, app: a.app })) }))
+    }
+  }
+
+  /** A fresh version timestamp, strictly increasing even within one millisecond. */
+  nextVersion(): string {
+    const ms = Math.max(Date.now(), this.lastVersionMs + 1)
+    this.lastVersionMs = ms
+    return new Date(ms).toISOString()
+  }
+
+  /** Seeds an app that is already deployed and healthy (no deployment). */
+  seed(def: Json): void {
+    const version = this.nextVersion()
+    const id = String(def.id)
+    this.apps.set(id, {
+      def: clone(def),
+      version,
+      versionInfo: { lastScalingAt: version, lastConfigChangeAt: version },
+      versions: [{ version, def: clone(def) }],
+      restRunning: this.isBroken(def) ? 0 : instancesOf(def)
+    })
+  }
+
+  /** Finishes every deployment whose time is up and that is not stuck on a broken image. */
+  tick(): void {
+    const now = Date.now()
+    for (const d of [...this.deployments.values()]) {
+      if (now - d.startedAt < d.durationMs || this.isStuck(d)) continue
+      this.deployments.delete(d.id)
+      for (const entry of d.apps.values()) {
+        const rec = this.apps.get(entry.appId)
+        if (rec) rec.restRunning = entry.targetInstances
+      }
+      this.emit("deployment_success", { id: d.id, plan: this.planJson(d) })
+    }
+  }
+
+  /** The stored definition of an app, or undefined. */
+  definition(id: string): Json | undefined {
+    this.tick()
+    const rec = this.apps.get(id)
+    return rec ? clone(rec.def) : undefined
+  }
+
+  /** Ids of all apps, sorted. */
+  appIds(): ReadonlyArray<string> {
+    this.tick()
+    return [...this.apps.keys()].sort()
+  }
+
+  /** Definition stored under `version`, or undefined. */
+  versionOf(id: string, version: string): Json | undefined {
+    const entry = this.apps.get(id)?.versions.find((v) => v.version === version)
+    return entry ? clone(entry.def) : undefined
+  }
+
+  /** Version timestamps of an app, newest first, or undefined for an unknown app. */
+  versionList(id: string): ReadonlyArray<string> | undefined {
+    const rec = this.apps.get(id)
+    return rec ? rec.versions.map((v) => v.version).reverse() : undefined
+  }
+
+  /**
+   * The AppInfo JSON: definition, version, versionInfo, counts, deployments, and optionally
+   * lastTaskFailure and tasks.
+   */
+  appInfo(id: string, embed: { readonly lastTaskFailure: boolean; readonly tasks: boolean }): Json | undefined {
+    this.tick()
+    const rec = this.apps.get(id)
+    if (!rec) return undefined
+    const counts = this.counts(id, rec)
+    const info: Json = {
+      ...clone(rec.def),
+      version: rec.version,
+      versionInfo: { ...rec.versionInfo },
+      ...counts,
+      deployments: this.deploymentsOf([id]).map((d) => ({ id: d.id }))
+    }
+    if (embed.lastTaskFailure && rec.lastTaskFailure) info.lastTaskFailure = clone(rec.lastTaskFailure)
+    if (embed.tasks) info.tasks = this.tasks(id, rec, counts)
+    return info
+  }
+
+  /** `GET /v2/deployments` JSON. */
+  deploymentList(): ReadonlyArray<Json> {
+    this.tick()
+    const now = Date.now()
+    return [...this.deployments.values()].map((d) => {
+      const total = d.steps.length
+      const f = Math.min(1, (now - d.startedAt) / d.durationMs)
+      let current = Math.min(total, 1 + Math.floor(f * total))
+      if (this.isStuck(d)) {
+        const stuckStep = d.steps.findIndex((step) => step.some((a) => d.apps.get(a.app)?.broken === true))
+        if (stuckStep >= 0) current = Math.min(current, stuckStep + 1)
+      }
+      const step = d.steps[current - 1] ?? []
+      return {
+        id: d.id,
+        version: d.version,
+        affectedApps: [...d.apps.keys()].sort(),
+        affectedPods: [],
+        steps: d.steps.map((s) => ({ actions: s.map((a) => ({ action: a.action, app: a.app })) })),
+        currentActions: step.map((a) => ({ action: a.action, app: a.app, readinessCheckResults: [] })),
+        currentStep: current,
+        totalSteps: total
+      }
+    })
+  }
+
+  /** Running deployments that touch any of `appIds`. */
+  deploymentsOf(appIds: ReadonlyArray<string>): ReadonlyArray<Deployment> {
+    return [...this.deployments.values()].filter((d) => appIds.some((id) => d.apps.has(id)))
+  }
+
+  /**
+   * Starts one deployment for all changes. Throws 409 when an app is locked by a deployment
+   * and `force` is false; with `force` the locking deployments are cancelled (no rollback).
+   */
+  deploy(changes: ReadonlyArray<AppChange>, force: boolean): DeploymentResult {
+    this.tick()
+    const ids = changes.map((c) => c.appId)
+    const locking = this.deploymentsOf(ids)
+    if (locking.length > 0 && !force) {
+      throw new HttpError(409, {
+        message:
+          "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
+        deployments: locking.map((d) => ({ id: d.id }))
+      })
+    }
+    for (const d of locking) this.stop(d, "cancelled by a forced deployment")
+
+    const version = this.nextVersion()
+    const id = randomUUID()
+    const stopStep: Array<{ action: ActionName; app: string }> = []
+    const startStep: Array<{ action: ActionName; app: string }> = []
+    const mainStep: Array<{ action: ActionName; app: string }> = []
+    const entries = new Map<string, DeploymentApp>()
+    const now = new Date(Math.max(Date.now(), Date.parse(version))).toISOString()
+
+    for (const change of changes) {
+      const rec = this.apps.get(change.appId)
+      if (change.def === null) {
+        if (!rec) continue
+        const running = this.counts(change.appId, rec).tasksRunning
+        this.apps.delete(change.appId)
+        stopStep.push({ action: "StopApplication", app: change.appId })
+        entries.set(change.appId, {
+          appId: change.appId,
+          action: "StopApplication",
+          before: { def: clone(rec.def) },
+          beforeRunning: running,
+          targetInstances: 0,
+          broken: false,
+          healthChecked: false
+        })
+        continue
+      }
+      const def = clone(change.def)
+      const target = instancesOf(def)
+      const broken = this.isBroken(def)
+      if (!rec) {
+        this.apps.set(change.appId, {
+          def,
+          version,
+          versionInfo: { lastScalingAt: version, lastConfigChangeAt: version },
+          versions: [{ version, def: clone(def) }],
+          restRunning: 0
+        })
+        startStep.push({ action: "StartApplication", app: change.appId })
+        mainStep.push({ action: "ScaleApplication", app: change.appId })
+        entries.set(change.appId, {
+          appId: change.appId,
+          action: "StartApplication",
+          before: undefined,
+          beforeRunning: 0,
+          targetInstances: target,
+          broken: broken && target > 0,
+          healthChecked: hasHealthChecks(def)
+        })
+      } else {
+        if (jsonEqual(rec.def, def)) continue
+        const running = this.counts(change.appId, rec).tasksRunning
+        const scaleOnly = jsonEqual({ ...rec.def, instances: 0 }, { ...def, instances: 0 })
+        const action: ActionName = scaleOnly ? "ScaleApplication" : "RestartApplication"
+        entries.set(change.appId, {
+          appId: change.appId,
+          action,
+          before: { def: clone(rec.def) },
+          beforeRunning: running,
+          targetInstances: target,
+          broken: broken && (action === "RestartApplication" ? target > 0 : target > running),
+          healthChecked: hasHealthChecks(def)
+        })
+        rec.def = def
+        rec.version = version
+        rec.versionInfo = scaleOnly
+          ? { lastScalingAt: version, lastConfigChangeAt: rec.versionInfo.lastConfigChangeAt }
+          : { lastScalingAt: version, lastConfigChangeAt: version }
+        rec.versions.push({ version, def: clone(def) })
+        rec.restRunning = running
+        mainStep.push({ action, app: change.appId })
+      }
+      const entry = entries.get(change.appId)
+      const recNow = this.apps.get(change.appId)
+      if (entry?.broken && recNow) {
+        recNow.lastTaskFailure = {
+          appId: change.appId,
+          host: "127.0.0.1",
+          message: `Container exited with status 1 (image ${imageOf(def) ?? "?"} is marked broken in the sandbox)`,
+          state: "TASK_FAILED",
+          taskId: `${change.appId.slice(1).replaceAll("/", "_")}.${randomUUID()}`,
+          timestamp: now,
+          version,
+          slaveId: "sandbox-agent-0"
+        }
+      }
+    }
+
+    const steps = [stopStep, startStep, mainStep].filter((s) => s.length > 0)
+    if (steps.length > 0) {
+      const deployment: Deployment = {
+        id,
+        version,
+        startedAt: Date.now(),
+        durationMs: Math.max(1, this.deploymentMs),
+        steps,
+        apps: entries
+      }
+      this.deployments.set(id, deployment)
+      this.emit("deployment_info", { plan: this.planJson(deployment), currentStep: { actions: steps[0] } })
+      // finish on time even when nobody asks (lazy ticks do the same on every read)
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        this.tick()
+      }, deployment.durationMs + 5)
+      timer.unref()
+      this.timers.add(timer)
+    }
+    return { deploymentId: id, version }
+  }
+
+  /**
+   * `DELETE /v2/deployments/{id}`: cancels; without `force` starts and returns the revert
+   * deployment that restores the definitions from before the cancelled one.
+   */
+  cancel(id: string, force: boolean): DeploymentResult | undefined {
+    this.tick()
+    const d = this.deployments.get(id)
+    if (!d) throw new HttpError(404, { message: `DeploymentPlan ${id} does not exist` })
+    this.stop(d, force ? "cancelled with force" : "cancelled and rolled back")
+    if (force) return undefined
+    const changes: Array<AppChange> = [...d.apps.values()].map((entry) => ({
+      appId: entry.appId,
+      def: entry.before ? clone(entry.before.def) : null
+    }))
+    return this.deploy(changes, true)
+  }
+
+  /** Public list of the current definitions (deep copies). */
+  definitions(): ReadonlyArray<Json> {
+    return this.appIds().map((id) => clone(this.apps.get(id)!.def))
+  }
+
+  private stop(d: Deployment, reason: string): void {
+    for (const entry of d.apps.values()) {
+      const rec = this.apps.get(entry.appId)
+      if (rec) rec.restRunning = this.counts(entry.appId, rec).tasksRunning
+    }
+    this.deployments.delete(d.id)
+    this.emit("deployment_failed", { id: d.id, plan: this.planJson(d), reason })
+  }
+
+  private isBroken(def: Json): boolean {
+    const image = imageOf(def)
+    return image !== undefined && this.broken.has(image)
+  }
+
+  private isStuck(d: Deployment): boolean {
+    return [...d.apps.values()].some((e) => e.broken)
+  }
+
+  private counts(id: string, rec: AppRecord): TaskCounts {
+    const d = [...this.deployments.values()].find((x) => x.apps.has(id))
+    const entry = d?.apps.get(id)
+    let running = rec.restRunning
+    let staged = 0
+    if (d && entry) {
+      const f = Math.min(1, (Date.now() - d.startedAt) / d.durationMs)
+      const n0 = entry.beforeRunning
+      const n1 = entry.targetInstances
+      if (entry.broken) {
+        // New tasks keep failing and are retried (one staged at a time). On a restart one old
+        // task has made room for a replacement that never comes up, so fewer run than wanted.
+        staged = 1
+        running = entry.action === "RestartApplication" ? Math.min(n0, Math.max(0, n1 - 1)) : Math.min(n0, n1)
+      } else if (f >= 1) {
+        running = n1
+      } else if (entry.action === "StartApplication") {
+        running = Math.floor(f * n1)
+        staged = running < n1 ? 1 : 0
+      } else if (entry.action === "ScaleApplication") {
+        running = n0 + Math.trunc(f * (n1 - n0))
+        staged = running < n1 ? 1 : 0
+      } else if (entry.action === "RestartApplication") {
+        // rolling restart: new tasks come up while old ones are killed
+        const fresh = Math.floor(f * n1)
+        running = fresh + (n0 - Math.floor(f * n0))
+        staged = fresh < n1 ? 1 : 0
+      }
+    }
+    const healthy = hasHealthChecks(rec.def) ? running : 0
+    return { tasksStaged: staged, tasksRunning: running, tasksHealthy: healthy, tasksUnhealthy: 0 }
+  }
+
+  private tasks(id: string, rec: AppRecord, counts: TaskCounts): ReadonlyArray<Json> {
+    const base = id.slice(1).replaceAll("/", "_")
+    return Array.from({ length: counts.tasksRunning }, (_, i) => ({
+      id: `${base}.instance-${i}`,
+      appId: id,
+      host: "127.0.0.1",
+      state: "TASK_RUNNING",
+      version: rec.version,
+      stagedAt: rec.version,
+      startedAt: rec.version,
+      ports: [],
+      slaveId: "sandbox-agent-0",
+      ...(hasHealthChecks(rec.def) ? { healthCheckResults: [{ alive: true }] } : {})
+    }))
+  }
+}
