@@ -1,0 +1,239 @@
+/**
+ * The whole command line on real components: Debian's docker-registry (htpasswd auth) holding
+ * the shop's images, the Marathon sandbox running the broken release, a Slack webhook receiver.
+ */
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
+import { appId, expectedAfterRollback, running, secretValues, startFleetScenario } from "../jenkins/fleetScenario.ts"
+import type { FleetScenario, Service } from "../jenkins/fleetScenario.ts"
+import { pushFleet } from "../support/pushImage.ts"
+import { runCli } from "./runCli.ts"
+
+let dir: string
+let scenario: FleetScenario
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "fleet-rollback-cli-"))
+  scenario = await startFleetScenario(dir)
+})
+afterEach(async () => {
+  await scenario.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const cli = (args: ReadonlyArray<string>, extraEnv: Record<string, string> = {}) =>
+  runCli(args, { cwd: dir, env: { ...scenario.secretEnvironment, ...extraEnv } })
+
+const get = () => cli(["get", "--config", scenario.configFile, "--no-cache"])
+
+const marathonPuts = () => scenario.marathon.requests.filter((r) => r.method === "PUT" || r.method === "POST" || r.method === "DELETE")
+
+const assertNoSecrets = (...texts: ReadonlyArray<string>) => {
+  for (const text of texts) for (const secret of secretValues) assert.notInclude(text, secret, "a secret leaked into output or a file")
+}
+
+const tagOf = (image: string) => image.slice(image.lastIndexOf(":") + 1)
+
+describe("get writes rollback.json from the real registry", () => {
+  it("records every image of the environment with its digest, date and date source, and the points newest first", async () => {
+    const result = await get()
+    assert.strictEqual(result.code, 0, result.stderr)
+    const file = JSON.parse(readFileSync(join(dir, "rollback.json"), "utf8"))
+    assert.strictEqual(file.schemaVersion, 1)
+    assert.strictEqual(file.environment, "prod")
+    assert.deepStrictEqual(
+      Object.fromEntries(Object.entries(file.images as Record<string, Array<{ tag: string }>>).map(([s, l]) => [s, l.map((i) => i.tag)])),
+      { api: ["100-master", "99-master"], web: ["42-master", "41-master"], worker: ["7-master"] }
+    )
+    for (const [service, images] of Object.entries(file.images as Record<string, Array<{ tag: string; digest: string; created: string; dateSource: string; build: number }>>)) {
+      for (const image of images) {
+        assert.strictEqual(image.digest, scenario.digests.get(`shop/${service}`)?.get(image.tag), `${service} ${image.tag} digest`)
+        assert.strictEqual(image.dateSource, "annotation")
+        assert.strictEqual(image.build, Number(image.tag.split("-")[0]))
+      }
+    }
+    assert.strictEqual(file.images.api[1].created, "2026-11-18T10:00:00.000Z")
+    assert.deepStrictEqual(file.points.map((p: { id: string }) => p.id), [
+      "2026-11-20T16:00:00.000Z",
+      "2026-11-20T15:30:00.000Z",
+      "2026-11-18T11:00:00.000Z",
+      "2026-11-18T10:00:00.000Z",
+      "2026-11-10T08:00:00.000Z"
+    ])
+    assert.deepStrictEqual(file.ignored.api.otherEnvironment, 1, "101-develop is another environment")
+    const choices = await cli(["choices"])
+    assert.strictEqual(choices.code, 0)
+    assert.deepStrictEqual(choices.stdout.trim().split("\n"), file.points.map((p: { label: string }) => p.label))
+    assertNoSecrets(result.stdout, result.stderr, readFileSync(join(dir, "rollback.json"), "utf8"))
+  })
+
+  it("an unknown repository is bad input naming the repository and the registry, and writes no file", async () => {
+    const result = await cli(["get", "--config", scenario.configFile, "--no-cache", "--repo", "shop/api,shop/nope"])
+    assert.strictEqual(result.code, 2, result.stderr)
+    assert.include(result.stderr, "shop/nope")
+    assert.include(result.stderr, scenario.registry.url)
+    assert.isFalse(existsSync(join(dir, "rollback.json")))
+  })
+
+  it("wrong registry credentials are bad input that never shows the password", async () => {
+    const result = await cli(["get", "--config", scenario.configFile, "--no-cache"], { REGISTRY_PASSWORD: "wrong-password-123" })
+    assert.strictEqual(result.code, 2, result.stderr)
+    assert.match(result.stderr, /REGISTRY_USERNAME|REGISTRY_PASSWORD|credentials|unauthori/i)
+    assert.notInclude(result.stderr, "wrong-password-123")
+    assert.isFalse(existsSync(join(dir, "rollback.json")))
+  })
+
+  it("a typo in the config file names the key", async () => {
+    const config = join(dir, "typo.yaml")
+    const { writeFileSync } = await import("node:fs")
+    writeFileSync(config, readFileSync(scenario.configFile, "utf8").replace("environments:", "enviroments:"))
+    const result = await cli(["get", "--config", config])
+    assert.strictEqual(result.code, 2)
+    assert.include(result.stderr, "enviroments")
+  })
+})
+
+describe("plan and run", () => {
+  it("plan --json shows, per service, the documented fields and changes nothing", async () => {
+    assert.strictEqual((await get()).code, 0)
+    const before = scenario.marathon.apps()
+    const result = await cli(["plan", "--config", scenario.configFile, "--point", "2026-11-19", "--json"])
+    assert.strictEqual(result.code, 0, result.stderr)
+    const plan = JSON.parse(result.stdout)
+    assert.strictEqual(plan.point, "2026-11-19T23:59:59.999Z")
+    assert.deepStrictEqual(
+      plan.services.map((s: Record<string, unknown>) => [s.service, s.app, tagOf(String(s.current)), tagOf(String(s.target)), s.action]),
+      [
+        ["api", "/shop/prod/api", "100-master", "99-master", "rollback"],
+        ["web", "/shop/prod/web", "42-master", "41-master", "rollback"],
+        ["worker", "/shop/prod/worker", "7-master", "7-master", "unchanged"]
+      ]
+    )
+    assert.deepStrictEqual(scenario.marathon.apps(), before)
+    assert.lengthOf(marathonPuts(), 0)
+  })
+
+  it("run rolls every service back in ONE deployment, keeps whole containers, leaves the unchanged service alone, reports, tells Slack; undo restores", async () => {
+    assert.strictEqual((await get()).code, 0)
+    const workerBefore = scenario.marathon.apps().find((a) => a["id"] === appId("worker"))
+    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--user", "alice", "--poll-ms", "50"])
+    assert.strictEqual(result.code, 0, result.stderr + result.stdout)
+    const puts = marathonPuts()
+    assert.lengthOf(puts, 1, "one deployment for the whole set")
+    assert.strictEqual(puts[0]!.path, "/v2/apps")
+    const body = puts[0]!.body as Array<Record<string, unknown>>
+    assert.deepStrictEqual(body.map((a) => a["id"]).sort(), [appId("api"), appId("web")])
+    for (const app of body) {
+      const container = app["container"] as { portMappings?: unknown; docker?: { image?: string } }
+      assert.deepStrictEqual(container.portMappings, [{ containerPort: 8080, hostPort: 0, protocol: "tcp", name: "http" }], "whole container kept")
+    }
+    const now = scenario.runningImages()
+    for (const service of ["api", "web", "worker"] as Array<Service>) assert.strictEqual(tagOf(now[service]), expectedAfterRollback[service], service)
+    assert.deepStrictEqual(scenario.marathon.apps().find((a) => a["id"] === appId("worker")), workerBefore, "worker untouched")
+    const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
+    assert.strictEqual(report.outcome, "succeeded")
+    assert.strictEqual(report.user, "alice")
+    assert.deepStrictEqual(report.services.map((s: { service: string; outcome: string }) => [s.service, s.outcome]), [["api", "rolled-back"], ["web", "rolled-back"], ["worker", "unchanged"]])
+    assert.isString(report.deploymentId)
+    const slack = scenario.slackMessages.map((m) => JSON.stringify(m))
+    assert.lengthOf(slack, 2, "started and succeeded")
+    assert.include(slack[0], "started")
+    assert.include(slack[1], "succeeded")
+    assert.include(slack[1], "alice")
+    assertNoSecrets(result.stdout, result.stderr, readFileSync(join(dir, "rollback-report.json"), "utf8"), ...slack)
+
+    const undo = await cli(["undo", "--config", scenario.configFile, "--yes", "--poll-ms", "50"])
+    assert.strictEqual(undo.code, 0, undo.stderr + undo.stdout)
+    const restored = scenario.runningImages()
+    for (const service of ["api", "web", "worker"] as Array<Service>) assert.strictEqual(tagOf(restored[service]), running[service], service)
+    assert.lengthOf(marathonPuts(), 2)
+  })
+
+  it("refuses without a terminal and without --yes, changing nothing", async () => {
+    assert.strictEqual((await get()).code, 0)
+    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19"])
+    assert.strictEqual(result.code, 2)
+    assert.include(result.stderr, "--yes")
+    assert.lengthOf(marathonPuts(), 0)
+  })
+
+  it("refuses a point where a service has no image yet (unresolved) unless --allow-partial", async () => {
+    assert.strictEqual((await get()).code, 0)
+    const before = scenario.marathon.apps()
+    const refused = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-18T10:30:00Z", "--yes"])
+    assert.strictEqual(refused.code, 2, refused.stderr)
+    // At Nov 18 10:30 web has no image yet (its first is 11:00): web is unresolved.
+    assert.include(refused.stderr, "web")
+    assert.include(refused.stderr, "--allow-partial")
+    assert.deepStrictEqual(scenario.marathon.apps(), before)
+    assert.lengthOf(marathonPuts(), 0)
+    const partial = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-18T10:30:00Z", "--yes", "--allow-partial", "--poll-ms", "50"])
+    assert.strictEqual(partial.code, 0, partial.stderr)
+    const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
+    assert.deepStrictEqual(report.services.map((s: { service: string; outcome: string }) => [s.service, s.outcome]), [["api", "rolled-back"], ["web", "left-as-is"], ["worker", "unchanged"]])
+    assert.strictEqual(tagOf(scenario.runningImages().web), "42-master")
+  })
+
+  it("refuses to move a service forward unless --allow-forward", async () => {
+    assert.strictEqual((await get()).code, 0)
+    assert.strictEqual((await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--poll-ms", "50"])).code, 0)
+    const puts = marathonPuts().length
+    const forward = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-20T15:45:00Z", "--yes"])
+    assert.strictEqual(forward.code, 2, forward.stderr)
+    assert.include(forward.stderr, "--allow-forward")
+    assert.lengthOf(marathonPuts(), puts)
+    const allowed = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-20T15:45:00Z", "--yes", "--allow-forward", "--poll-ms", "50"])
+    assert.strictEqual(allowed.code, 0, allowed.stderr)
+    assert.strictEqual(tagOf(scenario.runningImages().api), "100-master")
+  })
+
+  it("refuses when a tag now points to another image than rollback.json recorded", async () => {
+    assert.strictEqual((await get()).code, 0)
+    // Someone re-pushes 99-master after `get`: the recorded digest is stale.
+    await pushFleet(
+      { url: scenario.registry.url, credentials: { username: "rollback-bot", password: "registry-pw-5f1c9e" } },
+      { repositories: [{ name: "shop/api", images: [{ tag: "99-master", created: "2026-11-21T00:00:00Z" }] }] }
+    )
+    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes"])
+    assert.strictEqual(result.code, 2, result.stderr)
+    assert.include(result.stderr, "99-master")
+    assert.include(result.stderr, "--allow-moved-tags")
+    assert.lengthOf(marathonPuts(), 0)
+  })
+
+  it("a broken image times out: without --revert-on-failure the report says the fleet is half rolled back; with it, the old images come back", async () => {
+    assert.strictEqual((await get()).code, 0)
+    scenario.marathon.markBroken(`${scenario.registry.host}/shop/api:99-master`)
+    const failed = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "2", "--poll-ms", "50"])
+    assert.strictEqual(failed.code, 1, failed.stderr)
+    const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
+    assert.strictEqual(report.outcome, "failed")
+    assert.include(report.message, "STILL RUNNING")
+    assert.strictEqual(report.services.find((s: { service: string }) => s.service === "api").outcome, "failed")
+    assert.include(JSON.stringify(scenario.slackMessages.at(-1)), "failed")
+    // Cancel the stuck deployment the way the operator would, then try again with revert.
+    for (const d of scenario.marathon.deployments()) await fetch(`${scenario.marathon.url}/v2/deployments/${String(d["id"])}?force=true`, { method: "DELETE", headers: { authorization: `token=${scenario.secretEnvironment.MARATHON_TOKEN}` } })
+  })
+
+  it("with --revert-on-failure a failed deployment is reverted and every app runs its previous image", async () => {
+    assert.strictEqual((await get()).code, 0)
+    scenario.marathon.markBroken(`${scenario.registry.host}/shop/api:99-master`)
+    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "2", "--poll-ms", "50", "--revert-on-failure"])
+    assert.strictEqual(result.code, 1, result.stderr)
+    const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
+    assert.strictEqual(report.outcome, "reverted")
+    assert.isString(report.revertDeploymentId)
+    const now = scenario.runningImages()
+    for (const service of ["api", "web", "worker"] as Array<Service>) assert.strictEqual(tagOf(now[service]), running[service], service)
+  })
+
+  it("a point that is not a point is bad input listing the accepted forms", async () => {
+    assert.strictEqual((await get()).code, 0)
+    const result = await cli(["plan", "--config", scenario.configFile, "--point", "last tuesday"])
+    assert.strictEqual(result.code, 2)
+    assert.include(result.stderr, "ISO-8601")
+    assert.include(result.stderr, "YYYY-MM-DD")
+  })
+})

@@ -1,0 +1,37 @@
+/**
+ * @module runCli — runs the real `fleet-rollback` command line in a child process (asynchronously,
+ * so the sandboxes served from the test process keep answering), with the Node that runs the tests.
+ */
+import { execFile } from "node:child_process"
+import { resolve } from "node:path"
+
+/** The checkout. */
+export const projectRoot = resolve(import.meta.dirname, "../..")
+const tsxCli = resolve(projectRoot, "node_modules/tsx/dist/cli.mjs")
+const entry = resolve(projectRoot, "scripts/fleet-rollback.ts")
+
+/** How a command ended. */
+export interface CliResult {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `fleet-rollback <args>` in `cwd` with `env` added to a clean environment (no inherited secrets). */
+export const runCli = (
+  args: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly env?: Readonly<Record<string, string>>; readonly timeoutMs?: number }
+): Promise<CliResult> =>
+  new Promise((done) => {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      HOME: options.cwd,
+      USER: "oncall",
+      NO_COLOR: "1",
+      ...options.env
+    }
+    execFile(process.execPath, [tsxCli, entry, ...args], { cwd: options.cwd, env, timeout: options.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
+      done({ code, stdout, stderr })
+    })
+  })
