@@ -1,4 +1,18 @@
 /**
  * @module fleet-rollback — roll a whole fleet of container services back to one point in time.
+ *
+ * The pure core (tag schemes, timeline, selection, plan, file schemas), the Effect services
+ * with their layers (registry, Marathon / DC/OS, Slack) and the workflows (`get`, `plan`, `run`,
+ * `undo`). People who do not use Effect: `fleet-rollback/promise`.
  */
 export * from "./core/index.ts"
+export { inScope, labelsMatch, matchServiceToApp, parseLabelSelector } from "./marathon/AppMatching.ts"
+export type { AppMatch, AppScope, LabelRequirement } from "./marathon/AppMatching.ts"
+export * from "./marathon/Marathon.ts"
+export * from "./notify/Slack.ts"
+export { Registry, RegistryError, resolveRegistryCredentials } from "./registry/Registry.ts"
+export type { RegistryConfig, RegistryStats, RepositoryRead } from "./registry/Registry.ts"
+export * from "./workflow/GetRollbacks.ts"
+export * from "./workflow/PlanFleet.ts"
+export * from "./workflow/RollbackError.ts"
+export * from "./workflow/RunRollback.ts"
