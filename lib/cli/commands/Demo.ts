@@ -1,8 +1,131 @@
 /**
- * @module Demo — placeholder replaced below.
+ * @module Demo — `fleet-rollback demo`: the whole story against the built-in sandbox (a small
+ * registry and a Marathon-compatible server, both on loopback): get, choices, plan, run, the
+ * healthy result, undo. No cluster needed; leaves nothing behind unless `--keep`.
  */
-import { Console } from "effect"
-import { Command } from "effect/cli"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Clock, Console, Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import type { MarathonSandbox } from "../../sandbox/Marathon.ts"
+import { startMarathonSandbox } from "../../sandbox/Marathon.ts"
+import { startSandboxRegistry } from "../../sandbox/Registry.ts"
+import { sampleApp, sampleFleet } from "../../sandbox/SampleFleet.ts"
+import { parseRollbackFile } from "../../core/RollbackFile.ts"
+import { failed } from "../../workflow/RollbackError.ts"
+import { CliPlatform } from "../CliPlatform.ts"
+import { makePaint } from "../Output.ts"
+import { choicesCommand } from "./Choices.ts"
+import { getCommand } from "./Get.ts"
+import { planCommand } from "./Plan.ts"
+import { runCommand } from "./Run.ts"
+import { undoCommand } from "./Undo.ts"
+
+/** The commands the demo runs, in-process, exactly as an operator would type them. */
+const tool = Command.make("fleet-rollback").pipe(Command.withSubcommands([getCommand, choicesCommand, planCommand, runCommand, undoCommand]))
 
 /** `demo`. */
-export const demoCommand = Command.make("demo", {}, () => Console.log("demo"))
+export const demoCommand = Command.make(
+  "demo",
+  {
+    keep: Flag.Boolean("keep").pipe(Flag.withDescription("keep the sandbox running afterwards and print its URLs and commands to try (Ctrl-C stops it)"), Flag.withDefault(false)),
+    deploymentMs: Flag.Int("deployment-ms").pipe(Flag.withDescription("how long a sandbox deployment takes"), Flag.withDefault(1500))
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const platform = yield* CliPlatform
+      const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
+      const now = yield* Clock.currentTimeMillis
+      const fleet = sampleFleet(now)
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-demo-"))),
+        (d) => Effect.sync(() => (flags.keep ? undefined : fs.rmSync(d, { recursive: true, force: true })))
+      )
+      const registry = yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: () => startSandboxRegistry({ images: fleet.images.map((i) => ({ repository: i.repository, tag: i.tag, created: i.created, annotationCreated: i.created, revision: i.revision })) }),
+          catch: (e) => failed(`cannot start the sandbox registry: ${String(e)}`)
+        }),
+        (r) => Effect.promise(() => r.stop())
+      )
+      const host = new URL(registry.url).host
+      const marathon: MarathonSandbox = yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: () =>
+            startMarathonSandbox({
+              deploymentMs: flags.deploymentMs,
+              apps: fleet.services.map((s) => sampleApp(s.app, `${host}/${s.repository}:${fleet.running[s.name]}`))
+            }),
+          catch: (e) => failed(`cannot start the Marathon sandbox: ${String(e)}`)
+        }),
+        (m) => Effect.promise(() => m.stop())
+      )
+      const config = path.join(dir, "fleet-rollback.yaml")
+      fs.writeFileSync(
+        config,
+        [
+          "# fleet-rollback demo config: the sample shop in the sandbox",
+          "environment: prod",
+          `registry: { url: "${registry.url}" }`,
+          "environments:",
+          "  prod: { tagFilter: master, appIdPrefix: /shop/prod/ }",
+          "  dev: { tagFilter: develop }",
+          "services:",
+          ...fleet.services.map((s) => `  ${s.name}: { repository: ${s.repository} }`),
+          `marathon: { url: "${marathon.url}" }`,
+          ""
+        ].join("\n")
+      )
+      const rollbackFile = path.join(dir, "rollback.json")
+      const report = path.join(dir, "rollback-report.json")
+      const step = (n: number, title: string, command: ReadonlyArray<string>) =>
+        Effect.gen(function*() {
+          const shown = command.map((a) => (/[\s·"]/.test(a) ? JSON.stringify(a) : a)).join(" ").replaceAll(dir, "$DEMO")
+          yield* Console.log(`\n${paint.bold(`── ${n}. ${title}`)}\n${paint.dim(`$ fleet-rollback ${shown}`)}`)
+          yield* Command.runWith(tool, { version: "demo" })(command)
+        })
+
+      yield* Console.log(paint.bold("fleet-rollback demo: the shop's release two hours ago is broken; roll the whole fleet back."))
+      yield* Console.log(`Sandbox registry ${registry.url} (4 repositories, a week of builds), Marathon ${marathon.url} (4 apps on the broken release). Files in ${dir}.`)
+      yield* step(1, "Read every service's tags and build dates from the registry", ["get", "--config", config, "--out", rollbackFile, "--no-cache"])
+      yield* step(2, "The points you can roll back to (a Jenkins dropdown)", ["choices", "--file", rollbackFile])
+      const file = parseRollbackFile(fs.readFileSync(rollbackFile, "utf8"))
+      if (file._tag === "Failure") return yield* failed(file.failure.message)
+      const beforeRelease = file.success.points.find((p) => Date.parse(p.id) < fleet.releasedAt)
+      if (beforeRelease === undefined) return yield* failed("the sample fleet has no point before the release")
+      yield* Console.log(`\nThe last point before the release is "${beforeRelease.label}".`)
+      yield* step(3, "The plan for that point (changes nothing): payments did not change all week, so it stays", ["plan", "--config", config, "--file", rollbackFile, "--point", beforeRelease.label])
+      yield* step(4, "Roll back: one Marathon deployment for the whole set, wait, verify, report", [
+        "run", "--config", config, "--file", rollbackFile, "--point", beforeRelease.label, "--yes", "--user", "demo", "--report", report, "--poll-ms", "250"
+      ])
+      yield* Console.log(`\n${paint.bold("── 5. What runs now")}`)
+      for (const app of marathon.apps()) {
+        const info = marathon.app(String(app["id"])) ?? {}
+        yield* Console.log(`  ${String(app["id"]).padEnd(20)} ${String((app["container"] as { docker?: { image?: string } } | undefined)?.docker?.image ?? "").replace(`${host}/`, "")}  ${String(info["tasksHealthy"])}/${String(info["instances"])} healthy`)
+      }
+      yield* step(6, "Undo: put back what ran before (the same checks)", ["undo", "--config", config, "--report", report, "--out", path.join(dir, "undo-report.json"), "--yes", "--user", "demo", "--poll-ms", "250"])
+      if (flags.keep) {
+        yield* Console.log(
+          [
+            "",
+            paint.bold("The sandbox keeps running (Ctrl-C stops it). Try:"),
+            `  export DEMO=${dir}`,
+            `  fleet-rollback choices --file $DEMO/rollback.json`,
+            `  fleet-rollback plan --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${beforeRelease.label}"`,
+            `  fleet-rollback run --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${beforeRelease.label}"`,
+            `  curl ${marathon.url}/v2/apps   # the Marathon sandbox`,
+            `  curl ${registry.url}/v2/shop/api/tags/list   # the registry sandbox`
+          ].join("\n")
+        )
+        return yield* Effect.never
+      }
+      yield* Console.log(`\n${paint.green("Demo finished: rolled back and undone; the sandbox is stopped and its files removed.")}`)
+    }).pipe(Effect.scoped)
+).pipe(
+  Command.withDescription("The whole flow against the built-in sandbox (registry + Marathon on loopback), no cluster needed"),
+  Command.withExamples([
+    { command: "fleet-rollback demo", description: "runs in seconds, leaves nothing behind" },
+    { command: "fleet-rollback demo --keep", description: "keep the sandbox to explore" }
+  ])
+)
