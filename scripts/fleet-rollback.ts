@@ -59,6 +59,13 @@ const program = Command.run(cli, { version: VERSION }).pipe(
       return 1
     })
   ),
+  // A defect is a bug of ours: say so plainly, with what to report, and exit 1.
+  Effect.catchDefect((defect) =>
+    Effect.sync(() => {
+      process.stderr.write(`fleet-rollback: internal error (please report it): ${defect instanceof Error ? defect.stack ?? defect.message : String(defect)}\n`)
+      return 1
+    })
+  ),
   Effect.provide(Layer.mergeAll(NodeServices.layer, platform))
 )
 
