@@ -59,11 +59,10 @@ export const blobRequest = (repository: string, digest: string): RegistryRequest
 /** The pull scope of a repository for Bearer tokens. */
 export const pullScope = (repository: string): string => `repository:${repository}:pull`
 
-/** One fetched manifest: its verified digest, media type and body. */
+/** One fetched manifest: its verified digest, media type and decoded body (layers dropped). */
 export interface FetchedManifest {
   readonly digest: string
   readonly contentType: string | undefined
-  readonly body: Uint8Array
   readonly manifest: ManifestBody
 }
 
@@ -274,7 +273,7 @@ export const makeApi = (registryUrl: URL, authorizer: Authorizer, transport: Tra
           message: `GET ${displayUrl(response.url)} answered something that is not an OCI/Docker manifest: ${cause.message}`
         })
       ))
-      return { digest, contentType: response.headers["content-type"], body: response.body, manifest }
+      return { digest, contentType: response.headers["content-type"], manifest }
     })
 
   const headManifest = (repository: string, reference: string): Effect.Effect<string, RegistryError> =>
@@ -301,7 +300,7 @@ export const makeApi = (registryUrl: URL, authorizer: Authorizer, transport: Tra
         return yield* new RegistryError({
           reason: "DigestMismatch",
           repository,
-          message: `GET ${displayUrl(request.path.startsWith("/") ? new URL(request.path, origin) : response.url)}: the blob's digest is ${computed}, expected ${digest}; do not deploy from this registry until this is explained`
+          message: `GET ${displayUrl(new URL(request.path, origin))}: the blob's digest is ${computed}, expected ${digest}; do not deploy from this registry until this is explained`
         })
       }
       return response.body

@@ -29,7 +29,7 @@ import {
   REVISION_ANNOTATION,
   selectPlatform
 } from "./Manifest.ts"
-import type { ManifestBody, Platform } from "./Manifest.ts"
+import type { ConfigBody as ConfigBodyType, ManifestBody, Platform } from "./Manifest.ts"
 import { RegistryError } from "./RegistryError.ts"
 import { makeCounters, makeTransport } from "./Transport.ts"
 
@@ -190,7 +190,7 @@ const makeRegistry = (config: RegistryConfig) =>
       : diskCacheStore(fs, config.cacheDir, registryUrl)
 
     const manifests = new Map<string, Deferred.Deferred<FetchedManifest, RegistryError>>()
-    const blobs = new Map<string, Deferred.Deferred<Uint8Array, RegistryError>>()
+    const configs = new Map<string, Deferred.Deferred<ConfigBodyType, RegistryError>>()
     const descriptions = new Map<string, Deferred.Deferred<CachedImage, RegistryError>>()
 
     /** Checks the inputs; the platform and the repository's name on the registry (Docker Hub: library/…). */
@@ -212,9 +212,10 @@ const makeRegistry = (config: RegistryConfig) =>
     const manifestByDigest = (repository: string, digest: string) =>
       memoize(manifests, `${repository}@${digest}`, () => api.getManifest(repository, digest))
 
+    // Only the decoded fields are kept (not the blob), so memory stays small on big fleets.
     const configOf = (repository: string, digest: string) =>
-      memoize(blobs, `${repository}@${digest}`, () => api.getBlob(repository, digest)).pipe(
-        Effect.flatMap((bytes) =>
+      memoize(configs, `${repository}@${digest}`, () =>
+        api.getBlob(repository, digest).pipe(Effect.flatMap((bytes) =>
           Schema.decodeUnknownEffect(Schema.fromJsonString(ConfigBody))(new TextDecoder().decode(bytes)).pipe(
             Effect.mapError((cause) =>
               new RegistryError({
@@ -223,9 +224,7 @@ const makeRegistry = (config: RegistryConfig) =>
                 message: `the config blob ${digest} of ${repository} is not an image config (JSON with "created"): ${cause.message}`
               })
             )
-          )
-        )
-      )
+          ))))
 
     /** What one manifest (or index, for the wanted platform) says about its image. */
     const describe = (repository: string, platform: Platform, top: FetchedManifest): Effect.Effect<CachedImage, RegistryError> =>
@@ -383,20 +382,32 @@ const makeRegistry = (config: RegistryConfig) =>
         } else wanted.push(entry)
       }
       const cache = yield* store.repository(name)
-      const outcomes = yield* Effect.forEach(
-        wanted,
-        (tag) =>
-          readTag(name, tag, platform, cache).pipe(
-            Effect.catch((error): Effect.Effect<TagOutcome, RegistryError> =>
-              // The tag vanished between list and read, or one manifest is unreadable: skip that tag only.
-              error.reason === "NotFound" || error.reason === "BadResponse"
-                ? Effect.succeed({ _tag: "Skip", reason: error.message })
-                : Effect.fail(error)
-            ),
-            Effect.tap(() => Effect.sync(() => options?.onImage?.()))
+      const readOne = (tag: string) =>
+        readTag(name, tag, platform, cache).pipe(
+          Effect.catch((error): Effect.Effect<TagOutcome, RegistryError> =>
+            // The tag vanished between list and read, or one manifest is unreadable: skip that tag only.
+            error.reason === "NotFound" || error.reason === "BadResponse"
+              ? Effect.succeed({ _tag: "Skip", reason: error.message })
+              : Effect.fail(error)
           ),
-        { concurrency: Math.max(1, config.concurrency ?? 8) * 2 }
+          Effect.tap(() => Effect.sync(() => options?.onImage?.()))
+        )
+      // New tags first (GET by tag), then known ones (cache or HEAD): a moved tag whose new digest
+      // came with a new tag then finds that manifest already fetched instead of fetching it again.
+      const fresh = wanted.filter((tag) => cache.tagDigest(tag) === undefined)
+      const known = wanted.filter((tag) => cache.tagDigest(tag) !== undefined)
+      const concurrency = Math.max(1, config.concurrency ?? 8) * 2
+      const byTag = new Map<string, TagOutcome>()
+      yield* Effect.forEach(
+        [fresh, known],
+        (group) =>
+          Effect.forEach(group, (tag) => Effect.map(readOne(tag), (outcome) => byTag.set(tag, outcome)), {
+            concurrency,
+            discard: true
+          }),
+        { discard: true }
       ).pipe(Effect.ensuring(cache.flush))
+      const outcomes = wanted.map((tag) => byTag.get(tag)!)
       const images: Array<RegistryImage> = []
       outcomes.forEach((outcome, i) => {
         if (outcome._tag === "Image") images.push({ ...outcome.image, repository })

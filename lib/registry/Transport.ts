@@ -82,6 +82,17 @@ const TLS_CODES = new Set([
 
 const NOT_RETRIED_CODES = new Set(["ENOTFOUND", "EAI_AGAIN_NEVER"])
 
+/**
+ * A plain description of a transport failure for `RegistryError.cause`. The original error is not
+ * kept: it holds the request, whose headers may carry `Authorization`.
+ */
+const describeCause = (error: HttpClientError.HttpClientError): string => {
+  const codes = errorCodes(error.reason)
+  const inner = (error.reason as { readonly cause?: unknown }).cause
+  const innerMessage = inner instanceof Error ? inner.message : undefined
+  return [error.reason._tag, ...codes, innerMessage].filter((x) => x !== undefined && x !== "").join(": ")
+}
+
 /** Collects `code` properties along an error's `cause` chain. */
 const errorCodes = (error: unknown): ReadonlyArray<string> => {
   const codes: Array<string> = []
@@ -192,7 +203,7 @@ export const makeTransport = (
               repository: request.repository,
               message:
                 `${where(request)}: TLS verification failed (${tlsCode}). If the registry uses a private CA, pass its certificate with --ca-file (registry.caFile); never turn verification off unless you accept the risk`,
-              cause: error
+              cause: describeCause(error)
             })
           )
         }
@@ -200,9 +211,9 @@ export const makeTransport = (
           reason: "Unreachable",
           repository: request.repository,
           message: `${where(request)} failed: ${codes[0] ?? error.reason._tag}${
-            codes.length > 0 ? "" : `: ${error.message}`
+            codes.length > 0 ? "" : `: ${error.reason._tag}`
           }`,
-          cause: error
+          cause: describeCause(error)
         })
         return codes.some((code) => NOT_RETRIED_CODES.has(code))
           ? Effect.fail(failure)

@@ -1,0 +1,370 @@
+/**
+ * @module Marathon.sandbox.test — the Marathon / DC/OS client over real HTTP (fetch) against the
+ * sandbox on loopback: the whole-set deployment that keeps every container intact, waiting and
+ * its timeout, revert, the 409/422/503 paths, and both DC/OS logins with a token expiring mid-run.
+ */
+import { afterAll, assert, describe, it } from "@effect/vitest"
+import { generateKeyPairSync } from "node:crypto"
+import { Effect, Layer, Redacted } from "effect"
+import { FetchHttpClient } from "effect/http"
+import { lastFailureMarker, Marathon } from "../../lib/marathon/Marathon.ts"
+import type { MarathonConfig } from "../../lib/marathon/Marathon.ts"
+import { startMarathonSandbox } from "../../lib/sandbox/Marathon.ts"
+import type { MarathonSandbox, MarathonSandboxOptions } from "../../lib/sandbox/Marathon.ts"
+
+const REGISTRY = "registry.example.com:5000"
+const img = (name: string, tag: string) => `${REGISTRY}/shop/${name}:${tag}`
+
+/** The fleet as it runs after the bad release (build 100). */
+const fleet = (): ReadonlyArray<Record<string, unknown>> => [
+  {
+    id: "/prod/shop/api",
+    instances: 2,
+    labels: { env: "prod" },
+    container: {
+      type: "DOCKER",
+      docker: {
+        image: img("api", "100-master"),
+        forcePullImage: true,
+        parameters: [{ key: "log-driver", value: "journald" }, { key: "ulimit", value: "nofile=65536" }]
+      },
+      portMappings: [{ containerPort: 8080, hostPort: 0, servicePort: 10101, protocol: "tcp", name: "http" }],
+      volumes: [{ containerPath: "/var/cache/api", hostPath: "/srv/api-cache", mode: "RW" }]
+    },
+    healthChecks: [{ protocol: "MESOS_HTTP", path: "/health", portIndex: 0, gracePeriodSeconds: 30 }]
+  },
+  {
+    id: "/prod/shop/web",
+    instances: 1,
+    labels: { env: "prod" },
+    container: {
+      type: "MESOS",
+      docker: { image: img("web", "100-master") },
+      volumes: [{ containerPath: "/etc/web", hostPath: "/srv/web-config", mode: "RO" }]
+    }
+  },
+  {
+    id: "/prod/shop/worker",
+    instances: 1,
+    labels: { env: "prod" },
+    container: { type: "DOCKER", docker: { image: img("worker", "99-master") } }
+  }
+]
+
+const running: Array<MarathonSandbox> = []
+afterAll(async () => {
+  await Promise.all(running.map((s) => s.stop().catch(() => undefined)))
+})
+
+/** Starts a sandbox with the fleet (plus options), runs the test with a client, stops it. */
+const withSandbox = <A, E>(
+  options: MarathonSandboxOptions,
+  config: (sandbox: MarathonSandbox) => MarathonConfig,
+  test: (sandbox: MarathonSandbox) => Effect.Effect<A, E, Marathon>
+) =>
+  Effect.acquireUseRelease(
+    Effect.promise(async () => {
+      const sandbox = await startMarathonSandbox({ apps: fleet(), deploymentMs: 150, ...options })
+      running.push(sandbox)
+      return sandbox
+    }),
+    (sandbox) =>
+      test(sandbox).pipe(Effect.provide(Marathon.layer(config(sandbox)).pipe(Layer.provide(FetchHttpClient.layer)))),
+    (sandbox) => Effect.promise(() => sandbox.stop())
+  )
+
+const plain = (sandbox: MarathonSandbox): MarathonConfig => ({ url: sandbox.url })
+
+const rollbackSet = [
+  { appId: "/prod/shop/api", image: img("api", "99-master") },
+  { appId: "/prod/shop/web", image: img("web", "99-master") }
+]
+
+const definition = (sandbox: MarathonSandbox, id: string) => {
+  const found = sandbox.apps().find((a) => a["id"] === id)
+  assert.isDefined(found, `sandbox has no app ${id}`)
+  return found as Record<string, any>
+}
+
+describe("rolling a fleet back on Marathon", () => {
+  it.live("one PUT with an array changes only the images: ports, volumes and docker parameters survive", () =>
+    withSandbox({}, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const before = sandbox.apps()
+        const { deploymentId } = yield* marathon.deployImages(rollbackSet)
+        yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 10_000 })
+
+        const puts = sandbox.requests.filter((r) => r.method === "PUT")
+        assert.strictEqual(puts.length, 1, "exactly one PUT for the whole set")
+        assert.strictEqual(puts[0]!.path, "/v2/apps")
+        assert.strictEqual(puts[0]!.query, "partialUpdate=true")
+        const body = puts[0]!.body as Array<Record<string, unknown>>
+        assert.isArray(body)
+        assert.deepStrictEqual(body.map((e) => Object.keys(e).sort()), [["container", "id"], ["container", "id"]])
+
+        const expectAfter = (id: string, image: string) => {
+          const old = before.find((a) => a["id"] === id) as Record<string, any>
+          assert.deepStrictEqual(definition(sandbox, id), {
+            ...old,
+            container: { ...old["container"], docker: { ...old["container"]["docker"], image } }
+          })
+        }
+        expectAfter("/prod/shop/api", img("api", "99-master"))
+        expectAfter("/prod/shop/web", img("web", "99-master"))
+        assert.deepStrictEqual(definition(sandbox, "/prod/shop/worker"), before.find((a) => a["id"] === "/prod/shop/worker"))
+        const api = definition(sandbox, "/prod/shop/api")
+        assert.deepStrictEqual(api["container"]["portMappings"][0]["containerPort"], 8080)
+        assert.deepStrictEqual(api["container"]["volumes"][0]["hostPath"], "/srv/api-cache")
+        assert.deepStrictEqual(api["container"]["docker"]["parameters"].length, 2)
+        assert.deepStrictEqual(sandbox.deployments(), [])
+
+        const verified = yield* marathon.verifyApps(rollbackSet, { previousFailures: {} })
+        assert.deepStrictEqual(verified.map((v) => [v.appId, v.ok, v.image]), [
+          ["/prod/shop/api", true, img("api", "99-master")],
+          ["/prod/shop/web", true, img("web", "99-master")]
+        ])
+      })))
+
+  it.live("no read-only field is ever sent back", () =>
+    withSandbox({}, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        yield* marathon.deployImages(rollbackSet)
+        const body = JSON.stringify(sandbox.requests.find((r) => r.method === "PUT")!.body)
+        for (
+          const field of [
+            "version",
+            "versionInfo",
+            "tasks",
+            "tasksRunning",
+            "tasksStaged",
+            "tasksHealthy",
+            "tasksUnhealthy",
+            "deployments",
+            "readinessCheckResults",
+            "lastTaskFailure",
+            "taskStats"
+          ]
+        ) assert.notInclude(body, `"${field}"`, field)
+      })))
+
+  it.live("lists apps with counts and labels, restricted by prefix and label selector", () =>
+    withSandbox({}, plain, () =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const apps = yield* marathon.listApps({ idPrefix: "/prod/shop", label: "env==prod" })
+        assert.deepStrictEqual(apps.map((a) => a.id).sort(), ["/prod/shop/api", "/prod/shop/web", "/prod/shop/worker"])
+        const api = apps.find((a) => a.id === "/prod/shop/api")!
+        assert.strictEqual(api.instances, 2)
+        assert.strictEqual(api.tasksRunning, 2)
+        assert.isTrue(api.hasHealthChecks)
+        assert.strictEqual(api.image, img("api", "100-master"))
+        assert.deepStrictEqual(yield* marathon.listApps({ label: "env==staging" }), [])
+        const error = yield* Effect.flip(marathon.getApp("/prod/shop/gone"))
+        assert.strictEqual(error.reason, "NotFound")
+        assert.include(error.message, "/prod/shop/gone")
+      })))
+
+  it.live("a broken image never finishes: DeploymentTimeout, a new lastTaskFailure, and cancel reverts to the old image", () =>
+    withSandbox({ brokenImages: [img("api", "98-master")] }, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const previous = yield* marathon.listApps({ idPrefix: "/prod/shop" })
+        const previousFailures = Object.fromEntries(previous.map((a) => [a.id, lastFailureMarker(a)]))
+        const change = [{ appId: "/prod/shop/api", image: img("api", "98-master") }]
+        const { deploymentId } = yield* marathon.deployImages(change)
+
+        const progress: Array<number> = []
+        const error = yield* Effect.flip(
+          marathon.waitForDeployment(deploymentId, { timeoutMs: 700, pollMs: 50, onProgress: (p) => progress.push(p.apps.length) })
+        )
+        assert.strictEqual(error.reason, "DeploymentTimeout")
+        assert.include(error.message, deploymentId)
+        assert.include(error.message, "/prod/shop/api")
+        assert.isAbove(progress.length, 0)
+        assert.deepStrictEqual((yield* marathon.deployments).map((d) => d.id), [deploymentId])
+
+        const [verdict] = yield* marathon.verifyApps(change, { previousFailures })
+        assert.isFalse(verdict!.ok)
+        assert.include(verdict!.problem!, "a task failed since the deployment started")
+
+        const { revertDeploymentId } = yield* marathon.cancelDeployment(deploymentId)
+        assert.isString(revertDeploymentId)
+        assert.notStrictEqual(revertDeploymentId, deploymentId)
+        yield* marathon.waitForDeployment(revertDeploymentId!, { pollMs: 50, timeoutMs: 10_000 })
+        assert.strictEqual(definition(sandbox, "/prod/shop/api")["container"]["docker"]["image"], img("api", "100-master"))
+        assert.deepStrictEqual(sandbox.deployments(), [])
+        assert.include(sandbox.requests.find((r) => r.method === "DELETE")!.query, "force=false")
+      })))
+
+  it.live("409: a running deployment locks the app; the error names it and --force overrides", () =>
+    withSandbox({ deploymentMs: 5_000 }, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const first = yield* marathon.deployImages([{ appId: "/prod/shop/api", image: img("api", "99-master") }])
+        const locked = yield* Effect.flip(marathon.deployImages([{ appId: "/prod/shop/api", image: img("api", "98-master") }]))
+        assert.strictEqual(locked.reason, "Locked")
+        assert.deepStrictEqual(locked.blockingDeployments, [first.deploymentId])
+        assert.include(locked.message, first.deploymentId)
+        assert.include(locked.message, "--force")
+        assert.strictEqual(definition(sandbox, "/prod/shop/api")["container"]["docker"]["image"], img("api", "99-master"))
+
+        const forced = yield* marathon.deployImages([{ appId: "/prod/shop/api", image: img("api", "98-master") }], { force: true })
+        assert.notStrictEqual(forced.deploymentId, first.deploymentId)
+        assert.include(sandbox.requests.filter((r) => r.method === "PUT")[2]!.query, "force=true")
+        assert.strictEqual(definition(sandbox, "/prod/shop/api")["container"]["docker"]["image"], img("api", "98-master"))
+        const cancelled = yield* marathon.cancelDeployment(forced.deploymentId, { revert: false })
+        assert.deepStrictEqual(cancelled, {})
+      })))
+
+  it.live("422: Marathon's validation details reach the operator, path by path, and nothing changes", () =>
+    withSandbox({}, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const before = sandbox.apps()
+        const error = yield* Effect.flip(marathon.deployImages([
+          { appId: "/prod/shop/api", image: img("api", "99-master") },
+          { appId: "/prod/shop/web", image: "" }
+        ]))
+        assert.strictEqual(error.reason, "Invalid")
+        assert.deepStrictEqual(error.details, [{ path: "/1/container/docker/image", errors: ["must not be empty"] }])
+        assert.include(error.message, "/1/container/docker/image: must not be empty")
+        assert.deepStrictEqual(sandbox.apps(), before)
+        assert.deepStrictEqual(sandbox.deployments(), [])
+      })))
+
+  it.live("503 (no leader) twice, then the deployment goes through: retried with backoff, one deployment", () =>
+    withSandbox({}, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        sandbox.failNext(503, 2, { method: "PUT" })
+        const { deploymentId } = yield* marathon.deployImages(rollbackSet)
+        assert.strictEqual(sandbox.requests.filter((r) => r.method === "PUT").length, 3)
+        yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 10_000 })
+        assert.strictEqual(definition(sandbox, "/prod/shop/web")["container"]["docker"]["image"], img("web", "99-master"))
+      })))
+
+  it.live("503 that does not go away: Unavailable after the retries", () =>
+    withSandbox({}, (s) => ({ url: s.url, retries: 2 }), (sandbox) =>
+      Effect.gen(function*() {
+        sandbox.failNext(503, 10, { method: "GET", path: /^\/v2\/deployments$/ })
+        const error = yield* Effect.flip((yield* Marathon).deployments)
+        assert.strictEqual(error.reason, "Unavailable")
+        assert.strictEqual(error.status, 503)
+        assert.include(error.message, "Could not determine the current leader")
+        assert.strictEqual(sandbox.requests.length, 3)
+      })))
+
+  it.live("plain Marathon with MARATHON_TOKEN and Basic; a wrong token is Unauthorized without showing it", () =>
+    Effect.gen(function*() {
+      yield* withSandbox({ marathonToken: "tok-123" }, (s) => ({ url: s.url, token: Redacted.make("tok-123") }), (sandbox) =>
+        Effect.gen(function*() {
+          assert.strictEqual((yield* (yield* Marathon).listApps()).length, 3)
+          assert.strictEqual(sandbox.requests[0]!.authorization, "token=tok-123")
+        }))
+      yield* withSandbox({ marathonToken: "tok-123" }, (s) => ({ url: s.url, token: Redacted.make("wrong-tok") }), () =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip((yield* Marathon).listApps())
+          assert.strictEqual(error.reason, "Unauthorized")
+          assert.include(error.message, "MARATHON_TOKEN")
+          assert.notInclude(error.message, "wrong-tok")
+        }))
+      yield* withSandbox(
+        { basicAuth: { username: "ops", password: "pw-basic" } },
+        (s) => ({ url: s.url, basic: { username: "ops", password: Redacted.make("pw-basic") } }),
+        (sandbox) =>
+          Effect.gen(function*() {
+            assert.strictEqual((yield* (yield* Marathon).listApps()).length, 3)
+            assert.match(sandbox.requests[0]!.authorization ?? "", /^Basic /)
+          })
+      )
+    }))
+})
+
+describe("DC/OS login", () => {
+  const keys = generateKeyPairSync("rsa", { modulusLength: 2048 })
+  const privatePem = keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString()
+  const publicPem = keys.publicKey.export({ type: "spki", format: "pem" }).toString()
+  const dcos = { users: { bootstrapuser: "deleteme" }, serviceAccounts: { "fleet-rollback": publicPem } }
+  const logins = (sandbox: MarathonSandbox) => sandbox.requests.filter((r) => r.path === "/acs/api/v1/auth/login")
+
+  it.live("uid + DCOS_PASSWORD: one login, then token=… on every Marathon call under /service/marathon", () =>
+    withSandbox(
+      { dcos },
+      (s) => ({ url: s.clusterUrl, dcos: { uid: "bootstrapuser", password: Redacted.make("deleteme") } }),
+      (sandbox) =>
+        Effect.gen(function*() {
+          const marathon = yield* Marathon
+          const { deploymentId } = yield* marathon.deployImages(rollbackSet)
+          yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 10_000 })
+          assert.strictEqual(logins(sandbox).length, 1)
+          const calls = sandbox.requests.filter((r) => r.path !== "/acs/api/v1/auth/login")
+          assert.isTrue(calls.every((r) => r.path.startsWith("/service/marathon/v2/")))
+          assert.isTrue(calls.every((r) => /^token=.+/.test(r.authorization ?? "")))
+          assert.strictEqual(definition(sandbox, "/prod/shop/api")["container"]["docker"]["image"], img("api", "99-master"))
+        })
+    ))
+
+  it.live("service account + DCOS_PRIVATE_KEY_FILE: RS256 login token accepted", () =>
+    withSandbox(
+      { dcos },
+      (s) => ({ url: s.clusterUrl, dcos: { uid: "fleet-rollback", privateKeyPem: Redacted.make(privatePem) } }),
+      (sandbox) =>
+        Effect.gen(function*() {
+          const apps = yield* (yield* Marathon).listApps()
+          assert.strictEqual(apps.length, 3)
+          assert.strictEqual(logins(sandbox).length, 1)
+        })
+    ))
+
+  it.live("a token expiring mid-run: log in again once and carry on", () =>
+    withSandbox(
+      { dcos },
+      (s) => ({ url: s.clusterUrl, dcos: { uid: "fleet-rollback", privateKeyPem: Redacted.make(privatePem) } }),
+      (sandbox) =>
+        Effect.gen(function*() {
+          const marathon = yield* Marathon
+          yield* marathon.listApps()
+          sandbox.expireTokens()
+          const { deploymentId } = yield* marathon.deployImages(rollbackSet)
+          sandbox.expireTokens()
+          yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 10_000 })
+          assert.strictEqual(logins(sandbox).length, 3)
+          assert.strictEqual(sandbox.requests.filter((r) => r.method === "PUT").length, 1)
+          assert.strictEqual(definition(sandbox, "/prod/shop/web")["container"]["docker"]["image"], img("web", "99-master"))
+        })
+    ))
+
+  it.live("a wrong DCOS_PASSWORD is Unauthorized, says which variable to check, and never shows the password", () =>
+    withSandbox(
+      { dcos },
+      (s) => ({ url: s.clusterUrl, dcos: { uid: "bootstrapuser", password: Redacted.make("not-the-password") } }),
+      (sandbox) =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip((yield* Marathon).listApps())
+          assert.strictEqual(error.reason, "Unauthorized")
+          assert.include(error.message, "DCOS_PASSWORD")
+          assert.include(error.message, "bootstrapuser")
+          assert.notInclude(error.message, "not-the-password")
+          assert.notInclude(JSON.stringify(error), "not-the-password")
+          assert.strictEqual(logins(sandbox).length, 1)
+          assert.isFalse(sandbox.requests.some((r) => r.path.startsWith("/service/marathon")))
+        })
+    ))
+
+  it.live("a key that is not the account's: Unauthorized naming DCOS_PRIVATE_KEY_FILE", () => {
+    const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString()
+    return withSandbox(
+      { dcos },
+      (s) => ({ url: s.clusterUrl, dcos: { uid: "fleet-rollback", privateKeyPem: Redacted.make(other) } }),
+      () =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip((yield* Marathon).listApps())
+          assert.strictEqual(error.reason, "Unauthorized")
+          assert.include(error.message, "DCOS_PRIVATE_KEY_FILE")
+          assert.include(error.message, "signature is invalid")
+        })
+    )
+  })
+})

@@ -1,0 +1,353 @@
+/**
+ * @module Marathon.unit.test — the client against a scripted in-process transport: what goes on
+ * the wire, how every failure status reads to the on-call engineer, retries and the client's own
+ * deployment timeout under TestClock. Real-HTTP behaviour is in Marathon.sandbox.test.ts.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Redacted } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientResponse } from "effect/http"
+import { TestClock } from "effect/testing"
+import { createServer } from "node:net"
+import { Marathon } from "../../lib/marathon/Marathon.ts"
+import type { MarathonConfig } from "../../lib/marathon/Marathon.ts"
+import type { MarathonError } from "../../lib/marathon/MarathonError.ts"
+
+interface Seen {
+  readonly method: string
+  readonly path: string
+  readonly query: Record<string, string>
+  readonly body: unknown
+  readonly authorization: string | undefined
+}
+
+type Answer = { readonly status: number; readonly body?: unknown }
+
+/** A transport that records every request and answers from `handler`. */
+const scripted = (handler: (req: Seen, index: number) => Answer) => {
+  const seen: Array<Seen> = []
+  const client = HttpClient.make((request, url) =>
+    Effect.sync(() => {
+      const raw = request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : undefined
+      const req: Seen = {
+        method: request.method,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        body: raw === undefined ? undefined : JSON.parse(raw),
+        authorization: request.headers["authorization"]
+      }
+      seen.push(req)
+      const answer = handler(req, seen.length - 1)
+      const response = answer.body === undefined
+        ? new Response(null, { status: answer.status })
+        : Response.json(answer.body, { status: answer.status })
+      return HttpClientResponse.fromWeb(request, response)
+    })
+  )
+  return { seen, layer: Layer.succeed(HttpClient.HttpClient, client) }
+}
+
+/** A loopback port nobody listens on (bound, then closed). */
+const closedPort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer()
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+
+const withMarathon = (config: MarathonConfig, http: Layer.Layer<HttpClient.HttpClient>) =>
+  Effect.provide(Marathon.layer(config).pipe(Layer.provide(http)))
+
+const apiApp = {
+  id: "/prod/api",
+  instances: 2,
+  cmd: null,
+  container: {
+    type: "DOCKER",
+    docker: { image: "registry.example.com/shop/api:100-master", forcePullImage: false, parameters: [{ key: "log-driver", value: "journald" }] },
+    portMappings: [{ containerPort: 8080, hostPort: 0, name: "http", protocol: "tcp" }],
+    volumes: [{ containerPath: "/data", hostPath: "/srv/api", mode: "RW" }]
+  },
+  healthChecks: [{ protocol: "MESOS_HTTP", path: "/health", portIndex: 0 }],
+  labels: { env: "prod" },
+  version: "2024-05-01T10:00:00.000Z",
+  versionInfo: { lastScalingAt: "2024-05-01T10:00:00.000Z", lastConfigChangeAt: "2024-05-01T10:00:00.000Z" },
+  tasksRunning: 2,
+  tasksHealthy: 2,
+  tasksStaged: 0,
+  tasksUnhealthy: 0,
+  deployments: [],
+  tasks: [],
+  lastTaskFailure: { message: "OOM", timestamp: "2024-04-30T09:00:00.000Z", version: "2024-04-29T00:00:00.000Z" }
+}
+
+const webApp = {
+  ...apiApp,
+  id: "/prod/web",
+  container: { type: "MESOS", docker: { image: "registry.example.com/shop/web:7" }, volumes: [] },
+  healthChecks: [],
+  lastTaskFailure: undefined
+}
+
+describe("Marathon client on the wire", () => {
+  it.effect("one PUT with an array carries each app's whole container, only the image changed, nothing read-only", () => {
+    const fake = scripted((req) => {
+      if (req.method === "GET" && req.path === "/v2/apps/prod/api") return { status: 200, body: { app: apiApp } }
+      if (req.method === "GET" && req.path === "/v2/apps/prod/web") return { status: 200, body: { app: webApp } }
+      if (req.method === "PUT") return { status: 200, body: { deploymentId: "d-1", version: "2024-05-02T00:00:00.000Z" } }
+      return { status: 404, body: { message: "no" } }
+    })
+    return Effect.gen(function*() {
+      const marathon = yield* Marathon
+      const result = yield* marathon.deployImages([
+        { appId: "prod/api", image: "registry.example.com/shop/api:99-master" },
+        { appId: "/prod/web", image: "registry.example.com/shop/web:6" }
+      ])
+      assert.deepStrictEqual(result, { deploymentId: "d-1", version: "2024-05-02T00:00:00.000Z" })
+      const puts = fake.seen.filter((r) => r.method === "PUT")
+      assert.strictEqual(puts.length, 1)
+      assert.strictEqual(puts[0]!.path, "/v2/apps")
+      assert.deepStrictEqual(puts[0]!.query, { partialUpdate: "true" })
+      assert.deepStrictEqual(puts[0]!.body, [
+        { id: "/prod/api", container: { ...apiApp.container, docker: { ...apiApp.container.docker, image: "registry.example.com/shop/api:99-master" } } },
+        { id: "/prod/web", container: { ...webApp.container, docker: { image: "registry.example.com/shop/web:6" } } }
+      ])
+    }).pipe(withMarathon({ url: "http://marathon.test:8080/" }, fake.layer))
+  })
+
+  it.effect("force=true only when asked", () => {
+    const fake = scripted((req) =>
+      req.method === "GET" ? { status: 200, body: { app: apiApp } } : { status: 200, body: { deploymentId: "d", version: "v" } }
+    )
+    return Effect.gen(function*() {
+      const marathon = yield* Marathon
+      yield* marathon.deployImages([{ appId: "/prod/api", image: "x/y:1" }], { force: true })
+      assert.deepStrictEqual(fake.seen.find((r) => r.method === "PUT")!.query, { partialUpdate: "true", force: "true" })
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+
+  it.effect("an app without container.docker is refused before anything is sent", () => {
+    const fake = scripted(() => ({ status: 200, body: { app: { id: "/prod/cmd", instances: 1, cmd: "sleep 1", version: "v" } } }))
+    return Effect.gen(function*() {
+      const marathon = yield* Marathon
+      const error = yield* Effect.flip(marathon.deployImages([{ appId: "/prod/cmd", image: "x/y:1" }]))
+      assert.strictEqual(error.reason, "Invalid")
+      assert.include(error.message, "/prod/cmd has no container.docker")
+      assert.isFalse(fake.seen.some((r) => r.method === "PUT"))
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+
+  it.effect("decodes AppInfo: counts, health checks, last failure, labels, raw kept", () => {
+    const fake = scripted(() => ({ status: 200, body: { apps: [apiApp, webApp] } }))
+    return Effect.gen(function*() {
+      const marathon = yield* Marathon
+      const apps = yield* marathon.listApps({ idPrefix: "prod", label: "env==prod" })
+      assert.deepStrictEqual(fake.seen[0]!.query, { embed: "apps.lastTaskFailure", id: "/prod", label: "env==prod" })
+      assert.strictEqual(apps.length, 2)
+      const api = apps[0]!
+      assert.strictEqual(api.image, "registry.example.com/shop/api:100-master")
+      assert.strictEqual(api.instances, 2)
+      assert.isTrue(api.hasHealthChecks)
+      assert.isFalse(apps[1]!.hasHealthChecks)
+      assert.deepStrictEqual(api.lastTaskFailure, apiApp.lastTaskFailure)
+      assert.deepStrictEqual(api.labels, { env: "prod" })
+      assert.deepStrictEqual(api.raw, JSON.parse(JSON.stringify(apiApp)))
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+
+  it.effect("Marathon's id filter is a substring match: only true prefixes are kept", () => {
+    const fake = scripted(() => ({ status: 200, body: { apps: [apiApp, { ...webApp, id: "/staging/prod-copy" }] } }))
+    return Effect.gen(function*() {
+      const marathon = yield* Marathon
+      const apps = yield* marathon.listApps({ idPrefix: "/prod" })
+      assert.deepStrictEqual(apps.map((a) => a.id), ["/prod/api"])
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+
+  it.effect("a body that is not an AppInfo is a BadResponse, not a crash", () => {
+    const fake = scripted(() => ({ status: 200, body: { app: { id: 42 } } }))
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Marathon).getApp("/x"))
+      assert.strictEqual(error.reason, "BadResponse")
+      assert.include(error.message, "AppInfo")
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+})
+
+describe("Marathon errors read like what to do next", () => {
+  const failing = (answer: Answer, config: Partial<MarathonConfig> = {}) => {
+    const fake = scripted((req) => (req.method === "GET" ? { status: 200, body: { app: apiApp } } : answer))
+    return (f: (error: MarathonError) => void) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip((yield* Marathon).deployImages([{ appId: "/prod/api", image: "x/y:1" }]))
+        f(error)
+      }).pipe(withMarathon({ url: "http://marathon.test", retries: 0, ...config }, fake.layer))
+  }
+
+  it.effect("409: names the blocking deployments and says --force overrides", () =>
+    failing({
+      status: 409,
+      body: {
+        message: "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<ID>'.",
+        deployments: [{ id: "97c136bf-5a28" }, { id: "0a1b2c3d" }]
+      }
+    })((error) => {
+      assert.strictEqual(error.reason, "Locked")
+      assert.deepStrictEqual(error.blockingDeployments, ["97c136bf-5a28", "0a1b2c3d"])
+      assert.include(error.message, "97c136bf-5a28, 0a1b2c3d")
+      assert.include(error.message, "--force")
+    }))
+
+  it.effect("422: shows Marathon's details path by path", () =>
+    failing({
+      status: 422,
+      body: { message: "Object is not valid", details: [{ path: "/apps(0)/container/docker/image", errors: ["must not be empty"] }] }
+    })((error) => {
+      assert.strictEqual(error.reason, "Invalid")
+      assert.deepStrictEqual(error.details, [{ path: "/apps(0)/container/docker/image", errors: ["must not be empty"] }])
+      assert.include(error.message, "/apps(0)/container/docker/image: must not be empty")
+    }))
+
+  it.effect("400 malformed JSON: details is a string and still shown", () =>
+    failing({ status: 400, body: { message: "Invalid JSON", details: "Unexpected end-of-input" } })((error) => {
+      assert.strictEqual(error.reason, "Invalid")
+      assert.include(error.message, "Unexpected end-of-input")
+    }))
+
+  it.effect("401 with MARATHON_TOKEN: names the variable, never the token", () =>
+    failing({ status: 401, body: { message: "Unauthorized" } }, { token: Redacted.make("s3cr3t-token") })((error) => {
+      assert.strictEqual(error.reason, "Unauthorized")
+      assert.include(error.message, "MARATHON_TOKEN")
+      assert.notInclude(error.message, "s3cr3t-token")
+    }))
+
+  it.effect("403 with Basic: names MARATHON_USERNAME/MARATHON_PASSWORD, never the password", () =>
+    failing({ status: 403, body: { message: "Not Authorized to perform this action!" } }, {
+      basic: { username: "ops", password: Redacted.make("hunter2-pw") }
+    })((error) => {
+      assert.strictEqual(error.reason, "Forbidden")
+      assert.include(error.message, "MARATHON_USERNAME")
+      assert.include(error.message, "MARATHON_PASSWORD")
+      assert.include(error.message, "Not Authorized to perform this action!")
+      assert.notInclude(error.message, "hunter2-pw")
+    }))
+
+  it.effect("401 without credentials says which variables could be set", () =>
+    failing({ status: 401 })((error) => {
+      assert.strictEqual(error.reason, "Unauthorized")
+      assert.include(error.message, "MARATHON_TOKEN")
+      assert.include(error.message, "DCOS_PASSWORD")
+    }))
+
+  it.effect("404 on cancel: the deployment is gone", () => {
+    const fake = scripted(() => ({ status: 404, body: { message: "DeploymentPlan d-9 does not exist" } }))
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Marathon).cancelDeployment("d-9"))
+      assert.strictEqual(error.reason, "NotFound")
+      assert.include(error.message, "DeploymentPlan d-9 does not exist")
+      assert.deepStrictEqual(fake.seen[0]!.query, { force: "false" })
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+
+  it.effect("503 is retried with backoff, then Unavailable after the configured retries", () => {
+    const fake = scripted(() => ({ status: 503 }))
+    return Effect.gen(function*() {
+      const marathon = yield* Marathon
+      const fiber = yield* Effect.forkChild(Effect.flip(marathon.deployments))
+      yield* TestClock.adjust(60_000)
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.strictEqual(fake.seen.length, 3)
+      assert.include(error.message, "3 attempts")
+    }).pipe(withMarathon({ url: "http://marathon.test", retries: 2 }, fake.layer))
+  })
+
+  it.effect("503 twice then 200: the caller sees success", () => {
+    const fake = scripted((_, i) => (i < 2 ? { status: 503 } : { status: 200, body: [] }))
+    return Effect.gen(function*() {
+      const marathon = yield* Marathon
+      const fiber = yield* Effect.forkChild(marathon.deployments)
+      yield* TestClock.adjust(60_000)
+      assert.deepStrictEqual(yield* Fiber.join(fiber), [])
+      assert.strictEqual(fake.seen.length, 3)
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+
+  it.live("a refused connection is retried, then Unreachable naming the URL (never its user info)", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.promise(closedPort)
+      const error = yield* Effect.flip(Marathon.use((m) => m.listApps())).pipe(
+        withMarathon({ url: `http://u:pw123@127.0.0.1:${port}`, retries: 1 }, FetchHttpClient.layer)
+      )
+      assert.strictEqual(error.reason, "Unreachable")
+      assert.include(error.message, `http://127.0.0.1:${port}/v2/apps`)
+      assert.include(error.message, "ECONNREFUSED")
+      assert.include(error.message, "tried 2 times")
+      assert.notInclude(error.message, "pw123")
+    }))
+})
+
+describe("DC/OS token handling", () => {
+  it.effect("401 even after a fresh login: exactly one re-login, then Unauthorized naming DCOS_PASSWORD", () => {
+    let issued = 0
+    const fake = scripted((req) =>
+      req.path === "/acs/api/v1/auth/login"
+        ? { status: 200, body: { token: `t${++issued}` } }
+        : { status: 401, body: { title: "Unauthorized", description: "token revoked", code: "ERR_INVALID_AUTH_TOKEN" } }
+    )
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Marathon).listApps())
+      assert.strictEqual(error.reason, "Unauthorized")
+      assert.include(error.message, "DCOS_PASSWORD")
+      assert.include(error.message, "fresh DC/OS token")
+      assert.notInclude(error.message, "pa55")
+      assert.deepStrictEqual(fake.seen.map((r) => `${r.path} ${r.authorization ?? "-"}`), [
+        "/acs/api/v1/auth/login -",
+        "/service/marathon/v2/apps token=t1",
+        "/acs/api/v1/auth/login -",
+        "/service/marathon/v2/apps token=t2"
+      ])
+      assert.deepStrictEqual(fake.seen[0]!.body, { uid: "ops", password: "pa55" })
+    }).pipe(withMarathon({ url: "https://dcos.test/", dcos: { uid: "ops", password: Redacted.make("pa55") } }, fake.layer))
+  })
+})
+
+describe("waitForDeployment keeps its own clock", () => {
+  it.effect("a deployment that never finishes fails with DeploymentTimeout after timeoutMs (TestClock)", () => {
+    const stuck = { id: "d-stuck", affectedApps: ["/prod/api"], currentStep: 1, totalSteps: 1 }
+    const fake = scripted((req) =>
+      req.path === "/v2/deployments"
+        ? { status: 200, body: [stuck] }
+        : { status: 200, body: { app: { ...apiApp, tasksRunning: 0, tasksHealthy: 0, lastTaskFailure: { message: "image not found" } } } }
+    )
+    return Effect.gen(function*() {
+      const marathon = yield* Marathon
+      const progress: Array<number> = []
+      const fiber = yield* Effect.forkChild(Effect.flip(
+        marathon.waitForDeployment("d-stuck", { timeoutMs: 30_000, pollMs: 1000, onProgress: (p) => progress.push(p.currentStep) })
+      ))
+      yield* TestClock.adjust(29_000)
+      assert.isUndefined(fiber.pollUnsafe())
+      yield* TestClock.adjust(2_000)
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error.reason, "DeploymentTimeout")
+      assert.include(error.message, "d-stuck")
+      assert.include(error.message, "30 s")
+      assert.include(error.message, "/prod/api: 0/2 running")
+      assert.include(error.message, "image not found")
+      assert.isAtLeast(progress.length, 25)
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+
+  it.effect("returns once the deployment is gone from /v2/deployments", () => {
+    const fake = scripted((_, i) => ({ status: 200, body: i < 3 ? [{ id: "d-1", affectedApps: [], currentStep: 1, totalSteps: 2 }] : [] }))
+    return Effect.gen(function*() {
+      const marathon = yield* Marathon
+      const fiber = yield* Effect.forkChild(marathon.waitForDeployment("d-1", { pollMs: 500 }))
+      yield* TestClock.adjust(5_000)
+      yield* Fiber.join(fiber)
+      assert.strictEqual(fake.seen.length, 4)
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+})
