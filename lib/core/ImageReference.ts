@@ -2,8 +2,9 @@
  * @module ImageReference — parse and compare container image references the way Docker does.
  *
  * `registry.example.com:5000/shop/api:1234-master@sha256:…` → host, repository, tag, digest.
- * A first path segment is a registry host when it has a `.` or `:` or is `localhost`; otherwise
- * the image is on Docker Hub (`docker.io`), where single names live under `library/`.
+ * A first path segment is a registry host when it has a `.` or `:`, is `localhost` or has upper
+ * case letters; otherwise the image is on Docker Hub (`docker.io`), where single names live
+ * under `library/`.
  */
 
 /** A parsed image reference. */
@@ -43,7 +44,8 @@ export const parseImageReference = (reference: string): ImageReference | undefin
   const segments = rest.split("/")
   let host = "docker.io"
   const first = segments[0] ?? ""
-  if (segments.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
+  // Docker's rule: a first segment is a host when it has `.` or `:`, is `localhost`, or has upper case
+  if (segments.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase())) {
     host = first.toLowerCase()
     segments.shift()
   }

@@ -103,7 +103,7 @@ export const planRollback = (
     if (runningRef !== undefined && (sameImage(runningRef, targetRef) || (runningRef.tag === image.tag && runningRef.digest === undefined && runningRef.repository === targetRef.repository))) {
       return { ...base, action: "unchanged" }
     }
-    const runningImage = runningRef === undefined ? undefined : findRunningImage(timeline.images[name] ?? [], runningRef)
+    const runningImage = runningRef === undefined ? undefined : findRunningImage(timeline.images[name] ?? [], runningRef, selected.service.repository)
     if (runningImage === undefined) {
       return {
         ...base,
@@ -118,9 +118,15 @@ export const planRollback = (
   return { point: new Date(selection.instant).toISOString(), ...(options.label !== undefined ? { label: options.label } : {}), services }
 }
 
-const findRunningImage = (images: ReadonlyArray<TimelineImage>, running: ImageReference): TimelineImage | undefined =>
-  (running.digest !== undefined ? images.find((i) => i.digest === running.digest) : undefined) ??
-    (running.tag !== undefined ? images.find((i) => i.tag === running.tag) : undefined)
+/** The image of the file that runs now; only images of the service's own repository count. */
+const findRunningImage = (images: ReadonlyArray<TimelineImage>, running: ImageReference, repository: string): TimelineImage | undefined => {
+  // another repository's `1234-master` is not this service's build 1234
+  if (running.repository !== repository) return undefined
+  // a pinned digest is the identity: `2-master@<other digest>` is not the 2-master of the file
+  // (the tag was moved), and calling it unchanged would leave the unknown image running
+  if (running.digest !== undefined) return images.find((i) => i.digest === running.digest)
+  return running.tag !== undefined ? images.find((i) => i.tag === running.tag) : undefined
+}
 
 /** Counts of each action in a plan. */
 export const planSummary = (plan: RollbackPlan): Record<PlanAction, number> => {

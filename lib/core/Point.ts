@@ -3,7 +3,7 @@
  * `choices`, an ISO-8601 instant, or a date `YYYY-MM-DD` (the end of that day in a zone).
  */
 import type { TimelinePoint } from "./Timeline.ts"
-import { endOfDay, instantOfLocalTime, isValidTimeZone } from "./TimeZone.ts"
+import { endOfDay, formatIsoInstant, instantOfLocalTime, isValidTimeZone } from "./TimeZone.ts"
 
 /** A resolved point: the instant to select at, and the timeline point it names (when it names one). */
 export interface ResolvedPoint {
@@ -46,34 +46,44 @@ export const parsePoint = (
   const date = DATE_ONLY.exec(input)
   if (date !== null) {
     const [, y, m, d] = date.map(Number) as [number, number, number, number]
-    if (!validCalendarDate(y, m, d)) return problem(notADate(input))
+    if (!validCalendarDate(y, m, d)) return problem(`${notADate(input)}. ${accepted(points, timeZone)}`)
     return resolved(endOfDay(input, timeZone), "date")
   }
   const instant = ISO_INSTANT.exec(input)
   if (instant !== null) {
     const [, y, mo, d, h, mi, s, fraction, offset] = instant
     const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s ?? "0"].map(Number) as [number, number, number, number, number, number]
-    if (!validCalendarDate(year, month, day) || hour > 23 || minute > 59 || second > 59) return problem(notADate(input))
+    if (!validCalendarDate(year, month, day) || hour > 23 || minute > 59 || second > 59) {
+      return problem(`${notADate(input)}. ${accepted(points, timeZone)}`)
+    }
     const millis = fraction !== undefined ? Number(fraction.slice(0, 3).padEnd(3, "0")) : 0
     const local = Date.UTC(year, month - 1, day, hour, minute, second, millis)
     if (offset === undefined) return resolved(instantOfLocalTime(local, timeZone), "instant")
     if (offset === "Z") return resolved(local, "instant")
     const sign = offset.startsWith("-") ? -1 : 1
     const digits = offset.slice(1).replace(":", "")
-    const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))
-    return resolved(local - sign * minutes * 60_000, "instant")
+    const offsetHours = Number(digits.slice(0, 2))
+    const offsetMinutes = Number(digits.slice(2, 4))
+    // an offset such as +99:99 is a typo, not a zone: refuse it rather than shift by four days
+    if (offsetHours > 23 || offsetMinutes > 59) return problem(`${notADate(input)}: the offset ${offset} is out of range. ${accepted(points, timeZone)}`)
+    return resolved(local - sign * (offsetHours * 60 + offsetMinutes) * 60_000, "instant")
   }
+  return problem(`cannot read the point ${JSON.stringify(input)}. ${accepted(points, timeZone)}`)
+}
+
+/** The forms a point may take, and the newest labels, for error messages. */
+const accepted = (points: ReadonlyArray<TimelinePoint>, timeZone: string): string => {
   const near = points.slice(0, 3).map((p) => `  ${p.label}`)
-  return problem(
-    `cannot read the point ${JSON.stringify(input)}: expected a label printed by \`choices\`, an ISO-8601 instant ` +
-      `(2026-11-21T14:03:00Z) or a date YYYY-MM-DD (end of that day, ${timeZone}).` +
-      (near.length > 0 ? `\nNewest points:\n${near.join("\n")}` : "")
+  return (
+    `Expected a label printed by \`choices\`, an ISO-8601 instant ` +
+    `(2026-11-21T14:03:00Z) or a date YYYY-MM-DD (end of that day, ${timeZone}).` +
+    (near.length > 0 ? `\nNewest points:\n${near.join("\n")}` : "")
   )
 }
 
 const resolved = (instant: number, form: ResolvedPoint["form"], label?: string): ResolvedPoint => ({
   instant,
-  iso: new Date(instant).toISOString(),
+  iso: formatIsoInstant(instant),
   form,
   ...(label !== undefined ? { label } : {})
 })
