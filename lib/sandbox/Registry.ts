@@ -187,7 +187,8 @@ export const pageOfTags = (
   const start = last === undefined ? 0 : sorted.findIndex((tag) => tag > last)
   const rest = start < 0 ? [] : sorted.slice(start)
   const size = n === undefined ? rest.length : Math.min(n, SANDBOX_MAX_PAGE)
-  return { page: rest.slice(0, size), more: rest.length > size }
+  // n=0 asks for nothing: no page and no Link (a Link with n=0 would send clients round forever).
+  return { page: rest.slice(0, size), more: size > 0 && rest.length > size }
 }
 
 const route = /^\/v2\/(.+)\/(tags\/list|manifests\/[^/]+|blobs\/[^/]+)$/
