@@ -190,9 +190,10 @@ export const timelineOfRollbackFile = (file: RollbackFile): Timeline => {
       digest: image.digest,
       time: parseIsoInstant(image.created)!,
       dateSource: image.dateSource,
-      ...(image.build !== undefined ? { build: image.build } : {}),
-      ...(image.version !== undefined ? { version: image.version } : {}),
-      ...(image.revision !== undefined ? { revision: image.revision } : {})
+      // the same object shape mergeTimeline makes (absent fields undefined)
+      build: image.build,
+      version: image.version,
+      revision: image.revision
     }))
     list.sort(compareImages)
     images[service.name] = list

@@ -171,18 +171,18 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
         unknownDate.push(raw.tag)
         continue
       }
-      const image: { -readonly [K in keyof TimelineImage]: TimelineImage[K] } = {
+      // One object shape for every image (absent fields are undefined, not missing): sorting a
+      // million of them stays on V8's fast path.
+      kept.push({
         service: service.name,
         tag: raw.tag,
         digest: raw.digest,
         time: effective.time,
-        dateSource: effective.source
-      }
-      if (parsed.build !== undefined) image.build = parsed.build
-      if (parsed.version !== undefined) image.version = parsed.version
-      const revision = raw.revision ?? parsed.sha
-      if (revision !== undefined) image.revision = revision
-      kept.push(image)
+        dateSource: effective.source,
+        build: parsed.build,
+        version: parsed.version,
+        revision: raw.revision ?? parsed.sha
+      })
     }
     kept.sort(compareImages)
     images[service.name] = kept
@@ -268,16 +268,36 @@ export const derivePoints = (
     heap[at] = item
   }
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i)
-  const points: Array<TimelinePoint> = []
-  const usedLabels = new Set<string>()
+  // Points live in typed columns; each point object formats its id, label and changes on first
+  // use (selection never needs them, and a fleet with a million builds has ~a million points).
+  let total = 0
+  for (const list of lists) total += list.length
+  const table: PointTable = {
+    keys: new Float64Array(total),
+    changeStart: new Int32Array(total + 1),
+    changeService: new Int32Array(total),
+    changePosition: new Int32Array(total),
+    names,
+    lists,
+    granularity,
+    timeZone,
+    count: 0
+  }
+  let count = 0
+  let changeCount = 0
   while (heap.length > 0) {
     const key = keyAt(heap[0]!)
-    const changes: Array<PointChange> = []
+    table.keys[count] = key
+    table.changeStart[count] = changeCount
     let last = -1
     while (heap.length > 0 && keyAt(heap[0]!) === key) {
       const s = heap[0]!
       // the first image of a service seen at this key is its latest there
-      if (s !== last) changes.push({ service: names[s]!, tag: lists[s]![position[s]!]!.tag })
+      if (s !== last) {
+        table.changeService[changeCount] = s
+        table.changePosition[changeCount] = position[s]!
+        changeCount++
+      }
       last = s
       if (--position[s]! < 0) {
         const tail = heap.pop()!
@@ -286,17 +306,69 @@ export const derivePoints = (
       }
       siftDown(0)
     }
-    const id = formatIsoInstant(key)
-    let label = labelOf(key, id, changes, granularity, timeZone)
-    if (usedLabels.has(label)) {
-      let n = 2
-      while (usedLabels.has(`${label} #${n}`)) n++
-      label = `${label} #${n}`
-    }
-    usedLabels.add(label)
-    points.push({ id, label, changes })
+    count++
   }
+  table.changeStart[count] = changeCount
+  table.count = count
+  const points: Array<TimelinePoint> = new Array(count)
+  for (let i = 0; i < count; i++) points[i] = new LazyPoint(table, i)
   return points
+}
+
+/** The points of a timeline in columns: key (instant or day end), and the changes of each. */
+interface PointTable {
+  readonly keys: Float64Array
+  /** Changes of point i are entries changeStart[i] until changeStart[i + 1]. */
+  readonly changeStart: Int32Array
+  readonly changeService: Int32Array
+  readonly changePosition: Int32Array
+  readonly names: ReadonlyArray<string>
+  readonly lists: ReadonlyArray<ReadonlyArray<TimelineImage>>
+  readonly granularity: Granularity
+  readonly timeZone: string
+  /** Number of points (the columns are sized for the worst case). */
+  count: number
+}
+
+/**
+ * A point formatted on first use. Labels are unique: two instant points in the same second
+ * (neighbours, as points are ordered) show milliseconds.
+ */
+class LazyPoint implements TimelinePoint {
+  #id: string | undefined
+  #label: string | undefined
+  #changes: ReadonlyArray<PointChange> | undefined
+  constructor(private readonly table: PointTable, private readonly index: number) {}
+  get id(): string {
+    return (this.#id ??= formatIsoInstant(this.table.keys[this.index]!))
+  }
+  get changes(): ReadonlyArray<PointChange> {
+    if (this.#changes === undefined) {
+      const t = this.table
+      const out: Array<PointChange> = []
+      for (let c = t.changeStart[this.index]!; c < t.changeStart[this.index + 1]!; c++) {
+        const s = t.changeService[c]!
+        out.push({ service: t.names[s]!, tag: t.lists[s]![t.changePosition[c]!]!.tag })
+      }
+      this.#changes = out
+    }
+    return this.#changes
+  }
+  get label(): string {
+    if (this.#label === undefined) {
+      const t = this.table
+      const key = t.keys[this.index]!
+      const second = Math.floor(key / 1000)
+      const sameSecond = (i: number) => i >= 0 && i < t.count && Math.floor(t.keys[i]! / 1000) === second
+      const showMillis = t.granularity === "instant" && (sameSecond(this.index - 1) || sameSecond(this.index + 1))
+      this.#label = labelOf(key, this.id, this.changes, t.granularity, t.timeZone, showMillis)
+    }
+    return this.#label
+  }
+  /** Plain data for JSON. */
+  toJSON(): { id: string; label: string; changes: ReadonlyArray<PointChange> } {
+    return { id: this.id, label: this.label, changes: this.changes }
+  }
 }
 
 const MAX_CHANGES_IN_LABEL = 3
@@ -310,19 +382,20 @@ export const pointLabel = (
   changes: ReadonlyArray<PointChange>,
   granularity: Granularity,
   timeZone: string
-): string => labelOf(instant, formatIsoInstant(instant), changes, granularity, timeZone)
+): string => labelOf(instant, formatIsoInstant(instant), changes, granularity, timeZone, false)
 
 const labelOf = (
   instant: number,
   iso: string,
   changes: ReadonlyArray<PointChange>,
   granularity: Granularity,
-  timeZone: string
+  timeZone: string,
+  showMillis: boolean
 ): string => {
   const local = timeZone === "UTC" ? iso : formatIsoInstant(instant + zoneOffsetAt(instant, timeZone))
   const when = granularity === "day"
     ? `${local.slice(0, 10)} (${timeZone})`
-    : `${local.slice(0, 10)} ${local.slice(11, 19)} ${timeZone}`
+    : `${local.slice(0, 10)} ${local.slice(11, showMillis ? 23 : 19)} ${timeZone}`
   let shown = ""
   const count = Math.min(changes.length, MAX_CHANGES_IN_LABEL)
   for (let i = 0; i < count; i++) shown += `${i > 0 ? ", " : ""}${changes[i]!.service} ${changes[i]!.tag}`

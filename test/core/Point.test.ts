@@ -167,7 +167,7 @@ describe("day points across daylight saving time in Europe/Berlin", () => {
 })
 
 describe("labels are unique, so every label names one point", () => {
-  it("two points in the same second whose labels would read the same get #2", () => {
+  it("two points in the same second show milliseconds, so their labels never read the same", () => {
     // Service "x y" with tag 1-master and service "x" with tag "y 1-master" (a custom scheme that
     // accepts anything) print the same text in the same second.
     const anything = { name: "any", description: "any tag", pattern: /^(?<env>.+)$/, timestampFormat: "YYYYMMDDHHmmss", order: "created" } as const
@@ -176,8 +176,8 @@ describe("labels are unique, so every label names one point", () => {
       { scheme: anything }
     )
     assert.deepStrictEqual(t.points.map((p) => [p.id, p.label]), [
-      ["2026-11-21T14:03:27.900Z", "2026-11-21 14:03:27 UTC · x y 1-master"],
-      ["2026-11-21T14:03:27.100Z", "2026-11-21 14:03:27 UTC · x y 1-master #2"]
+      ["2026-11-21T14:03:27.900Z", "2026-11-21 14:03:27.900 UTC · x y 1-master"],
+      ["2026-11-21T14:03:27.100Z", "2026-11-21 14:03:27.100 UTC · x y 1-master"]
     ])
     for (const p of t.points) {
       const point = parsePoint(p.label, t.points)

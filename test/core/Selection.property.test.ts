@@ -11,6 +11,9 @@ import type { FleetSelection, Granularity, RegistryImage, ServiceSpec, Timeline 
 import { compareImages, decodeRollbackFile, mergeTimeline, selectAsOf, timelineOfRollbackFile, toRollbackFile } from "../../lib/core/index.ts"
 import { buildBranch, digestOf } from "./fleet.ts"
 
+/** Points as plain data (timeline points format their text lazily). */
+const plainPoints = (points: ReadonlyArray<unknown>): unknown => JSON.parse(JSON.stringify(points))
+
 const START = Date.UTC(2026, 9, 20) // 20 October 2026: the window spans the end of summer time in Berlin
 const SPAN_MINUTES = 10 * 24 * 60
 const MINUTE = 60_000
@@ -188,7 +191,7 @@ describe("selection properties (fast-check)", () => {
         const listed = merge(f)
         const reordered = merge(f, true)
         assert.deepStrictEqual(reordered.images, listed.images)
-        assert.deepStrictEqual(reordered.points, listed.points)
+        assert.deepStrictEqual(plainPoints(reordered.points), plainPoints(listed.points))
         assert.deepStrictEqual(selectAsOf(reordered, instant, { badTags: badTagsOf(f) }), selectAsOf(listed, instant, { badTags: badTagsOf(f) }))
       }),
       runs
@@ -203,7 +206,7 @@ describe("selection properties (fast-check)", () => {
         const decoded = decodeRollbackFile(JSON.parse(text))
         if (Result.isFailure(decoded)) throw new Error(decoded.failure.message)
         const back: Timeline = timelineOfRollbackFile(decoded.success)
-        assert.deepStrictEqual(back.points, timeline.points)
+        assert.deepStrictEqual(plainPoints(back.points), plainPoints(timeline.points))
         assert.deepStrictEqual(back.images, timeline.images)
         for (const instant of [...instants, ...timeline.points.map((p) => Date.parse(p.id))]) {
           assert.deepStrictEqual(selectAsOf(back, instant), selectAsOf(timeline, instant))
