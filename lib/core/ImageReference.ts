@@ -92,3 +92,20 @@ export const sameImage = (a: ImageReference, b: ImageReference): boolean => {
   if (a.digest !== undefined && b.digest !== undefined) return a.digest === b.digest
   return a.tag !== undefined && a.tag === b.tag
 }
+
+/** True when a first path segment names a registry host (Docker's rule). */
+const looksLikeHost = (segment: string): boolean =>
+  segment.includes(".") || segment.includes(":") || segment === "localhost" || segment !== segment.toLowerCase()
+
+/**
+ * The repository (host and path) a service's images live in. `repository` may already name a
+ * host (`registry:5000/shop/api`); otherwise it is a path inside the registry `registry`
+ * (a URL or a host). Undefined when it is not a valid repository name.
+ */
+export const serviceRepository = (repository: string, registry: string): { readonly host: string; readonly repository: string } | undefined => {
+  const first = repository.split("/")[0] ?? ""
+  const host = registryHostOf(registry)
+  const full = repository.includes("/") && looksLikeHost(first) ? repository : `${host}/${repository.replace(/^\/+/, "")}`
+  const parsed = parseImageReference(full)
+  return parsed === undefined ? undefined : { host: parsed.host, repository: parsed.repository }
+}

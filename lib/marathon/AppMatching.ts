@@ -3,7 +3,7 @@
  * given, else the one app in scope (id prefix, label selector) whose running image comes from the
  * service's repository (registry host and path compared after proper reference parsing).
  */
-import { parseImageReference, serviceRepository } from "./ImageReference.ts"
+import { parseImageReference, serviceRepository } from "../core/ImageReference.ts"
 
 /** The result of matching one service to the running apps. */
 export type AppMatch =
@@ -157,7 +157,7 @@ export const matchServiceToApp = (
     .filter((app) => {
       if (app.image === undefined) return false
       const ref = parseImageReference(app.image)
-      return ref !== undefined && ref.host === repository.host && ref.path === repository.path
+      return ref !== undefined && ref.host === repository.host && ref.repository === repository.repository
     })
     .map((app) => normalizeAppId(app.id))
   const unique = [...new Set(candidates)].sort()

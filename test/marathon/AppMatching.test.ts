@@ -5,37 +5,37 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { labelsMatch, matchServiceToApp, parseLabelSelector } from "../../lib/marathon/AppMatching.ts"
-import { normalizeRegistryHost, parseImageReference, serviceRepository } from "../../lib/marathon/ImageReference.ts"
+import { parseImageReference, registryHostOf, serviceRepository } from "../../lib/core/ImageReference.ts"
 
 const digest = "sha256:" + "ab".repeat(32)
 
 describe("parseImageReference", () => {
-  const table: ReadonlyArray<[string, { host: string; path: string; tag?: string; digest?: string } | undefined]> = [
-    ["nginx", { host: "docker.io", path: "library/nginx" }],
-    ["nginx:1.25", { host: "docker.io", path: "library/nginx", tag: "1.25" }],
-    ["docker.io/nginx:1.25", { host: "docker.io", path: "library/nginx", tag: "1.25" }],
-    ["index.docker.io/library/nginx", { host: "docker.io", path: "library/nginx" }],
-    ["acme/api:42-master", { host: "docker.io", path: "acme/api", tag: "42-master" }],
-    ["registry.example.com:5000/shop/api:99-master", { host: "registry.example.com:5000", path: "shop/api", tag: "99-master" }],
-    ["localhost:5000/api", { host: "localhost:5000", path: "api" }],
-    ["localhost/api", { host: "localhost", path: "api" }],
-    ["REGISTRY.Example.com/shop/api", { host: "registry.example.com", path: "shop/api" }],
-    [`registry.example.com/shop/api@${digest}`, { host: "registry.example.com", path: "shop/api", digest }],
-    [`registry.example.com/shop/api:7@${digest}`, { host: "registry.example.com", path: "shop/api", tag: "7", digest }],
-    ["registry:5000/shop/api", { host: "registry:5000", path: "shop/api" }],
-    ["shop/api", { host: "docker.io", path: "shop/api" }],
+  const table: ReadonlyArray<[string, { host: string; repository: string; tag?: string; digest?: string } | undefined]> = [
+    ["nginx", { host: "docker.io", repository: "library/nginx" }],
+    ["nginx:1.25", { host: "docker.io", repository: "library/nginx", tag: "1.25" }],
+    ["docker.io/nginx:1.25", { host: "docker.io", repository: "library/nginx", tag: "1.25" }],
+    ["index.docker.io/library/nginx", { host: "docker.io", repository: "library/nginx" }],
+    ["acme/api:42-master", { host: "docker.io", repository: "acme/api", tag: "42-master" }],
+    ["registry.example.com:5000/shop/api:99-master", { host: "registry.example.com:5000", repository: "shop/api", tag: "99-master" }],
+    ["localhost:5000/api", { host: "localhost:5000", repository: "api" }],
+    ["localhost/api", { host: "localhost", repository: "api" }],
+    ["REGISTRY.Example.com/shop/api", { host: "registry.example.com", repository: "shop/api" }],
+    [`registry.example.com/shop/api@${digest}`, { host: "registry.example.com", repository: "shop/api", digest }],
+    [`registry.example.com/shop/api:7@${digest}`, { host: "registry.example.com", repository: "shop/api", tag: "7", digest }],
+    ["registry:5000/shop/api", { host: "registry:5000", repository: "shop/api" }],
+    ["shop/api", { host: "docker.io", repository: "shop/api" }],
     ["", undefined],
     ["Shop/Api", undefined],
     ["registry.example.com/shop/api:bad tag", undefined],
     ["registry.example.com/shop/api@sha256:short", undefined]
   ]
   for (const [input, expected] of table) {
-    it(`${JSON.stringify(input)} → ${expected === undefined ? "invalid" : `${expected.host} ${expected.path}`}`, () => {
+    it(`${JSON.stringify(input)} → ${expected === undefined ? "invalid" : `${expected.host} ${expected.repository}`}`, () => {
       const parsed = parseImageReference(input)
       if (expected === undefined) return assert.isUndefined(parsed)
       assert.deepStrictEqual(parsed, {
         host: expected.host,
-        path: expected.path,
+        repository: expected.repository,
         tag: expected.tag,
         digest: expected.digest
       })
@@ -48,12 +48,12 @@ describe("parseImageReference", () => {
   })
 
   it("registry hosts are normalized: scheme, trailing slash, Docker Hub aliases", () => {
-    assert.strictEqual(normalizeRegistryHost("https://Registry.example.com:5000/"), "registry.example.com:5000")
-    assert.strictEqual(normalizeRegistryHost("registry-1.docker.io"), "docker.io")
-    assert.deepStrictEqual(serviceRepository("nginx", "https://index.docker.io"), { host: "docker.io", path: "library/nginx" })
+    assert.strictEqual(registryHostOf("https://Registry.example.com:5000/"), "registry.example.com:5000")
+    assert.strictEqual(registryHostOf("registry-1.docker.io"), "docker.io")
+    assert.deepStrictEqual(serviceRepository("nginx", "https://index.docker.io"), { host: "docker.io", repository: "library/nginx" })
     assert.deepStrictEqual(serviceRepository("other.io:443/shop/api", "registry.example.com"), {
       host: "other.io:443",
-      path: "shop/api"
+      repository: "shop/api"
     })
   })
 })
