@@ -52,6 +52,8 @@ export interface GetProgress {
 export interface GetRollbacksResult {
   readonly file: RollbackFile
   readonly ignored: Readonly<Record<string, IgnoredSummary>>
+  /** Per service, the tags the registry adapter did not read, and why (for `--verbose`). */
+  readonly skipped: Readonly<Record<string, ReadonlyArray<{ readonly tag: string; readonly reason: string }>>>
 }
 
 /** Reads the registry and builds `rollback.json`. */
@@ -85,13 +87,13 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
   )
   const failures: Array<{ service: ServiceSpec; error: RegistryError }> = []
   const images: Record<string, ReadonlyArray<RegistryImage>> = {}
-  const skippedTags: Record<string, ReadonlyArray<string>> = {}
+  const skipped: Record<string, ReadonlyArray<{ readonly tag: string; readonly reason: string }>> = {}
   results.forEach((result, i) => {
     const service = options.services[i]!
     if (result._tag === "Failure") failures.push({ service, error: result.failure })
     else {
       images[service.name] = result.success.images
-      skippedTags[service.name] = result.success.skipped.map((s) => s.tag)
+      skipped[service.name] = result.success.skipped
     }
   })
   if (failures.length > 0) {
@@ -114,7 +116,7 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
   const ignored: Record<string, IgnoredSummary> = {}
   for (const service of options.services) {
     const summary = { ...merged.ignored[service.name]! }
-    for (const tag of skippedTags[service.name] ?? []) {
+    for (const { tag } of skipped[service.name] ?? []) {
       const c = classifyTag(options.scheme, tag, options.tagFilter)
       if (c._tag === "Ignored") {
         if (c.reason === "no-scheme-match") summary.noSchemeMatch++
@@ -130,5 +132,5 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
     { generatedAt: new Date(now).toISOString(), environment: options.environment ?? null, registry: options.registryUrl, scheme: options.schemeName },
     ignored
   )
-  return { file, ignored } satisfies GetRollbacksResult
+  return { file, ignored, skipped } satisfies GetRollbacksResult
 })

@@ -35,7 +35,8 @@ export const getCommand = Command.make(
     insecureSkipVerify: Flags.insecureSkipVerify,
     badTag: Flags.badTag,
     json: Flags.json,
-    quiet: Flags.quiet
+    quiet: Flags.quiet,
+    verbose: Flags.verbose
   },
   (flags) =>
     Effect.gen(function*() {
@@ -97,6 +98,11 @@ export const getCommand = Command.make(
         return [s.name, s.repository, String(result.file.images[s.name]?.length ?? 0), bySource(s.name), ignoredText, ig !== undefined && ig.unknownDate.length > 0 ? ig.unknownDate.join(" ") : "-"]
       })
       yield* Console.log(table(["SERVICE", "REPOSITORY", "IMAGES", "DATES FROM", "TAGS IGNORED", "UNKNOWN DATE"], rows))
+      if (flags.verbose) {
+        for (const s of services) {
+          for (const { tag, reason } of result.skipped[s.name] ?? []) yield* Console.log(`  ${s.name}: ${tag} not read: ${reason}`)
+        }
+      }
       yield* Console.log(`Wrote ${flags.out}: ${images} images of ${services.length} services, ${result.file.points.length} points (${result.stats.requests} registry requests). Next: fleet-rollback choices --file ${flags.out}`)
     })
 ).pipe(
