@@ -181,9 +181,16 @@ export const parseIsoInstant = (text: string, timeZone = "UTC"): number | undefi
     i = 19
     if (i < n && (text.charCodeAt(i) === 46 || text.charCodeAt(i) === 44)) {
       const start = ++i
-      while (i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++
+      // fractional seconds: the first three digits are milliseconds, the rest is dropped
+      let scale = 100
+      while (i < n) {
+        const digit = text.charCodeAt(i) - 48
+        if (digit < 0 || digit > 9) break
+        millis += digit * scale
+        scale = scale >= 10 ? scale / 10 : 0
+        i++
+      }
       if (i === start) return undefined
-      millis = Number(text.slice(start, Math.min(i, start + 3)).padEnd(3, "0"))
     }
   }
   let offset: number | undefined
