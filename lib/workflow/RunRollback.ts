@@ -48,6 +48,8 @@ export interface RunOptions extends PlanFleetOptions {
   readonly onProgress?: ((progress: DeploymentProgress) => void) | undefined
   /** Lines for the operator as the run goes. */
   readonly onStep?: ((line: string) => void) | undefined
+  /** Called with the report when the run is interrupted after the deployment started (write it!). */
+  readonly onInterrupted?: ((report: RollbackReport) => Effect.Effect<void>) | undefined
 }
 
 /** The outcome of `run` / `undo`: the report (always) and the plan it came from. */
@@ -207,83 +209,101 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     })
   }
   const deploymentId = deployed.success.deploymentId
-  yield* step(`Deployment ${deploymentId} started; waiting for it to finish (timeout ${Math.round((context.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s)…`)
-  const waitStart = yield* Clock.currentTimeMillis
-  const waited = yield* marathon.waitForDeployment(deploymentId, {
-    timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}),
-    ...(context.onProgress !== undefined ? { onProgress: context.onProgress } : {}),
-    apps: changes.map((c) => c.appId)
-  }).pipe(Effect.result)
-  const waitMs = (yield* Clock.currentTimeMillis) - waitStart
-  const verified = yield* marathon.verifyApps(changes, { previousFailures }).pipe(Effect.result)
-  const verification = verified._tag === "Success" ? new Map(verified.success.map((v) => [v.appId, v])) : new Map()
-  const problemOf = (entry: PlanEntry): string | undefined => {
-    const v = verification.get(entry.app!)
-    if (verified._tag === "Failure") return `could not verify: ${verified.failure.message}`
-    return v === undefined ? "not verified" : v.ok ? undefined : v.problem ?? "not healthy"
-  }
-  const allHealthy = waited._tag === "Success" && verified._tag === "Success" && toChange.every((e) => problemOf(e) === undefined)
-  if (allHealthy) {
-    const message = `${context.kind === "undo" ? "put back the previous images of" : "rolled back"} ${changes.length} app(s); all healthy on their target images`
+  // From here on Marathon is changing the fleet: an interruption (Ctrl-C, a killed job) must
+  // still leave a report that says so.
+  const interrupted = Effect.gen(function*() {
+    const at = yield* Clock.currentTimeMillis
+    const message = `interrupted while deployment ${deploymentId} was running: it goes on in Marathon and the fleet may be half rolled back. Check it in Marathon, or put the previous images back with \`fleet-rollback undo --report <this report>\`.`
+    const report: RollbackReport = {
+      schemaVersion: 1, kind: context.kind, user: context.user, startedAt: new Date(startedAt).toISOString(), finishedAt: new Date(at).toISOString(),
+      durationMs: at - startedAt, point: context.point, label: context.label, environment: context.environment ?? null, marathon: context.marathonUrl,
+      outcome: "failed", message, deploymentId, revertDeploymentId: null, durations: { deployMs, waitMs: at - deployStart - deployMs },
+      services: plan.services.map((s) => serviceLine(s, changing.has(s) ? "failed" : untouchedOutcome(s), changing.has(s) ? "interrupted before it was verified" : undefined)),
+      finalState: []
+    }
     yield* step(message)
-    return yield* finish("succeeded", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "rolled-back" : untouchedOutcome(s))), {
-      deploymentId,
-      revertDeploymentId: null,
-      deployMs,
-      waitMs
-    })
-  }
-  const why = waited._tag === "Failure" ? waited.failure.message : "the deployment finished but not every app is healthy on its target image"
-  if (context.revertOnFailure === true) {
-    yield* step(`Deployment ${deploymentId} failed (${why}); reverting it with Marathon's rollback…`)
-    const stillRunning = waited._tag === "Failure"
-    const reverted = stillRunning
-      ? yield* marathon.cancelDeployment(deploymentId, { revert: true }).pipe(
-        Effect.flatMap((r) =>
-          r.revertDeploymentId === undefined
-            ? Effect.succeed(undefined)
-            : marathon.waitForDeployment(r.revertDeploymentId, { timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}) }).pipe(
-              Effect.as(r.revertDeploymentId)
-            )
-        ),
-        Effect.result
-      )
-      : yield* marathon.deployImages(toChange.map((s) => ({ appId: s.app!, image: s.current! })).filter((c) => c.image !== undefined), { force: true }).pipe(
-        Effect.flatMap((d) =>
-          marathon.waitForDeployment(d.deploymentId, { timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}) }).pipe(Effect.as(d.deploymentId))
-        ),
-        Effect.result
-      )
-    if (reverted._tag === "Success") {
-      const message = `rollback failed (${why}); deployment ${deploymentId} was reverted: every changed app runs its previous image again`
+    yield* notifier.notify(notice(context, "failed", report.services, message)).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+    if (context.onInterrupted !== undefined) yield* context.onInterrupted(report)
+  })
+  return yield* Effect.gen(function*() {
+    yield* step(`Deployment ${deploymentId} started; waiting for it to finish (timeout ${Math.round((context.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s)…`)
+    const waitStart = yield* Clock.currentTimeMillis
+    const waited = yield* marathon.waitForDeployment(deploymentId, {
+      timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}),
+      ...(context.onProgress !== undefined ? { onProgress: context.onProgress } : {}),
+      apps: changes.map((c) => c.appId)
+    }).pipe(Effect.result)
+    const waitMs = (yield* Clock.currentTimeMillis) - waitStart
+    const verified = yield* marathon.verifyApps(changes, { previousFailures }).pipe(Effect.result)
+    const verification = verified._tag === "Success" ? new Map(verified.success.map((v) => [v.appId, v])) : new Map()
+    const problemOf = (entry: PlanEntry): string | undefined => {
+      const v = verification.get(entry.app!)
+      if (verified._tag === "Failure") return `could not verify: ${verified.failure.message}`
+      return v === undefined ? "not verified" : v.ok ? undefined : v.problem ?? "not healthy"
+    }
+    const allHealthy = waited._tag === "Success" && verified._tag === "Success" && toChange.every((e) => problemOf(e) === undefined)
+    if (allHealthy) {
+      const message = `${context.kind === "undo" ? "put back the previous images of" : "rolled back"} ${changes.length} app(s); all healthy on their target images`
       yield* step(message)
-      return yield* finish("reverted", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "reverted" : untouchedOutcome(s), changing.has(s) ? problemOf(s) ?? why : undefined)), {
+      return yield* finish("succeeded", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "rolled-back" : untouchedOutcome(s))), {
         deploymentId,
-        revertDeploymentId: reverted.success ?? null,
+        revertDeploymentId: null,
         deployMs,
         waitMs
       })
     }
-    const message = `rollback failed (${why}) AND the revert failed (${reverted.failure.message}); the fleet is half rolled back — check the apps below in Marathon now`
-    return yield* finish("failed", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "failed" : untouchedOutcome(s), changing.has(s) ? problemOf(s) ?? why : undefined)), {
+    const why = waited._tag === "Failure" ? waited.failure.message : "the deployment finished but not every app is healthy on its target image"
+    if (context.revertOnFailure === true) {
+      yield* step(`Deployment ${deploymentId} failed (${why}); reverting it with Marathon's rollback…`)
+      const stillRunning = waited._tag === "Failure"
+      const reverted = stillRunning
+        ? yield* marathon.cancelDeployment(deploymentId, { revert: true }).pipe(
+          Effect.flatMap((r) =>
+            r.revertDeploymentId === undefined
+              ? Effect.succeed(undefined)
+              : marathon.waitForDeployment(r.revertDeploymentId, { timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}) }).pipe(
+                Effect.as(r.revertDeploymentId)
+              )
+          ),
+          Effect.result
+        )
+        : yield* marathon.deployImages(toChange.map((s) => ({ appId: s.app!, image: s.current! })).filter((c) => c.image !== undefined), { force: true }).pipe(
+          Effect.flatMap((d) =>
+            marathon.waitForDeployment(d.deploymentId, { timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}) }).pipe(Effect.as(d.deploymentId))
+          ),
+          Effect.result
+        )
+      if (reverted._tag === "Success") {
+        const message = `rollback failed (${why}); deployment ${deploymentId} was reverted: every changed app runs its previous image again`
+        yield* step(message)
+        return yield* finish("reverted", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "reverted" : untouchedOutcome(s), changing.has(s) ? problemOf(s) ?? why : undefined)), {
+          deploymentId,
+          revertDeploymentId: reverted.success ?? null,
+          deployMs,
+          waitMs
+        })
+      }
+      const message = `rollback failed (${why}) AND the revert failed (${reverted.failure.message}); the fleet is half rolled back — check the apps below in Marathon now`
+      return yield* finish("failed", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "failed" : untouchedOutcome(s), changing.has(s) ? problemOf(s) ?? why : undefined)), {
+        deploymentId,
+        revertDeploymentId: null,
+        deployMs,
+        waitMs
+      })
+    }
+    const stillRunning = waited._tag === "Failure"
+    const message = stillRunning
+      ? `rollback failed: ${why}. Deployment ${deploymentId} is STILL RUNNING in Marathon and the fleet is half rolled back. Revert it with \`fleet-rollback undo --report <this report>\` or cancel it in Marathon (DELETE /v2/deployments/${deploymentId}); next time use --revert-on-failure.`
+      : `rollback failed: ${why}. The fleet is half rolled back: see each service below; \`fleet-rollback undo --report <this report>\` puts the previous images back.`
+    yield* step(message)
+    return yield* finish("failed", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? (problemOf(s) === undefined && !stillRunning ? "rolled-back" : "failed") : untouchedOutcome(s), changing.has(s) ? problemOf(s) ?? (stillRunning ? why : undefined) : undefined)), {
       deploymentId,
       revertDeploymentId: null,
       deployMs,
       waitMs
     })
-  }
-  const stillRunning = waited._tag === "Failure"
-  const message = stillRunning
-    ? `rollback failed: ${why}. Deployment ${deploymentId} is STILL RUNNING in Marathon and the fleet is half rolled back. Revert it with \`fleet-rollback undo --report <this report>\` or cancel it in Marathon (DELETE /v2/deployments/${deploymentId}); next time use --revert-on-failure.`
-    : `rollback failed: ${why}. The fleet is half rolled back: see each service below; \`fleet-rollback undo --report <this report>\` puts the previous images back.`
-  yield* step(message)
-  return yield* finish("failed", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? (problemOf(s) === undefined && !stillRunning ? "rolled-back" : "failed") : untouchedOutcome(s), changing.has(s) ? problemOf(s) ?? (stillRunning ? why : undefined) : undefined)), {
-    deploymentId,
-    revertDeploymentId: null,
-    deployMs,
-    waitMs
-  })
+  }).pipe(Effect.onInterrupt(() => interrupted))
 })
 
 const notice = (context: DeployContext, stage: RollbackNotice["stage"], services: ReadonlyArray<ReportService>, detail?: string): RollbackNotice => ({

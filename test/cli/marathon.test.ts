@@ -11,7 +11,8 @@ import { startMarathonSandbox } from "../../lib/sandbox/Marathon.ts"
 import type { SandboxRegistry } from "../../lib/sandbox/Registry.ts"
 import { startSandboxRegistry } from "../../lib/sandbox/Registry.ts"
 import { sampleApp } from "../../lib/sandbox/SampleFleet.ts"
-import { runCli } from "./runCli.ts"
+import { spawn } from "node:child_process"
+import { projectRoot, runCli } from "./runCli.ts"
 
 let dir: string
 let registry: SandboxRegistry
@@ -88,5 +89,30 @@ describe("Marathon says no", () => {
     const pinned = await run("--pin-digest")
     assert.strictEqual(pinned.code, 0, pinned.stderr)
     assert.strictEqual(image(), `${host}/shop/api:7-master@${file.images.api[1].digest}`)
+  })
+})
+
+describe("interrupted mid-run", () => {
+  it("Ctrl-C while the deployment runs still writes a report that says it goes on in Marathon", async () => {
+    await start((h) => [sampleApp("/shop/api", `${h}/shop/api:8-master`)])
+    marathon.markBroken(`${host}/shop/api:7-master`)
+    const child = spawn(process.execPath, [join(projectRoot, "node_modules/tsx/dist/cli.mjs"), join(projectRoot, "scripts/fleet-rollback.ts"), "run", "--marathon", marathon.url, "--point", "2026-11-15", "--yes", "--poll-ms", "50"], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "", HOME: dir, NO_COLOR: "1" }
+    })
+    let stderr = ""
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    // wait until the deployment started, then interrupt as an operator would
+    for (let i = 0; i < 300 && !stderr.includes("started; waiting"); i++) await new Promise((r) => setTimeout(r, 100))
+    assert.include(stderr, "started; waiting")
+    // tsx relays the signal to the program it runs
+    child.kill("SIGINT")
+    const code = await new Promise<number | null>((done) => child.on("exit", (c) => done(c)))
+    assert.notStrictEqual(code, 0)
+    const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
+    assert.strictEqual(report.outcome, "failed")
+    assert.include(report.message, "interrupted while deployment")
+    assert.strictEqual(report.deploymentId, String(marathon.deployments()[0]!["id"]))
+    assert.strictEqual(report.services[0].outcome, "failed")
   })
 })

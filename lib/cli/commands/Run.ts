@@ -2,7 +2,7 @@
  * @module Run — `fleet-rollback run`: print the plan, check, confirm, deploy the set as one
  * Marathon deployment, wait, verify, write the report (always), tell Slack.
  */
-import { Console, Effect, Layer, Option } from "effect"
+import { Console, Effect, FileSystem, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import type { RollbackPlan } from "../../core/Plan.ts"
 import type { RollbackReport } from "../../core/Report.ts"
@@ -84,6 +84,7 @@ export const runCommand = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const platform = yield* CliPlatform
+      const fileSystem = yield* FileSystem.FileSystem
       const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
       const prepared = yield* preparePlan(flags)
       if (flags.dryRun) {
@@ -112,6 +113,7 @@ export const runCommand = Command.make(
           if (!flags.quiet && !flags.json) console.log(renderPlan(plan, paint))
         },
         onProgress: progressPrinter(platform, flags.quiet),
+        onInterrupted: (report) => writeFileAtomic(flags.report, JSON.stringify(report, null, 2) + "\n").pipe(Effect.provideService(FileSystem.FileSystem, fileSystem), Effect.ignore),
         onStep: (line) => {
           if (!flags.quiet) platform.writeStderr(`${platform.stderrIsTerminal ? "\r\u001b[K" : ""}${line}\n`)
         }

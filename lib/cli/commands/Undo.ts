@@ -1,13 +1,13 @@
 /**
  * @module Undo — `fleet-rollback undo`: put back what ran before a rollback, from its report.
  */
-import { Effect, Layer, Option } from "effect"
+import { Effect, FileSystem, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { undoRollback } from "../../workflow/RunRollback.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import { makePaint, renderPlan } from "../Output.ts"
-import { loadConfig, loadReport, marathonLayer, notifierLayer } from "../Settings.ts"
+import { loadConfig, loadReport, marathonLayer, notifierLayer, writeFileAtomic } from "../Settings.ts"
 import { confirmation, finishRun, progressPrinter, resolveUser } from "./Run.ts"
 
 /** `undo`. */
@@ -34,6 +34,7 @@ export const undoCommand = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const platform = yield* CliPlatform
+      const fileSystem = yield* FileSystem.FileSystem
       const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
       const config = yield* loadConfig(flags.config)
       const report = yield* loadReport(flags.report)
@@ -54,6 +55,7 @@ export const undoCommand = Command.make(
           if (!flags.quiet && !flags.json) console.log(renderPlan(plan, paint))
         },
         onProgress: progressPrinter(platform, flags.quiet),
+        onInterrupted: (report) => writeFileAtomic(flags.out, JSON.stringify(report, null, 2) + "\n").pipe(Effect.provideService(FileSystem.FileSystem, fileSystem), Effect.ignore),
         onStep: (line) => {
           if (!flags.quiet) platform.writeStderr(`${line}\n`)
         }
