@@ -6,7 +6,7 @@
 import { Effect, FileSystem, Layer, Option, Redacted, Result } from "effect"
 import type { ConfigFile } from "../core/ConfigFile.ts"
 import { parseConfigFile } from "../core/ConfigFile.ts"
-import { parseRollbackFile } from "../core/RollbackFile.ts"
+import { parseRollbackFile, stripCredentials } from "../core/RollbackFile.ts"
 import type { RollbackFile } from "../core/RollbackFile.ts"
 import { parseReport } from "../core/Report.ts"
 import type { ServiceSpec } from "../core/Timeline.ts"
@@ -140,7 +140,7 @@ export const marathonLayer = (flags: MarathonFlags, config: ConfigFile) =>
       caFile: Option.getOrUndefined(flags.caFile) ?? config.marathon?.caFile,
       insecureSkipVerify: flags.insecureSkipVerify || config.marathon?.insecureSkipVerify === true
     }
-    return { layer: Marathon.layer(marathonConfig).pipe(Layer.provide(platform.httpClient(tls))), url: stripUserInfo(marathonConfig.url) }
+    return { layer: Marathon.layer(marathonConfig).pipe(Layer.provide(platform.httpClient(tls))), url: stripCredentials(marathonConfig.url) }
   })
 
 /** Flags that say how to read the registry. */
@@ -179,7 +179,7 @@ export const registryLayer = (flags: RegistryFlags, config: ConfigFile, fallback
       cacheDir,
       verifyTags: flags.verifyTags
     }).pipe(Layer.provide(platform.httpClient(tls)))
-    return { layer, url: stripUserInfo(url) }
+    return { layer, url: stripCredentials(url) }
   })
 
 /** The Slack notifier from `SLACK_WEBHOOK_URL` (or `_FILE`), or none. */
@@ -203,7 +203,7 @@ const checkUrl = (url: string, flag: string) => {
     parsed = undefined
   }
   if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
-    return Effect.fail(badInput(`${flag} ${JSON.stringify(stripUserInfo(url))} is not a URL: expected https://host[:port] (or http:// for a plain-text endpoint)`))
+    return Effect.fail(badInput(`${flag} ${JSON.stringify(stripCredentials(url))} is not a URL: expected https://host[:port] (or http:// for a plain-text endpoint)`))
   }
   if (parsed.username !== "" || parsed.password !== "") {
     return Effect.fail(badInput(`${flag} must not carry credentials in the URL; put them in environment variables (see README "Secrets")`))
@@ -211,8 +211,6 @@ const checkUrl = (url: string, flag: string) => {
   return Effect.void
 }
 
-/** Removes `user:pass@` from a URL for messages and files. */
-export const stripUserInfo = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1")
 
 /** Parses `--since`: a duration (`14d`, `36h`, `2w`, `90m`) before now, or a date/instant. */
 export const parseSince = (text: string, now: number): number | string => {

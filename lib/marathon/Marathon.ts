@@ -81,6 +81,18 @@ export interface DeploymentSummary {
   totalSteps: number
 }
 
+/** How to wait for a deployment: our own timeout (Marathon has none), poll interval, progress. */
+export interface WaitOptions {
+  /** Give up after this long (default 600 000 ms) with reason `DeploymentTimeout`. */
+  readonly timeoutMs?: number
+  /** Poll `GET /v2/deployments` this often (default 1000 ms). */
+  readonly pollMs?: number
+  /** Called with each poll's progress. */
+  readonly onProgress?: (p: DeploymentProgress) => void
+  /** Apps whose task counts the progress shows. */
+  readonly apps?: ReadonlyArray<string>
+}
+
 /** The operations of the Marathon client. */
 export interface MarathonShape {
   /** `GET /v2/apps`, restricted to an id prefix and/or a label selector. */
@@ -98,15 +110,7 @@ export interface MarathonShape {
     options?: { readonly force?: boolean }
   ) => Effect.Effect<{ readonly deploymentId: string; readonly version: string }, MarathonError>
   /** Polls `GET /v2/deployments` until the deployment is gone; own timeout → `DeploymentTimeout`. */
-  readonly waitForDeployment: (
-    deploymentId: string,
-    options?: {
-      readonly timeoutMs?: number
-      readonly pollMs?: number
-      readonly onProgress?: (p: DeploymentProgress) => void
-      readonly apps?: ReadonlyArray<string>
-    }
-  ) => Effect.Effect<void, MarathonError>
+  readonly waitForDeployment: (deploymentId: string, options?: WaitOptions) => Effect.Effect<void, MarathonError>
   /** Image equals the target, all instances running (and healthy), no new `lastTaskFailure`. */
   readonly verifyApps: (
     changes: ReadonlyArray<ImageChange>,
@@ -539,15 +543,7 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
         Effect.map((apps) => apps.flatMap((a: Option.Option<MarathonApp>) => (a._tag === "Some" ? [a.value] : [])))
       )
 
-    const waitForDeployment = Effect.fn("Marathon.waitForDeployment")(function*(
-      deploymentId: string,
-      options?: {
-        readonly timeoutMs?: number
-        readonly pollMs?: number
-        readonly onProgress?: (p: DeploymentProgress) => void
-        readonly apps?: ReadonlyArray<string>
-      }
-    ) {
+    const waitForDeployment = Effect.fn("Marathon.waitForDeployment")(function*(deploymentId: string, options?: WaitOptions) {
       const timeoutMs = options?.timeoutMs ?? 600_000
       const pollMs = options?.pollMs ?? 1000
       const lastSeen = yield* Ref.make<DeploymentSummary | undefined>(undefined)

@@ -10,6 +10,7 @@ import { Clock, Effect, Redacted, Schema, Semaphore } from "effect"
 import { RegistryError } from "./RegistryError.ts"
 import { displayUrl } from "./Transport.ts"
 import type { Transport, WireRequest, WireResponse } from "./Transport.ts"
+import { readHeaderValue } from "./HeaderValue.ts"
 
 /** Username and password for the registry (and its token server). */
 export interface Credentials {
@@ -44,17 +45,9 @@ export const parseChallenges = (header: string): ReadonlyArray<Challenge> => {
       // An auth-param of the current challenge.
       i++
       skip(/\s/)
-      let value = ""
-      if (header[i] === "\"") {
-        i++
-        while (i < n && header[i] !== "\"") {
-          if (header[i] === "\\" && i + 1 < n) i++
-          value += header[i++]
-        }
-        i++
-      } else {
-        while (i < n && /[^\s,]/.test(header[i]!)) value += header[i++]
-      }
+      const read = readHeaderValue(header, i, /[\s,]/)
+      const value = read.value
+      i = read.end
       challenges[challenges.length - 1]!.params[token.toLowerCase()] = value
     } else {
       challenges.push({ scheme: token.toLowerCase(), params: {} })

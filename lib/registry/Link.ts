@@ -1,6 +1,7 @@
 /**
  * @module Link — pure parsing of RFC 8288 (RFC 5988) `Link` headers and safe resolution of `rel="next"`.
  */
+import { readHeaderValue } from "./HeaderValue.ts"
 
 /** One link of a `Link` header: its target as written and its parameters (names lower-cased). */
 export interface LinkValue {
@@ -51,16 +52,9 @@ export const parseLinkHeader = (header: string): ReadonlyArray<LinkValue> => {
       if (header[i] === "=") {
         i++
         skipSpace()
-        if (header[i] === "\"") {
-          i++
-          while (i < n && header[i] !== "\"") {
-            if (header[i] === "\\" && i + 1 < n) i++
-            value += header[i++]
-          }
-          i++
-        } else {
-          while (i < n && /[^\s;,]/.test(header[i]!)) value += header[i++]
-        }
+        const read = readHeaderValue(header, i, /[\s;,]/)
+        value = read.value
+        i = read.end
       }
       const key = name.toLowerCase()
       if (key !== "" && !(key in params)) params[key] = value
