@@ -5,7 +5,7 @@
  * Secrets are options here (a library caller decides where they come from); they are never
  * written to the results. HTTP goes through the runtime's `fetch` (Node's undici, Deno's fetch).
  */
-import { NodeFileSystem } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Effect, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import type { RollbackPlan } from "./core/Plan.ts"

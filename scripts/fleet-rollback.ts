@@ -6,7 +6,8 @@
  */
 import * as os from "node:os"
 import * as readline from "node:readline/promises"
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Exit, Layer } from "effect"
 import { Command } from "effect/cli"
 import { HttpClient } from "effect/http"

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs"
 import * as tls from "node:tls"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer } from "effect"
 import type { HttpClient } from "effect/http"
 import { RegistryError } from "../registry/RegistryError.ts"

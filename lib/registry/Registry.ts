@@ -32,9 +32,13 @@ import {
 import type { ConfigBody as ConfigBodyType, ManifestBody, Platform } from "./Manifest.ts"
 import { RegistryError } from "./RegistryError.ts"
 import { makeCounters, makeTransport } from "./Transport.ts"
+import { parseKnownInstant } from "../core/Image.ts"
 
 export { resolveRegistryCredentials } from "./Credentials.ts"
 export { RegistryError } from "./RegistryError.ts"
+
+/** Decodes a config blob's JSON; built once (building a decoder per blob costs CPU on big fleets). */
+const decodeConfigBody = Schema.decodeUnknownEffect(Schema.fromJsonString(ConfigBody))
 
 /** How to reach a registry and how hard to work it. */
 export interface RegistryConfig {
@@ -216,7 +220,7 @@ const makeRegistry = (config: RegistryConfig) =>
     const configOf = (repository: string, digest: string) =>
       memoize(configs, `${repository}@${digest}`, () =>
         api.getBlob(repository, digest).pipe(Effect.flatMap((bytes) =>
-          Schema.decodeUnknownEffect(Schema.fromJsonString(ConfigBody))(new TextDecoder().decode(bytes)).pipe(
+          decodeConfigBody(new TextDecoder().decode(bytes)).pipe(
             Effect.mapError((cause) =>
               new RegistryError({
                 reason: "BadResponse",
@@ -260,14 +264,19 @@ const makeRegistry = (config: RegistryConfig) =>
           if (configDescriptor.mediaType !== undefined && !IMAGE_CONFIG_TYPES.has(configDescriptor.mediaType)) {
             return { dates: {}, skip: `not a container image (an artifact with config type ${configDescriptor.mediaType})` }
           }
-          const configBody = yield* configOf(repository, configDescriptor.digest)
           const annotation = image.annotations?.[CREATED_ANNOTATION] ?? index?.annotations?.[CREATED_ANNOTATION]
-          const revision = image.annotations?.[REVISION_ANNOTATION] ?? index?.annotations?.[REVISION_ANNOTATION] ??
-            configBody.config?.Labels?.[REVISION_ANNOTATION]
+          const annotatedRevision = image.annotations?.[REVISION_ANNOTATION] ?? index?.annotations?.[REVISION_ANNOTATION]
+          // The annotation is the first date source: when it holds a real date (not a 1970
+          // placeholder) the config blob adds nothing the timeline uses, so it is not read —
+          // one request per image instead of two.
+          const configBody = parseKnownInstant(annotation) !== undefined
+            ? undefined
+            : yield* configOf(repository, configDescriptor.digest)
+          const revision = annotatedRevision ?? configBody?.config?.Labels?.[REVISION_ANNOTATION]
           const described: CachedImage = {
             dates: {
               ...(annotation === undefined ? {} : { annotation }),
-              ...(configBody.created === undefined || configBody.created === null ? {} : { config: configBody.created })
+              ...(configBody?.created === undefined || configBody.created === null ? {} : { config: configBody.created })
             },
             ...(revision === undefined ? {} : { revision }),
             ...(chosen === undefined ? {} : { platform: chosen })

@@ -147,15 +147,12 @@ describe("images, platforms and dates", () => {
     Effect.gen(function*() {
       const amd64 = image({ created: "2024-05-01T00:00:00Z", architecture: "amd64" })
       const arm64 = image({ created: "2024-05-02T00:00:00Z", architecture: "arm64" })
-      const multi = index(
-        [{ platform: "linux/arm64", image: arm64 }, { platform: "linux/amd64", image: amd64 }],
-        { attestationFor: amd64, annotations: { "org.opencontainers.image.created": "2024-05-03T00:00:00Z" } }
-      )
+      const multi = index([{ platform: "linux/arm64", image: arm64 }, { platform: "linux/amd64", image: amd64 }], { attestationFor: amd64 })
       const server = yield* serve(registryHandler({ "shop/web": repo({ "9": multi }) }))
       const onAmd = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/web", "9")))
       assert.strictEqual(onAmd.digest, multi.manifest.digest)
       assert.strictEqual(onAmd.platform, "linux/amd64")
-      assert.deepStrictEqual(onAmd.dates, { annotation: "2024-05-03T00:00:00Z", config: "2024-05-01T00:00:00Z" })
+      assert.deepStrictEqual(onAmd.dates, { config: "2024-05-01T00:00:00Z" })
       assert.isFalse(server.seen.some((s) => s.path.endsWith(multi.attestation!.manifest.digest)))
       const onArm = yield* withRegistry(
         { url: server.url, platform: "linux/arm64" },
@@ -196,19 +193,36 @@ describe("images, platforms and dates", () => {
       assert.isFalse(server.seen.some((s) => s.path.endsWith(chart.config.digest)))
     }))
 
-  it.live("a reproducible build's 1970 config date is reported as read (the core decides it is unknown), the annotation kept", () =>
+  it.live("a reproducible build's 1970 config date is reported as read (the core decides it is unknown)", () =>
     Effect.gen(function*() {
-      const jib = image({
-        created: "1970-01-01T00:00:00Z",
-        annotations: { "org.opencontainers.image.created": "2024-06-01T12:00:00Z" },
-        labels: { "org.opencontainers.image.revision": "fromlabel" },
-        docker: true
-      })
+      const jib = image({ created: "1970-01-01T00:00:00Z", labels: { "org.opencontainers.image.revision": "fromlabel" }, docker: true })
       const server = yield* serve(registryHandler({ "shop/jib": repo({ "3": jib }) }))
       const img = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/jib", "3")))
-      assert.deepStrictEqual(img.dates, { annotation: "2024-06-01T12:00:00Z", config: "1970-01-01T00:00:00Z" })
+      assert.deepStrictEqual(img.dates, { config: "1970-01-01T00:00:00Z" })
       assert.strictEqual(img.revision, "fromlabel")
       assert.isUndefined(img.platform)
+    }))
+
+  it.live("a real created annotation spares the config blob: one request per image", () =>
+    Effect.gen(function*() {
+      const annotated = image({
+        created: "1970-01-01T00:00:00Z",
+        annotations: { "org.opencontainers.image.created": "2024-06-01T12:00:00Z", "org.opencontainers.image.revision": "fromannotation" }
+      })
+      const server = yield* serve(registryHandler({ "shop/api": repo({ "3": annotated }) }))
+      const [img, stats] = yield* withRegistry({ url: server.url }, Registry.use((r) => Effect.all([r.readImage("shop/api", "3"), r.stats])))
+      assert.deepStrictEqual(img.dates, { annotation: "2024-06-01T12:00:00Z" })
+      assert.strictEqual(img.revision, "fromannotation")
+      assert.strictEqual(stats.requestsByKind["blob"] ?? 0, 0)
+      assert.isFalse(server.seen.some((s) => s.path.endsWith(annotated.config.digest)))
+    }))
+
+  it.live("a 1970 placeholder annotation does not count: the config blob is read for the date", () =>
+    Effect.gen(function*() {
+      const placeholder = image({ created: "2024-06-02T08:00:00Z", annotations: { "org.opencontainers.image.created": "1970-01-01T00:00:00Z" } })
+      const server = yield* serve(registryHandler({ "shop/api": repo({ "4": placeholder }) }))
+      const img = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/api", "4")))
+      assert.deepStrictEqual(img.dates, { annotation: "1970-01-01T00:00:00Z", config: "2024-06-02T08:00:00Z" })
     }))
 
   it.live("two tags on one digest cost one config request: nothing is requested twice in a run", () =>

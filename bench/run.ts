@@ -1,0 +1,45 @@
+/**
+ * @module bench/run — `npm run bench`: the registry benchmark (`bench/registry.ts`: a real
+ * `docker-registry`, 10,000 images, `get` cold/warm/--verify-tags against the floor and a
+ * `skopeo inspect` loop), then the core benchmark (`bench/core.ts`, merge + select over a million
+ * images) as a child process. Prints each benchmark's table and JSON line. Not a test; not run in CI.
+ * Every process it starts is stopped before it exits.
+ */
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { formatRegistryReport, runRegistryBench } from "./registry.ts"
+import { runChild } from "./support/processes.ts"
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url))
+
+const main = async (): Promise<number> => {
+  let failed = false
+  console.log("== registry benchmark (bench/registry.ts) ==")
+  try {
+    const report = await runRegistryBench()
+    console.log(formatRegistryReport(report))
+    console.log(JSON.stringify(report))
+  } catch (error) {
+    failed = true
+    console.error(`registry benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
+  }
+  console.log("")
+  console.log("== core benchmark (bench/core.ts) ==")
+  const core = join(ROOT, "bench", "core.ts")
+  if (!existsSync(core)) {
+    console.log("bench/core.ts does not exist: skipped")
+  } else {
+    const result = await runChild(join(ROOT, "node_modules", ".bin", "tsx"), [core], { timeoutMs: 600_000, cwd: ROOT })
+    process.stdout.write(result.stdout)
+    if (result.code !== 0) {
+      failed = true
+      console.error(`bench/core.ts failed (exit ${result.code}${result.timedOut ? ", timed out after 10 min" : ""}):\n${result.stderr.slice(-3000)}`)
+    }
+  }
+  return failed ? 1 : 0
+}
+
+main().then((code) => {
+  process.exitCode = code
+})
