@@ -78,20 +78,24 @@ export const runRollback = Effect.fn("runRollback")(function*(file: RollbackFile
     )
   }
   const toChange = plan.services.filter((s) => (s.action === "rollback" || s.action === "forward") && s.app !== undefined && s.target !== undefined)
-  if (toChange.length > 0 && options.allowMovedTags !== true) {
-    yield* checkTagsDidNotMove(file, toChange)
+  if (toChange.length > 0 && (options.allowMovedTags !== true || options.pinDigest === true)) {
+    yield* checkTagsDidNotMove(file, toChange, options.pinDigest === true)
   }
   return yield* deployPlan(plan, toChange, fleet.apps, { ...options, kind: "run", point: plan.point, label: plan.label ?? null })
 })
 
-/** Re-checks with one HEAD each that the tags about to be deployed still point to the recorded digests. */
-const checkTagsDidNotMove = Effect.fn("checkTagsDidNotMove")(function*(file: RollbackFile, entries: ReadonlyArray<PlanEntry>) {
+/**
+ * Re-checks with one HEAD each that the tags about to be deployed still point to the recorded
+ * digests — or, with `--pin-digest` (the recorded digest is what gets deployed), that those
+ * digests still exist.
+ */
+const checkTagsDidNotMove = Effect.fn("checkTagsDidNotMove")(function*(file: RollbackFile, entries: ReadonlyArray<PlanEntry>, byDigest: boolean) {
   const registry = yield* Registry
   const repositories = new Map(file.services.map((s) => [s.name, s.repository]))
   const results = yield* Effect.forEach(
     entries,
     (entry) =>
-      registry.headDigest(repositories.get(entry.service) ?? "", entry.targetTag ?? "").pipe(
+      registry.headDigest(repositories.get(entry.service) ?? "", (byDigest ? entry.targetDigest : entry.targetTag) ?? "").pipe(
         Effect.map((digest) => ({ entry, digest, error: undefined as string | undefined })),
         Effect.catch((error) => Effect.succeed({ entry, digest: undefined as string | undefined, error: error.message }))
       ),

@@ -189,7 +189,7 @@ describe("plan and run", () => {
     assert.strictEqual(tagOf(scenario.runningImages().api), "100-master")
   })
 
-  it("refuses when a tag now points to another image than rollback.json recorded", async () => {
+  it("refuses when a tag now points to another image than rollback.json recorded; --pin-digest deploys the recorded one", async () => {
     assert.strictEqual((await get()).code, 0)
     // Someone re-pushes 99-master after `get`: the recorded digest is stale.
     await pushFleet(
@@ -201,6 +201,11 @@ describe("plan and run", () => {
     assert.include(result.stderr, "99-master")
     assert.include(result.stderr, "--allow-moved-tags")
     assert.lengthOf(marathonPuts(), 0)
+    // --pin-digest deploys exactly what rollback.json recorded, so the moved tag does not matter
+    const recorded = scenario.digests.get("shop/api")!.get("99-master")!
+    const pinned = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--pin-digest", "--poll-ms", "50"])
+    assert.strictEqual(pinned.code, 0, pinned.stderr)
+    assert.strictEqual(scenario.runningImages().api, `${scenario.registry.host}/shop/api:99-master@${recorded}`)
   })
 
   it("a broken image times out: without --revert-on-failure the report says the fleet is half rolled back; with it, the old images come back", async () => {
