@@ -228,49 +228,78 @@ const compilePattern = (pattern: RegExp): CompiledPattern | null => {
   return compiled
 }
 
-/** The text of each named group of a match, as `match.groups` would give it. */
-const groupsOf = (scheme: TagScheme, tag: string): Record<string, string | undefined> | undefined => {
-  const compiled = compilePattern(scheme.pattern)
-  if (compiled === null) {
-    const match = scheme.pattern.exec(tag)
-    return match === null ? undefined : (match.groups ?? {})
+/** The first non-empty capture among a group's numbered indices (a name may occur twice). */
+const capture = (match: RegExpExecArray, indices: ReadonlyArray<number> | undefined): string | undefined => {
+  if (indices === undefined) return undefined
+  for (let i = 0; i < indices.length; i++) {
+    const value = match[indices[i]!]
+    if (value !== undefined) return value
   }
-  const match = compiled.regex.exec(tag)
-  if (match === null) return undefined
-  const groups: Record<string, string | undefined> = {}
-  for (const [name, indices] of compiled.groups) {
-    for (const index of indices) {
-      const value = match[index]
-      if (value !== undefined) {
-        groups[name] = value
-        break
-      }
-    }
+  return undefined
+}
+
+/** Where each known group of a compiled pattern went (the env group also takes `branch`). */
+const groupIndices = new WeakMap<CompiledPattern, Readonly<Record<"build" | "env" | "timestamp" | "sha" | "version", ReadonlyArray<number> | undefined>>>()
+
+const indicesOf = (compiled: CompiledPattern) => {
+  let found = groupIndices.get(compiled)
+  if (found === undefined) {
+    const of = (name: string) => compiled.groups.find(([n]) => n === name)?.[1]
+    const env = [...(of("env") ?? []), ...(of("branch") ?? [])]
+    found = { build: of("build"), env: env.length > 0 ? env : undefined, timestamp: of("timestamp"), sha: of("sha"), version: of("version") }
+    groupIndices.set(compiled, found)
   }
-  return groups
+  return found
 }
 
 /** Parses a tag with a scheme; `undefined` when the tag does not match (it is then ignored and counted). */
 export const parseTag = (scheme: TagScheme, tag: string): ParsedTag | undefined => {
-  const g = groupsOf(scheme, tag)
-  if (g === undefined) return undefined
-  const result: { -readonly [K in keyof ParsedTag]: ParsedTag[K] } = {}
-  if (g.build !== undefined) {
-    const build = Number(g.build)
-    if (!Number.isSafeInteger(build)) return undefined
-    result.build = build
+  let build: string | undefined
+  let env: string | undefined
+  let timestampText: string | undefined
+  let sha: string | undefined
+  let version: string | undefined
+  const compiled = compilePattern(scheme.pattern)
+  if (compiled === null) {
+    const match = scheme.pattern.exec(tag)
+    if (match === null) return undefined
+    const g = match.groups ?? {}
+    build = g.build
+    env = g.env ?? g.branch
+    timestampText = g.timestamp
+    sha = g.sha
+    version = g.version
+  } else {
+    // numbered groups, read straight from the match: no `groups` object per tag
+    const match = compiled.regex.exec(tag)
+    if (match === null) return undefined
+    const at = indicesOf(compiled)
+    build = capture(match, at.build)
+    env = capture(match, at.env)
+    timestampText = capture(match, at.timestamp)
+    sha = capture(match, at.sha)
+    version = capture(match, at.version)
   }
-  const env = g.env ?? g.branch
+  const result: { -readonly [K in keyof ParsedTag]: ParsedTag[K] } = {}
+  if (build !== undefined) {
+    const number = Number(build)
+    if (!Number.isSafeInteger(number)) return undefined
+    result.build = number
+  }
   if (env !== undefined) result.env = env
-  if (g.timestamp !== undefined) {
-    const timestamp = parseTagTimestamp(g.timestamp, scheme.timestampFormat)
+  if (timestampText !== undefined) {
+    const timestamp = parseTagTimestamp(timestampText, scheme.timestampFormat)
     if (timestamp === undefined) return undefined
     result.timestamp = timestamp
   }
-  if (g.sha !== undefined) result.sha = g.sha
-  if (g.version !== undefined) result.version = g.version
+  if (sha !== undefined) result.sha = sha
+  if (version !== undefined) result.version = version
   return result
 }
+
+/** True for a digest (or a cosign-style `sha256-…` artifact tag) found in a tag list. */
+export const isDigestTag = (tag: string): boolean =>
+  tag.startsWith("sha") && (/^(sha256|sha512):[0-9a-f]{32,}$/.test(tag) || /^sha256-[0-9a-f]{64}/.test(tag))
 
 /** Why a tag was left out of the timeline. */
 export type IgnoredReason = "no-scheme-match" | "other-environment" | "digest-in-tag-list" | "marked-bad"
@@ -281,9 +310,7 @@ export const classifyTag = (
   tag: string,
   environment: string | undefined
 ): { readonly _tag: "Parsed"; readonly parsed: ParsedTag } | { readonly _tag: "Ignored"; readonly reason: IgnoredReason } => {
-  if (tag.startsWith("sha") && (/^(sha256|sha512):[0-9a-f]{32,}$/.test(tag) || /^sha256-[0-9a-f]{64}/.test(tag))) {
-    return { _tag: "Ignored", reason: "digest-in-tag-list" }
-  }
+  if (isDigestTag(tag)) return { _tag: "Ignored", reason: "digest-in-tag-list" }
   const parsed = parseTag(scheme, tag)
   if (parsed === undefined) return { _tag: "Ignored", reason: "no-scheme-match" }
   if (environment !== undefined && parsed.env !== environment) return { _tag: "Ignored", reason: "other-environment" }
