@@ -46,10 +46,17 @@ export const getCommand = Command.make(
       if (typeof services === "string") return yield* badInput(services)
       if (services.length === 0) return yield* badInput("no services: give --repo shop/api,shop/web or a `services:` map in the config file")
       const environment = Option.getOrUndefined(flags.env) ?? config.environment
-      const tagFilter = environment !== undefined ? config.environments?.[environment]?.tagFilter ?? environment : undefined
       const schemeSpec = Option.getOrUndefined(flags.scheme) ?? config.scheme ?? "build-branch"
       const scheme = resolveTagScheme(schemeSpec)
       if ("_tag" in scheme) return yield* badInput(`${Option.isSome(flags.scheme) ? "--scheme" : "scheme (config)"}: ${scheme.message}`)
+      // A scheme without an env/branch group (semver, git-sha) cannot tell environments apart:
+      // filtering by one would drop every tag, so the environment only names the file then.
+      const schemeHasEnv = /\(\?<(env|branch)>/.test(scheme.pattern.source)
+      const configuredFilter = environment !== undefined ? config.environments?.[environment]?.tagFilter ?? environment : undefined
+      const tagFilter = schemeHasEnv ? configuredFilter : undefined
+      if (!schemeHasEnv && configuredFilter !== undefined && !flags.quiet) {
+        platform.writeStderr(`note: the ${scheme.name} tag scheme has no environment part, so tags are not filtered by "${configuredFilter}"; every tag of the scheme is read\n`)
+      }
       const timeZone = Option.getOrUndefined(flags.tz) ?? config.timeZone ?? "UTC"
       if (!isValidTimeZone(timeZone)) return yield* badInput(`unknown time zone "${timeZone}": expected an IANA name such as UTC or Europe/Berlin`)
       const now = yield* Clock.currentTimeMillis
