@@ -111,9 +111,9 @@ export const demoCommand = Command.make(
             "",
             paint.bold("The sandbox keeps running (Ctrl-C stops it). Try:"),
             `  export DEMO=${dir}`,
-            `  fleet-rollback choices --file $DEMO/rollback.json`,
-            `  fleet-rollback plan --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${beforeRelease.label}"`,
-            `  fleet-rollback run --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${beforeRelease.label}"`,
+            `  npx fleet-rollback choices --file $DEMO/rollback.json   # in this checkout; plain fleet-rollback when installed`,
+            `  npx fleet-rollback plan --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${beforeRelease.label}"`,
+            `  npx fleet-rollback run --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${beforeRelease.label}"`,
             `  curl ${marathon.url}/v2/apps   # the Marathon sandbox`,
             `  curl ${registry.url}/v2/shop/api/tags/list   # the registry sandbox`
           ].join("\n")
