@@ -30,6 +30,14 @@ const trustedCas = (extra: string | undefined): Array<string> => {
 }
 
 /**
+ * Undici closes the connection after every `HEAD` (in case a broken server sends a body anyway),
+ * so `--verify-tags`, one HEAD per tag, paid a TCP connect per tag. Registries answer HEAD
+ * correctly, so connections are kept; were a server to send a body after all, the next answer on
+ * that connection would not parse and that request would fail and be retried, never misread.
+ */
+const keepConnectionsAfterHead = Layer.succeed(NodeHttpClient.UndiciOptions, { reset: false })
+
+/**
  * A Layer providing `HttpClient` backed by an undici Agent (keep-alive pool; CA from file added to
  * system CAs; insecure only when asked, logging a loud warning). Fails with `RegistryError`
  * reason `Tls` when the CA file cannot be read or holds no certificate.
@@ -71,6 +79,6 @@ export const nodeHttpClientLayer = (
           ca: trustedCas(extra),
           rejectUnauthorized: options.insecureSkipVerify !== true
         }
-      })
+      }).pipe(Layer.provide(keepConnectionsAfterHead))
     })
   )

@@ -79,9 +79,12 @@ export interface Api {
   readonly getBlob: (repository: string, digest: string) => Effect.Effect<Uint8Array, RegistryError>
 }
 
+/** One UTF-8 decoder for all bodies (decoding without `stream` keeps no state between calls). */
+const utf8 = new TextDecoder()
+
 /** The `{"errors":[{"code","message"}]}` body of a registry error answer, as text for messages. */
 const errorDetail = (response: WireResponse): string => {
-  const text = new TextDecoder().decode(response.body.subarray(0, 2000))
+  const text = utf8.decode(response.body.subarray(0, 2000))
   const decoded = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Struct({
     errors: Schema.Array(Schema.Struct({ code: Schema.optional(Schema.String), message: Schema.optional(Schema.String) }))
   })))(text)
@@ -201,7 +204,7 @@ export const makeApi = (registryUrl: URL, authorizer: Authorizer, transport: Tra
           })
         }
         if (response.status !== 200) return yield* unexpected(current, response, "200 with a tag list")
-        const page = yield* Schema.decodeUnknownEffect(TagsPage)(new TextDecoder().decode(response.body)).pipe(
+        const page = yield* Schema.decodeUnknownEffect(TagsPage)(utf8.decode(response.body)).pipe(
           Effect.mapError((cause) =>
             new RegistryError({
               reason: "BadResponse",
@@ -268,7 +271,7 @@ export const makeApi = (registryUrl: URL, authorizer: Authorizer, transport: Tra
         return yield* unexpected(request, response, `200 with the manifest of ${repository}:${reference}`)
       }
       const digest = yield* verifiedDigest(request, response, reference)
-      const manifest = yield* decodeManifestBody(new TextDecoder().decode(response.body)).pipe(Effect.mapError((cause) =>
+      const manifest = yield* decodeManifestBody(utf8.decode(response.body)).pipe(Effect.mapError((cause) =>
         new RegistryError({
           reason: "BadResponse",
           repository,

@@ -31,11 +31,14 @@ import {
 } from "./Manifest.ts"
 import type { ConfigBody as ConfigBodyType, ManifestBody, Platform } from "./Manifest.ts"
 import { RegistryError } from "./RegistryError.ts"
-import { makeCounters, makeTransport } from "./Transport.ts"
+import { makeCounters, makeTransport, withClientSettings } from "./Transport.ts"
 import { parseKnownInstant } from "../core/Image.ts"
 
 export { resolveRegistryCredentials } from "./Credentials.ts"
 export { RegistryError } from "./RegistryError.ts"
+
+/** One UTF-8 decoder for all bodies (decoding without `stream` keeps no state between calls). */
+const utf8 = new TextDecoder()
 
 /** Decodes a config blob's JSON; built once (building a decoder per blob costs CPU on big fleets). */
 const decodeConfigBody = Schema.decodeUnknownEffect(Schema.fromJsonString(ConfigBody))
@@ -220,7 +223,7 @@ const makeRegistry = (config: RegistryConfig) =>
     const configOf = (repository: string, digest: string) =>
       memoize(configs, `${repository}@${digest}`, () =>
         api.getBlob(repository, digest).pipe(Effect.flatMap((bytes) =>
-          decodeConfigBody(new TextDecoder().decode(bytes)).pipe(
+          decodeConfigBody(utf8.decode(bytes)).pipe(
             Effect.mapError((cause) =>
               new RegistryError({
                 reason: "BadResponse",
@@ -344,7 +347,7 @@ const makeRegistry = (config: RegistryConfig) =>
     const listTags = Effect.fn("Registry.listTags")(function*(repository: string) {
       const { name } = yield* guard(repository)
       return yield* api.listTags(name)
-    })
+    }, withClientSettings)
 
     const headDigest = Effect.fn("Registry.headDigest")(function*(repository: string, reference: string) {
       const { name } = yield* guard(repository)
@@ -355,7 +358,7 @@ const makeRegistry = (config: RegistryConfig) =>
         yield* cache.flush
       }
       return digest
-    })
+    }, withClientSettings)
 
     const readImage = Effect.fn("Registry.readImage")(function*(repository: string, tag: string) {
       const { name, platform } = yield* guard(repository)
@@ -369,7 +372,7 @@ const makeRegistry = (config: RegistryConfig) =>
         })
       }
       return { ...outcome.image, repository }
-    })
+    }, withClientSettings)
 
     const readRepository = Effect.fn("Registry.readRepository")(function*(
       repository: string,
@@ -424,7 +427,7 @@ const makeRegistry = (config: RegistryConfig) =>
       })
       const read: RepositoryRead = { repository, images, skipped }
       return read
-    })
+    }, withClientSettings)
 
     const stats = Effect.sync((): RegistryStats => ({
       requests: counters.requests,

@@ -7,10 +7,11 @@
  * fully read {@link WireResponse}. Redirects are never followed here (callers decide, because
  * `Authorization` must be dropped when a redirect leaves the registry host).
  */
-import { Clock, Duration, Effect, Option, Random, Semaphore } from "effect"
-import { FetchHttpClient, HttpClientRequest } from "effect/http"
-import type { HttpClient } from "effect/http"
+import { Clock, Duration, Effect, Option, Random } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientError } from "effect/http"
+import { makeLimiter } from "./Limiter.ts"
+import type { Limiter } from "./Limiter.ts"
 import { RegistryError } from "./RegistryError.ts"
 
 /** What a request is for, used to count requests by kind in the stats. */
@@ -118,6 +119,8 @@ export const parseRetryAfter = (value: string | undefined, now: number): number 
   return Math.max(0, date - now)
 }
 
+const EMPTY_BODY = new Uint8Array(0)
+
 const isRetriedStatus = (status: number): boolean => status === 429 || status === 408 || (status >= 500 && status !== 501 && status !== 505)
 
 type Attempt =
@@ -130,14 +133,14 @@ export const makeTransport = (
   options: TransportOptions,
   counters: RequestCounters = makeCounters()
 ): Transport => {
-  const semaphores = new Map<string, Semaphore.Semaphore>()
-  const semaphoreFor = (host: string): Semaphore.Semaphore => {
-    let semaphore = semaphores.get(host)
-    if (semaphore === undefined) {
-      semaphore = Semaphore.makeUnsafe(Math.max(1, options.concurrency))
-      semaphores.set(host, semaphore)
+  const limiters = new Map<string, Limiter>()
+  const limiterFor = (host: string): Limiter => {
+    let limiter = limiters.get(host)
+    if (limiter === undefined) {
+      limiter = makeLimiter(options.concurrency)
+      limiters.set(host, limiter)
     }
-    return semaphore
+    return limiter
   }
   const baseBackoff = options.baseBackoffMs ?? 250
   const maxBackoff = options.maxBackoffMs ?? 8_000
@@ -153,9 +156,7 @@ export const makeTransport = (
       counters.requests++
       counters.byKind[request.kind] = (counters.byKind[request.kind] ?? 0) + 1
       const response = yield* client.execute(httpRequest)
-      const body = request.method === "HEAD"
-        ? new Uint8Array(0)
-        : new Uint8Array(yield* response.arrayBuffer)
+      const body = request.method === "HEAD" ? EMPTY_BODY : new Uint8Array(yield* response.arrayBuffer)
       const wire: WireResponse = {
         status: response.status,
         headers: response.headers as Readonly<Record<string, string>>,
@@ -164,7 +165,7 @@ export const makeTransport = (
       }
       return wire
     })
-    return withManualRedirects(run).pipe(
+    return run.pipe(
       Effect.timeoutOrElse({
         duration: Duration.millis(options.requestTimeoutMs),
         orElse: () =>
@@ -252,7 +253,7 @@ export const makeTransport = (
 
   const loop = (request: WireRequest, retry: number): Effect.Effect<WireResponse, RegistryError> =>
     Effect.flatMap(
-      Semaphore.withPermit(semaphoreFor(request.url.host), attempt(request)),
+      limiterFor(request.url.host).withPermit(attempt(request)),
       (result): Effect.Effect<WireResponse, RegistryError> => {
         if (result._tag === "Done") return Effect.succeed(result.response)
         const header = result.retryAfterHeader
@@ -280,12 +281,20 @@ export const makeTransport = (
 }
 
 /**
- * Runs `effect` with fetch-based clients told not to follow redirects (`redirect: "manual"`),
- * keeping any `RequestInit` already provided. Undici-based clients never follow redirects.
+ * Runs a registry operation with the HTTP client settings the transport needs:
+ * - fetch-based clients told not to follow redirects (`redirect: "manual"`), keeping any
+ *   `RequestInit` already provided (undici-based clients never follow redirects);
+ * - no client span per request: `effect/http` otherwise builds a span and adds `b3` and
+ *   `traceparent` headers to every registry request, which no one reads here and which cost
+ *   CPU on fleets of thousands of tags.
+ * Provided once around a whole operation, not per request (each `provideService` copies the context).
  */
-const withManualRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+export const withClientSettings = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (existing) =>
-    Effect.provideService(effect, FetchHttpClient.RequestInit, {
-      ...Option.getOrElse(existing, () => ({})),
-      redirect: "manual"
-    }))
+    effect.pipe(
+      Effect.provideService(FetchHttpClient.RequestInit, {
+        ...Option.getOrElse(existing, () => ({})),
+        redirect: "manual"
+      }),
+      Effect.provideService(HttpClient.TracerDisabledWhen, () => true)
+    ))

@@ -1,12 +1,14 @@
 /**
  * @module NodeHttp.test — TLS on Node against a loopback https registry with a private CA made by
  * `openssl`: refused by default, trusted with --ca-file, accepted with insecureSkipVerify only.
+ * And keep-alive: `--verify-tags` HEADs reuse connections instead of opening one per tag.
  */
 import { NodeFileSystem } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as http from "node:http"
 import * as https from "node:https"
 import type { AddressInfo } from "node:net"
 import * as os from "node:os"
@@ -77,4 +79,47 @@ describe("TLS", () => {
       assert.strictEqual(error.reason, "Tls")
       assert.include(error.message, "missing.pem")
     }))
+})
+
+describe("keep-alive", () => {
+  it.live("--verify-tags' HEAD per tag reuses the open connection instead of connecting once per tag", () =>
+    Effect.gen(function*() {
+      let connections = 0
+      const digest = `sha256:${"ab".repeat(32)}`
+      const plain = http.createServer((request, res) => {
+        // Like docker-registry: HEAD answers with the manifest's Content-Length and no body.
+        res.writeHead(request.url?.includes("/manifests/") ? 200 : 404, {
+          "content-type": "application/vnd.oci.image.manifest.v1+json",
+          "content-length": "529",
+          "docker-content-digest": digest
+        })
+        res.end()
+      })
+      plain.on("connection", () => connections++)
+      yield* Effect.acquireRelease(
+        Effect.promise(() => new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve))),
+        () =>
+          Effect.promise(() =>
+            new Promise<void>((resolve) => {
+              plain.closeAllConnections()
+              plain.close(() => resolve())
+            })
+          )
+      )
+      const plainUrl = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`
+      const digests = yield* Registry.use((r) =>
+        Effect.forEach(Array.from({ length: 20 }, (_, i) => `${i + 1}-master`), (tag) => r.headDigest("shop/api", tag))
+      ).pipe(
+        Effect.provide(
+          Registry.layer({ url: plainUrl, retries: 0 }).pipe(
+            Layer.provide(Layer.mergeAll(nodeHttpClientLayer({}), NodeFileSystem.layer))
+          )
+        )
+      )
+      assert.strictEqual(digests.length, 20)
+      assert.isTrue(digests.every((d) => d === digest))
+      // Before: one connection per HEAD (20). Now the pool's connections are reused (undici may
+      // open a second while the first goes back to the pool).
+      assert.isAtMost(connections, 2)
+    }).pipe(Effect.scoped))
 })
