@@ -93,6 +93,9 @@ export interface WaitOptions {
   readonly apps?: ReadonlyArray<string>
 }
 
+/** `GET /v2/apps/{id}/versions`. */
+const AppVersionsJson = Schema.Struct({ versions: Schema.Array(Schema.String) })
+
 /** The operations of the Marathon client. */
 export interface MarathonShape {
   /** `GET /v2/apps`, restricted to an id prefix and/or a label selector. */
@@ -101,6 +104,8 @@ export interface MarathonShape {
   ) => Effect.Effect<ReadonlyArray<MarathonApp>, MarathonError>
   /** `GET /v2/apps/{id}`. */
   readonly getApp: (id: string) => Effect.Effect<MarathonApp, MarathonError>
+  /** `GET /v2/apps/{id}/versions`: the app's versions, newest first (Marathon's order is undocumented). */
+  readonly appVersions: (id: string) => Effect.Effect<ReadonlyArray<string>, MarathonError>
   /**
    * ONE `PUT /v2/apps?partialUpdate=true[&force=true]` with an array: each element is the app's
    * id and its complete current container with only `docker.image` changed.
@@ -482,6 +487,14 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
       return yield* appFromJson(call)(wrapper.app)
     })
 
+    const appVersions = Effect.fn("Marathon.appVersions")(function*(id: string) {
+      const call: Call = { method: "GET", path: `${appPath(id)}/versions`, what: `reading the versions of app ${normalizeAppId(id)}` }
+      const reply = yield* expect(call, [200])
+      const body = yield* decodeWith(AppVersionsJson, call, "{\"versions\": [\"<ISO timestamp>\", ...]}")(reply.body)
+      // ISO-8601 timestamps in UTC sort as text
+      return [...body.versions].sort().reverse()
+    })
+
     const deployImages = Effect.fn("Marathon.deployImages")(function*(
       changes: ReadonlyArray<ImageChange>,
       options?: { readonly force?: boolean }
@@ -663,6 +676,7 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
     return {
       listApps,
       getApp,
+      appVersions,
       deployImages,
       waitForDeployment,
       verifyApps,

@@ -368,3 +368,20 @@ describe("DC/OS login", () => {
     )
   })
 })
+
+describe("app versions", () => {
+  it.live("a rollback adds a version: the list is newest first and its head is the app's version", () =>
+    withSandbox({}, plain, () =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const before = yield* marathon.appVersions("/prod/shop/api")
+        assert.lengthOf(before, 1)
+        const { deploymentId } = yield* marathon.deployImages([{ appId: "/prod/shop/api", image: img("api", "99-master") }])
+        yield* marathon.waitForDeployment(deploymentId, { pollMs: 20 })
+        const after = yield* marathon.appVersions("/prod/shop/api")
+        assert.lengthOf(after, 2)
+        assert.isAbove(Date.parse(after[0]!), Date.parse(after[1]!))
+        assert.strictEqual(after[0], (yield* marathon.getApp("/prod/shop/api")).version)
+        assert.strictEqual(after[1], before[0])
+      })))
+})
