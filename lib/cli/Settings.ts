@@ -225,3 +225,11 @@ export const parseSince = (text: string, now: number): number | string => {
   }
   return `--since ${JSON.stringify(text)}: expected a duration such as 14d, 36h, 2w, or a date YYYY-MM-DD`
 }
+
+/** The deployment timeout: `--timeout SECONDS`, else `marathon.timeoutSeconds`, else the default (10 minutes). */
+export const deploymentTimeoutMs = (flag: Option.Option<number>, config: ConfigFile): number | string | undefined => {
+  const seconds = Option.getOrUndefined(flag) ?? config.marathon?.timeoutSeconds
+  if (seconds === undefined) return undefined
+  if (seconds < 1) return `${Option.isSome(flag) ? "--timeout" : "marathon.timeoutSeconds"} ${seconds}: expected seconds, at least 1`
+  return seconds * 1000
+}

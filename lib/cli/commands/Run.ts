@@ -15,7 +15,7 @@ import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import type { Paint } from "../Output.ts"
 import { makePaint, renderPlan, renderReport } from "../Output.ts"
-import { notifierLayer, registryLayer, writeFileAtomic } from "../Settings.ts"
+import { deploymentTimeoutMs, notifierLayer, registryLayer, writeFileAtomic } from "../Settings.ts"
 import { planFlags, planJson, preparePlan } from "./Plan.ts"
 
 /** Who runs it: `--user`, else `BUILD_USER_ID` (Jenkins), else `USER`. */
@@ -95,7 +95,8 @@ export const runCommand = Command.make(
       const confirm = yield* confirmation(flags.yes, "Roll back")
       const registry = yield* registryLayer({ ...flags, platform: Option.none(), concurrency: Option.none(), cacheDir: Option.none(), cache: false, verifyTags: true }, prepared.config, prepared.file.registry)
       const notifier = yield* notifierLayer(prepared.config)
-      if (flags.timeout._tag === "Some" && flags.timeout.value < 1) return yield* badInput(`--timeout ${flags.timeout.value}: expected seconds, at least 1`)
+      const timeoutMs = deploymentTimeoutMs(flags.timeout, prepared.config)
+      if (typeof timeoutMs === "string") return yield* badInput(timeoutMs)
       const result = yield* runRollback(prepared.file, flags.point, {
         ...prepared.options,
         allowPartial: flags.allowPartial,
@@ -103,7 +104,7 @@ export const runCommand = Command.make(
         allowMovedTags: flags.allowMovedTags,
         force: flags.force,
         revertOnFailure: flags.revertOnFailure,
-        timeoutMs: Option.getOrUndefined(flags.timeout) !== undefined ? Option.getOrThrow(flags.timeout) * 1000 : undefined,
+        timeoutMs,
         pollMs: Option.getOrUndefined(flags.pollMs),
         user: resolveUser(flags.user, platform.env),
         environment: prepared.environment,

@@ -3,11 +3,12 @@
  */
 import { Effect, FileSystem, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
+import { badInput } from "../../workflow/RollbackError.ts"
 import { undoRollback } from "../../workflow/RunRollback.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import { makePaint, renderPlan } from "../Output.ts"
-import { loadConfig, loadReport, marathonLayer, notifierLayer, writeFileAtomic } from "../Settings.ts"
+import { deploymentTimeoutMs, loadConfig, loadReport, marathonLayer, notifierLayer, writeFileAtomic } from "../Settings.ts"
 import { confirmation, finishRun, progressPrinter, resolveUser } from "./Run.ts"
 
 /** `undo`. */
@@ -42,10 +43,12 @@ export const undoCommand = Command.make(
       const marathon = yield* marathonLayer(marathonFlags, config)
       const confirm = yield* confirmation(flags.yes, "Undo the rollback of")
       const notifier = yield* notifierLayer(config)
+      const timeoutMs = deploymentTimeoutMs(flags.timeout, config)
+      if (typeof timeoutMs === "string") return yield* badInput(timeoutMs)
       const result = yield* undoRollback(report, {
         force: flags.force,
         revertOnFailure: flags.revertOnFailure,
-        timeoutMs: Option.isSome(flags.timeout) ? flags.timeout.value * 1000 : undefined,
+        timeoutMs,
         pollMs: Option.getOrUndefined(flags.pollMs),
         user: resolveUser(flags.user, platform.env),
         environment: report.environment,
