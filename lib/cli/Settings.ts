@@ -233,3 +233,13 @@ export const deploymentTimeoutMs = (flag: Option.Option<number>, config: ConfigF
   if (seconds < 1) return `${Option.isSome(flag) ? "--timeout" : "marathon.timeoutSeconds"} ${seconds}: expected seconds, at least 1`
   return seconds * 1000
 }
+
+/** Refuses, before anything changes, a report path whose directory does not exist. */
+export const checkReportPath = (path: string, flag: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const slash = path.lastIndexOf("/")
+    const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : "."
+    const exists = yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false))
+    if (!exists) return yield* badInput(`${flag} ${path}: the directory ${dir} does not exist, so the report could not be written after the rollback; nothing was changed`)
+  })

@@ -13,7 +13,7 @@ import { timelineOfRollbackFile } from "../core/RollbackFile.ts"
 import { selectAsOf } from "../core/Selection.ts"
 import type { Timeline } from "../core/Timeline.ts"
 import type { AppScope } from "../marathon/AppMatching.ts"
-import { matchServiceToApp } from "../marathon/AppMatching.ts"
+import { matchServiceToApp, parseLabelSelector } from "../marathon/AppMatching.ts"
 import type { MarathonApp } from "../marathon/Marathon.ts"
 import { Marathon } from "../marathon/Marathon.ts"
 import { badInput, failed } from "./RollbackError.ts"
@@ -42,7 +42,9 @@ export interface FleetPlan {
 /** Resolves a point against a file; a bad point is BadInput listing the accepted forms. */
 export const resolvePoint = (file: RollbackFile, text: string, timeZone?: string) => {
   const timeline = timelineOfRollbackFile(file)
-  const point = parsePoint(text, timeline.points, timeZone ?? timeline.timeZone)
+  // DESIGN.md: a bare date or an instant without offset is read in UTC unless --tz says otherwise
+  // (the file's zone is only for its labels).
+  const point = parsePoint(text, timeline.points, timeZone ?? "UTC")
   return "_tag" in point ? Result.fail(badInput(point.message)) : Result.succeed({ timeline, point })
 }
 
@@ -58,6 +60,11 @@ export const planFleet = Effect.fn("planFleet")(function*(file: RollbackFile, po
   )
   const registryHost = registryHostOf(file.registry)
   const scope = options.scope ?? {}
+  if (scope.labelSelector !== undefined && parseLabelSelector(scope.labelSelector) === undefined) {
+    return yield* badInput(
+      `the label selector ${JSON.stringify(scope.labelSelector)} is not valid: expected Marathon's forms key, key==value, key!=value, key in (a,b), key notin (a,b), joined by commas`
+    )
+  }
   const running: Array<RunningService> = []
   const ambiguous: Array<string> = []
   const missingNamed: Array<string> = []

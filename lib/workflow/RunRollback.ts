@@ -16,7 +16,7 @@ import { Notifier } from "../notify/Slack.ts"
 import { Registry } from "../registry/Registry.ts"
 import type { PlanFleetOptions } from "./PlanFleet.ts"
 import { planFleet } from "./PlanFleet.ts"
-import { refused } from "./RollbackError.ts"
+import { badInput, failed, refused } from "./RollbackError.ts"
 
 /** Safety switches and settings of `run`. */
 export interface RunOptions extends PlanFleetOptions {
@@ -181,7 +181,10 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
   })
 
   if (changes.length === 0) {
-    const message = "nothing to do: every service already runs its image as of the point"
+    const leftAsIs = plan.services.filter((s) => s.action === "unresolved").length
+    const message = leftAsIs > 0
+      ? `nothing deployed: ${leftAsIs} service(s) left as they are (no image at the point), the others already run their images as of the point`
+      : "nothing to do: every service already runs its image as of the point"
     yield* step(message)
     return yield* finish("nothing-to-do", message, plan.services.map((s) => serviceLine(s, untouchedOutcome(s))), { deploymentId: null, revertDeploymentId: null, deployMs: 0, waitMs: 0 })
   }
@@ -195,7 +198,7 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     })
   }
   const changing = new Set(toChange)
-  yield* notifier.notify(notice(context, "started", plan.services.filter((s) => changing.has(s)).map((s) => serviceLine(s, "not-started"))))
+  yield* notifier.notify(notice(context, "started", plan.services.filter((s) => changing.has(s)).map((s) => ({ ...serviceLine(s, "not-started"), after: s.target ?? null }))))
   const previousFailures: Record<string, string | undefined> = {}
   for (const c of changes) previousFailures[c.appId] = lastFailureMarker(appsBefore.get(c.appId) ?? { lastTaskFailure: undefined })
 
@@ -203,16 +206,27 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
   const deployStart = yield* Clock.currentTimeMillis
   const deployed = yield* marathon.deployImages(changes, { force: context.force === true }).pipe(Effect.result)
   const deployMs = (yield* Clock.currentTimeMillis) - deployStart
+  let deploymentId: string
   if (deployed._tag === "Failure") {
-    const message = `Marathon refused the deployment; nothing was changed: ${deployed.failure.message}`
-    return yield* finish("failed", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "not-started" : untouchedOutcome(s), changing.has(s) ? deployed.failure.message : undefined)), {
-      deploymentId: null,
-      revertDeploymentId: null,
-      deployMs,
-      waitMs: 0
-    })
+    // Marathon said no (409, 422, 401, 403, 404): nothing changed. Any other failure (a lost
+    // answer, a 5xx after retries) may hide a deployment that started: look before saying so.
+    const failure = deployed.failure
+    const refusedOutright = ["Locked", "Invalid", "Unauthorized", "Forbidden", "NotFound"].includes(failure.reason)
+    const adopted = refusedOutright ? undefined : yield* findStartedDeployment(changes)
+    if (adopted === undefined) {
+      const message = `Marathon refused the deployment; nothing was changed: ${failure.message}`
+      return yield* finish("failed", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "not-started" : untouchedOutcome(s), changing.has(s) ? failure.message : undefined)), {
+        deploymentId: null,
+        revertDeploymentId: null,
+        deployMs,
+        waitMs: 0
+      })
+    }
+    yield* step(`Marathon's answer was lost (${failure.message}), but the deployment started (${adopted}); following it.`)
+    deploymentId = adopted
+  } else {
+    deploymentId = deployed.success.deploymentId
   }
-  const deploymentId = deployed.success.deploymentId
   // From here on Marathon is changing the fleet: an interruption (Ctrl-C, a killed job) must
   // still leave a report that says so.
   const interrupted = Effect.gen(function*() {
@@ -239,6 +253,11 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
       apps: changes.map((c) => c.appId)
     }).pipe(Effect.result)
     const waitMs = (yield* Clock.currentTimeMillis) - waitStart
+    // A failed wait means "still running" only on our timeout or when Marathon still lists the
+    // deployment; a poll that failed (503, a lost leader) says nothing about the fleet.
+    const stillRunning = waited._tag === "Failure" &&
+      (waited.failure.reason === "DeploymentTimeout" ||
+        (yield* marathon.deployments.pipe(Effect.map((ds) => ds.some((d) => d.id === deploymentId)), Effect.orElseSucceed(() => true))))
     const verified = yield* marathon.verifyApps(changes, { previousFailures }).pipe(Effect.result)
     const verification = verified._tag === "Success" ? new Map(verified.success.map((v) => [v.appId, v])) : new Map()
     const problemOf = (entry: PlanEntry): string | undefined => {
@@ -246,7 +265,7 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
       if (verified._tag === "Failure") return `could not verify: ${verified.failure.message}`
       return v === undefined ? "not verified" : v.ok ? undefined : v.problem ?? "not healthy"
     }
-    const allHealthy = waited._tag === "Success" && verified._tag === "Success" && toChange.every((e) => problemOf(e) === undefined)
+    const allHealthy = !stillRunning && verified._tag === "Success" && toChange.every((e) => problemOf(e) === undefined)
     if (allHealthy) {
       const message = `${context.kind === "undo" ? "put back the previous images of" : "rolled back"} ${changes.length} app(s); all healthy on their target images`
       yield* step(message)
@@ -257,10 +276,9 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
         waitMs
       })
     }
-    const why = waited._tag === "Failure" ? waited.failure.message : "the deployment finished but not every app is healthy on its target image"
+    const why = stillRunning && waited._tag === "Failure" ? waited.failure.message : "the deployment finished but not every app is healthy on its target image"
     if (context.revertOnFailure === true) {
       yield* step(`Deployment ${deploymentId} failed (${why}); reverting it with Marathon's rollback…`)
-      const stillRunning = waited._tag === "Failure"
       const reverted = stillRunning
         ? yield* marathon.cancelDeployment(deploymentId, { revert: true }).pipe(
           Effect.flatMap((r) =>
@@ -296,7 +314,6 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
         waitMs
       })
     }
-    const stillRunning = waited._tag === "Failure"
     const message = stillRunning
       ? `rollback failed: ${why}. Deployment ${deploymentId} is STILL RUNNING in Marathon and the fleet is half rolled back. Revert it with \`fleet-rollback undo --report <this report>\` or cancel it in Marathon (DELETE /v2/deployments/${deploymentId}); next time use --revert-on-failure.`
       : `rollback failed: ${why}. The fleet is half rolled back: see each service below; \`fleet-rollback undo --report <this report>\` puts the previous images back.`
@@ -308,6 +325,21 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
       waitMs
     })
   }).pipe(Effect.onInterrupt(() => interrupted))
+})
+
+/**
+ * After a failed deployment request: the id of a deployment Marathon is running for these apps,
+ * or "(unknown)" when no deployment is listed but an app already runs its target image; undefined
+ * when nothing started.
+ */
+const findStartedDeployment = Effect.fn("findStartedDeployment")(function*(changes: ReadonlyArray<ImageChange>) {
+  const marathon = yield* Marathon
+  const ids = new Set(changes.map((c) => c.appId))
+  const running = yield* marathon.deployments.pipe(Effect.orElseSucceed(() => []))
+  const ours = running.find((d) => d.affectedApps.some((app) => ids.has(app)))
+  if (ours !== undefined) return ours.id
+  const apps = yield* Effect.forEach(changes, (c) => marathon.getApp(c.appId).pipe(Effect.map((a) => a.image === c.image), Effect.orElseSucceed(() => false)))
+  return apps.some((onTarget) => onTarget) ? "(unknown)" : undefined
 })
 
 const notice = (context: DeployContext, stage: RollbackNotice["stage"], services: ReadonlyArray<ReportService>, detail?: string): RollbackNotice => ({
@@ -335,7 +367,13 @@ export const undoRollback = Effect.fn("undoRollback")(function*(report: Rollback
   const entries: Array<PlanEntry> = []
   const drifted: Array<string> = []
   for (const s of candidates) {
-    const app = yield* marathon.getApp(s.app!).pipe(Effect.mapError((e) => refused(`cannot read app ${s.app!} for undo; nothing was changed: ${e.message}`)))
+    const app = yield* marathon.getApp(s.app!).pipe(
+      Effect.mapError((e) =>
+        e.reason === "Unauthorized" || e.reason === "Forbidden"
+          ? badInput(e.message)
+          : failed(`cannot read app ${s.app!} for undo; nothing was changed: ${e.message}`)
+      )
+    )
     apps.set(app.id, app)
     const now = app.image
     const sameAs = (a: string | null | undefined, b: string | null | undefined) => {

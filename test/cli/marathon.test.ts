@@ -2,7 +2,7 @@
  * What the operator sees when Marathon pushes back (409 locked, 422 invalid), when several apps
  * run one repository, and with `--pin-digest`. Fast: the sandbox registry and the Marathon sandbox.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
@@ -81,6 +81,31 @@ describe("Marathon says no", () => {
     assert.isTrue(marathon.requests.every((r) => r.method === "GET"))
     const scoped = await run("--app-prefix", "/shop/prod/")
     assert.strictEqual(scoped.code, 0, scoped.stderr)
+  })
+
+  it("naming the app in the config resolves the ambiguity without a new get", async () => {
+    await start((h) => [sampleApp("/shop/prod/api", `${h}/shop/api:8-master`), sampleApp("/shop/canary/api", `${h}/shop/api:8-master`)])
+    writeFileSync(join(dir, "fleet-rollback.yaml"), "services:\n  api: { repository: shop/api, app: /shop/canary/api }\n")
+    const named = await run()
+    assert.strictEqual(named.code, 0, named.stderr)
+    const canary = marathon.apps().find((a) => a["id"] === "/shop/canary/api")!
+    assert.match(String((canary["container"] as { docker: { image: string } }).docker.image), /7-master$/)
+  })
+
+  it("a malformed label selector is bad input, not a silent match of nothing", async () => {
+    await start((h) => [sampleApp("/shop/api", `${h}/shop/api:8-master`)])
+    const bad = await run("--label", "env=prod", "--allow-partial")
+    assert.strictEqual(bad.code, 2, bad.stdout)
+    assert.include(bad.stderr, "label selector")
+    assert.isTrue(marathon.requests.every((r) => r.method === "GET"))
+  })
+
+  it("a report path in a directory that does not exist is refused before anything changes", async () => {
+    await start((h) => [sampleApp("/shop/api", `${h}/shop/api:8-master`)])
+    const refused = await run("--report", join(dir, "no-such-dir", "report.json"))
+    assert.strictEqual(refused.code, 2)
+    assert.include(refused.stderr, "no-such-dir")
+    assert.match(image(), /8-master$/)
   })
 
   it("--pin-digest deploys repository:tag@digest as recorded by get", async () => {

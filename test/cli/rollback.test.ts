@@ -140,6 +140,7 @@ describe("plan and run", () => {
     const slack = scenario.slackMessages.map((m) => JSON.stringify(m))
     assert.lengthOf(slack, 2, "started and succeeded")
     assert.include(slack[0], "started")
+    assert.include(slack[0], "api:99-master", "the started notice names the target images")
     assert.include(slack[1], "succeeded")
     assert.include(slack[1], "alice")
     assertNoSecrets(result.stdout, result.stderr, readFileSync(join(dir, "rollback-report.json"), "utf8"), ...slack)

@@ -48,7 +48,16 @@ export const preparePlan = (flags: {
 }) =>
   Effect.gen(function*() {
     const config = yield* loadConfig(flags.config)
-    const file = yield* loadRollbackFile(flags.file)
+    const read = yield* loadRollbackFile(flags.file)
+    // The config's services.<name>.app wins over what `get` recorded: naming the app is the fix
+    // the error messages give for an unmatched or ambiguous app, and must work without a new `get`.
+    const file = {
+      ...read,
+      services: read.services.map((s) => {
+        const app = config.services?.[s.name]?.app
+        return app !== undefined ? { ...s, app } : s
+      })
+    }
     const environment = Option.getOrUndefined(flags.env) ?? file.environment ?? config.environment ?? null
     const marathon = yield* marathonLayer(flags, config)
     const options = {

@@ -15,7 +15,7 @@ import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import type { Paint } from "../Output.ts"
 import { makePaint, renderPlan, renderReport } from "../Output.ts"
-import { deploymentTimeoutMs, notifierLayer, registryLayer, writeFileAtomic } from "../Settings.ts"
+import { checkReportPath, deploymentTimeoutMs, notifierLayer, registryLayer, writeFileAtomic } from "../Settings.ts"
 import { planFlags, planJson, preparePlan } from "./Plan.ts"
 
 /** Who runs it: `--user`, else `BUILD_USER_ID` (Jenkins), else `USER`. */
@@ -54,9 +54,15 @@ export const finishRun = (result: RunResult, reportPath: string, json: boolean, 
   Effect.gen(function*() {
     const platform = yield* CliPlatform
     if (platform.stderrIsTerminal) platform.writeStderr("\r\u001b[K")
-    yield* writeFileAtomic(reportPath, JSON.stringify(result.report, null, 2) + "\n")
+    const text = JSON.stringify(result.report, null, 2) + "\n"
+    // The fleet has changed already: a report that cannot be written is printed instead.
+    const written = yield* writeFileAtomic(reportPath, text).pipe(Effect.as(true), Effect.catch((e) => Effect.sync(() => {
+      platform.writeStderr(`fleet-rollback: ${e.message}; the report follows on standard output instead\n`)
+      return false
+    })))
+    if (!written && !json) yield* Console.log(text)
     if (json) yield* Console.log(JSON.stringify(result.report, null, 2))
-    else yield* Console.log(`${renderReport(result.report, paint)}\nReport: ${reportPath}`)
+    else yield* Console.log(`${renderReport(result.report, paint)}\nReport: ${written ? reportPath : "not written (printed above)"}`)
     // The report says everything; the empty message only carries the exit code (1 failed, 2 refused).
     if (!isSuccess(result.report)) return yield* new RollbackError({ kind: result.report.outcome === "refused" ? "Refused" : "Failed", message: "" })
   })
@@ -92,6 +98,7 @@ export const runCommand = Command.make(
         yield* Console.log(flags.json ? JSON.stringify(planJson(fleet.plan), null, 2) : renderPlan(fleet.plan, paint))
         return
       }
+      yield* checkReportPath(flags.report, "--report")
       const confirm = yield* confirmation(flags.yes, "Roll back")
       const registry = yield* registryLayer({ ...flags, platform: Option.none(), concurrency: Option.none(), cacheDir: Option.none(), cache: false, verifyTags: true }, prepared.config, prepared.file.registry)
       const notifier = yield* notifierLayer(prepared.config)

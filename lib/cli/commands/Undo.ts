@@ -8,7 +8,7 @@ import { undoRollback } from "../../workflow/RunRollback.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import { makePaint, renderPlan } from "../Output.ts"
-import { deploymentTimeoutMs, loadConfig, loadReport, marathonLayer, notifierLayer, writeFileAtomic } from "../Settings.ts"
+import { checkReportPath, deploymentTimeoutMs, loadConfig, loadReport, marathonLayer, notifierLayer, writeFileAtomic } from "../Settings.ts"
 import { confirmation, finishRun, progressPrinter, resolveUser } from "./Run.ts"
 
 /** `undo`. */
@@ -41,6 +41,7 @@ export const undoCommand = Command.make(
       const report = yield* loadReport(flags.report)
       const marathonFlags = { ...flags, marathon: Option.isSome(flags.marathon) || Option.isSome(flags.dcos) || config.marathon?.url !== undefined || config.dcos?.url !== undefined ? flags.marathon : Option.some(report.marathon) }
       const marathon = yield* marathonLayer(marathonFlags, config)
+      yield* checkReportPath(flags.out, "--out")
       const confirm = yield* confirmation(flags.yes, "Undo the rollback of")
       const notifier = yield* notifierLayer(config)
       const timeoutMs = deploymentTimeoutMs(flags.timeout, config)
