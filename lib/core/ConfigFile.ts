@@ -60,7 +60,7 @@ export const ConfigFile = Schema.Struct({
   ),
   dcos: Schema.optionalKey(
     Schema.Struct({
-      url: Schema.String,
+      url: Schema.optionalKey(Schema.String),
       uid: Schema.optionalKey(Schema.String)
     })
   ),
