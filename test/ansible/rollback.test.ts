@@ -12,7 +12,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import { parseReport } from "../../lib/core/Report.ts"
 import { parseRollbackFile, type RollbackFile } from "../../lib/core/RollbackFile.ts"
-import { expectedAfterRollback, type FleetScenario, running, secretValues, startFleetScenario } from "../jenkins/fleetScenario.ts"
+import { expectedAfterRollback, type FleetScenario, running, secretValues, startFleetScenario } from "../support/fleetScenario.ts"
 import { ansiblePlaybook, makeScratch, type PlaybookResult, projectRoot } from "./ansiblePlaybook.ts"
 
 const scratch = makeScratch()

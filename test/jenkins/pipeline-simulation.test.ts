@@ -11,7 +11,7 @@ import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from "n
 import { dirname, join } from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import { parseReport } from "../../lib/core/Report.ts"
-import { expectedAfterRollback, type FleetScenario, secretValues, secrets, startFleetScenario } from "./fleetScenario.ts"
+import { expectedAfterRollback, type FleetScenario, secretValues, secrets, startFleetScenario } from "../support/fleetScenario.ts"
 import { makeWorkspace, projectRoot } from "./stageScript.ts"
 
 const simulator = join(import.meta.dirname, "simulate-pipeline.groovy")

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { afterAll, beforeAll } from "vitest"
 import { parseReport } from "../../lib/core/Report.ts"
 import { parseRollbackFile, type RollbackFile } from "../../lib/core/RollbackFile.ts"
-import { expectedAfterRollback, type FleetScenario, running, secretValues, startFleetScenario } from "./fleetScenario.ts"
+import { expectedAfterRollback, type FleetScenario, running, secretValues, startFleetScenario } from "../support/fleetScenario.ts"
 import { makeWorkspace, pipelineEnvironment, runStage, type StageResult } from "./stageScript.ts"
 
 const workspace = makeWorkspace()

@@ -17,8 +17,8 @@ import type { AddressInfo } from "node:net"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { startMarathonSandbox, type MarathonSandbox } from "../../lib/sandbox/Marathon.ts"
-import { startDockerRegistry, type DockerRegistry } from "../support/DockerRegistry.ts"
-import { pushFleet } from "../support/pushImage.ts"
+import { startDockerRegistry, type DockerRegistry } from "./DockerRegistry.ts"
+import { pushFleet } from "./pushImage.ts"
 
 /** Secrets of the scenario; tests check none of them is ever printed or written. */
 export const secrets = {
