@@ -102,12 +102,14 @@ describe("the sandbox as a DC/OS cluster", () => {
   })
 
   it("tokens expire after tokenTtlMs", async () => {
-    const short = await startMarathonSandbox({ dcos: { users: { oncall: password }, tokenTtlMs: 1000 } })
+    const ttlMs = 1500
+    const short = await startMarathonSandbox({ dcos: { users: { oncall: password }, tokenTtlMs: ttlMs } })
     try {
       const token = (await call("POST", `${short.clusterUrl}/acs/api/v1/auth/login`, { uid: "oncall", password })).body.token
       const auth = { authorization: `token=${token}` }
       assert.strictEqual((await call("GET", `${short.url}/v2/apps`, undefined, auth)).status, 200)
-      await new Promise((r) => setTimeout(r, 1100))
+      const afterLogin = Date.now()
+      await new Promise((r) => setTimeout(r, Math.max(0, afterLogin + ttlMs + 100 - Date.now())))
       assert.strictEqual((await call("GET", `${short.url}/v2/apps`, undefined, auth)).status, 401)
     } finally {
       await short.stop()

@@ -79,7 +79,9 @@ export class DcosAuth {
     const expectedSig = createHmac("sha256", this.secret).update(`${h}.${p}`).digest("base64url")
     if (!sameString(expectedSig, s)) return undefined
     const claims = JSON.parse(Buffer.from(p, "base64url").toString("utf8")) as { uid: string; exp: number; iatMs: number }
-    if (claims.iatMs < this.notBefore || claims.exp * 1000 <= Date.now()) return undefined
+    // validity is counted in milliseconds from issue: `exp` (whole seconds, as DC/OS sends it) is
+    // rounded up and only informative, so a short tokenTtlMs is never cut by up to a second
+    if (claims.iatMs < this.notBefore || claims.iatMs + this.ttl <= Date.now()) return undefined
     return claims.uid
   }
 
@@ -92,7 +94,7 @@ export class DcosAuth {
     // never issue in the same millisecond as an expireAll, so the new token is valid
     const iatMs = Math.max(Date.now(), this.notBefore)
     const header = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))
-    const payload = b64url(JSON.stringify({ uid, exp: Math.floor((iatMs + this.ttl) / 1000), iatMs }))
+    const payload = b64url(JSON.stringify({ uid, exp: Math.ceil((iatMs + this.ttl) / 1000), iatMs }))
     const sig = createHmac("sha256", this.secret).update(`${header}.${payload}`).digest("base64url")
     return `${header}.${payload}.${sig}`
   }
