@@ -16,7 +16,7 @@ import type { Granularity, IgnoredSummary } from "./core/Timeline.ts"
 import { Marathon } from "./marathon/Marathon.ts"
 import type { MarathonConfig } from "./marathon/Marathon.ts"
 import { Notifier } from "./notify/Slack.ts"
-import { Registry } from "./registry/Registry.ts"
+import { Registry, RegistryWire } from "./registry/Registry.ts"
 import { getRollbacks as getRollbacksEffect } from "./workflow/GetRollbacks.ts"
 import { planFleet } from "./workflow/PlanFleet.ts"
 import { RollbackError } from "./workflow/RollbackError.ts"
@@ -62,7 +62,7 @@ const registryLayer = (options: RegistryOptions) =>
     ...(options.username !== undefined && options.password !== undefined ? { credentials: { username: options.username, password: Redacted.make(options.password) } } : {}),
     ...(options.platform !== undefined ? { platform: options.platform } : {}),
     cacheDir: options.cacheDir
-  }).pipe(Layer.provide(Layer.mergeAll(FetchHttpClient.layer, NodeFileSystem.layer)))
+  }).pipe(Layer.provide(Layer.mergeAll(RegistryWire.layerHttpClient.pipe(Layer.provide(FetchHttpClient.layer)), NodeFileSystem.layer)))
 
 const marathonLayer = (options: MarathonOptions) => {
   const config: MarathonConfig = {

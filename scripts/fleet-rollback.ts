@@ -10,7 +10,6 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Exit, Layer } from "effect"
 import { Command } from "effect/cli"
-import { HttpClient } from "effect/http"
 import { cli, VERSION } from "../lib/cli/Cli.ts"
 import { CliPlatform } from "../lib/cli/CliPlatform.ts"
 import { nodeHttpClientLayer } from "../lib/node/NodeHttp.ts"
@@ -35,7 +34,7 @@ const platform = Layer.succeed(
     },
     httpClient: (tls) =>
       nodeHttpClientLayer(tls).pipe(
-        Layer.catchTag("RegistryError", (e) => Layer.effect(HttpClient.HttpClient, Effect.fail(badInput(e.message))))
+        Layer.catchTag("RegistryError", (e) => Layer.effectContext(Effect.fail(badInput(e.message))))
       )
   })
 )

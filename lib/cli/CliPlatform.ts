@@ -6,6 +6,7 @@
 import { Context } from "effect"
 import type { Layer } from "effect"
 import type { HttpClient } from "effect/http"
+import type { RegistryWire } from "../registry/Wire.ts"
 import type { RollbackError } from "../workflow/RollbackError.ts"
 
 /** TLS settings for one remote system. */
@@ -32,6 +33,6 @@ export class CliPlatform extends Context.Service<CliPlatform, {
   readonly writeStderr: (text: string) => void
   /** Reads one line from the terminal (confirmation). */
   readonly readLine: (prompt: string) => Promise<string>
-  /** An HTTP client layer with these TLS settings. */
-  readonly httpClient: (tls: TlsOptions) => Layer.Layer<HttpClient.HttpClient, RollbackError>
+  /** The HTTP client and the registry wire with these TLS settings (one connection pool). */
+  readonly httpClient: (tls: TlsOptions) => Layer.Layer<HttpClient.HttpClient | RegistryWire, RollbackError>
 }>()("fleet-rollback/cli/CliPlatform") {}

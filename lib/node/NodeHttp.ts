@@ -1,14 +1,19 @@
 /**
- * @module NodeHttp — the Node `HttpClient` for registries: an undici `Agent` with keep-alive
- * connection pools, the system CAs plus an optional CA file, and certificate checks turned off
- * only on explicit request (with a loud warning). Runtime-specific, so it lives outside lib/registry.
+ * @module NodeHttp — the Node HTTP stack for registries (and Marathon, Slack): one undici `Agent`
+ * with keep-alive connection pools, the system CAs plus an optional CA file, and certificate
+ * checks turned off only on explicit request (with a loud warning). It provides the `HttpClient`
+ * and, on the same connections, the registry's {@link RegistryWire} sending straight through undici.
+ * Runtime-specific, so it lives outside lib/registry.
  */
 import * as fs from "node:fs"
 import * as tls from "node:tls"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer } from "effect"
 import type { HttpClient } from "effect/http"
+import type { Dispatcher } from "undici"
 import { RegistryError } from "../registry/RegistryError.ts"
+import { errorCodes, errorMessages, RegistryWire, wireFailure } from "../registry/Wire.ts"
+import type { WireFailure, WireRequest, WireResponse } from "../registry/Wire.ts"
 
 /** Options of {@link nodeHttpClientLayer}. */
 export interface NodeHttpOptions {
@@ -29,22 +34,78 @@ const trustedCas = (extra: string | undefined): Array<string> => {
   return extra === undefined ? base : [...base, extra]
 }
 
+const EMPTY_BODY = new Uint8Array(0)
+
+/** undici's header record (lower-case names; repeated headers as arrays) as one string per name. */
+const flattenHeaders = (headers: Record<string, string | Array<string> | undefined>): Record<string, string> => {
+  const flat: Record<string, string> = {}
+  for (const name in headers) {
+    const value = headers[name]
+    if (value !== undefined) flat[name] = typeof value === "string" ? value : value.join(", ")
+  }
+  return flat
+}
+
 /**
- * Undici closes the connection after every `HEAD` (in case a broken server sends a body anyway),
- * so `--verify-tags`, one HEAD per tag, paid a TCP connect per tag. Registries answer HEAD
- * correctly, so connections are kept; were a server to send a body after all, the next answer on
- * that connection would not parse and that request would fail and be retried, never misread.
+ * The registry wire straight on an undici dispatcher: one `dispatcher.request` per request, the
+ * body read whole, a time limit over the complete answer. Measured on 12,000 requests against a
+ * local registry it costs about a third less CPU than going through `HttpClient` (bench/).
+ *
+ * Undici closes the connection after every `HEAD` unless told otherwise (in case a broken server
+ * sends a body anyway), so `--verify-tags`, one HEAD per tag, would pay a TCP connect per tag.
+ * Registries answer HEAD correctly, so connections are kept (`reset: false`); were a server to
+ * send a body after all, the next answer on that connection would not parse and that request
+ * would fail and be retried, never misread.
  */
+export const undiciRegistryWire = (dispatcher: Dispatcher): RegistryWire["Service"] => ({
+  send: (request: WireRequest, timeoutMs: number) =>
+    Effect.callback<WireResponse, WireFailure>((resume) => {
+      const controller = new AbortController()
+      let timedOut = false
+      const timer = setTimeout(() => {
+        timedOut = true
+        controller.abort()
+      }, timeoutMs)
+      const fail = (error: unknown) =>
+        resume(Effect.fail(
+          timedOut
+            ? wireFailure(true, [], `no complete answer within ${timeoutMs} ms`)
+            : wireFailure(false, errorCodes(error), errorMessages(error))
+        ))
+      dispatcher.request({
+        origin: request.url.origin,
+        path: `${request.url.pathname}${request.url.search}`,
+        method: request.method,
+        headers: request.headers,
+        signal: controller.signal,
+        reset: false
+      }).then(async (answer) => {
+        const body = request.method === "HEAD" ? (await answer.body.dump(), EMPTY_BODY) : await answer.body.bytes()
+        clearTimeout(timer)
+        resume(Effect.succeed({ status: answer.statusCode, headers: flattenHeaders(answer.headers), body, url: request.url }))
+      }).catch((error: unknown) => {
+        clearTimeout(timer)
+        fail(error)
+      })
+      return Effect.sync(() => {
+        clearTimeout(timer)
+        controller.abort()
+      })
+    })
+})
+
+/** Keeps connections after `HEAD` on the `HttpClient` too (see {@link undiciRegistryWire}). */
 const keepConnectionsAfterHead = Layer.succeed(NodeHttpClient.UndiciOptions, { reset: false })
 
 /**
- * A Layer providing `HttpClient` backed by an undici Agent (keep-alive pool; CA from file added to
- * system CAs; insecure only when asked, logging a loud warning). Fails with `RegistryError`
- * reason `Tls` when the CA file cannot be read or holds no certificate.
+ * A Layer providing `HttpClient` and the {@link RegistryWire}, both on one undici Agent (keep-alive
+ * pool; CA from file added to system CAs; insecure only when asked, logging a loud warning), which
+ * is closed when the layer's scope ends. Fails with `RegistryError` reason `Tls` when the CA file
+ * cannot be read or holds no certificate.
  */
 export const nodeHttpClientLayer = (
   options: NodeHttpOptions = {}
-): Layer.Layer<HttpClient.HttpClient, RegistryError> =>
+): Layer.Layer<HttpClient.HttpClient | RegistryWire, RegistryError> =>
   Layer.unwrap(
     Effect.gen(function*() {
       let extra: string | undefined
@@ -72,13 +133,23 @@ export const nodeHttpClientLayer = (
             "forge images and read credentials. Use --ca-file with the registry's CA instead. !!!"
         )
       }
-      return NodeHttpClient.layerUndiciOptions({
+      const dispatcher = NodeHttpClient.layerDispatcherOptions({
         connections: Math.max(1, options.connectionsPerHost ?? 8),
         keepAliveTimeout: 30_000,
         connect: {
           ca: trustedCas(extra),
           rejectUnauthorized: options.insecureSkipVerify !== true
         }
-      }).pipe(Layer.provide(keepConnectionsAfterHead))
+      })
+      const wire = Layer.effect(
+        RegistryWire,
+        Effect.gen(function*() {
+          const agent = yield* NodeHttpClient.Dispatcher
+          return undiciRegistryWire(agent as unknown as Dispatcher)
+        })
+      )
+      return Layer.mergeAll(NodeHttpClient.layerUndiciNoDispatcher.pipe(Layer.provide(keepConnectionsAfterHead)), wire).pipe(
+        Layer.provide(dispatcher)
+      )
     })
   )

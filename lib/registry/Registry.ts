@@ -2,14 +2,13 @@
  * @module Registry — the container-registry service: every tag of a repository with its digest,
  * build dates (by source) and revision, read with as few requests as possible.
  *
- * Layers: {@link Transport} (retries, timeout, concurrency) → {@link Authorizer} (Basic/Bearer) →
- * {@link Api} (one function per operation) → this service (memoization by digest, the persistent
- * cache, platform choice, dates). The `HttpClient` is injected; `FileSystem` is needed for the
- * persistent cache and for reading credential files.
+ * Layers: {@link RegistryWire} (one request out, its answer in) → {@link Transport} (retries,
+ * timeout, concurrency) → {@link Authorizer} (Basic/Bearer) → {@link Api} (one function per
+ * operation) → this service (memoization by digest, the persistent cache, platform choice, dates).
+ * The wire is injected; `FileSystem` is needed for the persistent cache.
  */
 import { Context, Deferred, Effect, Exit, FileSystem, Layer, Schema } from "effect"
 import type { Redacted } from "effect"
-import { HttpClient } from "effect/http"
 import type { RegistryImage } from "../core/Image.ts"
 import { makeApi } from "./Api.ts"
 import type { Api, FetchedManifest } from "./Api.ts"
@@ -32,10 +31,12 @@ import {
 import type { ConfigBody as ConfigBodyType, ManifestBody, Platform } from "./Manifest.ts"
 import { RegistryError } from "./RegistryError.ts"
 import { makeCounters, makeTransport, withClientSettings } from "./Transport.ts"
+import { RegistryWire } from "./Wire.ts"
 import { parseKnownInstant } from "../core/Image.ts"
 
 export { resolveRegistryCredentials } from "./Credentials.ts"
 export { RegistryError } from "./RegistryError.ts"
+export { RegistryWire } from "./Wire.ts"
 
 /** One UTF-8 decoder for all bodies (decoding without `stream` keeps no state between calls). */
 const utf8 = new TextDecoder()
@@ -119,10 +120,13 @@ export class Registry extends Context.Service<Registry, {
   /** Requests made so far. */
   readonly stats: Effect.Effect<RegistryStats>
 }>()("fleet-rollback/registry/Registry") {
-  /** The client for one registry; needs an `HttpClient` and a `FileSystem` (cache). */
+  /**
+   * The client for one registry; needs a {@link RegistryWire} (`RegistryWire.layerHttpClient` over
+   * any `HttpClient`, or `nodeHttpClientLayer` on Node) and a `FileSystem` (cache).
+   */
   static readonly layer = (
     config: RegistryConfig
-  ): Layer.Layer<Registry, never, HttpClient.HttpClient | FileSystem.FileSystem> =>
+  ): Layer.Layer<Registry, never, RegistryWire | FileSystem.FileSystem> =>
     Layer.effect(Registry, makeRegistry(config))
 }
 
@@ -166,7 +170,7 @@ const memoize = <A>(
 
 const makeRegistry = (config: RegistryConfig) =>
   Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
+    const wire = yield* RegistryWire
     const fs = yield* FileSystem.FileSystem
     const platformText = config.platform ?? "linux/amd64"
     const givenUrl = parseRegistryUrl(config.url)
@@ -175,7 +179,7 @@ const makeRegistry = (config: RegistryConfig) =>
     const isMutableTag = config.isMutableTag ?? isFloatingTag
     const wantedPlatform = parsePlatform(platformText)
     const counters = makeCounters()
-    const transport = makeTransport(client, {
+    const transport = makeTransport(wire, {
       concurrency: config.concurrency ?? 8,
       requestTimeoutMs: config.requestTimeoutMs ?? 30_000,
       retries: config.retries ?? 4

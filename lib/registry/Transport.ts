@@ -8,32 +8,13 @@
  * `Authorization` must be dropped when a redirect leaves the registry host).
  */
 import { Clock, Duration, Effect, Option, Random } from "effect"
-import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
-import type { HttpClientError } from "effect/http"
+import { FetchHttpClient, HttpClient } from "effect/http"
 import { makeLimiter } from "./Limiter.ts"
 import type { Limiter } from "./Limiter.ts"
 import { RegistryError } from "./RegistryError.ts"
+import type { RegistryWire, WireFailure, WireRequest, WireResponse } from "./Wire.ts"
 
-/** What a request is for, used to count requests by kind in the stats. */
-export type RequestKind = "token" | "tags" | "manifest" | "manifest-head" | "blob" | "ping"
-
-/** One HTTP request on the wire: absolute URL, method and headers (data only). */
-export interface WireRequest {
-  readonly kind: RequestKind
-  readonly method: "GET" | "HEAD"
-  readonly url: URL
-  readonly headers: Readonly<Record<string, string>>
-  /** The repository this request serves, named in errors. */
-  readonly repository?: string | undefined
-}
-
-/** One fully read HTTP response; header names are lower-case. */
-export interface WireResponse {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: Uint8Array
-  readonly url: URL
-}
+export type { RequestKind, WireRequest, WireResponse } from "./Wire.ts"
 
 /** Options of the transport; see `RegistryConfig` for the defaults. */
 export interface TransportOptions {
@@ -84,29 +65,6 @@ const TLS_CODES = new Set([
 const NOT_RETRIED_CODES = new Set(["ENOTFOUND", "EAI_AGAIN_NEVER"])
 
 /**
- * A plain description of a transport failure for `RegistryError.cause`. The original error is not
- * kept: it holds the request, whose headers may carry `Authorization`.
- */
-const describeCause = (error: HttpClientError.HttpClientError): string => {
-  const codes = errorCodes(error.reason)
-  const inner = (error.reason as { readonly cause?: unknown }).cause
-  const innerMessage = inner instanceof Error ? inner.message : undefined
-  return [error.reason._tag, ...codes, innerMessage].filter((x) => x !== undefined && x !== "").join(": ")
-}
-
-/** Collects `code` properties along an error's `cause` chain. */
-const errorCodes = (error: unknown): ReadonlyArray<string> => {
-  const codes: Array<string> = []
-  let current: unknown = error
-  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === "string") codes.push(code)
-    current = (current as { cause?: unknown }).cause
-  }
-  return codes
-}
-
-/**
  * Parses `Retry-After` (delta seconds or an HTTP date) to milliseconds from `now`; undefined when
  * absent or unreadable.
  */
@@ -119,17 +77,15 @@ export const parseRetryAfter = (value: string | undefined, now: number): number 
   return Math.max(0, date - now)
 }
 
-const EMPTY_BODY = new Uint8Array(0)
-
 const isRetriedStatus = (status: number): boolean => status === 429 || status === 408 || (status >= 500 && status !== 501 && status !== 505)
 
 type Attempt =
   | { readonly _tag: "Done"; readonly response: WireResponse }
   | { readonly _tag: "Retry"; readonly failure: RegistryError; readonly retryAfterHeader?: string | undefined }
 
-/** Builds a transport over an injected `HttpClient`. */
+/** Builds a transport over an injected wire (see {@link RegistryWire}). */
 export const makeTransport = (
-  client: HttpClient.HttpClient,
+  wire: RegistryWire["Service"],
   options: TransportOptions,
   counters: RequestCounters = makeCounters()
 ): Transport => {
@@ -149,79 +105,65 @@ export const makeTransport = (
   const where = (request: WireRequest) =>
     `${request.method} ${displayUrl(request.url)}${request.repository === undefined ? "" : ` (repository ${request.repository})`}`
 
-  /** One attempt: send, read the whole body, classify. */
-  const attempt = (request: WireRequest): Effect.Effect<Attempt, RegistryError> => {
-    const httpRequest = HttpClientRequest.make(request.method)(request.url.href, { headers: request.headers })
-    const run = Effect.gen(function*() {
+  const timedOut = (request: WireRequest) =>
+    new RegistryError({
+      reason: "Timeout",
+      repository: request.repository,
+      message: `${where(request)} got no complete answer within ${options.requestTimeoutMs} ms`
+    })
+
+  /** What a transport failure means: TLS (never retried), a name that does not resolve, or a retry. */
+  const classifyFailure = (request: WireRequest, failure: WireFailure): Effect.Effect<Attempt, RegistryError> => {
+    if (failure.timedOut) return Effect.succeed({ _tag: "Retry", failure: timedOut(request) })
+    const tlsCode = failure.codes.find((code) => TLS_CODES.has(code))
+    if (tlsCode !== undefined) {
+      return Effect.fail(
+        new RegistryError({
+          reason: "Tls",
+          repository: request.repository,
+          message:
+            `${where(request)}: TLS verification failed (${tlsCode}). If the registry uses a private CA, pass its certificate with --ca-file (registry.caFile); never turn verification off unless you accept the risk`,
+          cause: failure.description
+        })
+      )
+    }
+    const unreachable = new RegistryError({
+      reason: "Unreachable",
+      repository: request.repository,
+      message: `${where(request)} failed: ${failure.codes[0] ?? failure.description}`,
+      cause: failure.description
+    })
+    return failure.codes.some((code) => NOT_RETRIED_CODES.has(code))
+      ? Effect.fail(unreachable)
+      : Effect.succeed({ _tag: "Retry", failure: unreachable })
+  }
+
+  /** What an answer means: done, or a status worth retrying (429, 408, 5xx). */
+  const classifyResponse = (request: WireRequest, response: WireResponse): Attempt => {
+    if (!isRetriedStatus(response.status)) return { _tag: "Done", response }
+    const rateLimited = response.status === 429
+    return {
+      _tag: "Retry",
+      retryAfterHeader: response.headers["retry-after"],
+      failure: new RegistryError({
+        reason: rateLimited ? "RateLimited" : "ServerError",
+        repository: request.repository,
+        status: response.status,
+        message: `${where(request)} answered ${response.status}${rateLimited ? " (too many requests)" : ""}`
+      })
+    }
+  }
+
+  /** One attempt: count, send, classify. */
+  const attempt = (request: WireRequest): Effect.Effect<Attempt, RegistryError> =>
+    Effect.suspend(() => {
       counters.requests++
       counters.byKind[request.kind] = (counters.byKind[request.kind] ?? 0) + 1
-      const response = yield* client.execute(httpRequest)
-      const body = request.method === "HEAD" ? EMPTY_BODY : new Uint8Array(yield* response.arrayBuffer)
-      const wire: WireResponse = {
-        status: response.status,
-        headers: response.headers as Readonly<Record<string, string>>,
-        body,
-        url: request.url
-      }
-      return wire
-    })
-    return run.pipe(
-      Effect.timeoutOrElse({
-        duration: Duration.millis(options.requestTimeoutMs),
-        orElse: () =>
-          Effect.fail(
-            new RegistryError({
-              reason: "Timeout",
-              repository: request.repository,
-              message: `${where(request)} got no complete answer within ${options.requestTimeoutMs} ms`
-            })
-          )
-      }),
-      Effect.map((response): Attempt => {
-        if (!isRetriedStatus(response.status)) return { _tag: "Done", response }
-        const rateLimited = response.status === 429
-        return {
-          _tag: "Retry",
-          retryAfterHeader: response.headers["retry-after"],
-          failure: new RegistryError({
-            reason: rateLimited ? "RateLimited" : "ServerError",
-            repository: request.repository,
-            status: response.status,
-            message: `${where(request)} answered ${response.status}${rateLimited ? " (too many requests)" : ""}`
-          })
-        }
-      }),
-      Effect.catch((error: RegistryError | HttpClientError.HttpClientError): Effect.Effect<Attempt, RegistryError> => {
-        if (error._tag === "RegistryError") {
-          return error.reason === "Timeout" ? Effect.succeed({ _tag: "Retry", failure: error }) : Effect.fail(error)
-        }
-        const codes = errorCodes(error.reason)
-        const tlsCode = codes.find((code) => TLS_CODES.has(code))
-        if (tlsCode !== undefined) {
-          return Effect.fail(
-            new RegistryError({
-              reason: "Tls",
-              repository: request.repository,
-              message:
-                `${where(request)}: TLS verification failed (${tlsCode}). If the registry uses a private CA, pass its certificate with --ca-file (registry.caFile); never turn verification off unless you accept the risk`,
-              cause: describeCause(error)
-            })
-          )
-        }
-        const failure = new RegistryError({
-          reason: "Unreachable",
-          repository: request.repository,
-          message: `${where(request)} failed: ${codes[0] ?? error.reason._tag}${
-            codes.length > 0 ? "" : `: ${error.reason._tag}`
-          }`,
-          cause: describeCause(error)
-        })
-        return codes.some((code) => NOT_RETRIED_CODES.has(code))
-          ? Effect.fail(failure)
-          : Effect.succeed({ _tag: "Retry", failure })
+      return Effect.matchEffect(wire.send(request, options.requestTimeoutMs), {
+        onFailure: (failure) => classifyFailure(request, failure),
+        onSuccess: (response) => Effect.succeed(classifyResponse(request, response))
       })
-    )
-  }
+    })
 
   const backoff = (retry: number) =>
     Effect.map(Random.next, (r) => {

@@ -2,18 +2,19 @@
  * @module fixtures — the images every real-registry test pushes, what the client must report
  * for each, and the layer that gives the client a real HTTP stack (undici) and file system.
  */
-import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+import { NodeFileSystem } from "@effect/platform-node"
 import { Layer, Redacted } from "effect"
 import type { RegistryImage } from "../../lib/core/Image.ts"
+import { nodeHttpClientLayer } from "../../lib/node/NodeHttp.ts"
 import { Registry } from "../../lib/registry/Registry.ts"
 import type { RegistryConfig } from "../../lib/registry/Registry.ts"
 import type { RegistryUser } from "../support/DockerRegistry.ts"
 import { Annotation, Pusher, pushDockerImage, pushMultiArchIndex, pushOciImage } from "../support/pushImage.ts"
 import type { PushTarget } from "../support/pushImage.ts"
 
-/** The registry client over undici and the Node file system, as the CLI builds it. */
+/** The registry client over the Node wire (undici) and file system, as the CLI builds it. */
 export const registryLayer = (config: RegistryConfig) =>
-  Registry.layer(config).pipe(Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeFileSystem.layer)))
+  Registry.layer(config).pipe(Layer.provide(Layer.mergeAll(nodeHttpClientLayer(), NodeFileSystem.layer)))
 
 /** Client credentials from a harness user (the password wrapped as the CLI wraps it). */
 export const clientCredentials = (user: RegistryUser) => ({

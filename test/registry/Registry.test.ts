@@ -1,7 +1,9 @@
 /**
- * @module Registry.test — the registry client against a loopback registry of our own, one incident per test.
+ * @module Registry.test — the registry client against a loopback registry of our own, one incident
+ * per test; every test runs over both wires: undici straight (Node, the CLI) and an `HttpClient`
+ * over fetch (Deno, the Promise API).
  */
-import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
@@ -9,7 +11,8 @@ import { TestClock } from "effect/testing"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Registry } from "../../lib/registry/Registry.ts"
+import { nodeHttpClientLayer } from "../../lib/node/NodeHttp.ts"
+import { Registry, RegistryWire } from "../../lib/registry/Registry.ts"
 import type { RegistryConfig } from "../../lib/registry/Registry.ts"
 import { image, index, registryHandler, repo, sha256, startServer } from "./fakeRegistry.ts"
 import type { LoopbackServer, Reply, Seen } from "./fakeRegistry.ts"
@@ -21,11 +24,13 @@ const serve = (handle: (request: Seen) => Reply | undefined | Promise<Reply | un
     (server) => Effect.promise(() => server.close())
   ).pipe(Effect.tap((server) => Effect.sync(() => servers.push(server))))
 
-const withRegistry = <A, E>(config: RegistryConfig, body: Effect.Effect<A, E, Registry>) =>
-  Effect.provide(
-    body,
-    Registry.layer(config).pipe(Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeFileSystem.layer)))
-  )
+/** The two ways a request goes out. */
+const WIRES = [
+  ["undici (Node)", nodeHttpClientLayer()],
+  ["HttpClient over fetch (Deno, Promise API)", RegistryWire.layerHttpClient.pipe(Layer.provide(FetchHttpClient.layer))]
+] as const
+
+type WireLayer = (typeof WIRES)[number][1]
 
 const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.flip(effect)
 
@@ -37,545 +42,552 @@ const jsonReply = (value: unknown, headers: Record<string, string> = {}): Reply 
 
 const api = image({ created: "2024-03-01T10:00:00Z", annotations: { "org.opencontainers.image.revision": "abc123" } })
 
-describe("tag lists", () => {
-  it.live("a tag list split over three pages by Link headers is read whole, following each link as given", () =>
-    Effect.gen(function*() {
-      const server = yield* serve((request) => {
-        if (request.path !== "/v2/shop/api/tags/list") return undefined
-        const last = request.query.get("last")
-        if (last === null) {
-          return jsonReply({ name: "shop/api", tags: ["1", "2"] }, { link: "</v2/shop/api/tags/list?last=2&n=2>; rel=\"next\"" })
-        }
-        if (last === "2") {
-          return jsonReply({ name: "shop/api", tags: ["3", "4"] }, { link: "</v2/shop/api/tags/list?last=4&n=2>; rel=\"next\"" })
-        }
-        return jsonReply({ name: "shop/api", tags: ["5"] })
-      })
-      const tags = yield* withRegistry({ url: server.url }, Registry.use((r) => r.listTags("shop/api")))
-      assert.deepStrictEqual(tags, ["1", "2", "3", "4", "5"])
-      assert.deepStrictEqual(server.seen.map((s) => s.query.toString()), ["n=1000", "last=2&n=2", "last=4&n=2"])
-    }))
+const suite = (wire: WireLayer) => {
+  const withRegistry = <A, E>(config: RegistryConfig, body: Effect.Effect<A, E, Registry>) =>
+    Effect.provide(body, Registry.layer(config).pipe(Layer.provide(Layer.mergeAll(wire, NodeFileSystem.layer))))
 
-  it.live("a Link pointing to another host is refused (InsecureLink) and that host never hears from us", () =>
-    Effect.gen(function*() {
-      const elsewhere = yield* serve(() => jsonReply({ tags: ["evil"] }))
-      const server = yield* serve(() =>
-        jsonReply({ name: "shop/api", tags: ["1"] }, { link: `<${elsewhere.url}/v2/shop/api/tags/list?last=1>; rel="next"` })
-      )
-      const error = yield* failure(withRegistry({ url: server.url }, Registry.use((r) => r.listTags("shop/api"))))
-      assert.strictEqual(error.reason, "InsecureLink")
-      assert.strictEqual(error.repository, "shop/api")
-      assert.include(error.message, elsewhere.host)
-      assert.strictEqual(elsewhere.seen.length, 0)
-    }))
-
-  it.live("Nexus' \"tags\": null means no tags, not a crash", () =>
-    Effect.gen(function*() {
-      const server = yield* serve(registryHandler({ "shop/empty": repo({}, null) }))
-      const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/empty")))
-      assert.deepStrictEqual(read, { repository: "shop/empty", images: [], skipped: [] })
-    }))
-
-  it.live("Artifactory's digests in the tag list are skipped with a reason; real tags are read", () =>
-    Effect.gen(function*() {
-      const digest = api.manifest.digest
-      const server = yield* serve(registryHandler({ "shop/api": repo({ "1-master": api }, ["1-master", digest]) }))
-      const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/api")))
-      assert.deepStrictEqual(read.images.map((i) => i.tag), ["1-master"])
-      assert.strictEqual(read.skipped.length, 1)
-      assert.strictEqual(read.skipped[0]!.tag, digest)
-      assert.include(read.skipped[0]!.reason, "digest")
-      assert.isFalse(server.seen.some((s) => s.path.endsWith(`/manifests/${digest}`)))
-    }))
-
-  it.live("keepTag leaves other environments out, reported as skipped, never fetched", () =>
-    Effect.gen(function*() {
-      const server = yield* serve(registryHandler({ "shop/api": repo({ "1-master": api, "1-develop": api }) }))
-      const progress: Array<number> = []
-      const read = yield* withRegistry(
-        { url: server.url },
-        Registry.use((r) =>
-          r.readRepository("shop/api", { keepTag: (t) => t.endsWith("-master"), onImage: () => progress.push(1) })
-        )
-      )
-      assert.deepStrictEqual(read.images.map((i) => i.tag), ["1-master"])
-      assert.deepStrictEqual(read.skipped.map((s) => s.tag), ["1-develop"])
-      assert.strictEqual(progress.length, 1)
-      assert.isFalse(server.seen.some((s) => s.path.endsWith("/manifests/1-develop")))
-    }))
-
-  it.live("an unknown repository is NotFound naming the repository and the registry", () =>
-    Effect.gen(function*() {
-      const server = yield* serve(registryHandler({}))
-      const error = yield* failure(withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/nope"))))
-      assert.strictEqual(error.reason, "NotFound")
-      assert.include(error.message, "shop/nope")
-      assert.include(error.message, server.url)
-    }))
-})
-
-describe("images, platforms and dates", () => {
-  it.live("a single-platform image costs two requests (manifest, config) and yields digest, dates and revision", () =>
-    Effect.gen(function*() {
-      const server = yield* serve(registryHandler({ "shop/api": repo({ "7-master": api }) }))
-      const [img, stats] = yield* withRegistry(
-        { url: server.url },
-        Registry.use((r) => Effect.all([r.readImage("shop/api", "7-master"), r.stats]))
-      )
-      assert.deepStrictEqual(img, {
-        repository: "shop/api",
-        tag: "7-master",
-        digest: api.manifest.digest,
-        dates: { config: "2024-03-01T10:00:00Z" },
-        revision: "abc123"
-      })
-      assert.strictEqual(stats.requests, 2)
-      assert.deepStrictEqual(stats.requestsByKind, { manifest: 1, blob: 1 })
-      const manifestGet = server.seen.find((s) => s.path.endsWith("/manifests/7-master"))!
-      const accept = String(manifestGet.headers["accept"])
-      for (
-        const type of [
-          "application/vnd.oci.image.index.v1+json",
-          "application/vnd.oci.image.manifest.v1+json",
-          "application/vnd.docker.distribution.manifest.list.v2+json",
-          "application/vnd.docker.distribution.manifest.v2+json"
-        ]
-      ) assert.include(accept, type)
-    }))
-
-  it.live("a multi-arch index with a BuildKit attestation listed first yields linux/amd64, and linux/arm64 when asked", () =>
-    Effect.gen(function*() {
-      const amd64 = image({ created: "2024-05-01T00:00:00Z", architecture: "amd64" })
-      const arm64 = image({ created: "2024-05-02T00:00:00Z", architecture: "arm64" })
-      const multi = index([{ platform: "linux/arm64", image: arm64 }, { platform: "linux/amd64", image: amd64 }], { attestationFor: amd64 })
-      const server = yield* serve(registryHandler({ "shop/web": repo({ "9": multi }) }))
-      const onAmd = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/web", "9")))
-      assert.strictEqual(onAmd.digest, multi.manifest.digest)
-      assert.strictEqual(onAmd.platform, "linux/amd64")
-      assert.deepStrictEqual(onAmd.dates, { config: "2024-05-01T00:00:00Z" })
-      assert.isFalse(server.seen.some((s) => s.path.endsWith(multi.attestation!.manifest.digest)))
-      const onArm = yield* withRegistry(
-        { url: server.url, platform: "linux/arm64" },
-        Registry.use((r) => r.readImage("shop/web", "9"))
-      )
-      assert.strictEqual(onArm.platform, "linux/arm64")
-      assert.strictEqual(onArm.dates.config, "2024-05-02T00:00:00Z")
-    }))
-
-  it.live("an index without the wanted platform is skipped with the platforms it has", () =>
-    Effect.gen(function*() {
-      const arm = index([{ platform: "linux/arm64", image: image({ created: "2024-01-01T00:00:00Z" }) }])
-      const server = yield* serve(registryHandler({ "shop/web": repo({ "9": arm }) }))
-      const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/web")))
-      assert.strictEqual(read.images.length, 0)
-      assert.include(read.skipped[0]!.reason, "linux/arm64")
-    }))
-
-  it.live("a Helm chart pushed next to the images is skipped as an artifact, its config never fetched", () =>
-    Effect.gen(function*() {
-      const configBytes = "{\"name\":\"chart\"}"
-      const chart = {
-        config: { bytes: configBytes, digest: sha256(configBytes), mediaType: "application/vnd.cncf.helm.config.v1+json" },
-        manifest: (() => {
-          const bytes = JSON.stringify({
-            schemaVersion: 2,
-            mediaType: "application/vnd.oci.image.manifest.v1+json",
-            config: { mediaType: "application/vnd.cncf.helm.config.v1+json", digest: sha256(configBytes), size: configBytes.length },
-            layers: []
-          })
-          return { bytes, digest: sha256(bytes), mediaType: "application/vnd.oci.image.manifest.v1+json" }
-        })()
-      }
-      const server = yield* serve(registryHandler({ "shop/api": repo({ "1": api, "chart-1.0.0": chart }) }))
-      const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/api")))
-      assert.deepStrictEqual(read.images.map((i) => i.tag), ["1"])
-      assert.include(read.skipped.find((s) => s.tag === "chart-1.0.0")!.reason, "helm")
-      assert.isFalse(server.seen.some((s) => s.path.endsWith(chart.config.digest)))
-    }))
-
-  it.live("a reproducible build's 1970 config date is reported as read (the core decides it is unknown)", () =>
-    Effect.gen(function*() {
-      const jib = image({ created: "1970-01-01T00:00:00Z", labels: { "org.opencontainers.image.revision": "fromlabel" }, docker: true })
-      const server = yield* serve(registryHandler({ "shop/jib": repo({ "3": jib }) }))
-      const img = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/jib", "3")))
-      assert.deepStrictEqual(img.dates, { config: "1970-01-01T00:00:00Z" })
-      assert.strictEqual(img.revision, "fromlabel")
-      assert.isUndefined(img.platform)
-    }))
-
-  it.live("a real created annotation spares the config blob: one request per image", () =>
-    Effect.gen(function*() {
-      const annotated = image({
-        created: "1970-01-01T00:00:00Z",
-        annotations: { "org.opencontainers.image.created": "2024-06-01T12:00:00Z", "org.opencontainers.image.revision": "fromannotation" }
-      })
-      const server = yield* serve(registryHandler({ "shop/api": repo({ "3": annotated }) }))
-      const [img, stats] = yield* withRegistry({ url: server.url }, Registry.use((r) => Effect.all([r.readImage("shop/api", "3"), r.stats])))
-      assert.deepStrictEqual(img.dates, { annotation: "2024-06-01T12:00:00Z" })
-      assert.strictEqual(img.revision, "fromannotation")
-      assert.strictEqual(stats.requestsByKind["blob"] ?? 0, 0)
-      assert.isFalse(server.seen.some((s) => s.path.endsWith(annotated.config.digest)))
-    }))
-
-  it.live("a 1970 placeholder annotation does not count: the config blob is read for the date", () =>
-    Effect.gen(function*() {
-      const placeholder = image({ created: "2024-06-02T08:00:00Z", annotations: { "org.opencontainers.image.created": "1970-01-01T00:00:00Z" } })
-      const server = yield* serve(registryHandler({ "shop/api": repo({ "4": placeholder }) }))
-      const img = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/api", "4")))
-      assert.deepStrictEqual(img.dates, { annotation: "1970-01-01T00:00:00Z", config: "2024-06-02T08:00:00Z" })
-    }))
-
-  it.live("two tags on one digest cost one config request: nothing is requested twice in a run", () =>
-    Effect.gen(function*() {
-      const server = yield* serve(registryHandler({ "shop/api": repo({ "5-master": api, "latest": api }) }))
-      const [read, stats] = yield* withRegistry(
-        { url: server.url },
-        Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
-      )
-      assert.strictEqual(read.images.length, 2)
-      assert.deepStrictEqual(stats.requestsByKind, { tags: 1, manifest: 2, blob: 1 })
-    }))
-
-  it.live("a manifest whose body does not match Docker-Content-Digest is a DigestMismatch", () =>
-    Effect.gen(function*() {
-      const server = yield* serve((request) =>
-        request.path.endsWith("/manifests/1")
-          ? {
-            status: 200,
-            headers: { "content-type": api.manifest.mediaType, "docker-content-digest": sha256("something else") },
-            body: api.manifest.bytes
-          }
-          : registryHandler({ "shop/api": repo({ "1": api }) })(request)
-      )
-      const error = yield* failure(withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/api", "1"))))
-      assert.strictEqual(error.reason, "DigestMismatch")
-      assert.strictEqual(error.repository, "shop/api")
-    }))
-
-  it.live("a config blob that does not hash to its digest is a DigestMismatch", () =>
-    Effect.gen(function*() {
-      const server = yield* serve((request) =>
-        request.path.includes("/blobs/")
-          ? { status: 200, body: "{\"created\":\"2099-01-01T00:00:00Z\"}" }
-          : registryHandler({ "shop/api": repo({ "1": api }) })(request)
-      )
-      const error = yield* failure(withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/api", "1"))))
-      assert.strictEqual(error.reason, "DigestMismatch")
-    }))
-})
-
-describe("transport: retries, redirects", () => {
-  it.live("429 with Retry-After: 1 is waited out, then the tag list comes", () =>
-    Effect.gen(function*() {
-      let calls = 0
-      const server = yield* serve((request) => {
-        calls++
-        if (calls === 1) return { status: 429, headers: { "retry-after": "1" }, body: "slow down" }
-        return registryHandler({ "shop/api": repo({ "1": api }) })(request)
-      })
-      const started = Date.now()
-      const tags = yield* withRegistry({ url: server.url }, Registry.use((r) => r.listTags("shop/api")))
-      assert.deepStrictEqual(tags, ["1"])
-      assert.strictEqual(server.seen.length, 2)
-      assert.isAtLeast(Date.now() - started, 900)
-    }))
-
-  it.live("a 500 is retried and the next answer is used", () =>
-    Effect.gen(function*() {
-      let calls = 0
-      const server = yield* serve((request) => {
-        calls++
-        if (calls === 1) return { status: 500, body: "oops" }
-        return registryHandler({ "shop/api": repo({ "1": api }) })(request)
-      })
-      const [tags, stats] = yield* withRegistry(
-        { url: server.url },
-        Registry.use((r) => Effect.all([r.listTags("shop/api"), r.stats]))
-      )
-      assert.deepStrictEqual(tags, ["1"])
-      assert.strictEqual(stats.requests, 2)
-    }))
-
-  it.live("a registry that keeps failing gives up after the retries with an error naming the repository and what to do", () =>
-    Effect.gen(function*() {
-      const server = yield* serve(() => ({ status: 503, body: "down" }))
-      const error = yield* failure(
-        withRegistry({ url: server.url, retries: 2 }, Registry.use((r) => r.listTags("shop/api")))
-      )
-      assert.strictEqual(error.reason, "ServerError")
-      assert.strictEqual(error.repository, "shop/api")
-      assert.include(error.message, "shop/api")
-      assert.include(error.message, "3 attempts")
-      assert.strictEqual(server.seen.length, 3)
-    }))
-
-  it.live("a hanging registry times out per request", () =>
-    Effect.gen(function*() {
-      const server = yield* serve(() => new Promise<Reply>((resolve) => setTimeout(() => resolve({ status: 200, body: "{}" }), 2_000)))
-      const error = yield* failure(
-        withRegistry({ url: server.url, retries: 0, requestTimeoutMs: 200 }, Registry.use((r) => r.listTags("shop/api")))
-      )
-      assert.strictEqual(error.reason, "Timeout")
-    }))
-
-  it.live("a refused connection is Unreachable after retries", () =>
-    Effect.gen(function*() {
-      const server = yield* serve(() => undefined)
-      const url = server.url
-      yield* Effect.promise(() => server.close())
-      const error = yield* failure(withRegistry({ url, retries: 1 }, Registry.use((r) => r.listTags("shop/api"))))
-      assert.strictEqual(error.reason, "Unreachable")
-      assert.include(error.message, "shop/api")
-    }))
-
-  it.live("a connection reset is retried like a 5xx", () =>
-    Effect.gen(function*() {
-      let calls = 0
-      const server = yield* serve((request) => {
-        calls++
-        return calls === 1 ? { status: 0, destroy: true } : registryHandler({ "shop/api": repo({ "1": api }) })(request)
-      })
-      const tags = yield* withRegistry({ url: server.url }, Registry.use((r) => r.listTags("shop/api")))
-      assert.deepStrictEqual(tags, ["1"])
-      assert.strictEqual(server.seen.length, 2)
-    }))
-
-  it.live("when resets never stop, the error names the repository and carries neither password nor Authorization", () =>
-    Effect.gen(function*() {
-      const server = yield* serve((request) =>
-        request.headers["authorization"] === undefined
-          ? { status: 401, headers: { "www-authenticate": "Basic realm=\"r\"" } }
-          : { status: 0, destroy: true }
-      )
-      const error = yield* failure(withRegistry(
-        { url: server.url, retries: 1, credentials: { username: "ci", password: Redacted.make("pw-never-shown") } },
-        Registry.use((r) => r.listTags("shop/api"))
-      ))
-      assert.strictEqual(error.reason, "Unreachable")
-      assert.include(error.message, "shop/api")
-      const everything = `${String(error)} ${JSON.stringify(error)} ${JSON.stringify(error.cause)} ${error.stack}`
-      assert.notInclude(everything, "pw-never-shown")
-      assert.notInclude(everything, Buffer.from("ci:pw-never-shown").toString("base64"))
-    }))
-
-  for (const [clientName, clientLayer] of [["undici", NodeHttpClient.layerUndici], ["fetch (Deno)", FetchHttpClient.layer]] as const) {
-    it.live(`a blob redirect to another host (CDN) is followed without the registry's Authorization (${clientName})`, () =>
+  describe("tag lists", () => {
+    it.live("a tag list split over three pages by Link headers is read whole, following each link as given", () =>
       Effect.gen(function*() {
-        const cdn = yield* serve((request) => {
-          const found = request.path === "/blob" ? api.config : undefined
-          return found === undefined ? undefined : { status: 200, body: found.bytes }
-        })
-        const expected = `Basic ${Buffer.from("ci:s3cret").toString("base64")}`
-        const registry = yield* serve((request) => {
-          if (request.headers["authorization"] !== expected) {
-            return { status: 401, headers: { "www-authenticate": "Basic realm=\"registry\"" }, body: "" }
+        const server = yield* serve((request) => {
+          if (request.path !== "/v2/shop/api/tags/list") return undefined
+          const last = request.query.get("last")
+          if (last === null) {
+            return jsonReply({ name: "shop/api", tags: ["1", "2"] }, { link: "</v2/shop/api/tags/list?last=2&n=2>; rel=\"next\"" })
           }
-          if (request.path.includes("/blobs/")) {
-            return { status: 307, headers: { location: `${cdn.url}/blob?X-Amz-Signature=secret` } }
+          if (last === "2") {
+            return jsonReply({ name: "shop/api", tags: ["3", "4"] }, { link: "</v2/shop/api/tags/list?last=4&n=2>; rel=\"next\"" })
           }
-          return registryHandler({ "shop/api": repo({ "1": api }) })(request)
+          return jsonReply({ name: "shop/api", tags: ["5"] })
         })
-        const [img, stats] = yield* Registry.use((r) => Effect.all([r.readImage("shop/api", "1"), r.stats])).pipe(
-          Effect.provide(
-            Registry.layer({ url: registry.url, credentials: { username: "ci", password: Redacted.make("s3cret") } }).pipe(
-              Layer.provide(Layer.mergeAll(clientLayer, NodeFileSystem.layer))
-            )
+        const tags = yield* withRegistry({ url: server.url }, Registry.use((r) => r.listTags("shop/api")))
+        assert.deepStrictEqual(tags, ["1", "2", "3", "4", "5"])
+        assert.deepStrictEqual(server.seen.map((s) => s.query.toString()), ["n=1000", "last=2&n=2", "last=4&n=2"])
+      }))
+
+    it.live("a Link pointing to another host is refused (InsecureLink) and that host never hears from us", () =>
+      Effect.gen(function*() {
+        const elsewhere = yield* serve(() => jsonReply({ tags: ["evil"] }))
+        const server = yield* serve(() =>
+          jsonReply({ name: "shop/api", tags: ["1"] }, { link: `<${elsewhere.url}/v2/shop/api/tags/list?last=1>; rel="next"` })
+        )
+        const error = yield* failure(withRegistry({ url: server.url }, Registry.use((r) => r.listTags("shop/api"))))
+        assert.strictEqual(error.reason, "InsecureLink")
+        assert.strictEqual(error.repository, "shop/api")
+        assert.include(error.message, elsewhere.host)
+        assert.strictEqual(elsewhere.seen.length, 0)
+      }))
+
+    it.live("Nexus' \"tags\": null means no tags, not a crash", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(registryHandler({ "shop/empty": repo({}, null) }))
+        const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/empty")))
+        assert.deepStrictEqual(read, { repository: "shop/empty", images: [], skipped: [] })
+      }))
+
+    it.live("Artifactory's digests in the tag list are skipped with a reason; real tags are read", () =>
+      Effect.gen(function*() {
+        const digest = api.manifest.digest
+        const server = yield* serve(registryHandler({ "shop/api": repo({ "1-master": api }, ["1-master", digest]) }))
+        const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/api")))
+        assert.deepStrictEqual(read.images.map((i) => i.tag), ["1-master"])
+        assert.strictEqual(read.skipped.length, 1)
+        assert.strictEqual(read.skipped[0]!.tag, digest)
+        assert.include(read.skipped[0]!.reason, "digest")
+        assert.isFalse(server.seen.some((s) => s.path.endsWith(`/manifests/${digest}`)))
+      }))
+
+    it.live("keepTag leaves other environments out, reported as skipped, never fetched", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(registryHandler({ "shop/api": repo({ "1-master": api, "1-develop": api }) }))
+        const progress: Array<number> = []
+        const read = yield* withRegistry(
+          { url: server.url },
+          Registry.use((r) =>
+            r.readRepository("shop/api", { keepTag: (t) => t.endsWith("-master"), onImage: () => progress.push(1) })
           )
         )
-        assert.strictEqual(img.dates.config, "2024-03-01T10:00:00Z")
-        // The client followed the redirect itself (fetch told redirect: "manual"): two blob requests.
-        assert.strictEqual(stats.requestsByKind["blob"], 2)
-        assert.isTrue(registry.seen.some((s) => s.path.includes("/blobs/") && s.headers["authorization"] === expected))
-        assert.strictEqual(cdn.seen.length, 1)
-        assert.isUndefined(cdn.seen[0]!.headers["authorization"])
+        assert.deepStrictEqual(read.images.map((i) => i.tag), ["1-master"])
+        assert.deepStrictEqual(read.skipped.map((s) => s.tag), ["1-develop"])
+        assert.strictEqual(progress.length, 1)
+        assert.isFalse(server.seen.some((s) => s.path.endsWith("/manifests/1-develop")))
       }))
-  }
-})
 
-describe("auth", () => {
-  const bearerRegistry = (tokenServer: LoopbackServer, fixture: ReturnType<typeof registryHandler>) => (request: Seen) => {
-    const auth = request.headers["authorization"]
-    if (auth === undefined || !/^Bearer tok-\d+$/.test(auth)) {
-      return {
-        status: 401,
-        headers: {
-          "www-authenticate": `Bearer realm="${tokenServer.url}/token",service="fake-registry",scope="repository:shop/api:pull"`
+    it.live("an unknown repository is NotFound naming the repository and the registry", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(registryHandler({}))
+        const error = yield* failure(withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/nope"))))
+        assert.strictEqual(error.reason, "NotFound")
+        assert.include(error.message, "shop/nope")
+        assert.include(error.message, server.url)
+      }))
+  })
+
+  describe("images, platforms and dates", () => {
+    it.live("a single-platform image costs two requests (manifest, config) and yields digest, dates and revision", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(registryHandler({ "shop/api": repo({ "7-master": api }) }))
+        const [img, stats] = yield* withRegistry(
+          { url: server.url },
+          Registry.use((r) => Effect.all([r.readImage("shop/api", "7-master"), r.stats]))
+        )
+        assert.deepStrictEqual(img, {
+          repository: "shop/api",
+          tag: "7-master",
+          digest: api.manifest.digest,
+          dates: { config: "2024-03-01T10:00:00Z" },
+          revision: "abc123"
+        })
+        assert.strictEqual(stats.requests, 2)
+        assert.deepStrictEqual(stats.requestsByKind, { manifest: 1, blob: 1 })
+        const manifestGet = server.seen.find((s) => s.path.endsWith("/manifests/7-master"))!
+        const accept = String(manifestGet.headers["accept"])
+        for (
+          const type of [
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.docker.distribution.manifest.v2+json"
+          ]
+        ) assert.include(accept, type)
+      }))
+
+    it.live("a multi-arch index with a BuildKit attestation listed first yields linux/amd64, and linux/arm64 when asked", () =>
+      Effect.gen(function*() {
+        const amd64 = image({ created: "2024-05-01T00:00:00Z", architecture: "amd64" })
+        const arm64 = image({ created: "2024-05-02T00:00:00Z", architecture: "arm64" })
+        const multi = index([{ platform: "linux/arm64", image: arm64 }, { platform: "linux/amd64", image: amd64 }], { attestationFor: amd64 })
+        const server = yield* serve(registryHandler({ "shop/web": repo({ "9": multi }) }))
+        const onAmd = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/web", "9")))
+        assert.strictEqual(onAmd.digest, multi.manifest.digest)
+        assert.strictEqual(onAmd.platform, "linux/amd64")
+        assert.deepStrictEqual(onAmd.dates, { config: "2024-05-01T00:00:00Z" })
+        assert.isFalse(server.seen.some((s) => s.path.endsWith(multi.attestation!.manifest.digest)))
+        const onArm = yield* withRegistry(
+          { url: server.url, platform: "linux/arm64" },
+          Registry.use((r) => r.readImage("shop/web", "9"))
+        )
+        assert.strictEqual(onArm.platform, "linux/arm64")
+        assert.strictEqual(onArm.dates.config, "2024-05-02T00:00:00Z")
+      }))
+
+    it.live("an index without the wanted platform is skipped with the platforms it has", () =>
+      Effect.gen(function*() {
+        const arm = index([{ platform: "linux/arm64", image: image({ created: "2024-01-01T00:00:00Z" }) }])
+        const server = yield* serve(registryHandler({ "shop/web": repo({ "9": arm }) }))
+        const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/web")))
+        assert.strictEqual(read.images.length, 0)
+        assert.include(read.skipped[0]!.reason, "linux/arm64")
+      }))
+
+    it.live("a Helm chart pushed next to the images is skipped as an artifact, its config never fetched", () =>
+      Effect.gen(function*() {
+        const configBytes = "{\"name\":\"chart\"}"
+        const chart = {
+          config: { bytes: configBytes, digest: sha256(configBytes), mediaType: "application/vnd.cncf.helm.config.v1+json" },
+          manifest: (() => {
+            const bytes = JSON.stringify({
+              schemaVersion: 2,
+              mediaType: "application/vnd.oci.image.manifest.v1+json",
+              config: { mediaType: "application/vnd.cncf.helm.config.v1+json", digest: sha256(configBytes), size: configBytes.length },
+              layers: []
+            })
+            return { bytes, digest: sha256(bytes), mediaType: "application/vnd.oci.image.manifest.v1+json" }
+          })()
+        }
+        const server = yield* serve(registryHandler({ "shop/api": repo({ "1": api, "chart-1.0.0": chart }) }))
+        const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/api")))
+        assert.deepStrictEqual(read.images.map((i) => i.tag), ["1"])
+        assert.include(read.skipped.find((s) => s.tag === "chart-1.0.0")!.reason, "helm")
+        assert.isFalse(server.seen.some((s) => s.path.endsWith(chart.config.digest)))
+      }))
+
+    it.live("a reproducible build's 1970 config date is reported as read (the core decides it is unknown)", () =>
+      Effect.gen(function*() {
+        const jib = image({ created: "1970-01-01T00:00:00Z", labels: { "org.opencontainers.image.revision": "fromlabel" }, docker: true })
+        const server = yield* serve(registryHandler({ "shop/jib": repo({ "3": jib }) }))
+        const img = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/jib", "3")))
+        assert.deepStrictEqual(img.dates, { config: "1970-01-01T00:00:00Z" })
+        assert.strictEqual(img.revision, "fromlabel")
+        assert.isUndefined(img.platform)
+      }))
+
+    it.live("a real created annotation spares the config blob: one request per image", () =>
+      Effect.gen(function*() {
+        const annotated = image({
+          created: "1970-01-01T00:00:00Z",
+          annotations: { "org.opencontainers.image.created": "2024-06-01T12:00:00Z", "org.opencontainers.image.revision": "fromannotation" }
+        })
+        const server = yield* serve(registryHandler({ "shop/api": repo({ "3": annotated }) }))
+        const [img, stats] = yield* withRegistry({ url: server.url }, Registry.use((r) => Effect.all([r.readImage("shop/api", "3"), r.stats])))
+        assert.deepStrictEqual(img.dates, { annotation: "2024-06-01T12:00:00Z" })
+        assert.strictEqual(img.revision, "fromannotation")
+        assert.strictEqual(stats.requestsByKind["blob"] ?? 0, 0)
+        assert.isFalse(server.seen.some((s) => s.path.endsWith(annotated.config.digest)))
+      }))
+
+    it.live("a 1970 placeholder annotation does not count: the config blob is read for the date", () =>
+      Effect.gen(function*() {
+        const placeholder = image({ created: "2024-06-02T08:00:00Z", annotations: { "org.opencontainers.image.created": "1970-01-01T00:00:00Z" } })
+        const server = yield* serve(registryHandler({ "shop/api": repo({ "4": placeholder }) }))
+        const img = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/api", "4")))
+        assert.deepStrictEqual(img.dates, { annotation: "1970-01-01T00:00:00Z", config: "2024-06-02T08:00:00Z" })
+      }))
+
+    it.live("two tags on one digest cost one config request: nothing is requested twice in a run", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(registryHandler({ "shop/api": repo({ "5-master": api, "latest": api }) }))
+        const [read, stats] = yield* withRegistry(
+          { url: server.url },
+          Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
+        )
+        assert.strictEqual(read.images.length, 2)
+        assert.deepStrictEqual(stats.requestsByKind, { tags: 1, manifest: 2, blob: 1 })
+      }))
+
+    it.live("a manifest whose body does not match Docker-Content-Digest is a DigestMismatch", () =>
+      Effect.gen(function*() {
+        const server = yield* serve((request) =>
+          request.path.endsWith("/manifests/1")
+            ? {
+              status: 200,
+              headers: { "content-type": api.manifest.mediaType, "docker-content-digest": sha256("something else") },
+              body: api.manifest.bytes
+            }
+            : registryHandler({ "shop/api": repo({ "1": api }) })(request)
+        )
+        const error = yield* failure(withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/api", "1"))))
+        assert.strictEqual(error.reason, "DigestMismatch")
+        assert.strictEqual(error.repository, "shop/api")
+      }))
+
+    it.live("a config blob that does not hash to its digest is a DigestMismatch", () =>
+      Effect.gen(function*() {
+        const server = yield* serve((request) =>
+          request.path.includes("/blobs/")
+            ? { status: 200, body: "{\"created\":\"2099-01-01T00:00:00Z\"}" }
+            : registryHandler({ "shop/api": repo({ "1": api }) })(request)
+        )
+        const error = yield* failure(withRegistry({ url: server.url }, Registry.use((r) => r.readImage("shop/api", "1"))))
+        assert.strictEqual(error.reason, "DigestMismatch")
+      }))
+  })
+
+  describe("transport: retries, redirects", () => {
+    it.live("429 with Retry-After: 1 is waited out, then the tag list comes", () =>
+      Effect.gen(function*() {
+        let calls = 0
+        const server = yield* serve((request) => {
+          calls++
+          if (calls === 1) return { status: 429, headers: { "retry-after": "1" }, body: "slow down" }
+          return registryHandler({ "shop/api": repo({ "1": api }) })(request)
+        })
+        const started = Date.now()
+        const tags = yield* withRegistry({ url: server.url }, Registry.use((r) => r.listTags("shop/api")))
+        assert.deepStrictEqual(tags, ["1"])
+        assert.strictEqual(server.seen.length, 2)
+        assert.isAtLeast(Date.now() - started, 900)
+      }))
+
+    it.live("a 500 is retried and the next answer is used", () =>
+      Effect.gen(function*() {
+        let calls = 0
+        const server = yield* serve((request) => {
+          calls++
+          if (calls === 1) return { status: 500, body: "oops" }
+          return registryHandler({ "shop/api": repo({ "1": api }) })(request)
+        })
+        const [tags, stats] = yield* withRegistry(
+          { url: server.url },
+          Registry.use((r) => Effect.all([r.listTags("shop/api"), r.stats]))
+        )
+        assert.deepStrictEqual(tags, ["1"])
+        assert.strictEqual(stats.requests, 2)
+      }))
+
+    it.live("a registry that keeps failing gives up after the retries with an error naming the repository and what to do", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(() => ({ status: 503, body: "down" }))
+        const error = yield* failure(
+          withRegistry({ url: server.url, retries: 2 }, Registry.use((r) => r.listTags("shop/api")))
+        )
+        assert.strictEqual(error.reason, "ServerError")
+        assert.strictEqual(error.repository, "shop/api")
+        assert.include(error.message, "shop/api")
+        assert.include(error.message, "3 attempts")
+        assert.strictEqual(server.seen.length, 3)
+      }))
+
+    it.live("a hanging registry times out per request", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(() => new Promise<Reply>((resolve) => setTimeout(() => resolve({ status: 200, body: "{}" }), 2_000)))
+        const error = yield* failure(
+          withRegistry({ url: server.url, retries: 0, requestTimeoutMs: 200 }, Registry.use((r) => r.listTags("shop/api")))
+        )
+        assert.strictEqual(error.reason, "Timeout")
+      }))
+
+    it.live("a refused connection is Unreachable after retries", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(() => undefined)
+        const url = server.url
+        yield* Effect.promise(() => server.close())
+        const error = yield* failure(withRegistry({ url, retries: 1 }, Registry.use((r) => r.listTags("shop/api"))))
+        assert.strictEqual(error.reason, "Unreachable")
+        assert.include(error.message, "shop/api")
+      }))
+
+    it.live("a connection reset is retried like a 5xx", () =>
+      Effect.gen(function*() {
+        let calls = 0
+        const server = yield* serve((request) => {
+          calls++
+          return calls === 1 ? { status: 0, destroy: true } : registryHandler({ "shop/api": repo({ "1": api }) })(request)
+        })
+        const tags = yield* withRegistry({ url: server.url }, Registry.use((r) => r.listTags("shop/api")))
+        assert.deepStrictEqual(tags, ["1"])
+        assert.strictEqual(server.seen.length, 2)
+      }))
+
+    it.live("when resets never stop, the error names the repository and carries neither password nor Authorization", () =>
+      Effect.gen(function*() {
+        const server = yield* serve((request) =>
+          request.headers["authorization"] === undefined
+            ? { status: 401, headers: { "www-authenticate": "Basic realm=\"r\"" } }
+            : { status: 0, destroy: true }
+        )
+        const error = yield* failure(withRegistry(
+          { url: server.url, retries: 1, credentials: { username: "ci", password: Redacted.make("pw-never-shown") } },
+          Registry.use((r) => r.listTags("shop/api"))
+        ))
+        assert.strictEqual(error.reason, "Unreachable")
+        assert.include(error.message, "shop/api")
+        const everything = `${String(error)} ${JSON.stringify(error)} ${JSON.stringify(error.cause)} ${error.stack}`
+        assert.notInclude(everything, "pw-never-shown")
+        assert.notInclude(everything, Buffer.from("ci:pw-never-shown").toString("base64"))
+      }))
+
+    {
+      it.live(`a blob redirect to another host (CDN) is followed without the registry's Authorization`, () =>
+        Effect.gen(function*() {
+          const cdn = yield* serve((request) => {
+            const found = request.path === "/blob" ? api.config : undefined
+            return found === undefined ? undefined : { status: 200, body: found.bytes }
+          })
+          const expected = `Basic ${Buffer.from("ci:s3cret").toString("base64")}`
+          const registry = yield* serve((request) => {
+            if (request.headers["authorization"] !== expected) {
+              return { status: 401, headers: { "www-authenticate": "Basic realm=\"registry\"" }, body: "" }
+            }
+            if (request.path.includes("/blobs/")) {
+              return { status: 307, headers: { location: `${cdn.url}/blob?X-Amz-Signature=secret` } }
+            }
+            return registryHandler({ "shop/api": repo({ "1": api }) })(request)
+          })
+          const [img, stats] = yield* Registry.use((r) => Effect.all([r.readImage("shop/api", "1"), r.stats])).pipe(
+            Effect.provide(
+              Registry.layer({ url: registry.url, credentials: { username: "ci", password: Redacted.make("s3cret") } }).pipe(
+                Layer.provide(Layer.mergeAll(wire, NodeFileSystem.layer))
+              )
+            )
+          )
+          assert.strictEqual(img.dates.config, "2024-03-01T10:00:00Z")
+          // The client followed the redirect itself (fetch told redirect: "manual"): two blob requests.
+          assert.strictEqual(stats.requestsByKind["blob"], 2)
+          assert.isTrue(registry.seen.some((s) => s.path.includes("/blobs/") && s.headers["authorization"] === expected))
+          assert.strictEqual(cdn.seen.length, 1)
+          assert.isUndefined(cdn.seen[0]!.headers["authorization"])
+        }))
+    }
+  })
+
+  describe("auth", () => {
+    const bearerRegistry = (tokenServer: LoopbackServer, fixture: ReturnType<typeof registryHandler>) => (request: Seen) => {
+      const auth = request.headers["authorization"]
+      if (auth === undefined || !/^Bearer tok-\d+$/.test(auth)) {
+        return {
+          status: 401,
+          headers: {
+            "www-authenticate": `Bearer realm="${tokenServer.url}/token",service="fake-registry",scope="repository:shop/api:pull"`
+          }
         }
       }
+      return fixture(request)
     }
-    return fixture(request)
-  }
 
-  it.effect("one bearer token serves many manifests, and a new one is fetched after expires_in (TestClock)", () =>
-    Effect.gen(function*() {
-      let issued = 0
-      const tokens = yield* serve((request) => {
-        if (request.path !== "/token") return undefined
-        issued++
-        return jsonReply({ token: `tok-${issued}`, expires_in: 300 })
-      })
-      const images = Object.fromEntries(
-        Array.from({ length: 5 }, (_, i) => [`${i}-master`, image({ created: `2024-01-0${i + 1}T00:00:00Z` })])
-      )
-      const registry = yield* serve(bearerRegistry(tokens, registryHandler({ "shop/api": repo(images) })))
-      yield* withRegistry(
-        { url: registry.url, credentials: { username: "ci", password: Redacted.make("pw") } },
-        Effect.gen(function*() {
-          const r = yield* Registry
-          const first = yield* r.readRepository("shop/api")
-          assert.strictEqual(first.images.length, 5)
-          assert.strictEqual(tokens.seen.length, 1)
-          const tokenRequest = tokens.seen[0]!
-          assert.strictEqual(tokenRequest.query.get("service"), "fake-registry")
-          assert.strictEqual(tokenRequest.query.get("scope"), "repository:shop/api:pull")
-          assert.strictEqual(tokenRequest.headers["authorization"], `Basic ${Buffer.from("ci:pw").toString("base64")}`)
-          yield* TestClock.adjust("301 seconds")
-          yield* r.listTags("shop/api")
-          assert.strictEqual(tokens.seen.length, 2)
-          // Only the very first request went out without a token (the challenge).
-          assert.strictEqual(registry.seen.filter((s) => s.headers["authorization"] === undefined).length, 1)
-          assert.strictEqual(registry.seen.at(-1)!.headers["authorization"], "Bearer tok-2")
+    it.effect("one bearer token serves many manifests, and a new one is fetched after expires_in (TestClock)", () =>
+      Effect.gen(function*() {
+        let issued = 0
+        const tokens = yield* serve((request) => {
+          if (request.path !== "/token") return undefined
+          issued++
+          return jsonReply({ token: `tok-${issued}`, expires_in: 300 })
         })
-      )
-    }))
+        const images = Object.fromEntries(
+          Array.from({ length: 5 }, (_, i) => [`${i}-master`, image({ created: `2024-01-0${i + 1}T00:00:00Z` })])
+        )
+        const registry = yield* serve(bearerRegistry(tokens, registryHandler({ "shop/api": repo(images) })))
+        yield* withRegistry(
+          { url: registry.url, credentials: { username: "ci", password: Redacted.make("pw") } },
+          Effect.gen(function*() {
+            const r = yield* Registry
+            const first = yield* r.readRepository("shop/api")
+            assert.strictEqual(first.images.length, 5)
+            assert.strictEqual(tokens.seen.length, 1)
+            const tokenRequest = tokens.seen[0]!
+            assert.strictEqual(tokenRequest.query.get("service"), "fake-registry")
+            assert.strictEqual(tokenRequest.query.get("scope"), "repository:shop/api:pull")
+            assert.strictEqual(tokenRequest.headers["authorization"], `Basic ${Buffer.from("ci:pw").toString("base64")}`)
+            yield* TestClock.adjust("301 seconds")
+            yield* r.listTags("shop/api")
+            assert.strictEqual(tokens.seen.length, 2)
+            // Only the very first request went out without a token (the challenge).
+            assert.strictEqual(registry.seen.filter((s) => s.headers["authorization"] === undefined).length, 1)
+            assert.strictEqual(registry.seen.at(-1)!.headers["authorization"], "Bearer tok-2")
+          })
+        )
+      }))
 
-  it.live("anonymous bearer (Docker Hub, GHCR public images): the token is asked for without credentials", () =>
-    Effect.gen(function*() {
-      const tokens = yield* serve((request) => request.path === "/token" ? jsonReply({ access_token: "tok-1" }) : undefined)
-      const registry = yield* serve(bearerRegistry(tokens, registryHandler({ "shop/api": repo({ "1": api }) })))
-      const img = yield* withRegistry({ url: registry.url }, Registry.use((r) => r.readImage("shop/api", "1")))
-      assert.strictEqual(img.digest, api.manifest.digest)
-      assert.strictEqual(tokens.seen.length, 1)
-      assert.isUndefined(tokens.seen[0]!.headers["authorization"])
-    }))
+    it.live("anonymous bearer (Docker Hub, GHCR public images): the token is asked for without credentials", () =>
+      Effect.gen(function*() {
+        const tokens = yield* serve((request) => request.path === "/token" ? jsonReply({ access_token: "tok-1" }) : undefined)
+        const registry = yield* serve(bearerRegistry(tokens, registryHandler({ "shop/api": repo({ "1": api }) })))
+        const img = yield* withRegistry({ url: registry.url }, Registry.use((r) => r.readImage("shop/api", "1")))
+        assert.strictEqual(img.digest, api.manifest.digest)
+        assert.strictEqual(tokens.seen.length, 1)
+        assert.isUndefined(tokens.seen[0]!.headers["authorization"])
+      }))
 
-  it.live("a token server refusing the credentials is Unauthorized with the advice, without the password", () =>
-    Effect.gen(function*() {
-      const tokens = yield* serve(() => ({ status: 401, body: "{\"details\":\"incorrect username or password\"}" }))
-      const registry = yield* serve(bearerRegistry(tokens, registryHandler({ "shop/api": repo({ "1": api }) })))
-      const error = yield* failure(withRegistry(
-        { url: registry.url, credentials: { username: "ci", password: Redacted.make("wrong-pw-123") } },
-        Registry.use((r) => r.listTags("shop/api"))
-      ))
-      assert.strictEqual(error.reason, "Unauthorized")
-      assert.include(error.message, "REGISTRY_PASSWORD")
-      assert.notInclude(error.message, "wrong-pw-123")
-    }))
+    it.live("a token server refusing the credentials is Unauthorized with the advice, without the password", () =>
+      Effect.gen(function*() {
+        const tokens = yield* serve(() => ({ status: 401, body: "{\"details\":\"incorrect username or password\"}" }))
+        const registry = yield* serve(bearerRegistry(tokens, registryHandler({ "shop/api": repo({ "1": api }) })))
+        const error = yield* failure(withRegistry(
+          { url: registry.url, credentials: { username: "ci", password: Redacted.make("wrong-pw-123") } },
+          Registry.use((r) => r.listTags("shop/api"))
+        ))
+        assert.strictEqual(error.reason, "Unauthorized")
+        assert.include(error.message, "REGISTRY_PASSWORD")
+        assert.notInclude(error.message, "wrong-pw-123")
+      }))
 
-  it.live("wrong credentials are Unauthorized, saying to check REGISTRY_USERNAME/REGISTRY_PASSWORD, never showing the password", () =>
-    Effect.gen(function*() {
-      const registry = yield* serve(() => ({ status: 401, headers: { "www-authenticate": "Basic realm=\"r\"" } }))
-      const error = yield* failure(withRegistry(
-        { url: registry.url, credentials: { username: "ci", password: Redacted.make("hunter2-secret") } },
-        Registry.use((r) => r.listTags("shop/api"))
-      ))
-      assert.strictEqual(error.reason, "Unauthorized")
-      assert.include(error.message, "REGISTRY_USERNAME")
-      assert.include(error.message, "REGISTRY_PASSWORD")
-      assert.notInclude(error.message, "hunter2-secret")
-      assert.notInclude(JSON.stringify(error), "hunter2-secret")
-      assert.notInclude(String(error), "hunter2-secret")
-    }))
+    it.live("wrong credentials are Unauthorized, saying to check REGISTRY_USERNAME/REGISTRY_PASSWORD, never showing the password", () =>
+      Effect.gen(function*() {
+        const registry = yield* serve(() => ({ status: 401, headers: { "www-authenticate": "Basic realm=\"r\"" } }))
+        const error = yield* failure(withRegistry(
+          { url: registry.url, credentials: { username: "ci", password: Redacted.make("hunter2-secret") } },
+          Registry.use((r) => r.listTags("shop/api"))
+        ))
+        assert.strictEqual(error.reason, "Unauthorized")
+        assert.include(error.message, "REGISTRY_USERNAME")
+        assert.include(error.message, "REGISTRY_PASSWORD")
+        assert.notInclude(error.message, "hunter2-secret")
+        assert.notInclude(JSON.stringify(error), "hunter2-secret")
+        assert.notInclude(String(error), "hunter2-secret")
+      }))
 
-  it.live("a registry wanting credentials when none were given says how to give them", () =>
-    Effect.gen(function*() {
-      const registry = yield* serve(() => ({ status: 401, headers: { "www-authenticate": "Basic realm=\"r\"" } }))
-      const error = yield* failure(withRegistry({ url: registry.url }, Registry.use((r) => r.listTags("shop/api"))))
-      assert.strictEqual(error.reason, "Unauthorized")
-      assert.include(error.message, "REGISTRY_USERNAME")
-    }))
-})
+    it.live("a registry wanting credentials when none were given says how to give them", () =>
+      Effect.gen(function*() {
+        const registry = yield* serve(() => ({ status: 401, headers: { "www-authenticate": "Basic realm=\"r\"" } }))
+        const error = yield* failure(withRegistry({ url: registry.url }, Registry.use((r) => r.listTags("shop/api"))))
+        assert.strictEqual(error.reason, "Unauthorized")
+        assert.include(error.message, "REGISTRY_USERNAME")
+      }))
+  })
 
-describe("persistent cache", () => {
-  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-cache-"))
+  describe("persistent cache", () => {
+    const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-cache-"))
 
-  it.live("a second run with the same cache directory asks only for the tag list; with verifyTags one HEAD per tag", () =>
-    Effect.gen(function*() {
-      const cacheDir = tmp()
-      const multi = index([{ platform: "linux/amd64", image: image({ created: "2024-05-01T00:00:00Z" }) }])
-      const fixture = {
-        "shop/api": repo({
-          "1-master": image({ created: "2024-01-01T00:00:00Z" }),
-          "2-master": image({ created: "2024-01-02T00:00:00Z" }),
-          "3-master": multi
-        })
-      }
-      const server = yield* serve(registryHandler(fixture))
-      const read = Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
-      const [cold, coldStats] = yield* withRegistry({ url: server.url, cacheDir }, read)
-      assert.strictEqual(coldStats.requestsByKind["tags"], 1)
-      assert.strictEqual(coldStats.requests, 1 + 2 * 2 + 3)
-      const [warm, warmStats] = yield* withRegistry({ url: server.url, cacheDir }, read)
-      assert.deepStrictEqual(warm, cold)
-      assert.deepStrictEqual(warmStats.requestsByKind, { tags: 1 })
-      assert.strictEqual(warmStats.cacheHits, 3)
-      const [verified, verifyStats] = yield* withRegistry({ url: server.url, cacheDir, verifyTags: true }, read)
-      assert.deepStrictEqual(verified, cold)
-      assert.deepStrictEqual(verifyStats.requestsByKind, { tags: 1, "manifest-head": 3 })
-      fs.rmSync(cacheDir, { recursive: true, force: true })
-    }))
+    it.live("a second run with the same cache directory asks only for the tag list; with verifyTags one HEAD per tag", () =>
+      Effect.gen(function*() {
+        const cacheDir = tmp()
+        const multi = index([{ platform: "linux/amd64", image: image({ created: "2024-05-01T00:00:00Z" }) }])
+        const fixture = {
+          "shop/api": repo({
+            "1-master": image({ created: "2024-01-01T00:00:00Z" }),
+            "2-master": image({ created: "2024-01-02T00:00:00Z" }),
+            "3-master": multi
+          })
+        }
+        const server = yield* serve(registryHandler(fixture))
+        const read = Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
+        const [cold, coldStats] = yield* withRegistry({ url: server.url, cacheDir }, read)
+        assert.strictEqual(coldStats.requestsByKind["tags"], 1)
+        assert.strictEqual(coldStats.requests, 1 + 2 * 2 + 3)
+        const [warm, warmStats] = yield* withRegistry({ url: server.url, cacheDir }, read)
+        assert.deepStrictEqual(warm, cold)
+        assert.deepStrictEqual(warmStats.requestsByKind, { tags: 1 })
+        assert.strictEqual(warmStats.cacheHits, 3)
+        const [verified, verifyStats] = yield* withRegistry({ url: server.url, cacheDir, verifyTags: true }, read)
+        assert.deepStrictEqual(verified, cold)
+        assert.deepStrictEqual(verifyStats.requestsByKind, { tags: 1, "manifest-head": 3 })
+        fs.rmSync(cacheDir, { recursive: true, force: true })
+      }))
 
-  it.live("a re-pushed build tag is only noticed with verifyTags (build tags are immutable by convention)", () =>
-    Effect.gen(function*() {
-      const cacheDir = tmp()
-      const v1 = image({ created: "2024-01-01T00:00:00Z" })
-      const v2 = image({ created: "2024-02-01T00:00:00Z" })
-      let current = repo({ "42-master": v1 })
-      const server = yield* serve((request) => registryHandler({ "shop/api": current })(request))
-      yield* withRegistry({ url: server.url, cacheDir }, Registry.use((r) => r.readRepository("shop/api")))
-      current = repo({ "42-master": v2 })
-      const stale = yield* withRegistry({ url: server.url, cacheDir }, Registry.use((r) => r.readImage("shop/api", "42-master")))
-      assert.strictEqual(stale.digest, v1.manifest.digest)
-      const fresh = yield* withRegistry(
-        { url: server.url, cacheDir, verifyTags: true },
-        Registry.use((r) => r.readImage("shop/api", "42-master"))
-      )
-      assert.strictEqual(fresh.digest, v2.manifest.digest)
-      assert.strictEqual(fresh.dates.config, "2024-02-01T00:00:00Z")
-      fs.rmSync(cacheDir, { recursive: true, force: true })
-    }))
+    it.live("a re-pushed build tag is only noticed with verifyTags (build tags are immutable by convention)", () =>
+      Effect.gen(function*() {
+        const cacheDir = tmp()
+        const v1 = image({ created: "2024-01-01T00:00:00Z" })
+        const v2 = image({ created: "2024-02-01T00:00:00Z" })
+        let current = repo({ "42-master": v1 })
+        const server = yield* serve((request) => registryHandler({ "shop/api": current })(request))
+        yield* withRegistry({ url: server.url, cacheDir }, Registry.use((r) => r.readRepository("shop/api")))
+        current = repo({ "42-master": v2 })
+        const stale = yield* withRegistry({ url: server.url, cacheDir }, Registry.use((r) => r.readImage("shop/api", "42-master")))
+        assert.strictEqual(stale.digest, v1.manifest.digest)
+        const fresh = yield* withRegistry(
+          { url: server.url, cacheDir, verifyTags: true },
+          Registry.use((r) => r.readImage("shop/api", "42-master"))
+        )
+        assert.strictEqual(fresh.digest, v2.manifest.digest)
+        assert.strictEqual(fresh.dates.config, "2024-02-01T00:00:00Z")
+        fs.rmSync(cacheDir, { recursive: true, force: true })
+      }))
 
-  it.live("a moved `latest` is noticed on a warm run without verifyTags: floating tags cost one HEAD, build tags none", () =>
-    Effect.gen(function*() {
-      const cacheDir = tmp()
-      const v1 = image({ created: "2024-01-01T00:00:00Z" })
-      const v2 = image({ created: "2024-02-01T00:00:00Z" })
-      let current = repo({ "1-master": v1, latest: v1 })
-      const server = yield* serve((request) => registryHandler({ "shop/api": current })(request))
-      yield* withRegistry({ url: server.url, cacheDir }, Registry.use((r) => r.readRepository("shop/api")))
-      current = repo({ "1-master": v1, "2-master": v2, latest: v2 })
-      const [warm, stats] = yield* withRegistry(
-        { url: server.url, cacheDir },
-        Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
-      )
-      assert.deepStrictEqual(
-        warm.images.map((i) => [i.tag, i.digest]),
-        [["1-master", v1.manifest.digest], ["2-master", v2.manifest.digest], ["latest", v2.manifest.digest]]
-      )
-      // tags/list, HEAD latest, GET 2-master (+ its config); latest's new digest is then known.
-      assert.deepStrictEqual(stats.requestsByKind, { tags: 1, "manifest-head": 1, manifest: 1, blob: 1 })
-      fs.rmSync(cacheDir, { recursive: true, force: true })
-    }))
+    it.live("a moved `latest` is noticed on a warm run without verifyTags: floating tags cost one HEAD, build tags none", () =>
+      Effect.gen(function*() {
+        const cacheDir = tmp()
+        const v1 = image({ created: "2024-01-01T00:00:00Z" })
+        const v2 = image({ created: "2024-02-01T00:00:00Z" })
+        let current = repo({ "1-master": v1, latest: v1 })
+        const server = yield* serve((request) => registryHandler({ "shop/api": current })(request))
+        yield* withRegistry({ url: server.url, cacheDir }, Registry.use((r) => r.readRepository("shop/api")))
+        current = repo({ "1-master": v1, "2-master": v2, latest: v2 })
+        const [warm, stats] = yield* withRegistry(
+          { url: server.url, cacheDir },
+          Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
+        )
+        assert.deepStrictEqual(
+          warm.images.map((i) => [i.tag, i.digest]),
+          [["1-master", v1.manifest.digest], ["2-master", v2.manifest.digest], ["latest", v2.manifest.digest]]
+        )
+        // tags/list, HEAD latest, GET 2-master (+ its config); latest's new digest is then known.
+        assert.deepStrictEqual(stats.requestsByKind, { tags: 1, "manifest-head": 1, manifest: 1, blob: 1 })
+        fs.rmSync(cacheDir, { recursive: true, force: true })
+      }))
 
-  it.live("two runs sharing a cache directory at the same time both finish and leave a readable cache", () =>
-    Effect.gen(function*() {
-      const cacheDir = tmp()
-      const tags = Object.fromEntries(
-        Array.from({ length: 20 }, (_, i) => [`${i}-master`, image({ created: `2024-01-01T00:00:${String(i).padStart(2, "0")}Z` })])
-      )
-      const server = yield* serve(registryHandler({ "shop/api": repo(tags), "shop/web": repo(tags) }))
-      const run = withRegistry(
-        { url: server.url, cacheDir },
-        Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.readRepository("shop/web")], { concurrency: 2 }))
-      )
-      yield* Effect.all([run, run], { concurrency: 2 })
-      const [, warmStats] = yield* withRegistry(
-        { url: server.url, cacheDir },
-        Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
-      )
-      assert.deepStrictEqual(warmStats.requestsByKind, { tags: 1 })
-      const leftovers = fs.readdirSync(cacheDir, { recursive: true }).map(String).filter((f) => f.endsWith(".tmp"))
-      assert.deepStrictEqual(leftovers, [])
-      fs.rmSync(cacheDir, { recursive: true, force: true })
-    }))
-})
+    it.live("two runs sharing a cache directory at the same time both finish and leave a readable cache", () =>
+      Effect.gen(function*() {
+        const cacheDir = tmp()
+        const tags = Object.fromEntries(
+          Array.from({ length: 20 }, (_, i) => [`${i}-master`, image({ created: `2024-01-01T00:00:${String(i).padStart(2, "0")}Z` })])
+        )
+        const server = yield* serve(registryHandler({ "shop/api": repo(tags), "shop/web": repo(tags) }))
+        const run = withRegistry(
+          { url: server.url, cacheDir },
+          Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.readRepository("shop/web")], { concurrency: 2 }))
+        )
+        yield* Effect.all([run, run], { concurrency: 2 })
+        const [, warmStats] = yield* withRegistry(
+          { url: server.url, cacheDir },
+          Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
+        )
+        assert.deepStrictEqual(warmStats.requestsByKind, { tags: 1 })
+        const leftovers = fs.readdirSync(cacheDir, { recursive: true }).map(String).filter((f) => f.endsWith(".tmp"))
+        assert.deepStrictEqual(leftovers, [])
+        fs.rmSync(cacheDir, { recursive: true, force: true })
+      }))
+  })
+}
+
+for (const [name, wire] of WIRES) describe(`over ${name}`, () => suite(wire))
