@@ -3,7 +3,7 @@
  * `choices`, an ISO-8601 instant, or a date `YYYY-MM-DD` (the end of that day in a zone).
  */
 import type { TimelinePoint } from "./Timeline.ts"
-import { endOfDay, formatIsoInstant, instantOfLocalTime, isValidTimeZone } from "./TimeZone.ts"
+import { endOfDay, formatIsoInstant, isValidTimeZone, parseIsoInstant } from "./TimeZone.ts"
 
 /** A resolved point: the instant to select at, and the timeline point it names (when it names one). */
 export interface ResolvedPoint {
@@ -23,12 +23,19 @@ export interface PointProblem {
   readonly message: string
 }
 
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
+/**
+ * The shape of an ISO-8601 instant, only to tell "not a real date or time" from "not an
+ * instant at all" in the message: the value is read by {@link parseIsoInstant}, the core's one
+ * strict parser (RFC 3339: `T`, `t` or a space; `.` or `,` fractions; `Z`, `z` or an offset).
+ */
+const INSTANT_SHAPE = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?<offset>[Zz]|[+-](?<oh>\d{2}):?(?<om>\d{2}))?$/
 
 /**
  * Reads a point. Labels and point ids are matched exactly against the timeline's points; an
- * instant without an offset and a bare date are read in `timeZone` (default UTC).
+ * instant without an offset and a bare date are read in `timeZone` (default UTC). A local time
+ * that happens twice (clocks went back) is its first occurrence; one that does not exist (clocks
+ * went forward) is moved forward by the gap.
  */
 export const parsePoint = (
   text: string,
@@ -40,33 +47,21 @@ export const parsePoint = (
     return problem(`unknown time zone "${timeZone}": expected an IANA name such as UTC or Europe/Berlin`)
   }
   const byLabel = points.find((p) => p.label === input)
-  if (byLabel !== undefined) return resolved(Date.parse(byLabel.id), "label", byLabel.label)
+  if (byLabel !== undefined) return resolved(parseIsoInstant(byLabel.id)!, "label", byLabel.label)
   const byId = points.find((p) => p.id === input)
-  if (byId !== undefined) return resolved(Date.parse(byId.id), "id", byId.label)
-  const date = DATE_ONLY.exec(input)
-  if (date !== null) {
-    const [, y, m, d] = date.map(Number) as [number, number, number, number]
-    if (!validCalendarDate(y, m, d)) return problem(`${notADate(input)}. ${accepted(points, timeZone)}`)
+  if (byId !== undefined) return resolved(parseIsoInstant(byId.id)!, "id", byId.label)
+  if (DATE_ONLY.test(input)) {
+    if (parseIsoInstant(`${input}T00:00Z`) === undefined) return problem(`${notADate(input)}. ${accepted(points, timeZone)}`)
     return resolved(endOfDay(input, timeZone), "date")
   }
-  const instant = ISO_INSTANT.exec(input)
-  if (instant !== null) {
-    const [, y, mo, d, h, mi, s, fraction, offset] = instant
-    const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s ?? "0"].map(Number) as [number, number, number, number, number, number]
-    if (!validCalendarDate(year, month, day) || hour > 23 || minute > 59 || second > 59) {
-      return problem(`${notADate(input)}. ${accepted(points, timeZone)}`)
-    }
-    const millis = fraction !== undefined ? Number(fraction.slice(0, 3).padEnd(3, "0")) : 0
-    const local = Date.UTC(year, month - 1, day, hour, minute, second, millis)
-    if (offset === undefined) return resolved(instantOfLocalTime(local, timeZone), "instant")
-    if (offset === "Z") return resolved(local, "instant")
-    const sign = offset.startsWith("-") ? -1 : 1
-    const digits = offset.slice(1).replace(":", "")
-    const offsetHours = Number(digits.slice(0, 2))
-    const offsetMinutes = Number(digits.slice(2, 4))
-    // an offset such as +99:99 is a typo, not a zone: refuse it rather than shift by four days
-    if (offsetHours > 23 || offsetMinutes > 59) return problem(`${notADate(input)}: the offset ${offset} is out of range. ${accepted(points, timeZone)}`)
-    return resolved(local - sign * (offsetHours * 60 + offsetMinutes) * 60_000, "instant")
+  const instant = parseIsoInstant(input, timeZone)
+  if (instant !== undefined) return resolved(instant, "instant")
+  const shape = INSTANT_SHAPE.exec(input)
+  if (shape !== null) {
+    const { oh, om, offset } = shape.groups ?? {}
+    // an offset such as +99:99 is a typo, not a zone: refused rather than shifted by four days
+    const badOffset = oh !== undefined && om !== undefined && (Number(oh) > 23 || Number(om) > 59)
+    return problem(`${notADate(input)}${badOffset ? `: the offset ${offset} is out of range` : ""}. ${accepted(points, timeZone)}`)
   }
   return problem(`cannot read the point ${JSON.stringify(input)}. ${accepted(points, timeZone)}`)
 }
@@ -91,9 +86,3 @@ const resolved = (instant: number, form: ResolvedPoint["form"], label?: string):
 const problem = (message: string): PointProblem => ({ _tag: "PointProblem", message })
 
 const notADate = (input: string) => `the point ${JSON.stringify(input)} is not a real calendar date or time`
-
-const validCalendarDate = (y: number, m: number, d: number): boolean => {
-  if (m < 1 || m > 12 || d < 1) return false
-  const check = new Date(Date.UTC(y, m - 1, d))
-  return check.getUTCFullYear() === y && check.getUTCMonth() === m - 1 && check.getUTCDate() === d
-}

@@ -70,12 +70,28 @@ export const zoneOffsetAt = (instant: number, timeZone: string): number => {
 export const calendarDayOf = (instant: number, timeZone: string): string =>
   utcDayName(Math.floor((instant + zoneOffsetAt(instant, timeZone)) / MS_PER_DAY))
 
-/** The instant at which a local wall-clock time (given as if it were UTC millis) happens in a zone. */
+/**
+ * The instant at which a local wall-clock time (given as if it were UTC millis) happens in a
+ * zone, disambiguated as Temporal's `"compatible"` does: a time that happens twice (clocks went
+ * back) is its first occurrence; a time that does not exist (clocks went forward) is moved
+ * forward by the gap, so local midnight of a day that starts at 01:00 is the 01:00, the day's
+ * first instant. Hence the last millisecond before it is always the end of the previous day.
+ */
 export const instantOfLocalTime = (localAsUtc: number, timeZone: string): number => {
-  // Two rounds settle the offset except inside a DST gap, where the later offset is taken.
-  let guess = localAsUtc - zoneOffsetAt(localAsUtc, timeZone)
-  guess = localAsUtc - zoneOffsetAt(guess, timeZone)
-  return guess
+  // The offsets a day before and after bracket at most one transition (none has followed
+  // another within two days since 1980), and the real instant is within ±14 h of localAsUtc.
+  const before = zoneOffsetAt(localAsUtc - MS_PER_DAY, timeZone)
+  const after = zoneOffsetAt(localAsUtc + MS_PER_DAY, timeZone)
+  if (before === after) return localAsUtc - before
+  const withBefore = localAsUtc - before
+  const withAfter = localAsUtc - after
+  const beforeHolds = zoneOffsetAt(withBefore, timeZone) === before
+  const afterHolds = zoneOffsetAt(withAfter, timeZone) === after
+  // both hold: the time happens twice, take the earlier; neither: a gap, shift forward by it
+  // (the offset before the transition puts the local time past the gap's end)
+  if (beforeHolds && afterHolds) return Math.min(withBefore, withAfter)
+  if (afterHolds) return withAfter
+  return withBefore
 }
 
 /** The last millisecond of a calendar day (`YYYY-MM-DD`) in a zone. */

@@ -450,9 +450,14 @@ class LazyPoint implements TimelinePoint {
 
 const MAX_CHANGES_IN_LABEL = 3
 
+/** Between the time and what changed in a point label: ASCII, so no charset can mangle it. */
+export const LABEL_SEPARATOR = " - "
+
 /**
- * A dropdown label: `2026-11-21 14:03:27 UTC · api 1234-master, web 99-master +2 more`
- * (day points: `2026-11-21 (UTC) · …`). Times are shown in the zone.
+ * A dropdown label: `2026-11-21 14:03:27 UTC - api 1234-master, web 99-master +2 more`
+ * (day points: `2026-11-21 (UTC) - …`). Times are shown in the zone. The text the label adds is
+ * ASCII: labels travel through Jenkins (`sh(returnStdout)`, an `input` choice, environment
+ * variables) on agents whose Java charset may not be UTF-8, and must arrive as `choices` printed them.
  */
 export const pointLabel = (
   instant: number,
@@ -477,5 +482,5 @@ const labelOf = (
   const count = Math.min(changes.length, MAX_CHANGES_IN_LABEL)
   for (let i = 0; i < count; i++) shown += `${i > 0 ? ", " : ""}${changes[i]!.service} ${changes[i]!.tag}`
   const more = changes.length > MAX_CHANGES_IN_LABEL ? ` +${changes.length - MAX_CHANGES_IN_LABEL} more` : ""
-  return `${when} · ${shown}${more}`
+  return `${when}${LABEL_SEPARATOR}${shown}${more}`
 }

@@ -3,14 +3,18 @@
  * id, an instant with or without offset, a date (end of that day in a zone), or a typo.
  */
 import { assert, describe, it } from "@effect/vitest"
-import type { PointProblem, ResolvedPoint } from "../../lib/core/index.ts"
-import { calendarDayOf, endOfDay, parsePoint, zoneOffsetAt } from "../../lib/core/index.ts"
+import type { PointProblem, ResolvedPoint, Timeline } from "../../lib/core/index.ts"
+import { calendarDayOf, endOfDay, parsePoint, selectAsOf, zoneOffsetAt } from "../../lib/core/index.ts"
 import { at, fleet } from "./fleet.ts"
 
 const { timeline } = fleet({
   api: [["1-master", "2026-11-20T09:00:00Z"], ["2-master", "2026-11-21T14:03:27Z"]],
   web: [["5-master", "2026-11-21T14:03:27Z"]]
 })
+
+/** service → selected tag at an instant, or `unresolved`. */
+const tagsAt = (t: Timeline, instant: number): Record<string, string> =>
+  Object.fromEntries(selectAsOf(t, instant).services.map((s) => [s.service.name, s._tag === "Selected" ? s.image.tag : "unresolved"]))
 
 const ok = (text: string, timeZone?: string): ResolvedPoint => {
   const point = parsePoint(text, timeline.points, timeZone)
@@ -26,7 +30,7 @@ const refused = (text: string, timeZone?: string): string => {
 
 describe("labels and ids from `choices`", () => {
   it("a label printed by choices selects its point", () => {
-    const label = "2026-11-21 14:03:27 UTC · api 2-master, web 5-master"
+    const label = "2026-11-21 14:03:27 UTC - api 2-master, web 5-master"
     assert.strictEqual(timeline.points[0]!.label, label)
     assert.deepStrictEqual(ok(label), { instant: at("2026-11-21T14:03:27Z"), iso: "2026-11-21T14:03:27.000Z", form: "label", label })
   })
@@ -46,6 +50,10 @@ describe("instants", () => {
     ["2026-11-21T14:03Z", "UTC", "2026-11-21T14:03:00.000Z"],
     ["2026-11-21T14:03:00.5Z", "UTC", "2026-11-21T14:03:00.500Z"],
     ["2026-11-21 14:03:00Z", "UTC", "2026-11-21T14:03:00.000Z"],
+    // RFC 3339 allows lower-case t and z; ISO 8601 a comma before the fraction
+    ["2026-11-21t14:03:00z", "UTC", "2026-11-21T14:03:00.000Z"],
+    ["2026-11-21T14:03:00,25Z", "UTC", "2026-11-21T14:03:00.250Z"],
+    ["2026-11-21T14:03:00.123456789Z", "UTC", "2026-11-21T14:03:00.123Z"],
     ["2026-11-21T15:03:00+01:00", "UTC", "2026-11-21T14:03:00.000Z"],
     ["2026-11-21T19:33:00+0530", "UTC", "2026-11-21T14:03:00.000Z"],
     ["2026-11-21T09:03:00-05:00", "Asia/Kolkata", "2026-11-21T14:03:00.000Z"],
@@ -144,25 +152,45 @@ describe("day points across daylight saving time in Europe/Berlin", () => {
     assert.deepStrictEqual(
       berlin.points.map((p) => [p.label, p.id]),
       [
-        ["2026-10-26 (Europe/Berlin) · web 8-master", "2026-10-26T22:59:59.999Z"],
-        ["2026-10-25 (Europe/Berlin) · api 3-master", "2026-10-25T22:59:59.999Z"],
-        ["2026-10-24 (Europe/Berlin) · api 1-master", "2026-10-24T21:59:59.999Z"],
-        ["2026-03-29 (Europe/Berlin) · web 9-master", "2026-03-29T21:59:59.999Z"]
+        ["2026-10-26 (Europe/Berlin) - web 8-master", "2026-10-26T22:59:59.999Z"],
+        ["2026-10-25 (Europe/Berlin) - api 3-master", "2026-10-25T22:59:59.999Z"],
+        ["2026-10-24 (Europe/Berlin) - api 1-master", "2026-10-24T21:59:59.999Z"],
+        ["2026-03-29 (Europe/Berlin) - web 9-master", "2026-03-29T21:59:59.999Z"]
       ]
     )
     // choosing the 25th takes the build of 23:30 CET, not the one of 00:30 CEST
     const point = parsePoint("2026-10-25", berlin.points, "Europe/Berlin")
-    assert.isFalse("_tag" in point)
-    if (!("_tag" in point)) assert.strictEqual(point.iso, "2026-10-25T22:59:59.999Z")
+    if ("_tag" in point) throw new Error(point.message)
+    assert.strictEqual(point.iso, "2026-10-25T22:59:59.999Z")
+    assert.deepStrictEqual(tagsAt(berlin, point.instant), { api: "3-master", web: "9-master" })
+    // the 24th ends before 00:30 CEST on the 25th: api gets the build of 23:30 CEST on the 24th
+    const day24 = parsePoint("2026-10-24", berlin.points, "Europe/Berlin")
+    if ("_tag" in day24) throw new Error(day24.message)
+    assert.deepStrictEqual(tagsAt(berlin, day24.instant), { api: "1-master", web: "9-master" })
   })
 
   it("instant labels show local time in the zone", () => {
     const { timeline: berlin } = fleet({ api: [["1-master", "2026-10-25T00:30:00Z"], ["2-master", "2026-10-25T01:30:00Z"]] }, { timeZone: "Europe/Berlin" })
     // 02:30 CEST and then 02:30 CET: the same wall-clock time, an hour apart
     assert.deepStrictEqual(berlin.points.map((p) => p.label), [
-      "2026-10-25 02:30:00 Europe/Berlin · api 2-master",
-      "2026-10-25 02:30:00 Europe/Berlin · api 1-master"
+      "2026-10-25 02:30:00 Europe/Berlin - api 2-master",
+      "2026-10-25 02:30:00 Europe/Berlin - api 1-master"
     ])
+  })
+})
+
+describe("labels are ASCII, so a Jenkins agent whose Java charset is not UTF-8 passes them on intact", () => {
+  it("instant and day labels, in UTC and in a zone, have only printable ASCII characters", () => {
+    const images = { api: [["1-master", "2026-11-20T09:00:00Z"], ["2-master", "2026-11-21T14:03:27Z"]], web: [["5-master", "2026-11-21T14:03:27Z"]] } as const
+    const labels = [
+      ...timeline.points,
+      ...fleet(images, { granularity: "day" }).timeline.points,
+      ...fleet(images, { timeZone: "Asia/Kolkata" }).timeline.points,
+      ...fleet(images, { granularity: "day", timeZone: "America/Santiago" }).timeline.points
+    ].map((p) => p.label)
+    assert.strictEqual(labels.length, 8)
+    for (const label of labels) assert.match(label, /^[\x20-\x7e]+$/, label)
+    assert.strictEqual(labels[0], "2026-11-21 14:03:27 UTC - api 2-master, web 5-master")
   })
 })
 
@@ -176,8 +204,8 @@ describe("labels are unique, so every label names one point", () => {
       { scheme: anything }
     )
     assert.deepStrictEqual(t.points.map((p) => [p.id, p.label]), [
-      ["2026-11-21T14:03:27.900Z", "2026-11-21 14:03:27.900 UTC · x y 1-master"],
-      ["2026-11-21T14:03:27.100Z", "2026-11-21 14:03:27.100 UTC · x y 1-master"]
+      ["2026-11-21T14:03:27.900Z", "2026-11-21 14:03:27.900 UTC - x y 1-master"],
+      ["2026-11-21T14:03:27.100Z", "2026-11-21 14:03:27.100 UTC - x y 1-master"]
     ])
     for (const p of t.points) {
       const point = parsePoint(p.label, t.points)
@@ -190,7 +218,7 @@ describe("labels are unique, so every label names one point", () => {
     const { timeline: t } = fleet(
       Object.fromEntries(["a", "b", "c", "d", "e"].map((name) => [name, [["1-master", "2026-11-21T14:03:27Z"]] as const]))
     )
-    assert.deepStrictEqual(t.points.map((p) => p.label), ["2026-11-21 14:03:27 UTC · a 1-master, b 1-master, c 1-master +2 more"])
+    assert.deepStrictEqual(t.points.map((p) => p.label), ["2026-11-21 14:03:27 UTC - a 1-master, b 1-master, c 1-master +2 more"])
     assert.strictEqual(t.points[0]!.changes.length, 5)
   })
 })

@@ -48,9 +48,9 @@ describe("the seed's special case: a service with no image on the chosen date", 
     assert.deepStrictEqual(
       timeline.points.map((p) => p.label),
       [
-        "2026-11-21 (UTC) · repo1 12-master, repo2 21-master, repo3 32-master",
-        "2026-11-20 (UTC) · repo1 11-master, repo3 31-master",
-        "2026-11-19 (UTC) · repo1 10-master, repo2 20-master, repo3 30-master"
+        "2026-11-21 (UTC) - repo1 12-master, repo2 21-master, repo3 32-master",
+        "2026-11-20 (UTC) - repo1 11-master, repo3 31-master",
+        "2026-11-19 (UTC) - repo1 10-master, repo2 20-master, repo3 30-master"
       ]
     )
     assert.deepStrictEqual(timeline.points.map((p) => p.id), [

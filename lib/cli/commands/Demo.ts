@@ -81,7 +81,7 @@ export const demoCommand = Command.make(
       const report = path.join(dir, "rollback-report.json")
       const step = (n: number, title: string, command: ReadonlyArray<string>) =>
         Effect.gen(function*() {
-          const shown = command.map((a) => (/[\s·"]/.test(a) ? JSON.stringify(a) : a)).join(" ").replaceAll(dir, "$DEMO")
+          const shown = command.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(" ").replaceAll(dir, "$DEMO")
           yield* Console.log(`\n${paint.bold(`── ${n}. ${title}`)}\n${paint.dim(`$ fleet-rollback ${shown}`)}`)
           yield* Command.runWith(tool, { version: "demo" })(command)
         })
