@@ -21,7 +21,11 @@ export interface NodeHttpOptions {
   readonly caFile?: string | undefined
   /** Turn TLS certificate verification off. Dangerous; logs a warning. */
   readonly insecureSkipVerify?: boolean | undefined
-  /** Keep-alive connections per origin; default 8. */
+  /**
+   * Caps keep-alive connections per origin; default no cap. The registry client limits requests
+   * per host itself (`RegistryConfig.concurrency`, `--concurrency`), so a pool cap below it would
+   * be a second, hidden limit: requests queued in the pool spend their timeout waiting.
+   */
   readonly connectionsPerHost?: number | undefined
 }
 
@@ -69,8 +73,8 @@ export const undiciRegistryWire = (dispatcher: Dispatcher): RegistryWire["Servic
       const fail = (error: unknown) =>
         resume(Effect.fail(
           timedOut
-            ? wireFailure(true, [], `no complete answer within ${timeoutMs} ms`)
-            : wireFailure(false, errorCodes(error), errorMessages(error))
+            ? wireFailure(request, true, [], `no complete answer within ${timeoutMs} ms`)
+            : wireFailure(request, false, errorCodes(error), errorMessages(error))
         ))
       dispatcher.request({
         origin: request.url.origin,
@@ -134,7 +138,7 @@ export const nodeHttpClientLayer = (
         )
       }
       const dispatcher = NodeHttpClient.layerDispatcherOptions({
-        connections: Math.max(1, options.connectionsPerHost ?? 8),
+        ...(options.connectionsPerHost === undefined ? {} : { connections: Math.max(1, options.connectionsPerHost) }),
         keepAliveTimeout: 30_000,
         connect: {
           ca: trustedCas(extra),

@@ -219,10 +219,12 @@ export const makeApi = (registryUrl: URL, authorizer: Authorizer, transport: Tra
         if (target === undefined) break
         const resolved = resolveLink(response.url, target)
         if (resolved._tag === "Foreign") {
+          // Like every URL in messages, without its query (it may carry signatures or tokens).
+          const shown = URL.parse(resolved.url)
           return yield* new RegistryError({
             reason: "InsecureLink",
             repository,
-            message: `the tag list of ${repository} links its next page to ${resolved.url}, refused because ${resolved.why}; the registry (or a proxy in front of it) is misconfigured`
+            message: `the tag list of ${repository} links its next page to ${shown === null ? "something that is not a URL" : displayUrl(shown)}, refused because ${resolved.why}; the registry (or a proxy in front of it) is misconfigured`
           })
         }
         if (seen.has(resolved.url.href)) break

@@ -1,7 +1,9 @@
 /**
- * @module Transport — the only place that talks HTTP: per-host concurrency, per-request timeout,
- * retries with exponential backoff and jitter (honouring `Retry-After`), request counting, and the
- * mapping of transport failures (connection reset, TLS) to {@link RegistryError}s.
+ * @module Transport — what happens around each request the registry client sends: per-host
+ * concurrency, per-request timeout, retries with exponential backoff and jitter (honouring
+ * `Retry-After`), request counting, and the mapping of wire failures (connection reset, TLS) to
+ * {@link RegistryError}s. The bytes go out through the injected {@link RegistryWire}; nothing
+ * above this module sends a request except through it.
  *
  * It knows nothing about auth or the registry API: it sends one {@link WireRequest} and returns one
  * fully read {@link WireResponse}. Redirects are never followed here (callers decide, because

@@ -36,7 +36,8 @@ export interface WireResponse {
 
 /**
  * A request that got no complete answer: timed out, or failed below HTTP (refused, reset, DNS,
- * TLS). Holds no request object, so no `Authorization` header can leak through it.
+ * TLS). Holds no request object, and its description is scrubbed of the request's header values
+ * ({@link wireFailure}), so no `Authorization` header can leak through it.
  */
 export interface WireFailure {
   readonly _tag: "WireFailure"
@@ -48,12 +49,44 @@ export interface WireFailure {
   readonly description: string
 }
 
-/** Builds a {@link WireFailure}. */
-export const wireFailure = (timedOut: boolean, codes: ReadonlyArray<string>, description: string): WireFailure => ({
+/** Parts of a header value at least this long are scrubbed on their own too (`Bearer <token>`). */
+const SCRUBBED_PART_LENGTH = 8
+
+/**
+ * Removes every request header value from `text`: the value as sent, trimmed, and each of its
+ * parts (split at white space and control characters) of {@link SCRUBBED_PART_LENGTH} or more
+ * characters. HTTP stacks echo header values in their errors (fetch: `Headers.append: "Bearer
+ * <token>…" is an invalid header value`), and `Authorization` carries a token or a password.
+ */
+export const scrubHeaderValues = (text: string, headers: Readonly<Record<string, string>>): string => {
+  const secrets = new Set<string>()
+  for (const name in headers) {
+    const value = headers[name]!
+    for (const whole of [value, value.trim()]) if (whole.length >= 4) secrets.add(whole)
+    for (const part of value.split(/[\s\x00-\x1f\x7f]+/)) if (part.length >= SCRUBBED_PART_LENGTH) secrets.add(part)
+  }
+  let scrubbed = text
+  // Longest first, so a part never leaves the rest of a longer value behind.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (scrubbed.includes(secret)) scrubbed = scrubbed.split(secret).join("<header value>")
+  }
+  return scrubbed
+}
+
+/**
+ * Builds the {@link WireFailure} of `request`. Every wire reports failures through this, so the
+ * description never carries a header value of the request (see {@link scrubHeaderValues}).
+ */
+export const wireFailure = (
+  request: WireRequest,
+  timedOut: boolean,
+  codes: ReadonlyArray<string>,
+  description: string
+): WireFailure => ({
   _tag: "WireFailure",
   timedOut,
   codes,
-  description
+  description: scrubHeaderValues(description, request.headers)
 })
 
 /** Collects `code` properties along an error's `cause` chain. */
@@ -101,13 +134,13 @@ export class RegistryWire extends Context.Service<RegistryWire, {
 const EMPTY_BODY = new Uint8Array(0)
 
 /** A plain description of an `HttpClientError` (its reason and the cause's codes and message). */
-const describeHttpClientError = (error: HttpClientError.HttpClientError): WireFailure => {
+const describeHttpClientError = (request: WireRequest, error: HttpClientError.HttpClientError): WireFailure => {
   const codes = errorCodes(error.reason)
   const inner = (error.reason as { readonly cause?: unknown }).cause
   const description = [error.reason._tag, ...codes, inner === undefined ? undefined : errorMessages(inner)]
     .filter((x) => x !== undefined && x !== "")
     .join(": ")
-  return wireFailure(false, codes, description)
+  return wireFailure(request, false, codes, description)
 }
 
 const sendThroughHttpClient = (
@@ -127,10 +160,10 @@ const sendThroughHttpClient = (
     }
     return wire
   }).pipe(
-    Effect.mapError(describeHttpClientError),
+    Effect.mapError((error) => describeHttpClientError(request, error)),
     Effect.timeoutOrElse({
       duration: Duration.millis(timeoutMs),
-      orElse: () => Effect.fail(wireFailure(true, [], `no complete answer within ${timeoutMs} ms`))
+      orElse: () => Effect.fail(wireFailure(request, true, [], `no complete answer within ${timeoutMs} ms`))
     })
   )
 }
