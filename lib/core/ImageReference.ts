@@ -4,12 +4,14 @@
  * `registry.example.com:5000/shop/api:1234-master@sha256:…` → host, repository, tag, digest.
  * A first path segment is a registry host when it has a `.` or `:`, is `localhost` or has upper
  * case letters; otherwise the image is on Docker Hub (`docker.io`), where single names live
- * under `library/`.
+ * under `library/`. Hosts are canonical: lower-case, without the default HTTPS port `:443`,
+ * Docker Hub's aliases as `docker.io`; so two references name the same image exactly when
+ * {@link sameImage} says so, whichever way they were written.
  */
 
 /** A parsed image reference. */
 export interface ImageReference {
-  /** Registry host with port, lower-case; `docker.io` for Docker Hub. */
+  /** Registry host with port (not the default `:443`), lower-case; `docker.io` for Docker Hub. */
   readonly host: string
   /** Repository path inside the registry (`library/nginx` for official Hub images). */
   readonly repository: string
@@ -20,6 +22,13 @@ export interface ImageReference {
 }
 
 const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"])
+
+/** A registry host in canonical form: lower-case, `:443` (HTTPS, Docker's default) dropped, Hub aliases → `docker.io`. */
+const canonicalHost = (host: string): string => {
+  const lower = host.toLowerCase()
+  const bare = lower.endsWith(":443") ? lower.slice(0, -4) : lower
+  return DOCKER_HUB_ALIASES.has(bare) ? "docker.io" : bare
+}
 
 /** Parses an image reference; undefined when it is not one (empty, spaces, upper-case path, bad digest). */
 export const parseImageReference = (reference: string): ImageReference | undefined => {
@@ -46,27 +55,27 @@ export const parseImageReference = (reference: string): ImageReference | undefin
   const first = segments[0] ?? ""
   // Docker's rule: a first segment is a host when it has `.` or `:`, is `localhost`, or has upper case
   if (segments.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase())) {
-    host = first.toLowerCase()
+    host = canonicalHost(first)
     segments.shift()
   }
-  if (DOCKER_HUB_ALIASES.has(host)) {
-    host = "docker.io"
-    if (segments.length === 1) segments.unshift("library")
-  }
+  if (host === "docker.io" && segments.length === 1) segments.unshift("library")
   const repository = segments.join("/")
   if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository)) return undefined
   return { host, repository, tag, digest }
 }
 
-/** The host (with port) of a registry URL such as `https://registry.example.com:5000`, lower-case; Hub aliases → `docker.io`. */
+/**
+ * The canonical host (with port) of a registry URL such as `https://registry.example.com:5000`,
+ * as {@link parseImageReference} gives it: lower-case, no `:443`, Hub aliases → `docker.io`.
+ */
 export const registryHostOf = (registryUrl: string): string => {
   let host: string
   try {
-    host = new URL(registryUrl.includes("://") ? registryUrl : `https://${registryUrl}`).host.toLowerCase()
+    host = new URL(registryUrl.includes("://") ? registryUrl : `https://${registryUrl}`).host
   } catch {
-    host = registryUrl.toLowerCase()
+    host = registryUrl
   }
-  return DOCKER_HUB_ALIASES.has(host) ? "docker.io" : host
+  return canonicalHost(host)
 }
 
 /** Formats `host/repository:tag[@digest]` as a deployable reference (Docker Hub images without the host). */
@@ -84,8 +93,9 @@ export const formatImageReference = (ref: ImageReference): string => {
 export const sameRepository = (a: ImageReference, b: ImageReference): boolean => a.host === b.host && a.repository === b.repository
 
 /**
- * True when two references name the same image: same repository and the same digest when both
- * have one, else the same tag.
+ * True when two references name the same image: the same repository on the same registry
+ * (canonical host with port), and the same digest when both have one, else the same tag. The
+ * one image comparison of fleet-rollback: the plan's `unchanged` is this.
  */
 export const sameImage = (a: ImageReference, b: ImageReference): boolean => {
   if (!sameRepository(a, b)) return false

@@ -4,7 +4,7 @@
  */
 import type { FleetSelection } from "./Selection.ts"
 import type { ImageReference } from "./ImageReference.ts"
-import { formatImageReference, parseImageReference, registryHostOf, sameImage } from "./ImageReference.ts"
+import { formatImageReference, parseImageReference, sameImage, sameRepository, serviceRepository } from "./ImageReference.ts"
 import type { Timeline, TimelineImage } from "./Timeline.ts"
 import { compareImages } from "./Timeline.ts"
 
@@ -63,19 +63,28 @@ export interface PlanOptions {
   readonly label?: string | undefined
 }
 
-/** The reference to deploy for a selected image. */
-export const targetReference = (registry: string, repository: string, image: TimelineImage, pinDigest: boolean): string =>
-  formatImageReference({
-    host: registryHostOf(registry),
-    repository,
-    tag: image.tag,
-    ...(pinDigest ? { digest: image.digest } : {})
-  })
+/**
+ * The reference to deploy for a selected image: the service's repository normalised as app
+ * matching reads it (a repository that names its own host keeps it; Docker Hub's `library/`),
+ * with the image's tag (and digest with `pinDigest`). Undefined when the repository is not a
+ * valid repository name.
+ */
+export const targetReference = (registry: string, repository: string, image: TimelineImage, pinDigest: boolean): string | undefined => {
+  const ref = targetImageReference(registry, repository, image)
+  return ref === undefined ? undefined : formatImageReference(pinDigest ? ref : { ...ref, digest: undefined })
+}
+
+/** The selected image as a normalised reference, digest included (what sameImage compares). */
+const targetImageReference = (registry: string, repository: string, image: TimelineImage): ImageReference | undefined => {
+  const repo = serviceRepository(repository, registry)
+  return repo === undefined ? undefined : { host: repo.host, repository: repo.repository, tag: image.tag, digest: image.digest }
+}
 
 /**
- * Compares the selection with what runs now. Same digest or same reference → unchanged; a
- * target older than the running image → rollback; newer → forward; no image or no app →
- * unresolved with the reason.
+ * Compares the selection with what runs now. The same image ({@link sameImage}: same registry
+ * host with port, repository, and digest, or tag when the running reference has no digest) →
+ * unchanged; a target older than the running image → rollback; newer → forward; no image or no
+ * app → unresolved with the reason.
  */
 export const planRollback = (
   timeline: Timeline,
@@ -93,35 +102,46 @@ export const planRollback = (
       return { service: name, app, current, target: undefined, action: "unresolved", reason: selected.reason }
     }
     const image = selected.image
-    const target = targetReference(options.registry, selected.service.repository, image, options.pinDigest === true)
+    const targetRef = targetImageReference(options.registry, selected.service.repository, image)
+    if (targetRef === undefined) {
+      return {
+        service: name,
+        app,
+        current,
+        target: undefined,
+        action: "unresolved",
+        reason: `the repository ${JSON.stringify(selected.service.repository)} of ${name} is not a valid image repository name (lower-case path segments such as shop/api)`
+      }
+    }
+    const target = formatImageReference(options.pinDigest === true ? targetRef : { ...targetRef, digest: undefined })
     const base = { service: name, app, current, target, targetTag: image.tag, targetDigest: image.digest, builtAt: new Date(image.time).toISOString() }
     if (app === undefined) {
       return { ...base, action: "unresolved", reason: `no Marathon app runs ${name} (no app's image is from ${selected.service.repository}; name it with services.${name}.app in the config)` }
     }
     const runningRef = current === undefined ? undefined : parseImageReference(current)
-    const targetRef: ImageReference = { host: registryHostOf(options.registry), repository: selected.service.repository, tag: image.tag, digest: image.digest }
-    if (runningRef !== undefined && (sameImage(runningRef, targetRef) || (runningRef.tag === image.tag && runningRef.digest === undefined && runningRef.repository === targetRef.repository))) {
-      return { ...base, action: "unchanged" }
-    }
-    const runningImage = runningRef === undefined ? undefined : findRunningImage(timeline.images[name] ?? [], runningRef, selected.service.repository)
+    if (runningRef !== undefined && sameImage(runningRef, targetRef)) return { ...base, action: "unchanged" }
+    const runningImage = runningRef === undefined ? undefined : findRunningImage(timeline.images[name] ?? [], runningRef, targetRef)
     if (runningImage === undefined) {
       return {
         ...base,
         action: "rollback",
-        reason: `the running image ${current ?? "(none)"} is not in rollback.json (pushed after \`get\`, or a tag outside the scheme); treated as newer than the target`
+        reason: `the running image ${current ?? "(none)"} is not in rollback.json (pushed after \`get\`, a tag outside the scheme, or another registry or repository than ${formatImageReference({ host: targetRef.host, repository: targetRef.repository })}); treated as newer than the target`
       }
     }
-    if (runningImage.digest === image.digest) return { ...base, action: "unchanged" }
+    // found by its tag: the file knows its digest, and the same digest is the same image
+    if (sameImage({ ...runningRef!, digest: runningImage.digest }, targetRef)) return { ...base, action: "unchanged" }
     const order = compareImages(image, runningImage)
     return { ...base, action: order < 0 ? "rollback" : order > 0 ? "forward" : "unchanged" }
   })
   return { point: new Date(selection.instant).toISOString(), ...(options.label !== undefined ? { label: options.label } : {}), services }
 }
 
-/** The image of the file that runs now; only images of the service's own repository count. */
-const findRunningImage = (images: ReadonlyArray<TimelineImage>, running: ImageReference, repository: string): TimelineImage | undefined => {
-  // another repository's `1234-master` is not this service's build 1234
-  if (running.repository !== repository) return undefined
+/**
+ * The image of the file that runs now. Only images of the service's own repository on its own
+ * registry count: `evil.example.com/shop/api:1-master` is not this service's 1-master.
+ */
+const findRunningImage = (images: ReadonlyArray<TimelineImage>, running: ImageReference, target: ImageReference): TimelineImage | undefined => {
+  if (!sameRepository(running, target)) return undefined
   // a pinned digest is the identity: `2-master@<other digest>` is not the 2-master of the file
   // (the tag was moved), and calling it unchanged would leave the unknown image running
   if (running.digest !== undefined) return images.find((i) => i.digest === running.digest)

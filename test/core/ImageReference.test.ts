@@ -24,6 +24,10 @@ describe("parseImageReference", () => {
     ["acme/api:production-20210929025643-7995c5bb", { host: "docker.io", repository: "acme/api", tag: "production-20210929025643-7995c5bb", digest: undefined }],
     [`shop/api@${D}`, { host: "docker.io", repository: "shop/api", tag: undefined, digest: D }],
     [`registry.example.com:5000/shop/api:1234-master@${D}`, { host: "registry.example.com:5000", repository: "shop/api", tag: "1234-master", digest: D }],
+    // :443 is HTTPS's default port, as registryHostOf("https://registry.example.com:443") reads it
+    ["registry.example.com:443/shop/api:1", { host: "registry.example.com", repository: "shop/api", tag: "1", digest: undefined }],
+    ["registry-1.docker.io:443/nginx:1", { host: "docker.io", repository: "library/nginx", tag: "1", digest: undefined }],
+    ["registry.example.com:4430/shop/api:1", { host: "registry.example.com:4430", repository: "shop/api", tag: "1", digest: undefined }],
     ["Registry.Example.com/shop/api:1", { host: "registry.example.com", repository: "shop/api", tag: "1", digest: undefined }],
     ["MyRegistry/shop/api:1", { host: "myregistry", repository: "shop/api", tag: "1", digest: undefined }],
     ["  registry.example.com/shop/api:1  ", { host: "registry.example.com", repository: "shop/api", tag: "1", digest: undefined }],
@@ -60,10 +64,18 @@ describe("formatImageReference and registryHostOf", () => {
     ["registry.example.com", "registry.example.com"],
     ["https://REGISTRY.example.com", "registry.example.com"],
     ["https://registry-1.docker.io", "docker.io"],
-    ["https://index.docker.io/v1/", "docker.io"]
+    ["https://index.docker.io/v1/", "docker.io"],
+    ["https://registry.example.com:443", "registry.example.com"],
+    ["registry.example.com:443", "registry.example.com"],
+    ["http://registry.example.com:443", "registry.example.com"],
+    ["https://registry-1.docker.io:443/", "docker.io"]
   ]
   for (const [url, host] of hosts) {
-    it(`registryHostOf(${url}) = ${host}`, () => assert.strictEqual(registryHostOf(url), host))
+    it(`registryHostOf(${url}) = ${host}, the host parseImageReference gives an image on it`, () => {
+      assert.strictEqual(registryHostOf(url), host)
+      const written = url.replace(/^[a-z]+:\/\//, "").replace(/\/.*$/, "")
+      assert.strictEqual(parseImageReference(`${written}/shop/api:1`)?.host, host)
+    })
   }
 })
 
@@ -79,6 +91,12 @@ describe("sameImage", () => {
     assert.isTrue(sameImage(ref("r.io/shop/api:1-master"), ref(`r.io/shop/api:1-master@${D}`)))
     assert.isFalse(sameImage(ref("r.io/shop/api:1-master"), ref("r.io/shop/api:2-master")))
     assert.isFalse(sameImage(ref("r.io/shop/api"), ref("r.io/shop/api")), "no tag and no digest names no particular image")
+  })
+  it("Docker Hub's aliases and library/ name the same image; the default port is the same registry", () => {
+    const forms = ["nginx:1", "docker.io/nginx:1", "docker.io/library/nginx:1", "index.docker.io/nginx:1", "registry-1.docker.io/library/nginx:1", "registry-1.docker.io:443/nginx:1", "library/nginx:1"]
+    for (const a of forms) for (const b of forms) assert.isTrue(sameImage(ref(a), ref(b)), `${a} = ${b}`)
+    assert.isTrue(sameImage(ref("r.io:443/shop/api:1"), ref("r.io/shop/api:1")))
+    assert.isFalse(sameImage(ref("nginx:1"), ref("acme/nginx:1")), "acme/nginx is not library/nginx")
   })
   it("another repository or registry is never the same image", () => {
     assert.isFalse(sameImage(ref("r.io/shop/api:1"), ref("r.io/shop/web:1")))

@@ -4,8 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { PlanEntry, RunningService } from "../../lib/core/index.ts"
-import { planRollback, planSummary, selectAsOf } from "../../lib/core/index.ts"
-import { at, digestOf, fleet } from "./fleet.ts"
+import { mergeTimeline, planRollback, planSummary, selectAsOf } from "../../lib/core/index.ts"
+import { at, buildBranch, built, digestOf, fleet } from "./fleet.ts"
 
 const REGISTRY = "https://registry.example.com:5000"
 const HOST = "registry.example.com:5000"
@@ -64,6 +64,21 @@ describe("planRollback", () => {
     ])
     assert.strictEqual(entry(plan.services, "api").action, "unchanged")
     assert.strictEqual(entry(plan.services, "web").action, "unchanged")
+    const both = planAt("2026-11-12T00:00:00Z", [running("api", `${HOST}/shop/api:2-master@${digest("api", "2-master")}`)])
+    assert.strictEqual(entry(both.services, "api").action, "unchanged", "tag and digest together")
+  })
+
+  it("the same tag from another registry is not the target: evil.example.com/shop/api:2-master is rolled over", () => {
+    for (const image of ["evil.example.com/shop/api:2-master", `registry.example.com/shop/api:2-master`, "shop/api:2-master"]) {
+      const api = entry(planAt("2026-11-12T00:00:00Z", [running("api", image)]).services, "api")
+      assert.strictEqual(api.action, "rollback", image)
+      assert.strictEqual(api.target, `${HOST}/shop/api:2-master`)
+      assert.include(api.reason, `another registry or repository than ${HOST}/shop/api`)
+    }
+    // not even as "the file's 1-master, so forward": another registry's build is unknown
+    const older = entry(planAt("2026-11-12T00:00:00Z", [running("api", "evil.example.com/shop/api:1-master")]).services, "api")
+    assert.strictEqual(older.action, "rollback")
+    assert.include(older.reason, "is not in rollback.json")
   })
 
   it("the same digest under another tag (a re-tag) is unchanged", () => {
@@ -116,6 +131,44 @@ describe("planRollback", () => {
   it("--pin-digest deploys tag and digest", () => {
     const plan = planAt("2026-11-12T00:00:00Z", [running("api", `${HOST}/shop/api:3-master`)], true)
     assert.strictEqual(entry(plan.services, "api").target, `${HOST}/shop/api:2-master@${digest("api", "2-master")}`)
+  })
+
+  it("a repository that names its host is not prefixed again, and matches what runs", () => {
+    const api = { name: "api", repository: `${HOST}/shop/api` }
+    const { timeline: t } = mergeTimeline({
+      services: [api],
+      scheme: buildBranch,
+      images: { api: [built(api.repository, "1-master", "2026-11-01T00:00:00Z"), built(api.repository, "2-master", "2026-11-10T00:00:00Z")] }
+    })
+    const plan = (image: string) =>
+      planRollback(t, selectAsOf(t, at("2026-11-05T00:00:00Z")), [running("api", image)], { registry: REGISTRY }).services[0]!
+    assert.deepStrictEqual([plan(`${HOST}/shop/api:2-master`).target, plan(`${HOST}/shop/api:2-master`).action], [`${HOST}/shop/api:1-master`, "rollback"])
+    assert.strictEqual(plan(`${HOST}/shop/api:1-master`).action, "unchanged")
+  })
+
+  it("Docker Hub: nginx running nginx:1-master, its target, is unchanged however the reference is written", () => {
+    const nginx = { name: "nginx", repository: "nginx" }
+    const { timeline: t } = mergeTimeline({
+      services: [nginx],
+      scheme: buildBranch,
+      images: { nginx: [built("nginx", "1-master", "2026-11-01T00:00:00Z"), built("nginx", "2-master", "2026-11-10T00:00:00Z")] }
+    })
+    for (const registry of ["https://registry-1.docker.io", "https://index.docker.io/v1/", "docker.io"]) {
+      for (const image of ["nginx:1-master", "docker.io/nginx:1-master", "docker.io/library/nginx:1-master", "index.docker.io/library/nginx:1-master", "registry-1.docker.io:443/nginx:1-master"]) {
+        const e = planRollback(t, selectAsOf(t, at("2026-11-05T00:00:00Z")), [running("nginx", image)], { registry }).services[0]!
+        assert.deepStrictEqual([e.target, e.action], ["nginx:1-master", "unchanged"], `${image} from ${registry}`)
+      }
+      const newer = planRollback(t, selectAsOf(t, at("2026-11-05T00:00:00Z")), [running("nginx", "library/nginx:2-master")], { registry }).services[0]!
+      assert.strictEqual(newer.action, "rollback")
+      assert.isUndefined(newer.reason, "library/nginx:2-master is the file's 2-master")
+    }
+  })
+
+  it("the default HTTPS port is the same registry: registry.example.com:443 and registry.example.com", () => {
+    for (const [registry, image] of [["https://registry.example.com:443", "registry.example.com/shop/api:2-master"], ["https://registry.example.com", "registry.example.com:443/shop/api:2-master"]] as const) {
+      const e = planRollback(timeline, selectAsOf(timeline, at("2026-11-12T00:00:00Z")), [running("api", image)], { registry }).services[0]!
+      assert.deepStrictEqual([e.target, e.action], ["registry.example.com/shop/api:2-master", "unchanged"], `${image} from ${registry}`)
+    }
   })
 
   it("images on Docker Hub are deployed without the host", () => {

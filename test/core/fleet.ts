@@ -17,12 +17,20 @@ export const service = (name: string, app?: string): ServiceSpec => ({
 
 let digestCounter = 0
 
-/** A digest unique within the test run (or derived from `seed` when given). */
+/**
+ * A digest unique within the test run (or derived from `seed` when given): eight FNV-1a hashes
+ * of the whole text, so seeds that share a long prefix (`registry:5000/shop/api:1-master` and
+ * `…:2-master`) still differ.
+ */
 export const digestOf = (seed?: string): string => {
   const text = seed ?? `image-${++digestCounter}`
   let hex = ""
-  for (let i = 0; hex.length < 64; i++) hex += ((text.charCodeAt(i % text.length) * 31 + i * 7) % 256).toString(16).padStart(2, "0")
-  return `sha256:${hex.slice(0, 64)}`
+  for (let round = 0; round < 8; round++) {
+    let hash = (0x811c9dc5 ^ Math.imul(round, 0x9e3779b1)) >>> 0
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0
+    hex += hash.toString(16).padStart(8, "0")
+  }
+  return `sha256:${hex}`
 }
 
 /** An image whose config says it was built at `created` (RFC 3339), as a registry adapter yields it. */

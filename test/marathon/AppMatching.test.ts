@@ -51,8 +51,9 @@ describe("parseImageReference", () => {
     assert.strictEqual(registryHostOf("https://Registry.example.com:5000/"), "registry.example.com:5000")
     assert.strictEqual(registryHostOf("registry-1.docker.io"), "docker.io")
     assert.deepStrictEqual(serviceRepository("nginx", "https://index.docker.io"), { host: "docker.io", repository: "library/nginx" })
+    // :443 is HTTPS's default port: the same registry as other.io (registryHostOf agrees)
     assert.deepStrictEqual(serviceRepository("other.io:443/shop/api", "registry.example.com"), {
-      host: "other.io:443",
+      host: "other.io",
       repository: "shop/api"
     })
   })
