@@ -14,6 +14,7 @@ import type { AppScope } from "../marathon/AppMatching.ts"
 import type { MarathonConfig } from "../marathon/Marathon.ts"
 import { Marathon } from "../marathon/Marathon.ts"
 import { Notifier } from "../notify/Slack.ts"
+import { parsePlatform } from "../registry/Manifest.ts"
 import { Registry, resolveRegistryCredentials } from "../registry/Registry.ts"
 import { badInput, failed } from "../workflow/RollbackError.ts"
 import { CliPlatform } from "./CliPlatform.ts"
@@ -164,6 +165,10 @@ export const registryLayer = (flags: RegistryFlags, config: ConfigFile, fallback
     yield* checkUrl(url, "--registry")
     const env = { ...platform.env, ...(config.registry?.username !== undefined && platform.env.REGISTRY_USERNAME === undefined ? { REGISTRY_USERNAME: config.registry.username } : {}) }
     const credentials = yield* resolveRegistryCredentials(url, env, platform.homeDir).pipe(Effect.mapError((e) => badInput(e.message)))
+    const platformText = Option.getOrUndefined(flags.platform) ?? config.registry?.platform
+    if (platformText !== undefined && parsePlatform(platformText) === undefined) {
+      return yield* badInput(`${Option.isSome(flags.platform) ? "--platform" : "registry.platform (config)"} ${JSON.stringify(platformText)}: expected os/architecture[/variant], e.g. linux/amd64 or linux/arm64/v8`)
+    }
     const concurrency = Option.getOrUndefined(flags.concurrency) ?? config.registry?.concurrency
     if (concurrency !== undefined && (concurrency < 1 || concurrency > 64)) return yield* badInput(`--concurrency ${concurrency}: expected 1 to 64 requests at once per host`)
     const cacheDir = flags.cache ? Option.getOrUndefined(flags.cacheDir) ?? defaultCacheDir(platform.env, platform.homeDir) : undefined
@@ -174,7 +179,7 @@ export const registryLayer = (flags: RegistryFlags, config: ConfigFile, fallback
     const layer = Registry.layer({
       url,
       ...(credentials !== undefined ? { credentials } : {}),
-      ...(Option.isSome(flags.platform) || config.registry?.platform !== undefined ? { platform: Option.getOrUndefined(flags.platform) ?? config.registry!.platform! } : {}),
+      ...(platformText !== undefined ? { platform: platformText } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       cacheDir,
       verifyTags: flags.verifyTags

@@ -186,12 +186,12 @@ const makeRegistry = (config: RegistryConfig) =>
     }, counters)
 
     const badUrl = new RegistryError({
-      reason: "Unreachable",
+      reason: "InvalidInput",
       message: `the registry URL "${config.url}" is not an http:// or https:// URL; give e.g. https://registry.example.com`
     })
     const badPlatform = new RegistryError({
-      reason: "BadResponse",
-      message: `the platform "${platformText}" is not os/architecture[/variant], e.g. linux/amd64`
+      reason: "InvalidInput",
+      message: `the platform "${platformText}" is not os/architecture[/variant]; give e.g. linux/amd64 or linux/arm64/v8`
     })
 
     const registryUrl = parsedUrl ?? new URL("https://invalid.invalid")
@@ -211,7 +211,7 @@ const makeRegistry = (config: RegistryConfig) =>
       if (!REPOSITORY_PATTERN.test(repository) || repository.length > 255) {
         return Effect.fail(
           new RegistryError({
-            reason: "NotFound",
+            reason: "InvalidInput",
             repository,
             message: `"${repository}" is not a valid repository name (lower-case path like shop/api) at registry ${registryUrl.origin}`
           })

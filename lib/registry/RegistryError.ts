@@ -15,6 +15,9 @@ import { Schema } from "effect"
  * - `DigestMismatch`: a manifest or blob body whose sha256 differs from its digest.
  * - `InsecureLink`: a `Link` or redirect to another scheme/host, or from https down to http.
  * - `Tls`: the TLS handshake failed (unknown CA, expired or mismatching certificate) or a CA file is unreadable.
+ * - `InvalidInput`: the caller asked for something that cannot be right, before any request: a
+ *   registry URL that is not http(s), a platform that is not os/architecture[/variant], a
+ *   repository name the distribution spec does not allow.
  */
 export const RegistryErrorReason = Schema.Literals([
   "Unauthorized",
@@ -26,7 +29,8 @@ export const RegistryErrorReason = Schema.Literals([
   "BadResponse",
   "DigestMismatch",
   "InsecureLink",
-  "Tls"
+  "Tls",
+  "InvalidInput"
 ])
 
 /** The reason union of {@link RegistryError}. */

@@ -98,7 +98,9 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
   })
   if (failures.length > 0) {
     const lines = failures.map(({ service, error }) => `  ${service.name} (${service.repository}): ${error.message}`)
-    const badInputOnly = failures.every(({ error }) => error.reason === "NotFound" || error.reason === "Unauthorized")
+    const badInputOnly = failures.every(({ error }) =>
+      error.reason === "NotFound" || error.reason === "Unauthorized" || error.reason === "InvalidInput"
+    )
     const message = `could not read ${failures.length} of ${options.services.length} repositories from ${options.registryUrl}; rollback.json was not written:\n${lines.join("\n")}`
     return yield* badInputOnly ? badInput(message) : failed(message)
   }

@@ -78,6 +78,28 @@ const suite = (wire: WireLayer) => {
         assert.strictEqual(elsewhere.seen.length, 0)
       }))
 
+    it.live("a Link to another host is shown without its query: signatures and tokens there stay out of the message", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(() =>
+          jsonReply({ name: "shop/api", tags: ["1"] }, { link: `<https://cdn.example.net/v2/shop/api/tags/list?last=1&X-Amz-Signature=sig-never-shown>; rel="next"` })
+        )
+        const error = yield* failure(withRegistry({ url: server.url }, Registry.use((r) => r.listTags("shop/api"))))
+        assert.strictEqual(error.reason, "InsecureLink")
+        assert.include(error.message, "https://cdn.example.net/v2/shop/api/tags/list")
+        assert.notInclude(error.message, "sig-never-shown")
+        assert.notInclude(error.message, "last=1")
+      }))
+
+    it.live("a platform that is not os/architecture is InvalidInput before any request is made", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(registryHandler({ "shop/api": repo({ "1": api }) }))
+        const error = yield* failure(withRegistry({ url: server.url, platform: "linux" }, Registry.use((r) => r.readRepository("shop/api"))))
+        assert.strictEqual(error.reason, "InvalidInput")
+        assert.include(error.message, "\"linux\"")
+        assert.include(error.message, "linux/amd64")
+        assert.strictEqual(server.seen.length, 0)
+      }))
+
     it.live("Nexus' \"tags\": null means no tags, not a crash", () =>
       Effect.gen(function*() {
         const server = yield* serve(registryHandler({ "shop/empty": repo({}, null) }))
@@ -484,6 +506,24 @@ const suite = (wire: WireLayer) => {
         assert.notInclude(error.message, "hunter2-secret")
         assert.notInclude(JSON.stringify(error), "hunter2-secret")
         assert.notInclude(String(error), "hunter2-secret")
+      }))
+
+    it.live("a token with a byte the HTTP stack refuses never reaches the error: the header value is scrubbed from the failure", () =>
+      Effect.gen(function*() {
+        // fetch echoes a refused header value in its TypeError ("Headers.append: \"Bearer …\" is an invalid header value").
+        const secret = "tok\nsecret-token-part-4711"
+        const tokens = yield* serve((request) => request.path === "/token" ? jsonReply({ token: secret, expires_in: 300 }) : undefined)
+        const registry = yield* serve(bearerRegistry(tokens, registryHandler({ "shop/api": repo({ "1": api }) })))
+        const error = yield* failure(withRegistry(
+          { url: registry.url, retries: 0, credentials: { username: "ci", password: Redacted.make("pw-never-shown") } },
+          Registry.use((r) => r.listTags("shop/api"))
+        ))
+        assert.strictEqual(error.repository, "shop/api")
+        const everything = `${error.message} ${String(error)} ${JSON.stringify(error)} ${String(error.cause)} ${error.stack}`
+        assert.notInclude(everything, "secret-token-part-4711")
+        assert.notInclude(everything, "pw-never-shown")
+        // The registry itself never saw a request with that token.
+        assert.isFalse(registry.seen.some((s) => String(s.headers["authorization"] ?? "").includes("secret-token-part")))
       }))
 
     it.live("a registry wanting credentials when none were given says how to give them", () =>
