@@ -119,7 +119,9 @@ const customScheme = (
 ): TagScheme | TagSchemeProblem => {
   let pattern: RegExp
   try {
-    pattern = new RegExp(source.startsWith("^") ? source : `^(?:${source})$`)
+    // every pattern matches the whole tag, whatever anchors it has: `^(?<build>\d+)` must not
+    // read `12-anything-else` as build 12 (Flux and Kargo match whole tags too)
+    pattern = new RegExp(`^(?:${source})$`)
   } catch (error) {
     return problem(`the tag scheme pattern ${JSON.stringify(source)} is not a valid regular expression: ${String(error)}`)
   }

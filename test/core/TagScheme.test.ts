@@ -11,6 +11,7 @@ import {
   parseTag,
   parseTagTimestamp,
   resolveTagScheme,
+  selectAsOf,
   TAG_SCHEME_NAMES,
   TAG_SCHEME_PRESETS
 } from "../../lib/core/index.ts"
@@ -165,7 +166,10 @@ describe("build numbers compare as numbers (the seed sorted tags lexically)", ()
       }
     })
     assert.deepStrictEqual(timeline.images.api?.map((i) => i.tag), ["9-master", "99-master", "100-master", "1000-master"])
-    assert.isTrue("100-master" < "99-master", "the lexical order the seed used is wrong")
+    // the seed's lexical order would have put 99-master last (and deployed it); selection takes 1000-master
+    assert.strictEqual([...timeline.images.api!.map((i) => i.tag)].sort().at(-1), "99-master")
+    const selected = selectAsOf(timeline, Date.UTC(2026, 2, 1, 10)).services[0]!
+    assert.strictEqual(selected._tag === "Selected" ? selected.image.tag : "unresolved", "1000-master")
   })
 })
 
@@ -179,6 +183,25 @@ describe("custom schemes", () => {
     assert.isUndefined(parseTag(custom, "prod_20260115_42_extra"), "the pattern is anchored at both ends")
     assert.isUndefined(parseTag(custom, "prod_20260230_42"), "30 February is not a date")
   })
+
+  const anchors: ReadonlyArray<readonly [pattern: string, tag: string, parsed: ParsedTag | undefined]> = [
+    ["^(?<build>\\d+)", "12-anything-else", undefined],
+    ["^(?<build>\\d+)", "12", { build: 12 }],
+    ["(?<build>\\d+)$", "release-12", undefined],
+    ["^(?<build>\\d+)$", "12", { build: 12 }],
+    ["^(?<build>\\d+)-(?<env>[a-z]+)", "12-master-hotfix", undefined],
+    ["^(?<build>\\d+)-(?<env>[a-z]+)", "12-master", { build: 12, env: "master" }],
+    // an alternation matches the whole tag in either branch
+    ["^v(?<version>\\d+\\.\\d+\\.\\d+)|(?<build>\\d+)$", "v1.2.3-extra", undefined],
+    ["^v(?<version>\\d+\\.\\d+\\.\\d+)|(?<build>\\d+)$", "x12", undefined],
+    ["^v(?<version>\\d+\\.\\d+\\.\\d+)|(?<build>\\d+)$", "v1.2.3", { version: "1.2.3" }]
+  ]
+  for (const [pattern, tag, parsed] of anchors) {
+    it(`the pattern ${pattern} matches whole tags only: ${tag} → ${parsed === undefined ? "no match" : JSON.stringify(parsed)}`, () => {
+      assert.deepStrictEqual(parseTag(scheme({ pattern }), tag), parsed)
+      assert.deepStrictEqual(parseTag(scheme(pattern), tag), parsed, "the same as a --scheme string")
+    })
+  }
 
   it("a `branch` group is read as the environment", () => {
     assert.deepStrictEqual(parseTag(scheme("(?<branch>[a-z]+)\\.(?<sha>[0-9a-f]{7})"), "main.abcdef0"), { env: "main", sha: "abcdef0" })
