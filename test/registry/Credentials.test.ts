@@ -3,14 +3,22 @@
  * said when it is half-configured.
  */
 import { NodeFileSystem } from "@effect/platform-node"
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { resolveRegistryCredentials } from "../../lib/registry/Registry.ts"
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-creds-"))
+/** Every temporary directory these tests make, under one parent removed after the file. */
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-creds-"))
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
+let made = 0
+const tmp = () => {
+  const dir = path.join(root, String(made++))
+  fs.mkdirSync(dir)
+  return dir
+}
 
 const resolve = (url: string, env: Record<string, string | undefined>, home: string) =>
   resolveRegistryCredentials(url, env, home).pipe(Effect.provide(NodeFileSystem.layer))
