@@ -303,10 +303,45 @@ export const parseTag = (scheme: TagScheme, tag: string): ParsedTag | undefined 
 export const isDigestTag = (tag: string): boolean =>
   tag.startsWith("sha") && (/^(sha256|sha512):[0-9a-f]{32,}$/.test(tag) || /^sha256-[0-9a-f]{64}/.test(tag))
 
+const environmentParts = new WeakMap<RegExp, boolean>()
+
+/**
+ * True when the scheme's tags name an environment or branch (an `env` or `branch` group). A
+ * scheme without one (semver, git-sha, most custom patterns) cannot tell environments apart, so
+ * an environment filter does not apply to it: filtering would drop every tag.
+ */
+export const hasEnvironmentPart = (scheme: TagScheme): boolean => {
+  let has = environmentParts.get(scheme.pattern)
+  if (has === undefined) {
+    has = /\(\?<(?:env|branch)>/.test(scheme.pattern.source)
+    environmentParts.set(scheme.pattern, has)
+  }
+  return has
+}
+
+/**
+ * The environment/branch a scheme's tags are filtered by: `environment` when the scheme has an
+ * environment part, else undefined (no filter; {@link environmentNote} says so).
+ */
+export const effectiveEnvironmentFilter = (scheme: TagScheme, environment: string | undefined): string | undefined =>
+  environment !== undefined && hasEnvironmentPart(scheme) ? environment : undefined
+
+/**
+ * For operators, when an environment was asked for but the scheme cannot apply it: `the semver
+ * tag scheme has no environment part, so tags are not filtered by "master"; …`. Else undefined.
+ */
+export const environmentNote = (scheme: TagScheme, environment: string | undefined): string | undefined =>
+  environment === undefined || hasEnvironmentPart(scheme)
+    ? undefined
+    : `the ${scheme.name} tag scheme has no environment part, so tags are not filtered by "${environment}"; every tag of the scheme is read`
+
 /** Why a tag was left out of the timeline. */
 export type IgnoredReason = "no-scheme-match" | "other-environment" | "digest-in-tag-list" | "marked-bad"
 
-/** Classifies a tag: parsed, or ignored with a reason. `environment` keeps only that env/branch. */
+/**
+ * Classifies a tag: parsed, or ignored with a reason. `environment` keeps only that env/branch
+ * when the scheme has an environment part ({@link hasEnvironmentPart}); otherwise it filters nothing.
+ */
 export const classifyTag = (
   scheme: TagScheme,
   tag: string,
@@ -315,7 +350,8 @@ export const classifyTag = (
   if (isDigestTag(tag)) return { _tag: "Ignored", reason: "digest-in-tag-list" }
   const parsed = parseTag(scheme, tag)
   if (parsed === undefined) return { _tag: "Ignored", reason: "no-scheme-match" }
-  if (environment !== undefined && parsed.env !== environment) return { _tag: "Ignored", reason: "other-environment" }
+  const filter = effectiveEnvironmentFilter(scheme, environment)
+  if (filter !== undefined && parsed.env !== filter) return { _tag: "Ignored", reason: "other-environment" }
   return { _tag: "Parsed", parsed }
 }
 

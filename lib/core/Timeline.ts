@@ -5,7 +5,7 @@
 import type { DateSource, RegistryImage } from "./Image.ts"
 import { EARLIEST_KNOWN_TIME, parseKnownInstant } from "./Image.ts"
 import type { TagScheme } from "./TagScheme.ts"
-import { compareSemver, isDigestTag, parseTag } from "./TagScheme.ts"
+import { compareSemver, effectiveEnvironmentFilter, environmentNote, isDigestTag, parseTag } from "./TagScheme.ts"
 import { endOfDay, formatIsoInstant, makeDayKeyer, zoneOffsetAt } from "./TimeZone.ts"
 
 /** A service of the fleet: its name, its repository in the registry, and optionally its Marathon app. */
@@ -95,7 +95,11 @@ export interface MergeTimelineInput {
   readonly images: Readonly<Record<string, ReadonlyArray<RegistryImage>>>
   /** The tag scheme. */
   readonly scheme: TagScheme
-  /** Keep only tags of this environment/branch (the scheme's `env` group). */
+  /**
+   * Keep only tags of this environment/branch (the scheme's `env` group). A scheme without an
+   * env/branch group cannot tell environments apart: then nothing is filtered, and
+   * {@link MergedTimeline.environmentNote} says so.
+   */
   readonly environment?: string | undefined
   /** Tags never to select: `tag` (any service) or `service:tag`. */
   readonly badTags?: ReadonlyArray<string> | undefined
@@ -113,6 +117,13 @@ export interface MergedTimeline {
   readonly timeline: Timeline
   /** Ignored tags per service. */
   readonly ignored: Readonly<Record<string, IgnoredSummary>>
+  /** The environment tags were filtered by; undefined when none was asked for or the scheme has no env part. */
+  readonly environmentFilter: string | undefined
+  /**
+   * Set when an environment was asked for but the scheme has no env/branch part, so tags were
+   * not filtered by it: a sentence for operators (`get` prints it).
+   */
+  readonly environmentNote: string | undefined
 }
 
 /** True when `tag` of `service` is in the bad list (`tag` or `service:tag`). */
@@ -138,7 +149,7 @@ export const compareImages = (a: TimelineImage, b: TimelineImage): number => {
 
 /**
  * Merges per-service image lists into one timeline: parses tags with the scheme, keeps the
- * environment's tags, gives each image its effective time (annotation, config, tag, push;
+ * environment's tags (when the scheme has an environment part), gives each image its effective time (annotation, config, tag, push;
  * before 1980 = unknown), drops images with no known time (reported in `ignored`), orders
  * every service's images, and derives the points newest first.
  */
@@ -146,6 +157,7 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
   const granularity = input.granularity ?? "instant"
   const timeZone = input.timeZone ?? "UTC"
   const badTags = new Set(input.badTags ?? [])
+  const environment = effectiveEnvironmentFilter(input.scheme, input.environment)
   const images: Record<string, Array<TimelineImage>> = {}
   const ignored: Record<string, IgnoredSummary> = {}
   for (const service of input.services) {
@@ -166,7 +178,7 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
         counts.noSchemeMatch++
         continue
       }
-      if (input.environment !== undefined && parsed.env !== input.environment) {
+      if (environment !== undefined && parsed.env !== environment) {
         counts.otherEnvironment++
         continue
       }
@@ -221,7 +233,7 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
     granularity,
     timeZone
   }
-  return { timeline, ignored }
+  return { timeline, ignored, environmentFilter: environment, environmentNote: environmentNote(input.scheme, input.environment) }
 }
 
 /**

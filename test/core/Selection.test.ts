@@ -4,13 +4,19 @@
  * services that cannot be resolved.
  */
 import { assert, describe, it } from "@effect/vitest"
-import type { FleetSelection } from "../../lib/core/index.ts"
-import { mergeTimeline, parsePoint, selectAsOf, TAG_SCHEME_PRESETS } from "../../lib/core/index.ts"
+import type { FleetSelection, TagScheme } from "../../lib/core/index.ts"
+import { classifyTag, mergeTimeline, parsePoint, resolveTagScheme, selectAsOf, TAG_SCHEME_PRESETS } from "../../lib/core/index.ts"
 import { at, buildBranch, built, fleet, service } from "./fleet.ts"
 
 /** service → selected tag, or `unresolved`. */
 const chosen = (selection: FleetSelection): Record<string, string> =>
   Object.fromEntries(selection.services.map((s) => [s.service.name, s._tag === "Selected" ? s.image.tag : "unresolved"]))
+
+const resolved = (spec: Parameters<typeof resolveTagScheme>[0]): TagScheme => {
+  const scheme = resolveTagScheme(spec)
+  if ("_tag" in scheme) throw new Error(scheme.message)
+  return scheme
+}
 
 const pointAt = (text: string, points: Parameters<typeof parsePoint>[1], timeZone?: string): number => {
   const point = parsePoint(text, points, timeZone)
@@ -235,6 +241,38 @@ describe("since", () => {
 })
 
 describe("environments", () => {
+  const schemesWithoutEnv: ReadonlyArray<readonly [name: string, scheme: TagScheme, tags: ReadonlyArray<string>]> = [
+    ["semver", TAG_SCHEME_PRESETS["semver"]!, ["v1.2.0", "v1.3.0-rc.1"]],
+    ["git-sha", TAG_SCHEME_PRESETS["git-sha"]!, ["git-abc1234", "git-def5678"]],
+    ["custom", resolved({ pattern: "r(?<build>\\d+)" }), ["r41", "r42"]]
+  ]
+  for (const [name, scheme, tags] of schemesWithoutEnv) {
+    it(`a ${name} scheme has no environment part: environment "master" filters nothing, and the result says so`, () => {
+      const api = service("api")
+      const merged = mergeTimeline({
+        services: [api],
+        scheme,
+        environment: "master",
+        images: { api: tags.map((tag, i) => built(api.repository, tag, `2026-11-0${i + 1}T00:00:00Z`)) }
+      })
+      assert.deepStrictEqual(merged.timeline.images.api?.map((i) => i.tag), tags)
+      assert.strictEqual(merged.ignored.api?.otherEnvironment, 0)
+      assert.isUndefined(merged.environmentFilter)
+      assert.include(merged.environmentNote, `the ${scheme.name} tag scheme has no environment part, so tags are not filtered by "master"`)
+      assert.deepStrictEqual(chosen(selectAsOf(merged.timeline, at("2026-11-05T00:00:00Z"))), { api: tags[1]! })
+      // the registry adapter's filter (classifyTag) agrees: the tags are read
+      for (const tag of tags) assert.strictEqual(classifyTag(scheme, tag, "master")._tag, "Parsed", tag)
+    })
+  }
+
+  it("a scheme with an environment part filters by it, and there is nothing to note", () => {
+    const merged = fleet({ api: [["1-master", "2026-11-01T00:00:00Z"], ["2-develop", "2026-11-02T00:00:00Z"]] }, { environment: "master" })
+    assert.strictEqual(merged.environmentFilter, "master")
+    assert.isUndefined(merged.environmentNote)
+    assert.isUndefined(fleet({ api: [["1-master", "2026-11-01T00:00:00Z"]] }).environmentNote, "no environment asked for")
+    assert.strictEqual(classifyTag(buildBranch, "2-develop", "master")._tag, "Ignored")
+  })
+
   it("--env master keeps master builds only; develop builds never get selected", () => {
     const { timeline, ignored } = fleet(
       { api: [["1-master", "2026-11-01T00:00:00Z"], ["2-develop", "2026-11-02T00:00:00Z"], ["3-master", "2026-11-03T00:00:00Z"]] },

@@ -3,7 +3,7 @@
  */
 import { Clock, Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { resolveTagScheme } from "../../core/TagScheme.ts"
+import { environmentNote, resolveTagScheme } from "../../core/TagScheme.ts"
 import { isValidTimeZone } from "../../core/TimeZone.ts"
 import { Registry } from "../../registry/Registry.ts"
 import { getRollbacks } from "../../workflow/GetRollbacks.ts"
@@ -50,13 +50,10 @@ export const getCommand = Command.make(
       const scheme = resolveTagScheme(schemeSpec)
       if ("_tag" in scheme) return yield* badInput(`${Option.isSome(flags.scheme) ? "--scheme" : "scheme (config)"}: ${scheme.message}`)
       // A scheme without an env/branch group (semver, git-sha) cannot tell environments apart:
-      // filtering by one would drop every tag, so the environment only names the file then.
-      const schemeHasEnv = /\(\?<(env|branch)>/.test(scheme.pattern.source)
-      const configuredFilter = environment !== undefined ? config.environments?.[environment]?.tagFilter ?? environment : undefined
-      const tagFilter = schemeHasEnv ? configuredFilter : undefined
-      if (!schemeHasEnv && configuredFilter !== undefined && !flags.quiet) {
-        platform.writeStderr(`note: the ${scheme.name} tag scheme has no environment part, so tags are not filtered by "${configuredFilter}"; every tag of the scheme is read\n`)
-      }
+      // the core then filters nothing, and says so.
+      const tagFilter = environment !== undefined ? config.environments?.[environment]?.tagFilter ?? environment : undefined
+      const note = environmentNote(scheme, tagFilter)
+      if (note !== undefined && !flags.quiet) platform.writeStderr(`note: ${note}\n`)
       const timeZone = Option.getOrUndefined(flags.tz) ?? config.timeZone ?? "UTC"
       if (!isValidTimeZone(timeZone)) return yield* badInput(`unknown time zone "${timeZone}": expected an IANA name such as UTC or Europe/Berlin`)
       const now = yield* Clock.currentTimeMillis
