@@ -3,10 +3,14 @@
  * authorizer that answers Basic and Bearer challenges, with a token cache keyed by
  * realm + service + scope that honours `expires_in` (measured with `Clock`, so `TestClock` drives it).
  *
- * The first request to a host goes out anonymously; the host's challenge is remembered, so later
- * requests (other repositories too) authenticate up front and cost no extra 401 round trip.
+ * The challenge is learnt once per host: the first request to a host goes out anonymously and
+ * every other request to that host waits for its answer (single flight, as crane's ping of
+ * `/v2/` does, but without a request of its own). The host's challenge is then remembered, so
+ * every later request (other repositories too) authenticates up front and costs no extra 401
+ * round trip. Tokens are fetched once per realm + service + scope, concurrent askers sharing
+ * one fetch.
  */
-import { Clock, Effect, Redacted, Schema, Semaphore } from "effect"
+import { Clock, Deferred, Effect, Exit, Redacted, Schema } from "effect"
 import { RegistryError } from "./RegistryError.ts"
 import { displayUrl } from "./Transport.ts"
 import type { Transport, WireRequest, WireResponse } from "./Transport.ts"
@@ -102,7 +106,12 @@ export const makeAuthorizer = (
 ): Authorizer => {
   const hosts = new Map<string, HostAuth>()
   const tokens = new Map<string, CachedToken>()
-  const tokenLock = Semaphore.makeUnsafe(1)
+  /** Token fetches in flight, by key: concurrent askers of one scope share one fetch. */
+  const fetching = new Map<string, Deferred.Deferred<CachedToken, RegistryError>>()
+  /** Hosts whose first answer came (the challenge, if any, is learnt). */
+  const probed = new Set<string>()
+  /** The first request to a host, in flight: the others wait for it. */
+  const probing = new Map<string, Deferred.Deferred<void, RegistryError>>()
 
   const tokenKey = (realm: string, service: string | undefined, scope: string | undefined) =>
     `${realm}\u0000${service ?? ""}\u0000${scope ?? ""}`
@@ -121,7 +130,7 @@ export const makeAuthorizer = (
     request: WireRequest,
     auth: Extract<HostAuth, { scheme: "bearer" }>,
     scope: string | undefined
-  ): Effect.Effect<Redacted.Redacted<string>, RegistryError> =>
+  ): Effect.Effect<CachedToken, RegistryError> =>
     Effect.gen(function*() {
       const realm = URL.parse(auth.realm)
       if (realm === null || (realm.protocol !== "https:" && realm.protocol !== "http:")) {
@@ -178,40 +187,50 @@ export const makeAuthorizer = (
       const now = yield* Clock.currentTimeMillis
       const cached: CachedToken = { token: Redacted.make(token), expiresAt: now + lifetimeMs - margin }
       tokens.set(tokenKey(auth.realm, auth.service, scope), cached)
-      return cached.token
+      return cached
     })
 
-  /** A valid cached token or a new one; one token request at a time so concurrent fibers share it. */
+  /**
+   * A valid cached token, or a new one. `rejected` is a token the registry just refused: another
+   * cached token is used as is, that one is replaced. Concurrent askers share one fetch.
+   */
   const tokenFor = (
     request: WireRequest,
     auth: Extract<HostAuth, { scheme: "bearer" }>,
     scope: string | undefined,
-    forceNew: boolean
-  ) =>
-    Semaphore.withPermit(
-      tokenLock,
-      Effect.gen(function*() {
-        const key = tokenKey(auth.realm, auth.service, scope)
-        const now = yield* Clock.currentTimeMillis
+    rejected: string | undefined
+  ): Effect.Effect<Redacted.Redacted<string>, RegistryError> =>
+    Effect.suspend(() => {
+      const key = tokenKey(auth.realm, auth.service, scope)
+      const inFlight = fetching.get(key)
+      if (inFlight !== undefined) return Effect.map(Deferred.await(inFlight), (t) => t.token)
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const cached = tokens.get(key)
-        if (!forceNew && cached !== undefined && cached.expiresAt > now) {
-          return cached.token
+        if (cached !== undefined && cached.expiresAt > now && Redacted.value(cached.token) !== rejected) {
+          return Effect.succeed(cached.token)
         }
-        return yield* fetchToken(request, auth, scope)
+        const deferred = Deferred.makeUnsafe<CachedToken, RegistryError>()
+        fetching.set(key, deferred)
+        return fetchToken(request, auth, scope).pipe(
+          Effect.onExit((exit) =>
+            Effect.andThen(Effect.sync(() => fetching.delete(key)), Deferred.done(deferred, exit))
+          ),
+          Effect.map((t) => t.token)
+        )
       })
-    )
+    })
 
   const authorizationFor = (
     request: WireRequest,
     scope: string | undefined,
-    forceNew: boolean
+    rejected: string | undefined
   ): Effect.Effect<string | undefined, RegistryError> => {
     const auth = hosts.get(request.url.host)
     if (auth === undefined) return Effect.succeed(undefined)
     if (auth.scheme === "basic") {
       return Effect.succeed(credentials === undefined ? undefined : basicAuthorization(credentials))
     }
-    return Effect.map(tokenFor(request, auth, scope, forceNew), (token) => `Bearer ${Redacted.value(token)}`)
+    return Effect.map(tokenFor(request, auth, scope, rejected), (token) => `Bearer ${Redacted.value(token)}`)
   }
 
   const withAuthorization = (request: WireRequest, authorization: string | undefined): WireRequest =>
@@ -231,10 +250,12 @@ export const makeAuthorizer = (
     return false
   }
 
-  const send = (request: WireRequest, scope: string | undefined): Effect.Effect<WireResponse, RegistryError> =>
+  /** Sends with what is known of the host, answering a 401 challenge once. */
+  const sendKnowing = (request: WireRequest, scope: string | undefined): Effect.Effect<WireResponse, RegistryError> =>
     Effect.gen(function*() {
       const known = hosts.has(request.url.host)
-      const first = yield* transport.send(withAuthorization(request, yield* authorizationFor(request, scope, false)))
+      const authorization = yield* authorizationFor(request, scope, undefined)
+      const first = yield* transport.send(withAuthorization(request, authorization))
       if (first.status === 403) return yield* unauthorized(request, 403, "access denied")
       if (first.status !== 401) return first
       // 401: (re)learn the challenge and answer it once with fresh authentication.
@@ -247,13 +268,59 @@ export const makeAuthorizer = (
       }
       const challengeScope = parseChallenges(first.headers["www-authenticate"] ?? "")
         .find((c) => c.scheme === "bearer")?.params["scope"]
+      const rejected = authorization?.startsWith("Bearer ") === true ? authorization.slice(7) : undefined
       const second = yield* transport.send(
-        withAuthorization(request, yield* authorizationFor(request, challengeScope ?? scope, true))
+        withAuthorization(request, yield* authorizationFor(request, challengeScope ?? scope, rejected))
       )
       if (second.status === 401) return yield* unauthorized(request, 401, "the credentials were rejected")
       if (second.status === 403) return yield* unauthorized(request, 403, "access denied")
       return second
     })
+
+  /** True when a failure came with an HTTP answer (so the host's challenge, if any, is known). */
+  const answered = (exit: Exit.Exit<WireResponse, RegistryError>): boolean =>
+    Exit.isSuccess(exit) || exit.cause.reasons.some((r) => r._tag === "Fail" && r.error.status !== undefined)
+
+  const send = (request: WireRequest, scope: string | undefined): Effect.Effect<WireResponse, RegistryError> => {
+    const host = request.url.host
+    if (probed.has(host)) return sendKnowing(request, scope)
+    const probe = probing.get(host)
+    if (probe !== undefined) {
+      return Deferred.await(probe).pipe(
+        Effect.catch((first) =>
+          // The host did not answer the first request (refused, TLS, timeout) after its retries:
+          // every request waiting for it fails the same way instead of retrying on its own.
+          Effect.fail(
+            new RegistryError({
+              reason: first.reason,
+              repository: request.repository,
+              message: `${request.method} ${displayUrl(request.url)} was not sent because the first request to ${host} failed: ${first.message}`,
+              ...(first.cause === undefined ? {} : { cause: first.cause })
+            })
+          )
+        ),
+        Effect.andThen(sendKnowing(request, scope))
+      )
+    }
+    // The first request to this host: its answer teaches the challenge; the others wait for it.
+    const deferred = Deferred.makeUnsafe<void, RegistryError>()
+    probing.set(host, deferred)
+    return sendKnowing(request, scope).pipe(
+      Effect.onExit((exit) =>
+        Effect.sync(() => {
+          probing.delete(host)
+          if (answered(exit) || hosts.has(host)) {
+            probed.add(host)
+            Deferred.doneUnsafe(deferred, Exit.void)
+          } else {
+            // No answer taught nothing: the next request probes again.
+            const failure = exit._tag === "Failure" ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
+            Deferred.doneUnsafe(deferred, failure === undefined ? Exit.void : Exit.fail(failure.error))
+          }
+        })
+      )
+    )
+  }
 
   return { send }
 }

@@ -430,7 +430,7 @@ const suite = (wire: WireLayer) => {
         return {
           status: 401,
           headers: {
-            "www-authenticate": `Bearer realm="${tokenServer.url}/token",service="fake-registry",scope="repository:shop/api:pull"`
+            "www-authenticate": `Bearer realm="${tokenServer.url}/token",service="fake-registry",scope="repository:${/^\/v2\/(.+?)\/(tags|manifests|blobs)\//.exec(request.path)?.[1] ?? "shop/api"}:pull"`
           }
         }
       }
@@ -468,6 +468,56 @@ const suite = (wire: WireLayer) => {
             assert.strictEqual(registry.seen.at(-1)!.headers["authorization"], "Bearer tok-2")
           })
         )
+      }))
+
+    it.live("a cold run over many repositories learns a Basic challenge once: one anonymous request in all, no tag list sent twice", () =>
+      Effect.gen(function*() {
+        const expected = `Basic ${Buffer.from("ci:pw").toString("base64")}`
+        const names = ["shop/a", "shop/b", "shop/c", "shop/d", "shop/e"]
+        const fixture = registryHandler(Object.fromEntries(names.map((n) => [n, repo({ "1-master": api })])))
+        const registry = yield* serve((request) =>
+          request.headers["authorization"] === expected
+            ? fixture(request)
+            : { status: 401, headers: { "www-authenticate": "Basic realm=\"r\"" } }
+        )
+        const reads = yield* withRegistry(
+          { url: registry.url, credentials: { username: "ci", password: Redacted.make("pw") } },
+          Effect.forEach(names, (name) => Registry.use((r) => r.readRepository(name)), { concurrency: "unbounded" })
+        )
+        assert.deepStrictEqual(reads.map((r) => r.images.length), [1, 1, 1, 1, 1])
+        assert.strictEqual(registry.seen.filter((s) => s.headers["authorization"] === undefined).length, 1)
+        assert.strictEqual(registry.seen.filter((s) => s.path.endsWith("/tags/list")).length, names.length + 1)
+      }))
+
+    it.live("a cold bearer run over many repositories: one anonymous request, one token per repository, each tag list sent once with it", () =>
+      Effect.gen(function*() {
+        let issued = 0
+        const tokens = yield* serve((request) => {
+          if (request.path !== "/token") return undefined
+          issued++
+          return jsonReply({ token: `tok-${issued}`, expires_in: 300 })
+        })
+        const names = ["shop/a", "shop/b", "shop/c", "shop/d"]
+        const registry = yield* serve(bearerRegistry(tokens, registryHandler(Object.fromEntries(names.map((n) => [n, repo({ "1-master": api })])))))
+        yield* withRegistry(
+          { url: registry.url, credentials: { username: "ci", password: Redacted.make("pw") } },
+          Effect.forEach(names, (name) => Registry.use((r) => r.readRepository(name)), { concurrency: "unbounded" })
+        )
+        assert.strictEqual(registry.seen.filter((s) => s.headers["authorization"] === undefined).length, 1)
+        assert.strictEqual(registry.seen.filter((s) => s.path.endsWith("/tags/list")).length, names.length + 1)
+        assert.sameMembers(tokens.seen.map((s) => s.query.get("scope")), names.map((n) => `repository:${n}:pull`))
+      }))
+
+    it.live("a host that never answers the first request fails every waiting repository with it, without a retry cycle each", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(() => ({ status: 0, destroy: true }))
+        const errors = yield* withRegistry(
+          { url: server.url, retries: 1 },
+          Effect.forEach(["shop/a", "shop/b", "shop/c"], (name) => Effect.flip(Registry.use((r) => r.listTags(name))), { concurrency: "unbounded" })
+        )
+        assert.deepStrictEqual(errors.map((e) => [e.reason, e.repository]), [["Unreachable", "shop/a"], ["Unreachable", "shop/b"], ["Unreachable", "shop/c"]])
+        // The first request and its one retry; the two others were never sent.
+        assert.strictEqual(server.seen.length, 2)
       }))
 
     it.live("anonymous bearer (Docker Hub, GHCR public images): the token is asked for without credentials", () =>
