@@ -29,6 +29,7 @@ import {
   selectPlatform
 } from "./Manifest.ts"
 import type { ConfigBody as ConfigBodyType, ManifestBody, Platform } from "./Manifest.ts"
+import type { RateLimit } from "./RateLimit.ts"
 import { RegistryError } from "./RegistryError.ts"
 import { makeCounters, makeTransport, withClientSettings } from "./Transport.ts"
 import { RegistryWire } from "./Wire.ts"
@@ -37,6 +38,7 @@ import { parseKnownInstant } from "../core/Image.ts"
 export { resolveRegistryCredentials } from "./Credentials.ts"
 export { RegistryError } from "./RegistryError.ts"
 export { RegistryWire } from "./Wire.ts"
+export type { RateLimit } from "./RateLimit.ts"
 
 /** One UTF-8 decoder for all bodies (decoding without `stream` keeps no state between calls). */
 const utf8 = new TextDecoder()
@@ -102,6 +104,11 @@ export interface RegistryStats {
   readonly requestsByKind: Record<string, number>
   /** Tags answered from the persistent cache (no manifest GET). */
   readonly cacheHits: number
+  /**
+   * The rate limit each host announced (Docker Hub's pull limit `ratelimit-*`, its web API's
+   * `X-RateLimit-*`), the lowest `remaining` seen this run; hosts that announce none are absent.
+   */
+  readonly rateLimits: Readonly<Record<string, RateLimit>>
 }
 
 /** The registry client. */
@@ -436,7 +443,8 @@ const makeRegistry = (config: RegistryConfig) =>
     const stats = Effect.sync((): RegistryStats => ({
       requests: counters.requests,
       requestsByKind: { ...counters.byKind },
-      cacheHits: counters.cacheHits
+      cacheHits: counters.cacheHits,
+      rateLimits: { ...counters.rateLimits }
     }))
 
     return { listTags, headDigest, readImage, readRepository, stats }

@@ -12,6 +12,8 @@
 import { Clock, Duration, Effect, Option, Random } from "effect"
 import { FetchHttpClient, HttpClient } from "effect/http"
 import { makeLimiter } from "./Limiter.ts"
+import { describeRateLimit, isRateLimitLow, parseRateLimit } from "./RateLimit.ts"
+import type { RateLimit } from "./RateLimit.ts"
 import type { Limiter } from "./Limiter.ts"
 import { RegistryError } from "./RegistryError.ts"
 import type { RegistryWire, WireFailure, WireRequest, WireResponse } from "./Wire.ts"
@@ -35,10 +37,12 @@ export interface RequestCounters {
   requests: number
   readonly byKind: Record<string, number>
   cacheHits: number
+  /** The rate limit each host announced last (the lowest `remaining` seen), by host. */
+  readonly rateLimits: Record<string, RateLimit>
 }
 
 /** Creates zeroed counters. */
-export const makeCounters = (): RequestCounters => ({ requests: 0, byKind: {}, cacheHits: 0 })
+export const makeCounters = (): RequestCounters => ({ requests: 0, byKind: {}, cacheHits: 0, rateLimits: {} })
 
 /** The transport service value: send one request, with retries. */
 export interface Transport {
@@ -79,11 +83,28 @@ export const parseRetryAfter = (value: string | undefined, now: number): number 
   return Math.max(0, date - now)
 }
 
+/**
+ * Parses Docker Hub's `X-Retry-After` (a unix time in seconds) to milliseconds from `now`;
+ * undefined when absent or unreadable.
+ */
+export const parseUnixRetryAfter = (value: string | undefined, now: number): number | undefined => {
+  const trimmed = value?.trim()
+  if (trimmed === undefined || !/^\d+$/.test(trimmed)) return undefined
+  return Math.max(0, Number(trimmed) * 1000 - now)
+}
+
 const isRetriedStatus = (status: number): boolean => status === 429 || status === 408 || (status >= 500 && status !== 501 && status !== 505)
 
 type Attempt =
   | { readonly _tag: "Done"; readonly response: WireResponse }
-  | { readonly _tag: "Retry"; readonly failure: RegistryError; readonly retryAfterHeader?: string | undefined }
+  | {
+    readonly _tag: "Retry"
+    readonly failure: RegistryError
+    /** `Retry-After`: delta seconds or an HTTP date. */
+    readonly retryAfterHeader?: string | undefined
+    /** Docker Hub web API's `X-Retry-After`: a unix time. */
+    readonly xRetryAfterHeader?: string | undefined
+  }
 
 /** Builds a transport over an injected wire (see {@link RegistryWire}). */
 export const makeTransport = (
@@ -144,16 +165,40 @@ export const makeTransport = (
   const classifyResponse = (request: WireRequest, response: WireResponse): Attempt => {
     if (!isRetriedStatus(response.status)) return { _tag: "Done", response }
     const rateLimited = response.status === 429
+    const announced = rateLimited ? parseRateLimit(response.headers) : undefined
     return {
       _tag: "Retry",
       retryAfterHeader: response.headers["retry-after"],
+      xRetryAfterHeader: response.headers["x-retry-after"],
       failure: new RegistryError({
         reason: rateLimited ? "RateLimited" : "ServerError",
         repository: request.repository,
         status: response.status,
-        message: `${where(request)} answered ${response.status}${rateLimited ? " (too many requests)" : ""}`
+        message: `${where(request)} answered ${response.status}${
+          rateLimited ? ` (too many requests${announced === undefined ? "" : `: ${describeRateLimit(announced)}`})` : ""
+        }`
       })
     }
+  }
+
+  /** Hosts already warned about a low rate limit (once per host and run). */
+  const warnedLow = new Set<string>()
+
+  /** Keeps the rate limit a host announced (the lowest `remaining`), warning once when it runs low. */
+  const noteRateLimit = (request: WireRequest, response: WireResponse): Effect.Effect<void> => {
+    const announced = parseRateLimit(response.headers)
+    if (announced === undefined) return Effect.void
+    const host = request.url.host
+    const known = counters.rateLimits[host]
+    if (known === undefined || announced.remaining <= known.remaining || announced.limit !== known.limit) {
+      counters.rateLimits[host] = announced
+    }
+    if (!isRateLimitLow(announced) || warnedLow.has(host)) return Effect.void
+    warnedLow.add(host)
+    return Effect.logWarning(
+      `the rate limit of ${host} is running low: ${describeRateLimit(announced)}. ` +
+        "Requests beyond it are refused (429) until the window resets: log in for a higher limit, or read less (--env, a warm cache)"
+    )
   }
 
   /** One attempt: count, send, classify. */
@@ -163,7 +208,7 @@ export const makeTransport = (
       counters.byKind[request.kind] = (counters.byKind[request.kind] ?? 0) + 1
       return Effect.matchEffect(wire.send(request, options.requestTimeoutMs), {
         onFailure: (failure) => classifyFailure(request, failure),
-        onSuccess: (response) => Effect.succeed(classifyResponse(request, response))
+        onSuccess: (response) => Effect.as(noteRateLimit(request, response), classifyResponse(request, response))
       })
     })
 
@@ -200,9 +245,8 @@ export const makeTransport = (
       limiterFor(request.url.host).withPermit(attempt(request)),
       (result): Effect.Effect<WireResponse, RegistryError> => {
         if (result._tag === "Done") return Effect.succeed(result.response)
-        const header = result.retryAfterHeader
         return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const retryAfter = parseRetryAfter(header, now)
+          const retryAfter = parseRetryAfter(result.retryAfterHeader, now) ?? parseUnixRetryAfter(result.xRetryAfterHeader, now)
           if (retryAfter !== undefined && retryAfter > maxRetryAfter) {
             return Effect.fail(
               exhausted(request, result.failure, retry + 1, ` (the registry asks to wait ${Math.ceil(retryAfter / 1000)} s)`)

@@ -15,7 +15,9 @@ import {
 } from "../../lib/registry/Manifest.ts"
 import type { Descriptor } from "../../lib/registry/Manifest.ts"
 import { isFloatingTag, registryRepositoryName } from "../../lib/registry/Registry.ts"
-import { parseRetryAfter } from "../../lib/registry/Transport.ts"
+import { describeRateLimit, isRateLimitLow, parseRateLimit } from "../../lib/registry/RateLimit.ts"
+import { parseRetryAfter, parseUnixRetryAfter } from "../../lib/registry/Transport.ts"
+import { scrubHeaderValues } from "../../lib/registry/Wire.ts"
 
 describe("Link header", () => {
   const nextCases: ReadonlyArray<readonly [string, string | undefined, string | undefined]> = [
@@ -110,6 +112,52 @@ describe("Retry-After", () => {
       assert.strictEqual(parseRetryAfter(header, now), expected)
     })
   }
+})
+
+describe("X-Retry-After (Docker Hub web API: a unix time)", () => {
+  const now = Date.UTC(2026, 0, 1)
+  it("a unix time is the wait until then", () => assert.strictEqual(parseUnixRetryAfter(String(now / 1000 + 30), now), 30_000))
+  it("a time already past is no wait", () => assert.strictEqual(parseUnixRetryAfter(String(now / 1000 - 30), now), 0))
+  it("absent or garbage is unknown", () => {
+    assert.isUndefined(parseUnixRetryAfter(undefined, now))
+    assert.isUndefined(parseUnixRetryAfter("soon", now))
+  })
+})
+
+describe("rate-limit headers", () => {
+  const cases: ReadonlyArray<readonly [string, Record<string, string>, ReturnType<typeof parseRateLimit>]> = [
+    ["Docker Hub pull limit", { "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "76;w=21600" }, { limit: 100, remaining: 76, windowSeconds: 21600 }],
+    ["window only on remaining", { "ratelimit-limit": "200", "ratelimit-remaining": "3;w=3600" }, { limit: 200, remaining: 3, windowSeconds: 3600 }],
+    ["Hub web API", { "x-ratelimit-limit": "180", "x-ratelimit-remaining": "179", "x-ratelimit-reset": "1767225660" }, { limit: 180, remaining: 179, resetAt: 1767225660000 }],
+    ["registry headers win", { "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "9;w=21600", "x-ratelimit-limit": "180", "x-ratelimit-remaining": "1" }, { limit: 100, remaining: 9, windowSeconds: 21600 }],
+    ["none", { "content-type": "application/json" }, undefined],
+    ["limit without remaining", { "ratelimit-limit": "100;w=21600" }, undefined],
+    ["garbage", { "ratelimit-limit": "lots", "ratelimit-remaining": "some" }, undefined]
+  ]
+  for (const [name, headers, expected] of cases) {
+    it(name, () => assert.deepStrictEqual(parseRateLimit(headers), expected))
+  }
+  it("low means at most a tenth (and at least 5) left", () => {
+    assert.isTrue(isRateLimitLow({ limit: 100, remaining: 10 }))
+    assert.isFalse(isRateLimitLow({ limit: 100, remaining: 11 }))
+    assert.isTrue(isRateLimitLow({ limit: 20, remaining: 5 }))
+  })
+  it("reads as an operator says it", () => {
+    assert.strictEqual(describeRateLimit({ limit: 100, remaining: 76, windowSeconds: 21600 }), "76 of 100 requests left per 6 h")
+    assert.strictEqual(describeRateLimit({ limit: 180, remaining: 0, resetAt: Date.UTC(2026, 0, 1, 0, 1) }), "0 of 180 requests left, resets at 2026-01-01T00:01:00.000Z")
+  })
+})
+
+describe("header values scrubbed from failure descriptions", () => {
+  it("the whole value, trimmed, and its long parts are removed; short words stay", () => {
+    const text = scrubHeaderValues("Headers.append: \"Bearer abc\ntoken-0123456789\" is an invalid header value; token-0123456789 again; Bearer", {
+      authorization: "Bearer abc\ntoken-0123456789 ",
+      accept: "application/json"
+    })
+    assert.notInclude(text, "token-0123456789")
+    assert.include(text, "is an invalid header value")
+    assert.include(text, "again; Bearer")
+  })
 })
 
 describe("platform choice", () => {

@@ -5,7 +5,7 @@
  */
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Logger, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import * as fs from "node:fs"
@@ -309,6 +309,45 @@ const suite = (wire: WireLayer) => {
         assert.deepStrictEqual(tags, ["1"])
         assert.strictEqual(server.seen.length, 2)
         assert.isAtLeast(Date.now() - started, 900)
+      }))
+
+    it.live("the pull limit the registry announces is kept in the stats (lowest remaining), with one warning when it runs low", () =>
+      Effect.gen(function*() {
+        const tags = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`${i + 1}-master`, image({ created: `2024-01-0${i + 1}T00:00:00Z` })]))
+        const fixture = registryHandler({ "shop/api": repo(tags) })
+        let remaining = 14
+        const server = yield* serve((request) => {
+          const reply = fixture(request)
+          if (reply === undefined) return undefined
+          const left = Math.max(0, remaining--)
+          return { ...reply, headers: { ...reply.headers, "ratelimit-limit": "100;w=21600", "ratelimit-remaining": `${left};w=21600` } }
+        })
+        const warnings: Array<string> = []
+        const logger = Logger.make((options) => {
+          if (options.logLevel === "Warn") warnings.push(String(options.message))
+        })
+        const stats = yield* withRegistry(
+          { url: server.url },
+          Registry.use((r) => Effect.andThen(r.readRepository("shop/api"), r.stats))
+        ).pipe(Effect.provide(Logger.layer([logger])))
+        const host = new URL(server.url).host
+        assert.deepStrictEqual(stats.rateLimits[host], { limit: 100, remaining: 14 - (stats.requests - 1), windowSeconds: 21600 })
+        assert.strictEqual(warnings.length, 1)
+        assert.include(warnings[0]!, host)
+        assert.include(warnings[0]!, "of 100 requests left per 6 h")
+      }))
+
+    it.live("a 429 says how much of the announced limit is left, after the retries", () =>
+      Effect.gen(function*() {
+        const server = yield* serve(() => ({
+          status: 429,
+          headers: { "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "0;w=21600", "retry-after": "0" },
+          body: "{\"errors\":[{\"code\":\"TOOMANYREQUESTS\"}]}"
+        }))
+        const error = yield* failure(withRegistry({ url: server.url, retries: 1 }, Registry.use((r) => r.listTags("shop/api"))))
+        assert.strictEqual(error.reason, "RateLimited")
+        assert.include(error.message, "0 of 100 requests left per 6 h")
+        assert.include(error.message, "log in for a higher limit")
       }))
 
     it.live("a 500 is retried and the next answer is used", () =>
