@@ -6,7 +6,8 @@ import type { FleetSelection } from "./Selection.ts"
 import type { ImageReference } from "./ImageReference.ts"
 import { formatImageReference, parseImageReference, sameImage, sameRepository, serviceRepository } from "./ImageReference.ts"
 import type { Timeline, TimelineImage } from "./Timeline.ts"
-import { compareImages } from "./Timeline.ts"
+import { compareImagesBy } from "./Timeline.ts"
+import { describeInstant, formatIsoInstant } from "./TimeZone.ts"
 
 /** What `run` will do to one service. */
 export type PlanAction = "rollback" | "unchanged" | "forward" | "unresolved"
@@ -83,8 +84,9 @@ const targetImageReference = (registry: string, repository: string, image: Timel
 /**
  * Compares the selection with what runs now. The same image ({@link sameImage}: same registry
  * host with port, repository, and digest, or tag when the running reference has no digest) →
- * unchanged; a target older than the running image → rollback; newer → forward; no image or no
- * app → unresolved with the reason.
+ * unchanged; a target older than the running image (by the timeline's order: effective time
+ * for `created`, else build number, version or tag timestamp) → rollback; newer → forward; no
+ * image or no app → unresolved with the reason.
  */
 export const planRollback = (
   timeline: Timeline,
@@ -114,7 +116,7 @@ export const planRollback = (
       }
     }
     const target = formatImageReference(options.pinDigest === true ? targetRef : { ...targetRef, digest: undefined })
-    const base = { service: name, app, current, target, targetTag: image.tag, targetDigest: image.digest, builtAt: new Date(image.time).toISOString() }
+    const base = { service: name, app, current, target, targetTag: image.tag, targetDigest: image.digest, builtAt: formatIsoInstant(image.time) }
     if (app === undefined) {
       return { ...base, action: "unresolved", reason: `no Marathon app runs ${name} (no app's image is from ${selected.service.repository}; name it with services.${name}.app in the config)` }
     }
@@ -130,10 +132,11 @@ export const planRollback = (
     }
     // found by its tag: the file knows its digest, and the same digest is the same image
     if (sameImage({ ...runningRef!, digest: runningImage.digest }, targetRef)) return { ...base, action: "unchanged" }
-    const order = compareImages(image, runningImage)
+    // older or newer by the order targets are chosen by (a backported 1.2.4 is below 2.0.0 by semver)
+    const order = compareImagesBy(timeline.order ?? "created")(image, runningImage)
     return { ...base, action: order < 0 ? "rollback" : order > 0 ? "forward" : "unchanged" }
   })
-  return { point: new Date(selection.instant).toISOString(), ...(options.label !== undefined ? { label: options.label } : {}), services }
+  return { point: describeInstant(selection.instant), ...(options.label !== undefined ? { label: options.label } : {}), services }
 }
 
 /**

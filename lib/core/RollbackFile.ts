@@ -4,6 +4,8 @@
  * A contract: change it only with a new schema version.
  */
 import { Result, Schema, SchemaIssue } from "effect"
+import { EARLIEST_KNOWN_TIME } from "./Image.ts"
+import type { TagOrder } from "./TagScheme.ts"
 import type { Granularity, ServiceSpec, Timeline, TimelineImage } from "./Timeline.ts"
 import { compareImages } from "./Timeline.ts"
 import { formatIsoInstant, isValidTimeZone, parseIsoInstant } from "./TimeZone.ts"
@@ -22,14 +24,25 @@ export const IsoInstant = Schema.String.pipe(
   )
 )
 
+/** An image's effective time: `get` never writes one before 1980 (those dates count as unknown). */
+const KnownInstant = IsoInstant.pipe(
+  Schema.check(
+    Schema.makeFilter((text: string) => (parseIsoInstant(text) ?? 0) >= EARLIEST_KNOWN_TIME, {
+      message: "expected an instant from 1980-01-01T00:00:00Z on: earlier dates count as unknown, and `get` never writes one"
+    })
+  )
+)
+
 /** One image of a service in `rollback.json`. */
 export const RollbackImage = Schema.Struct({
   tag: Schema.String,
   digest: Schema.String,
-  created: IsoInstant,
+  created: KnownInstant,
   dateSource: Schema.Literals(["annotation", "config", "tag", "push"]),
   build: Schema.optionalKey(Schema.Int),
   version: Schema.optionalKey(Schema.String),
+  /** The tag's own timestamp, when the scheme has one (what order `timestamp` compares). */
+  timestamp: Schema.optionalKey(IsoInstant),
   revision: Schema.optionalKey(Schema.String)
 })
 /** One image of a service in `rollback.json`. */
@@ -55,8 +68,29 @@ export const RollbackIgnored = Schema.Struct({
   otherEnvironment: Schema.Int,
   digestInTagList: Schema.Int,
   markedBad: Schema.Int,
-  unknownDate: Schema.Array(Schema.String)
+  unknownDate: Schema.Array(Schema.String),
+  /**
+   * Tags the registry adapter listed but got no image from, each with the kind (`no-platform`,
+   * `schema1`, `artifact`, `not-an-image`, `vanished`, `unreadable`, …) and what was found.
+   */
+  notRead: Schema.optionalKey(Schema.Array(Schema.Struct({ tag: Schema.String, reason: Schema.String, detail: Schema.String })))
 })
+
+/**
+ * The tag scheme in `rollback.json`: a preset name or pattern (targets are the newest images,
+ * order `created`), or `{pattern, order, timestampFormat}` when the order is another, so that
+ * `plan` and `run` select from the file exactly as `get` derived its points.
+ */
+export const RollbackScheme = Schema.Union([
+  Schema.String,
+  Schema.Struct({
+    pattern: Schema.String,
+    order: Schema.Literals(["build", "timestamp", "semver", "created"]),
+    timestampFormat: Schema.optionalKey(Schema.String)
+  })
+])
+/** The tag scheme in `rollback.json`. */
+export type RollbackScheme = typeof RollbackScheme.Type
 
 /** `rollback.json`, schema version 1. */
 export const RollbackFile = Schema.Struct({
@@ -64,7 +98,7 @@ export const RollbackFile = Schema.Struct({
   generatedAt: IsoInstant,
   environment: Schema.NullOr(Schema.String),
   registry: Schema.String,
-  scheme: Schema.optionalKey(Schema.String),
+  scheme: Schema.optionalKey(RollbackScheme),
   granularity: Schema.optionalKey(Schema.Literals(["instant", "day"])),
   timeZone: Schema.optionalKey(Schema.String),
   services: Schema.Array(RollbackService),
@@ -136,9 +170,22 @@ export interface RollbackFileHeader {
   readonly environment: string | null
   /** Registry URL (no credentials). */
   readonly registry: string
-  /** Scheme name or pattern. */
-  readonly scheme?: string | undefined
+  /**
+   * The scheme: its name or pattern, or the `{pattern, order}` form. When the timeline's order
+   * is not `created`, a name or pattern is written as `{pattern, order}` so the file carries it.
+   */
+  readonly scheme?: RollbackScheme | undefined
 }
+
+/** The scheme entry of a file for a timeline: carries the timeline's order when it is not `created`. */
+const schemeEntry = (scheme: RollbackScheme | undefined, order: TagOrder): RollbackScheme | undefined => {
+  if (typeof scheme === "object") return scheme.order === order ? scheme : { ...scheme, order }
+  if (order === "created") return scheme
+  return { pattern: scheme ?? "", order }
+}
+
+/** The order a file's targets are chosen by: its scheme's, else `created`. */
+export const orderOfRollbackScheme = (scheme: RollbackScheme | undefined): TagOrder => (typeof scheme === "object" ? scheme.order : "created")
 
 /** Writes a timeline as `rollback.json` v1: images newest first per service, points newest first. */
 export const toRollbackFile = (
@@ -159,17 +206,19 @@ export const toRollbackFile = (
         dateSource: image.dateSource,
         ...(image.build !== undefined ? { build: image.build } : {}),
         ...(image.version !== undefined ? { version: image.version } : {}),
+        ...(image.timestamp !== undefined ? { timestamp: formatIsoInstant(image.timestamp) } : {}),
         ...(image.revision !== undefined ? { revision: image.revision } : {})
       }
     }
     images[service.name] = out
   }
+  const scheme = schemeEntry(header.scheme, timeline.order ?? "created")
   return {
     schemaVersion: 1,
     generatedAt: header.generatedAt,
     environment: header.environment,
     registry: stripCredentials(header.registry),
-    ...(header.scheme !== undefined ? { scheme: header.scheme } : {}),
+    ...(scheme !== undefined ? { scheme } : {}),
     granularity: timeline.granularity,
     timeZone: timeline.timeZone,
     services: timeline.services.map((s) => ({ name: s.name, repository: s.repository, ...(s.app !== undefined ? { app: s.app } : {}) })),
@@ -179,7 +228,10 @@ export const toRollbackFile = (
   }
 }
 
-/** Reads a decoded `rollback.json` back into a timeline (images oldest first, as selection needs). */
+/**
+ * Reads a decoded `rollback.json` back into a timeline (images oldest first, as selection needs),
+ * with the order of its scheme, so selection from the file chooses as `get` did.
+ */
 export const timelineOfRollbackFile = (file: RollbackFile): Timeline => {
   const images: Record<string, Array<TimelineImage>> = {}
   const services: Array<ServiceSpec> = file.services.map((s) => ({ name: s.name, repository: s.repository, ...(s.app !== undefined ? { app: s.app } : {}) }))
@@ -193,6 +245,7 @@ export const timelineOfRollbackFile = (file: RollbackFile): Timeline => {
       // the same object shape mergeTimeline makes (absent fields undefined)
       build: image.build,
       version: image.version,
+      timestamp: image.timestamp === undefined ? undefined : parseIsoInstant(image.timestamp),
       revision: image.revision
     }))
     list.sort(compareImages)
@@ -203,7 +256,8 @@ export const timelineOfRollbackFile = (file: RollbackFile): Timeline => {
     images,
     points: file.points,
     granularity: (file.granularity ?? "instant") as Granularity,
-    timeZone: file.timeZone ?? "UTC"
+    timeZone: file.timeZone ?? "UTC",
+    order: orderOfRollbackScheme(file.scheme)
   }
 }
 

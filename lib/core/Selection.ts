@@ -1,10 +1,13 @@
 /**
- * @module Selection — the heart: for a point P and every service, the image with the greatest
- * effective time at or before P (ties: build number, then tag), skipping tags marked bad.
- * Services that did not change get their older image too, so the set stays compatible.
+ * @module Selection — the heart: for a point P and every service, its target among the images
+ * available at P (effective time ≤ P): by default the newest (ties: build number, then tag), or
+ * the greatest by the scheme's order; tags marked bad are skipped. Services that did not change
+ * get their older image too, so the set stays compatible.
  */
+import type { TagOrder } from "./TagScheme.ts"
 import type { ServiceSpec, Timeline, TimelineImage } from "./Timeline.ts"
-import { isMarkedBad } from "./Timeline.ts"
+import { compareImagesBy, isMarkedBad, targetIndices } from "./Timeline.ts"
+import { describeInstant, formatIsoInstant } from "./TimeZone.ts"
 
 /** The choice for one service. */
 export type ServiceSelection =
@@ -49,23 +52,66 @@ const lastAtOrBefore = (images: ReadonlyArray<TimelineImage>, instant: number): 
   return lo - 1
 }
 
+
 /**
- * Selects, for every service of the timeline, its newest image at or before `instant`.
- * A service with no such image is `Unresolved` with the reason (and its oldest image, if any).
+ * Selects, for every service of the timeline, its target at `instant`: among its images with
+ * an effective time at or before it (and not marked bad), the greatest by the timeline's order
+ * (default `created`: the newest). A service with no such image is `Unresolved` with the reason
+ * (and its oldest image, if any). An instant that is not a number (`NaN`) selects nothing: every
+ * service is `Unresolved`, saying so.
  */
 export const selectAsOf = (timeline: Timeline, instant: number, options: SelectOptions = {}): FleetSelection => {
   const bad = new Set(options.badTags ?? [])
+  const order = timeline.order ?? "created"
+  if (Number.isNaN(instant)) {
+    return {
+      instant,
+      services: timeline.services.map((service): ServiceSelection => ({
+        _tag: "Unresolved",
+        service,
+        reason: `the point is not an instant (got NaN): expected epoch milliseconds, such as parsePoint's instant`
+      }))
+    }
+  }
   const services = timeline.services.map((service): ServiceSelection => {
     const images = timeline.images[service.name] ?? []
-    let index = lastAtOrBefore(images, instant)
-    while (index >= 0 && isMarkedBad(bad, service.name, images[index]!.tag)) index--
+    const last = lastAtOrBefore(images, instant)
+    const index = last < 0 ? -1 : bad.size === 0 ? targetOf(images, last, order) : targetSkippingBad(images, last, order, bad, service.name)
     if (index >= 0) return { _tag: "Selected", service, image: images[index]! }
-    const when = new Date(instant).toISOString()
     const oldest = images.find((image) => !isMarkedBad(bad, service.name, image.tag))
     const reason = oldest === undefined
       ? `no usable image of ${service.name} in ${service.repository} (none matched the scheme and environment with a known date)`
-      : `no image of ${service.name} at or before ${when}; its oldest known image is ${oldest.tag} from ${new Date(oldest.time).toISOString()}`
+      : `no image of ${service.name} at or before ${describeInstant(instant)}; its oldest known image is ${oldest.tag} from ${formatIsoInstant(oldest.time)}`
     return { _tag: "Unresolved", service, reason }
   })
   return { instant, services }
+}
+
+/** The target once images 0..last are available: a prefix maximum, one array read. */
+const targetOf = (images: ReadonlyArray<TimelineImage>, last: number, order: TagOrder): number => {
+  const best = targetIndices(images, order)
+  return best === undefined ? last : best[last]!
+}
+
+/** The target among images 0..last that are not marked bad (bad tags given at selection: a scan). */
+const targetSkippingBad = (
+  images: ReadonlyArray<TimelineImage>,
+  last: number,
+  order: TagOrder,
+  bad: ReadonlySet<string>,
+  service: string
+): number => {
+  if (order === "created") {
+    // the list is in this order: the last good one is the greatest
+    let index = last
+    while (index >= 0 && isMarkedBad(bad, service, images[index]!.tag)) index--
+    return index
+  }
+  const compare = compareImagesBy(order)
+  let top = -1
+  for (let i = 0; i <= last; i++) {
+    if (isMarkedBad(bad, service, images[i]!.tag)) continue
+    if (top < 0 || compare(images[i]!, images[top]!) > 0) top = i
+  }
+  return top
 }

@@ -7,7 +7,13 @@
  */
 import { parseIsoInstant } from "./TimeZone.ts"
 
-/** How two images of one service with the same effective time are ordered (tie-break). */
+/**
+ * Which of a service's images available at a point (effective time ≤ the point) is its target,
+ * as Flux's ImagePolicy and Kargo choose: `created` (the default) the newest (ties by build,
+ * version, tag); `build` the greatest build number; `semver` the greatest version (SemVer
+ * precedence: 1.2.4 built after 2.0.0 does not replace it); `timestamp` the greatest tag
+ * timestamp. Ties by effective time, then tag.
+ */
 export type TagOrder = "build" | "timestamp" | "semver" | "created"
 
 /** What a tag says about its image, as far as the scheme can tell. */
@@ -34,8 +40,10 @@ export interface TagScheme {
   readonly pattern: RegExp
   /** Format of the `timestamp` group, e.g. `YYYYMMDDHHmmss` (UTC), `unix`, `unixms`, `iso`. */
   readonly timestampFormat: string
-  /** Tie-break ordering when effective times are equal. */
+  /** How the target is chosen among the available images (see {@link TagOrder}). */
   readonly order: TagOrder
+  /** A custom scheme's pattern as given (before it is anchored), for `rollback.json`. */
+  readonly source?: string | undefined
 }
 
 /** The preset schemes, by name. */
@@ -45,14 +53,14 @@ export const TAG_SCHEME_PRESETS: Readonly<Record<string, TagScheme>> = {
     description: "build number then branch, e.g. 1234-master (seed 004)",
     pattern: /^(?<build>\d+)-(?<env>[A-Za-z0-9][A-Za-z0-9._/-]*)$/,
     timestampFormat: "YYYYMMDDHHmmss",
-    order: "build"
+    order: "created"
   },
   "env-timestamp-sha": {
     name: "env-timestamp-sha",
     description: "environment, UTC timestamp and git sha, e.g. production-20210929025643-7995c5bb… (seed 000)",
     pattern: /^(?<env>[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z][A-Za-z0-9_]*)*)-(?<timestamp>\d{14})-(?<sha>[0-9a-f]{7,40})$/,
     timestampFormat: "YYYYMMDDHHmmss",
-    order: "timestamp"
+    order: "created"
   },
   "branch-sha": {
     name: "branch-sha",
@@ -74,7 +82,7 @@ export const TAG_SCHEME_PRESETS: Readonly<Record<string, TagScheme>> = {
     pattern:
       /^v?(?<version>(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-(?:[0-9A-Za-z-]+)(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)$/,
     timestampFormat: "YYYYMMDDHHmmss",
-    order: "semver"
+    order: "created"
   }
 }
 
@@ -133,16 +141,26 @@ const customScheme = (
   if (unknown.length > 0) {
     return problem(`the tag scheme pattern uses unknown group(s) ${unknown.join(", ")}: expected build, env, branch, timestamp, sha, version`)
   }
-  const resolvedOrder = order ?? (groups.includes("build") ? "build" : groups.includes("timestamp") ? "timestamp" : groups.includes("version") ? "semver" : "created")
+  // the default is today's rule, the newest image; other orders are asked for by name
+  const resolvedOrder = order ?? "created"
   if (!ORDERS.includes(resolvedOrder as TagOrder)) {
     return problem(`unknown tag order "${resolvedOrder}": expected one of ${ORDERS.join(", ")}`)
+  }
+  const needed = ORDER_GROUPS[resolvedOrder as TagOrder]
+  if (needed !== undefined && !groups.includes(needed)) {
+    return problem(
+      `the tag order "${resolvedOrder}" compares the (?<${needed}>…) group, but the pattern ${JSON.stringify(source)} has none: add it, or use order "created" (the newest image)`
+    )
   }
   const format = timestampFormat ?? "YYYYMMDDHHmmss"
   if (!TIMESTAMP_FORMATS.has(format)) {
     return problem(`unknown timestamp format "${format}": expected one of ${[...TIMESTAMP_FORMATS].join(", ")}`)
   }
-  return { name: "custom", description: `custom pattern ${source}`, pattern, timestampFormat: format, order: resolvedOrder as TagOrder }
+  return { name: "custom", description: `custom pattern ${source}`, pattern, timestampFormat: format, order: resolvedOrder as TagOrder, source }
 }
+
+/** The group an order compares (`created` compares effective times). */
+const ORDER_GROUPS: Readonly<Record<TagOrder, string | undefined>> = { build: "build", semver: "version", timestamp: "timestamp", created: undefined }
 
 const TIMESTAMP_FORMATS = new Set(["YYYYMMDDHHmmss", "YYYYMMDDHHmm", "YYYYMMDD", "YYYY-MM-DDTHH-mm-ss", "unix", "unixms", "iso"])
 

@@ -152,6 +152,12 @@ export const formatIsoInstant = (instant: number): string => {
   return `${utcDayName(day)}T${TWO_DIGITS[h]}:${TWO_DIGITS[mi]}:${TWO_DIGITS[s]}.${THREE_DIGITS[ms]}Z`
 }
 
+/** The greatest epoch milliseconds a Date holds (±100,000,000 days). */
+const MAX_DATE = 8.64e15
+
+/** An instant for messages and reports: ISO-8601 when a Date can hold it, else the number as text (`NaN`). */
+export const describeInstant = (instant: number): string => (Math.abs(instant) <= MAX_DATE ? formatIsoInstant(instant) : String(instant))
+
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 const isLeapYear = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
 

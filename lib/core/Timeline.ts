@@ -1,10 +1,16 @@
 /**
  * @module Timeline — every service's images merged into one chronological history, and the
- * points (instants at which at least one service got a new image) an operator can roll back to.
+ * points (instants at which at least one service's target changes) an operator can roll back to.
+ *
+ * An image is available at a point P when its effective time is ≤ P; a service's target at P is
+ * the greatest of its available images by the scheme's order ({@link compareImagesBy}). With the
+ * default order `created` that is the newest image; with `build`, `semver` or `timestamp` (as
+ * Flux's ImagePolicy and Kargo order images) a later build with a smaller number, version or tag
+ * timestamp (a backport) is available but does not replace the greater one.
  */
 import type { DateSource, RegistryImage } from "./Image.ts"
 import { EARLIEST_KNOWN_TIME, parseKnownInstant } from "./Image.ts"
-import type { TagScheme } from "./TagScheme.ts"
+import type { TagOrder, TagScheme } from "./TagScheme.ts"
 import { compareSemver, effectiveEnvironmentFilter, environmentNote, isDigestTag, parseTag } from "./TagScheme.ts"
 import { endOfDay, formatIsoInstant, makeDayKeyer, zoneOffsetAt } from "./TimeZone.ts"
 
@@ -34,6 +40,8 @@ export interface TimelineImage {
   readonly build?: number | undefined
   /** Semantic version from the tag, when the scheme has one. */
   readonly version?: string | undefined
+  /** The tag's own timestamp (epoch ms), when the scheme has one; what order `timestamp` compares. */
+  readonly timestamp?: number | undefined
   /** Source revision (annotation, label or tag sha). */
   readonly revision?: string | undefined
 }
@@ -52,7 +60,7 @@ export interface TimelinePoint {
   readonly id: string
   /** Label for a dropdown: date, time and what changed; accepted by `run --point`. */
   readonly label: string
-  /** The services that got a new image at this point (or on this day). */
+  /** The services whose target changed at this point (or on this day), with the new target. */
   readonly changes: ReadonlyArray<PointChange>
 }
 
@@ -77,7 +85,7 @@ export interface IgnoredSummary {
 export interface Timeline {
   /** The services, in the order given. */
   readonly services: ReadonlyArray<ServiceSpec>
-  /** Images per service name, oldest first (ties ordered by the scheme's order, then tag). */
+  /** Images per service name, oldest first (equal times ordered by {@link compareImages}). */
   readonly images: Readonly<Record<string, ReadonlyArray<TimelineImage>>>
   /** Points, newest first. */
   readonly points: ReadonlyArray<TimelinePoint>
@@ -85,6 +93,8 @@ export interface Timeline {
   readonly granularity: Granularity
   /** Time zone of day points and labels. */
   readonly timeZone: string
+  /** How a service's target is chosen among its available images; default `created` (the newest). */
+  readonly order?: TagOrder | undefined
 }
 
 /** What mergeTimeline needs. */
@@ -105,6 +115,8 @@ export interface MergeTimelineInput {
   readonly badTags?: ReadonlyArray<string> | undefined
   /** Instant or day points; default instant. */
   readonly granularity?: Granularity | undefined
+  /** Overrides the scheme's order (how targets are chosen); default the scheme's. */
+  readonly order?: TagOrder | undefined
   /** Zone for day grouping and labels; default UTC. */
   readonly timeZone?: string | undefined
   /** Only images at or after this instant (epoch ms) make points; older ones are still kept for selection. */
@@ -134,6 +146,7 @@ export const isMarkedBad = (badTags: ReadonlySet<string>, service: string, tag: 
  * Orders two images of one service: by effective time, then build number (numerically; an
  * image with one above an image without), then semantic version (likewise), then tag name.
  * Negative when a < b. A total order, so sorting never depends on the order images came in.
+ * This is order `created`, and the order of each service's list in a {@link Timeline}.
  */
 export const compareImages = (a: TimelineImage, b: TimelineImage): number => {
   if (a.time !== b.time) return a.time - b.time
@@ -147,15 +160,84 @@ export const compareImages = (a: TimelineImage, b: TimelineImage): number => {
   return a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0
 }
 
+const compareTimeThenTag = (a: TimelineImage, b: TimelineImage): number =>
+  a.time !== b.time ? a.time - b.time : a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0
+
+/** Undefined below any number. */
+const compareOptional = (x: number | undefined, y: number | undefined): number =>
+  x === y ? 0 : x === undefined ? -1 : y === undefined ? 1 : x - y
+
+const compareByBuild = (a: TimelineImage, b: TimelineImage): number =>
+  a.build !== b.build ? compareOptional(a.build, b.build) : compareTimeThenTag(a, b)
+
+const compareByTimestamp = (a: TimelineImage, b: TimelineImage): number =>
+  a.timestamp !== b.timestamp ? compareOptional(a.timestamp, b.timestamp) : compareTimeThenTag(a, b)
+
+const compareBySemver = (a: TimelineImage, b: TimelineImage): number => {
+  if (a.version !== b.version) {
+    if (a.version === undefined) return -1
+    if (b.version === undefined) return 1
+    const d = compareSemver(a.version, b.version)
+    if (d !== 0) return d
+  }
+  return compareTimeThenTag(a, b)
+}
+
+const COMPARATORS: Readonly<Record<TagOrder, (a: TimelineImage, b: TimelineImage) => number>> = {
+  created: compareImages,
+  build: compareByBuild,
+  semver: compareBySemver,
+  timestamp: compareByTimestamp
+}
+
+/**
+ * The comparator of an order: which of two images of one service is the greater target.
+ * `created`: {@link compareImages}. `build`: build number (an image without one below any),
+ * `semver`: SemVer precedence (likewise), `timestamp`: the tag's timestamp (likewise); ties by
+ * effective time, then tag. Negative when a < b; total, so the target never depends on input order.
+ */
+export const compareImagesBy = (order: TagOrder): ((a: TimelineImage, b: TimelineImage) => number) => COMPARATORS[order]
+
+/** Per image list and order: index of the greatest image (by the order) among list[0..i]. */
+const prefixTargets = new WeakMap<ReadonlyArray<TimelineImage>, Map<TagOrder, Int32Array>>()
+
+/**
+ * For a service's images (oldest first, as in a {@link Timeline}), the index of its target once
+ * image i is available: the greatest by the order among images 0..i. Computed once per list and
+ * order, then every selection is a binary search. Undefined for `created`, where it is i itself.
+ */
+export const targetIndices = (images: ReadonlyArray<TimelineImage>, order: TagOrder): Int32Array | undefined => {
+  if (order === "created") return undefined
+  let byOrder = prefixTargets.get(images)
+  if (byOrder === undefined) {
+    byOrder = new Map()
+    prefixTargets.set(images, byOrder)
+  }
+  let best = byOrder.get(order)
+  if (best === undefined) {
+    const compare = COMPARATORS[order]
+    best = new Int32Array(images.length)
+    let top = 0
+    for (let i = 0; i < images.length; i++) {
+      if (compare(images[i]!, images[top]!) > 0) top = i
+      best[i] = top
+    }
+    byOrder.set(order, best)
+  }
+  return best
+}
+
 /**
  * Merges per-service image lists into one timeline: parses tags with the scheme, keeps the
  * environment's tags (when the scheme has an environment part), gives each image its effective time (annotation, config, tag, push;
  * before 1980 = unknown), drops images with no known time (reported in `ignored`), orders
- * every service's images, and derives the points newest first.
+ * every service's images, and derives the points newest first: the instants (or days) at which
+ * a service's target, by the scheme's order, changes.
  */
 export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
   const granularity = input.granularity ?? "instant"
   const timeZone = input.timeZone ?? "UTC"
+  const order = input.order ?? input.scheme.order
   const badTags = new Set(input.badTags ?? [])
   const environment = effectiveEnvironmentFilter(input.scheme, input.environment)
   const images: Record<string, Array<TimelineImage>> = {}
@@ -215,13 +297,14 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
         dateSource: source,
         build: parsed.build,
         version: parsed.version,
+        timestamp: parsed.timestamp,
         revision: raw.revision ?? parsed.sha
       })
     }
     images[service.name] = sortImages(kept)
     ignored[service.name] = { ...counts, unknownDate }
   }
-  const table = derivePointTable(input.services, images, granularity, timeZone, input.since)
+  const table = derivePointTable(input.services, images, granularity, timeZone, input.since, order)
   // The point objects are made on first use: selection never needs them.
   let points: ReadonlyArray<TimelinePoint> | undefined
   const timeline: Timeline = {
@@ -231,7 +314,8 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
       return (points ??= pointsOf(table))
     },
     granularity,
-    timeZone
+    timeZone,
+    order
   }
   return { timeline, ignored, environmentFilter: environment, environmentNote: environmentNote(input.scheme, input.environment) }
 }
@@ -275,18 +359,20 @@ export const sortImages = (list: Array<TimelineImage>): Array<TimelineImage> => 
 
 /**
  * Derives the points of a timeline: each distinct effective time (or calendar day in the zone)
- * at which at least one service got an image, newest first, with dropdown labels. Each
- * service's images must be oldest first (as in a {@link Timeline}); when a service has two
- * images at one point (two builds on one day), the point shows the later one — the one
- * selection takes.
+ * at which at least one service's target changes, newest first, with dropdown labels. Each
+ * service's images must be oldest first (as in a {@link Timeline}). When a service has several
+ * images at one point (two builds on one day), the point shows its target there — the one
+ * selection takes; an image that never becomes a target (a greater one by the order is already
+ * available) makes no point.
  */
 export const derivePoints = (
   services: ReadonlyArray<ServiceSpec>,
   images: Readonly<Record<string, ReadonlyArray<TimelineImage>>>,
   granularity: Granularity,
   timeZone: string,
-  since?: number | undefined
-): ReadonlyArray<TimelinePoint> => pointsOf(derivePointTable(services, images, granularity, timeZone, since))
+  since?: number | undefined,
+  order: TagOrder = "created"
+): ReadonlyArray<TimelinePoint> => pointsOf(derivePointTable(services, images, granularity, timeZone, since, order))
 
 /** One point object per row of the table, each formatting itself on first use. */
 const pointsOf = (table: PointTable): ReadonlyArray<TimelinePoint> => {
@@ -301,13 +387,17 @@ const derivePointTable = (
   images: Readonly<Record<string, ReadonlyArray<TimelineImage>>>,
   granularity: Granularity,
   timeZone: string,
-  since: number | undefined
+  since: number | undefined,
+  order: TagOrder
 ): PointTable => {
-  // Every service's list is sorted, so the points come from a k-way merge, newest first: a max
-  // heap of services keyed by the point key (instant, or end of its day) of their next image.
+  // Per service, its changes oldest first: the point key (instant, or end of its day) of each
+  // run of images with one key after which the target differs from before it, and that target.
+  // Then the points come from a k-way merge, newest first: a max heap of services keyed by the
+  // key of their next (newest remaining) change.
   const names: Array<string> = []
   const lists: Array<ReadonlyArray<TimelineImage>> = []
   const keys: Array<Float64Array> = []
+  const targets: Array<Int32Array> = []
   const seen = new Set<string>()
   const dayKey = granularity === "day" ? makeDayKeyer(timeZone) : undefined
   const dayEnds = new Map<string, number>()
@@ -324,21 +414,38 @@ const derivePointTable = (
   for (const service of services) {
     if (seen.has(service.name)) continue
     seen.add(service.name)
-    const all = images[service.name] ?? []
-    let from = 0
-    if (since !== undefined) while (from < all.length && all[from]!.time < since) from++
-    if (from === all.length) continue
-    const list = from === 0 ? all : all.slice(from)
-    const listKeys = new Float64Array(list.length)
-    for (let i = 0; i < list.length; i++) listKeys[i] = keyOf(list[i]!.time)
+    const list = images[service.name] ?? []
+    const n = list.length
+    if (n === 0) continue
+    const best = targetIndices(list, order)
+    const changeKeys = new Float64Array(n)
+    const changeTargets = new Int32Array(n)
+    let count = 0
+    let previous = -1
+    for (let i = 0; i < n;) {
+      const key = keyOf(list[i]!.time)
+      let j = i + 1
+      while (j < n && keyOf(list[j]!.time) === key) j++
+      const target = best === undefined ? j - 1 : best[j - 1]!
+      // only images at or after `since` make points (older ones are still targets before them)
+      if (target !== previous && (since === undefined || list[target]!.time >= since)) {
+        changeKeys[count] = key
+        changeTargets[count] = target
+        count++
+      }
+      previous = target
+      i = j
+    }
+    if (count === 0) continue
     names.push(service.name)
     lists.push(list)
-    keys.push(listKeys)
+    keys.push(count === n ? changeKeys : changeKeys.slice(0, count))
+    targets.push(count === n ? changeTargets : changeTargets.slice(0, count))
   }
-  const position = Int32Array.from(lists, (list) => list.length - 1)
-  // the key of each list's next (newest remaining) image, so comparisons read one typed array
+  const position = Int32Array.from(keys, (k) => k.length - 1)
+  // the key of each service's next change, so comparisons read one typed array
   const head = Float64Array.from(keys, (k) => k[k.length - 1]!)
-  const heap = Int32Array.from(lists, (_, i) => i)
+  const heap = Int32Array.from(keys, (_, i) => i)
   let size = heap.length
   // a before b: the greater key first; on equal keys the earlier service (changes in service order)
   const before = (a: number, b: number) => head[a]! > head[b]! || (head[a] === head[b] && a < b)
@@ -358,7 +465,7 @@ const derivePointTable = (
   // Points live in typed columns; each point object formats its id, label and changes on first
   // use (selection never needs them, and a fleet with a million builds has ~a million points).
   let total = 0
-  for (const list of lists) total += list.length
+  for (const k of keys) total += k.length
   const table: PointTable = {
     keys: new Float64Array(total),
     changeStart: new Int32Array(total + 1),
@@ -376,16 +483,12 @@ const derivePointTable = (
     const key = head[heap[0]!]!
     table.keys[count] = key
     table.changeStart[count] = changeCount
-    let last = -1
+    // a service has at most one change per key
     while (size > 0 && head[heap[0]!] === key) {
       const s = heap[0]!
-      // the first image of a service seen at this key is its latest there
-      if (s !== last) {
-        table.changeService[changeCount] = s
-        table.changePosition[changeCount] = position[s]!
-        changeCount++
-      }
-      last = s
+      table.changeService[changeCount] = s
+      table.changePosition[changeCount] = targets[s]![position[s]!]!
+      changeCount++
       const next = --position[s]!
       if (next < 0) {
         size--
@@ -425,7 +528,12 @@ interface PointTable {
 class LazyPoint implements TimelinePoint {
   /** id, label and changes once formatted (one slot keeps a million unformatted points small). */
   private text: { id: string; label?: string; changes?: ReadonlyArray<PointChange> } | undefined = undefined
-  constructor(private readonly table: PointTable, private readonly index: number) {}
+  private readonly table: PointTable
+  private readonly index: number
+  constructor(table: PointTable, index: number) {
+    this.table = table
+    this.index = index
+  }
   get id(): string {
     return (this.text ??= { id: formatIsoInstant(this.table.keys[this.index]!) }).id
   }

@@ -171,6 +171,12 @@ describe("planRollback", () => {
     }
   })
 
+  it("a selection at NaN plans every service as unresolved, without throwing", () => {
+    const plan = planRollback(timeline, selectAsOf(timeline, Number.NaN), [running("api", `${HOST}/shop/api:3-master`)], { registry: REGISTRY })
+    assert.strictEqual(plan.point, "NaN")
+    assert.deepStrictEqual(planSummary(plan), { rollback: 0, unchanged: 0, forward: 0, unresolved: 3 })
+  })
+
   it("images on Docker Hub are deployed without the host", () => {
     const plan = planRollback(timeline, selectAsOf(timeline, at("2026-11-12T00:00:00Z")), [running("api", "shop/api:3-master")], {
       registry: "https://registry-1.docker.io"

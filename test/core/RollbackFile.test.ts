@@ -80,6 +80,10 @@ describe("a damaged rollback.json is refused, naming the field", () => {
     ["a point id that is a number", withChange((j) => (j.points[0].id = 3)), ['["points"][0]["id"]', "Expected string"]],
     ["a point id that is not an instant", withChange((j) => (j.points[0].id = "yesterday")), ['["points"][0]["id"]', "ISO-8601 instant"]],
     ["a created date that does not exist", withChange((j) => (j.images.api[0].created = "2026-02-30T00:00:00Z")), ['["images"]["api"][0]["created"]', "real calendar date"]],
+    ["a created date before 1980 (get never writes one: such dates are unknown)", withChange((j) => (j.images.api[0].created = "1970-01-01T00:00:00.000Z")), ['["images"]["api"][0]["created"]', "from 1980-01-01T00:00:00Z on"]],
+    ["a created date a millisecond before 1980", withChange((j) => (j.images.web[0].created = "1979-12-31T23:59:59.999Z")), ['["images"]["web"][0]["created"]', "from 1980-01-01T00:00:00Z on"]],
+    ["a tag timestamp that is not an instant", withChange((j) => (j.images.web[0].timestamp = "20261105")), ['["images"]["web"][0]["timestamp"]', "ISO-8601 instant"]],
+    ["an unknown order in the scheme", withChange((j) => (j.scheme = { pattern: "(?<build>\\d+)", order: "newest" })), ['["scheme"]', "order"]],
     ["a missing tag", withChange((j) => delete j.images.web[0].tag), ['["images"]["web"][0]["tag"]', "Missing key"]],
     ["an unknown date source", withChange((j) => (j.images.web[0].dateSource = "guess")), ['["images"]["web"][0]["dateSource"]']],
     ["a fractional build number", withChange((j) => (j.images.web[0].build = 1.5)), ['["images"]["web"][0]["build"]']],
@@ -94,6 +98,10 @@ describe("a damaged rollback.json is refused, naming the field", () => {
       for (const text of mentions) assert.include(error.message, text)
     })
   }
+
+  it("1980-01-01T00:00:00.000Z itself is a known date", () => {
+    assert.isTrue(Result.isSuccess(decodeRollbackFile(withChange((j) => (j.images.web[0].created = "1980-01-01T00:00:00.000Z")))))
+  })
 
   it("images of a service the file does not list", () => {
     const error = errorOf(decodeRollbackFile(withChange((j) => (j.images.ghost = []))))

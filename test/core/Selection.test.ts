@@ -105,11 +105,35 @@ describe("two builds of one service on the same day", () => {
     assert.deepStrictEqual(chosen(selectAsOf(timeline, at("2026-11-20T12:00:00Z"))), { api: "41-master", web: "7-master" })
   })
 
-  it("two builds with the same build time: the higher build number wins, then the tag name", () => {
+  it("two builds with the same build time: the higher build number wins", () => {
     const { timeline } = fleet({ api: [["100-master", "2026-11-20T09:00:00Z"], ["99-master", "2026-11-20T09:00:00Z"]] })
     assert.strictEqual(timeline.points.length, 1)
     assert.deepStrictEqual(timeline.points[0]!.changes, [{ service: "api", tag: "100-master" }])
     assert.deepStrictEqual(chosen(selectAsOf(timeline, at("2026-11-20T09:00:00Z"))), { api: "100-master" })
+  })
+
+  it("the same build time and the same build number (one build tagged twice): the greater tag name wins, whatever the registry's order", () => {
+    const tags = [["12-master", "2026-11-20T09:00:00Z"], ["12-hotfix", "2026-11-20T09:00:00Z"], ["12-main", "2026-11-20T09:00:00Z"]] as const
+    for (const listed of [tags, [...tags].reverse(), [tags[1], tags[0], tags[2]]]) {
+      const { timeline } = fleet({ api: listed })
+      assert.deepStrictEqual(timeline.images.api?.map((i) => i.tag), ["12-hotfix", "12-main", "12-master"])
+      assert.deepStrictEqual(timeline.points.map((p) => p.changes), [[{ service: "api", tag: "12-master" }]])
+      assert.deepStrictEqual(chosen(selectAsOf(timeline, at("2026-11-20T09:00:00Z"))), { api: "12-master" })
+      // marked bad, the next tag by name takes its place
+      assert.deepStrictEqual(chosen(selectAsOf(timeline, at("2026-11-20T09:00:00Z"), { badTags: ["12-master"] })), { api: "12-main" })
+    }
+  })
+
+  it("the same build time, no build numbers (semver): the greater version wins, then the tag name", () => {
+    const api = service("api")
+    const { timeline } = mergeTimeline({
+      services: [api],
+      scheme: TAG_SCHEME_PRESETS["semver"]!,
+      images: { api: ["1.2.3", "v1.2.3", "1.10.0", "1.9.0"].map((tag) => built(api.repository, tag, "2026-11-20T09:00:00Z")) }
+    })
+    assert.deepStrictEqual(timeline.images.api?.map((i) => i.tag), ["1.2.3", "v1.2.3", "1.9.0", "1.10.0"])
+    assert.deepStrictEqual(chosen(selectAsOf(timeline, at("2026-11-20T09:00:00Z"))), { api: "1.10.0" })
+    assert.deepStrictEqual(chosen(selectAsOf(timeline, at("2026-11-20T09:00:00Z"), { badTags: ["1.10.0", "1.9.0"] })), { api: "v1.2.3" })
   })
 })
 
@@ -226,6 +250,23 @@ describe("unresolved services say why", () => {
   it("the selection lists every service in the fleet's order", () => {
     const { timeline } = fleet({ zeta: [["1-master", "2026-11-01T00:00:00Z"]], alpha: [["1-master", "2026-11-02T00:00:00Z"]] })
     assert.deepStrictEqual(selectAsOf(timeline, at("2026-12-01T00:00:00Z")).services.map((s) => s.service.name), ["zeta", "alpha"])
+  })
+})
+
+describe("an instant that is not one", () => {
+  it("NaN selects nothing and says why, instead of throwing", () => {
+    const { timeline } = fleet({ api: [["1-master", "2026-11-01T00:00:00Z"]], web: [] })
+    const selection = selectAsOf(timeline, Number.NaN)
+    assert.deepStrictEqual(selection.services.map((s) => s._tag), ["Unresolved", "Unresolved"])
+    for (const s of selection.services) if (s._tag === "Unresolved") assert.include(s.reason, "the point is not an instant (got NaN)")
+  })
+  it("beyond what a Date holds: -Infinity resolves nothing, +Infinity takes the newest; reasons never throw", () => {
+    const { timeline } = fleet({ api: [["1-master", "2026-11-01T00:00:00Z"], ["2-master", "2026-11-02T00:00:00Z"]] })
+    const early = selectAsOf(timeline, Number.NEGATIVE_INFINITY).services[0]!
+    assert.strictEqual(early._tag, "Unresolved")
+    if (early._tag === "Unresolved") assert.include(early.reason, "at or before -Infinity")
+    assert.deepStrictEqual(chosen(selectAsOf(timeline, Number.POSITIVE_INFINITY)), { api: "2-master" })
+    assert.deepStrictEqual(chosen(selectAsOf(timeline, 1e300)), { api: "2-master" })
   })
 })
 

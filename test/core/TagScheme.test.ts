@@ -207,12 +207,27 @@ describe("custom schemes", () => {
     assert.deepStrictEqual(parseTag(scheme("(?<branch>[a-z]+)\\.(?<sha>[0-9a-f]{7})"), "main.abcdef0"), { env: "main", sha: "abcdef0" })
   })
 
-  it("the order defaults from the groups: build, then timestamp, then version, else created", () => {
-    assert.strictEqual(scheme("(?<timestamp>\\d{14})-(?<build>\\d+)").order, "build")
-    assert.strictEqual(scheme("(?<timestamp>\\d{14})").order, "timestamp")
-    assert.strictEqual(scheme("r(?<version>\\d+\\.\\d+\\.\\d+)").order, "semver")
-    assert.strictEqual(scheme("(?<sha>[0-9a-f]{7})").order, "created")
+  it("the order is created (the newest image) unless the spec names another; presets keep created", () => {
+    for (const pattern of ["(?<timestamp>\\d{14})-(?<build>\\d+)", "(?<timestamp>\\d{14})", "r(?<version>\\d+\\.\\d+\\.\\d+)", "(?<sha>[0-9a-f]{7})"]) {
+      assert.strictEqual(scheme(pattern).order, "created", pattern)
+      assert.strictEqual(scheme({ pattern }).order, "created", pattern)
+    }
+    assert.strictEqual(scheme({ pattern: "(?<build>\\d+)", order: "build" }).order, "build")
+    for (const name of TAG_SCHEME_NAMES) assert.strictEqual(preset(name).order, "created", name)
   })
+
+  const orderProblems: ReadonlyArray<readonly [order: string, pattern: string, group: string]> = [
+    ["build", "(?<env>[a-z]+)-(?<sha>[0-9a-f]{7})", "build"],
+    ["semver", "(?<build>\\d+)", "version"],
+    ["timestamp", "(?<build>\\d+)", "timestamp"]
+  ]
+  for (const [order, pattern, group] of orderProblems) {
+    it(`order ${order} needs a (?<${group}>…) group: refused with what to add`, () => {
+      const message = problemOf({ pattern, order })
+      assert.include(message, `the tag order "${order}" compares the (?<${group}>…) group`)
+      assert.include(message, 'order "created"')
+    })
+  }
 
   it("a pattern may have unnamed groups, alternatives and classes with parentheses", () => {
     const tricky = scheme("(?:rel|release)-(\\d+)-(?<build>\\d+)[()]?-(?<env>prod|stage)")
