@@ -34,6 +34,28 @@ describe("sortImages", () => {
     )
   })
 
+  it("orders by time, then build (none lowest), then tag — checked against keys, not compareImages", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), fc.stringMatching(/^[a-e]{1,3}$/)), { minLength: 60, maxLength: 300 }),
+        (rows) => {
+          // one service lists each tag once
+          const unique = [...new Map(rows.map((row) => [row[2], row])).values()]
+          const list = unique.map(([offset, build, tag]) => image(Date.UTC(2026, 0, 1) + offset * 1000, build, tag))
+          const sorted = sortImages([...list])
+          for (let i = 1; i < sorted.length; i++) {
+            const [a, b] = [sorted[i - 1]!, sorted[i]!]
+            const key = (x: TimelineImage) => [x.time, x.build ?? -1, x.tag] as const
+            const [ka, kb] = [key(a), key(b)]
+            const before = ka[0] < kb[0] || (ka[0] === kb[0] && (ka[1] < kb[1] || (ka[1] === kb[1] && ka[2] < kb[2])))
+            assert.isTrue(before, `${JSON.stringify(ka)} before ${JSON.stringify(kb)}`)
+          }
+        }
+      ),
+      { numRuns: 300, seed: 20261121 }
+    )
+  })
+
   it("a span of times too wide to pack still sorts (comparator fallback)", () => {
     const list = Array.from({ length: 100 }, (_, i) => image(i % 2 === 0 ? Date.UTC(1980, 0, 1) + i : Date.UTC(2200, 0, 1) - i, i, `t${i}`))
     assert.deepStrictEqual(sortImages([...list]), [...list].sort(compareImages))
