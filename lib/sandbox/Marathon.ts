@@ -6,7 +6,9 @@
  * fields, an array `PUT /v2/apps` is one deployment, deployments progress over
  * `deploymentMs` and then disappear, 409 while an app is locked, 422 with `details`, versions
  * and the version-rollback form, the rollback form of `DELETE /v2/deployments/{id}`, broken
- * images whose deployments never finish. Node-only (node:http, node:crypto), Promise-based.
+ * images whose deployments never finish, crashing images, the limit of running deployments. For
+ * rehearsals it injects faults: error answers (before or after applying the change), connection
+ * resets, late answers and outages. Node-only (node:http, node:crypto), Promise-based.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -35,6 +37,13 @@ export interface MarathonSandboxOptions {
   readonly deploymentMs?: number
   /** Images whose tasks fail: their deployments never finish and `lastTaskFailure` is set. */
   readonly brokenImages?: ReadonlyArray<string>
+  /**
+   * Images whose tasks start and then crash: without health checks the deployment finishes, then
+   * no task runs and `lastTaskFailure` is set; with health checks it never finishes (as broken).
+   */
+  readonly crashingImages?: ReadonlyArray<string>
+  /** Marathon's `--max_running_deployments`: one more deployment is refused with 403 (default: no limit). */
+  readonly maxRunningDeployments?: number
   /**
    * DC/OS mode: Marathon is served under `/service/marathon` and requires
    * `Authorization: token=…` from `POST /acs/api/v1/auth/login`.
@@ -85,23 +94,64 @@ export interface MarathonSandbox {
   markBroken(image: string): void
   /** DC/OS: every token issued so far becomes invalid (expiry mid-run). */
   expireTokens(): void
-  /** The next `times` (default 1) matching requests fail with `status`, changing nothing. */
-  failNext(status: 503 | 500 | 409 | 422, times?: number, match?: { readonly method?: string; readonly path?: RegExp }): void
+  /** From now on, tasks of this image start and then crash. */
+  markCrashing(image: string): void
+  /**
+   * The next `times` (default 1) matching requests fail: with an HTTP status (and Marathon's body
+   * for it, or `match.body`) or `"reset"` (the connection is closed without an answer). By default
+   * the request changes nothing; with `match.afterApplying` it is carried out first and only its
+   * answer is lost. With `match.thenUnreachable` every later request is reset until {@link recover}.
+   */
+  failNext(answer: SandboxFault, times?: number, match?: FaultMatch): void
+  /** The next `times` matching requests are carried out at once but answered only after `ms`. */
+  delayNext(ms: number, times?: number, match?: Pick<FaultMatch, "method" | "path">): void
+  /** Marathon is unreachable: every request's connection is reset, until {@link recover}. */
+  goDown(): void
+  /** Ends an outage ({@link goDown}, `thenUnreachable`). */
+  recover(): void
+  /** The whole state (apps with their versions and failures, running deployments), for "nothing changed" checks. */
+  snapshot(): Record<string, unknown>
   /** Stops the server. */
   stop(): Promise<void>
+}
+
+/** What an injected fault answers: an HTTP status, or a connection closed without an answer. */
+export type SandboxFault = 500 | 502 | 503 | 504 | 403 | 409 | 422 | "reset"
+
+/** Which requests a fault hits, and how. */
+export interface FaultMatch {
+  readonly method?: string
+  /** Tested against the full request path (`/service/marathon/v2/apps` under DC/OS). */
+  readonly path?: RegExp
+  /** Carry the request out first; only its answer is replaced ("applied, answer lost"). */
+  readonly afterApplying?: boolean
+  /** The body of the injected answer instead of Marathon's usual one for the status. */
+  readonly body?: unknown
+  /** After this fault, Marathon stays unreachable until `recover()`. */
+  readonly thenUnreachable?: boolean
 }
 
 const MARATHON_VERSION = "1.10.17"
 
 interface Injected {
-  readonly status: 503 | 500 | 409 | 422
+  readonly answer: SandboxFault
   remaining: number
-  readonly method: string | undefined
-  readonly path: RegExp | undefined
+  readonly match: FaultMatch
+}
+
+interface Delayed {
+  readonly ms: number
+  remaining: number
+  readonly match: Pick<FaultMatch, "method" | "path">
 }
 
 const injectedBody = (status: number): unknown => {
   switch (status) {
+    case 502:
+    case 504:
+      return `<html><body><h1>${status} ${status === 502 ? "Bad Gateway" : "Gateway Timeout"}</h1>(injected by the sandbox)</body></html>`
+    case 403:
+      return { message: "Max number (1) of running deployments is achieved. Wait for existing deployments to complete or cancel them." }
     case 503:
       return { message: "Could not determine the current leader (injected by the sandbox)" }
     case 500:
@@ -206,7 +256,10 @@ const checkValid = (def: Json, prefix: string): void => {
 
 /** Starts a sandbox on 127.0.0.1. */
 export const startMarathonSandbox = async (options: MarathonSandboxOptions = {}): Promise<MarathonSandbox> => {
-  const state = new MarathonState(options.deploymentMs ?? 300, options.brokenImages ?? [])
+  const state = new MarathonState(options.deploymentMs ?? 300, options.brokenImages ?? [], {
+    maxRunningDeployments: options.maxRunningDeployments,
+    crashingImages: options.crashingImages
+  })
   for (const app of options.apps ?? []) {
     const id = normalizeAppId(String(app.id ?? ""))
     try {
@@ -224,7 +277,26 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
   const base = dcos ? "/service/marathon" : ""
   const requests: Array<SandboxRequest> = []
   const injected: Array<Injected> = []
+  const delayed: Array<Delayed> = []
+  const lateAnswers = new Set<ReturnType<typeof setTimeout>>()
+  let down = false
   let port = 0
+
+  /** Answers with the injected fault (an error status, or a reset connection). */
+  const injectFault = (req: IncomingMessage, res: ServerResponse, fault: Injected): void => {
+    if (fault.match.thenUnreachable === true) down = true
+    if (fault.answer === "reset") {
+      req.socket.destroy()
+      return
+    }
+    const body = fault.match.body !== undefined ? fault.match.body : injectedBody(fault.answer)
+    if (typeof body === "string") {
+      res.writeHead(fault.answer, { "content-type": "text/html" })
+      res.end(body)
+      return
+    }
+    send(res, fault.answer, body)
+  }
 
   const authorizedPlain = (auth: string | undefined): boolean => {
     if (options.marathonToken === undefined && options.basicAuth === undefined) return true
@@ -393,6 +465,12 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
       }
     }
     const isLogin = url.pathname === "/acs/api/v1/auth/login"
+    if (down) {
+      // an outage: the request is seen, never answered
+      requests.push({ method, path: url.pathname, query: url.search.replace(/^\?/, ""), body: isLogin ? maskLogin(loggedBody) : loggedBody })
+      req.socket.destroy()
+      return
+    }
     requests.push({
       method,
       path: url.pathname,
@@ -408,7 +486,7 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
         if (isLogin) {
           if (method !== "POST") return send(res, 405, { title: "Method Not Allowed", description: "Use POST", code: "ERR_METHOD" })
           const failure = takeInjected(method, url.pathname)
-          if (failure) return send(res, failure.status, injectedBody(failure.status))
+          if (failure) return injectFault(req, res, failure)
           let body: unknown
           try {
             body = JSON.parse(bodyText)
@@ -452,9 +530,25 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
         }
       }
       const failure = takeInjected(method, url.pathname)
-      if (failure) return send(res, failure.status, injectedBody(failure.status))
+      if (failure && failure.match.afterApplying !== true) return injectFault(req, res, failure)
       if (route === "/v2/events") return events(method, req, res, url.searchParams)
-      const answer = await marathon(method, route, url.searchParams, req, bodyText)
+      const answer = await marathon(method, route, url.searchParams, req, bodyText).catch((e: unknown) => {
+        if (failure) return undefined // applied (or refused) — the answer is lost either way
+        throw e
+      })
+      if (failure) return injectFault(req, res, failure)
+      if (answer === undefined) return
+      const late = takeDelayed(method, url.pathname)
+      if (late !== undefined) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            lateAnswers.delete(timer)
+            resolve()
+          }, late.ms)
+          lateAnswers.add(timer)
+        })
+        if (res.destroyed) return
+      }
       if (answer.text !== undefined) {
         res.writeHead(answer.status, { "content-type": "text/plain; charset=utf-8" })
         res.end(answer.text)
@@ -486,13 +580,23 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
     req.on("close", unsubscribe)
   }
 
+  const matches = (match: Pick<FaultMatch, "method" | "path">, method: string, path: string) =>
+    (match.method === undefined || match.method.toUpperCase() === method) && (match.path === undefined || match.path.test(path))
+
   const takeInjected = (method: string, path: string): Injected | undefined => {
-    const found = injected.find(
-      (f) => f.remaining > 0 && (f.method === undefined || f.method.toUpperCase() === method) && (f.path === undefined || f.path.test(path))
-    )
+    const found = injected.find((f) => f.remaining > 0 && matches(f.match, method, path))
     if (found) {
       found.remaining--
       if (found.remaining === 0) injected.splice(injected.indexOf(found), 1)
+    }
+    return found
+  }
+
+  const takeDelayed = (method: string, path: string): Delayed | undefined => {
+    const found = delayed.find((d) => d.remaining > 0 && matches(d.match, method, path))
+    if (found) {
+      found.remaining--
+      if (found.remaining === 0) delayed.splice(delayed.indexOf(found), 1)
     }
     return found
   }
@@ -517,12 +621,25 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
     deployments: () => state.deploymentList(),
     requests,
     markBroken: (image) => state.markBroken(image),
+    markCrashing: (image) => state.markCrashing(image),
     expireTokens: () => dcos?.expireAll(),
-    failNext: (status, times = 1, match = {}) => {
-      injected.push({ status, remaining: times, method: match.method, path: match.path })
+    failNext: (answer, times = 1, match = {}) => {
+      injected.push({ answer, remaining: times, match })
     },
+    delayNext: (ms, times = 1, match = {}) => {
+      delayed.push({ ms, remaining: times, match })
+    },
+    goDown: () => {
+      down = true
+    },
+    recover: () => {
+      down = false
+    },
+    snapshot: () => state.snapshot(),
     stop: () =>
       new Promise<void>((resolve, reject) => {
+        for (const timer of lateAnswers) clearTimeout(timer)
+        lateAnswers.clear()
         state.close()
         server.close((err) => (err ? reject(err) : resolve()))
         server.closeAllConnections()

@@ -39,6 +39,8 @@ interface Snapshot {
 interface DeploymentApp {
   readonly appId: string
   readonly action: ActionName
+  /** Its tasks start and then crash (a crashing image without health checks): the deployment finishes, the app does not run. */
+  readonly crashes: boolean
   /** The definition before this deployment; absent when the deployment created the app. */
   readonly before: Snapshot | undefined
   readonly beforeRunning: number
@@ -165,20 +167,61 @@ export class MarathonState {
   private readonly apps = new Map<string, AppRecord>()
   private readonly deployments = new Map<string, Deployment>()
   private readonly broken = new Set<string>()
+  private readonly crashing = new Set<string>()
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private readonly listeners = new Set<(event: MarathonEvent) => void>()
   private lastVersionMs = 0
 
+  private readonly deploymentMs: number
+  private readonly limits: { readonly maxRunningDeployments?: number | undefined; readonly crashingImages?: ReadonlyArray<string> | undefined }
+
   constructor(
-    private readonly deploymentMs: number,
-    brokenImages: ReadonlyArray<string>
+    deploymentMs: number,
+    brokenImages: ReadonlyArray<string>,
+    limits: { readonly maxRunningDeployments?: number | undefined; readonly crashingImages?: ReadonlyArray<string> | undefined } = {}
   ) {
+    this.deploymentMs = deploymentMs
+    this.limits = limits
     for (const image of brokenImages) this.broken.add(image)
+    for (const image of limits.crashingImages ?? []) this.crashing.add(image)
   }
 
   /** From now on, tasks of this image fail. */
   markBroken(image: string): void {
     this.broken.add(image)
+  }
+
+  /** From now on, tasks of this image start and then crash. */
+  markCrashing(image: string): void {
+    this.crashing.add(image)
+  }
+
+  /**
+   * Everything this Marathon holds, for "nothing changed" checks: per app its definition,
+   * version, versionInfo, version history and last task failure; the running deployments (their
+   * plans, not their time-dependent progress).
+   */
+  snapshot(): Json {
+    this.tick()
+    return clone({
+      apps: [...this.apps.keys()].sort().map((id) => {
+        const rec = this.apps.get(id)!
+        return {
+          id,
+          definition: rec.def,
+          version: rec.version,
+          versionInfo: rec.versionInfo,
+          versions: rec.versions,
+          lastTaskFailure: rec.lastTaskFailure ?? null
+        }
+      }),
+      deployments: [...this.deployments.values()].map((d) => ({
+        id: d.id,
+        version: d.version,
+        affectedApps: [...d.apps.keys()].sort(),
+        steps: d.steps
+      }))
+    })
   }
 
   /** Subscribes to events; returns the unsubscribe function. */
@@ -223,7 +266,7 @@ export class MarathonState {
       version,
       versionInfo: { lastScalingAt: version, lastConfigChangeAt: version },
       versions: [{ version, def: clone(def) }],
-      restRunning: this.isBroken(def) ? 0 : instancesOf(def)
+      restRunning: this.isBroken(def) || this.isCrashing(def) ? 0 : instancesOf(def)
     })
   }
 
@@ -235,7 +278,20 @@ export class MarathonState {
       this.deployments.delete(d.id)
       for (const entry of d.apps.values()) {
         const rec = this.apps.get(entry.appId)
-        if (rec) rec.restRunning = entry.targetInstances
+        if (!rec) continue
+        rec.restRunning = entry.crashes ? 0 : entry.targetInstances
+        if (entry.crashes) {
+          rec.lastTaskFailure = {
+            appId: entry.appId,
+            host: "127.0.0.1",
+            message: `Container exited with status 1 soon after it started (image ${imageOf(rec.def) ?? "?"} crashes in the sandbox)`,
+            state: "TASK_FAILED",
+            taskId: `${entry.appId.slice(1).replaceAll("/", "_")}.${randomUUID()}`,
+            timestamp: new Date(Math.max(now, Date.parse(rec.version))).toISOString(),
+            version: rec.version,
+            slaveId: "sandbox-agent-0"
+          }
+        }
       }
       this.emit("deployment_success", { id: d.id, plan: this.planJson(d) })
     }
@@ -333,6 +389,13 @@ export class MarathonState {
         deployments: locking.map((d) => ({ id: d.id }))
       })
     }
+    const max = this.limits.maxRunningDeployments
+    if (max !== undefined && this.deployments.size - (force ? locking.length : 0) >= max) {
+      // Marathon's TooManyRunningDeploymentsException (FACTS.md): 403, nothing changes
+      throw new HttpError(403, {
+        message: `Max number (${max}) of running deployments is achieved. Wait for existing deployments to complete or cancel them.`
+      })
+    }
     for (const d of locking) this.stop(d, "cancelled by a forced deployment")
 
     const version = this.nextVersion()
@@ -356,6 +419,7 @@ export class MarathonState {
           before: { def: clone(rec.def) },
           beforeRunning: running,
           targetInstances: 0,
+          crashes: false,
           broken: false,
           healthChecked: false
         })
@@ -363,7 +427,10 @@ export class MarathonState {
       }
       const def = clone(change.def)
       const target = instancesOf(def)
-      const broken = this.isBroken(def)
+      // A crashing image never gets healthy, so with health checks its deployment is stuck like a
+      // broken one; without, Marathon sees the tasks start and finishes the deployment.
+      const broken = this.isBroken(def) || (this.isCrashing(def) && hasHealthChecks(def))
+      const crashes = this.isCrashing(def) && !hasHealthChecks(def) && target > 0
       if (!rec) {
         this.apps.set(change.appId, {
           def,
@@ -380,6 +447,7 @@ export class MarathonState {
           before: undefined,
           beforeRunning: 0,
           targetInstances: target,
+          crashes,
           broken: broken && target > 0,
           healthChecked: hasHealthChecks(def)
         })
@@ -394,6 +462,7 @@ export class MarathonState {
           before: { def: clone(rec.def) },
           beforeRunning: running,
           targetInstances: target,
+          crashes,
           broken: broken && (action === "RestartApplication" ? target > 0 : target > running),
           healthChecked: hasHealthChecks(def)
         })
@@ -479,6 +548,11 @@ export class MarathonState {
   private isBroken(def: Json): boolean {
     const image = imageOf(def)
     return image !== undefined && this.broken.has(image)
+  }
+
+  private isCrashing(def: Json): boolean {
+    const image = imageOf(def)
+    return image !== undefined && this.crashing.has(image)
   }
 
   private isStuck(d: Deployment): boolean {

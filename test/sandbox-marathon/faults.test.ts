@@ -1,0 +1,141 @@
+/**
+ * @module faults.test — the rehearsals the sandbox offers: a change applied whose answer is lost
+ * (an error status or a reset connection), an outage, a late answer, a state snapshot that shows
+ * whether anything changed, Marathon's limit of running deployments, and images that crash.
+ */
+import { afterEach, assert, describe, it } from "@effect/vitest"
+import { type MarathonSandbox, type MarathonSandboxOptions, startMarathonSandbox } from "../../lib/sandbox/Marathon.ts"
+import { call, shopApp, waitFor } from "./support.ts"
+
+const V1 = "registry.example/shop/api:41-master"
+const V2 = "registry.example/shop/api:40-master"
+
+let sb: MarathonSandbox | undefined
+const start = async (options: MarathonSandboxOptions = {}) => {
+  sb = await startMarathonSandbox({ deploymentMs: 200, apps: [shopApp("/prod/shop/api", V1)], ...options })
+  return sb
+}
+afterEach(async () => {
+  await sb?.stop()
+  sb = undefined
+})
+
+const imageChange = (image: string) => [{ id: "/prod/shop/api", container: { ...(shopApp("/prod/shop/api", image)["container"] as object) } }]
+const imageOf = (s: MarathonSandbox) => ((s.app("/prod/shop/api")!["container"] as { docker: { image: string } }).docker.image)
+
+/** A request whose connection is closed without an answer rejects (fetch: "fetch failed"). */
+const lost = async (promise: Promise<unknown>): Promise<boolean> => promise.then(() => false, () => true)
+
+describe("faults the sandbox injects", () => {
+  it("a 503 after applying: the change is made and a deployment runs, the client only sees 503", async () => {
+    const s = await start()
+    s.failNext(503, 1, { method: "PUT", afterApplying: true })
+    const put = await call("PUT", `${s.url}/v2/apps`, imageChange(V2))
+    assert.strictEqual(put.status, 503)
+    assert.strictEqual(imageOf(s), V2)
+    assert.lengthOf(s.deployments(), 1)
+  })
+
+  it("a 503 without afterApplying changes nothing (no leader)", async () => {
+    const s = await start()
+    const before = s.snapshot()
+    s.failNext(503, 1, { method: "PUT" })
+    assert.strictEqual((await call("PUT", `${s.url}/v2/apps`, imageChange(V2))).status, 503)
+    assert.deepStrictEqual(s.snapshot(), before)
+  })
+
+  it("a reset: no answer at all; with afterApplying the change is made anyway", async () => {
+    const s = await start()
+    const before = s.snapshot()
+    s.failNext("reset", 1, { method: "PUT" })
+    assert.isTrue(await lost(call("PUT", `${s.url}/v2/apps`, imageChange(V2))))
+    assert.deepStrictEqual(s.snapshot(), before, "a reset before applying changes nothing")
+    s.failNext("reset", 1, { method: "PUT", afterApplying: true })
+    assert.isTrue(await lost(call("PUT", `${s.url}/v2/apps`, imageChange(V2))))
+    assert.strictEqual(imageOf(s), V2)
+    assert.lengthOf(s.deployments(), 1)
+  })
+
+  it("thenUnreachable: after the fault every request is reset until recover()", async () => {
+    const s = await start()
+    s.failNext("reset", 1, { method: "PUT", afterApplying: true, thenUnreachable: true })
+    assert.isTrue(await lost(call("PUT", `${s.url}/v2/apps`, imageChange(V2))))
+    assert.isTrue(await lost(call("GET", `${s.url}/v2/apps/prod/shop/api`)))
+    assert.isTrue(await lost(call("GET", `${s.url}/v2/deployments`)))
+    s.recover()
+    assert.strictEqual((await call("GET", `${s.url}/v2/apps/prod/shop/api`)).body.app.container.docker.image, V2)
+    s.goDown()
+    assert.isTrue(await lost(call("GET", `${s.url}/ping`)))
+  })
+
+  it("a custom body replaces Marathon's usual one for the status", async () => {
+    const s = await start()
+    const details = [{ path: "/0/container/docker/image", errors: ["must not be empty"] }]
+    s.failNext(422, 1, { method: "PUT", body: { message: "Object is not valid", details } })
+    const put = await call("PUT", `${s.url}/v2/apps`, imageChange(V2))
+    assert.strictEqual(put.status, 422)
+    assert.deepStrictEqual(put.body.details, details)
+  })
+
+  it("delayNext: the change is made at once, the answer comes late", async () => {
+    const s = await start()
+    s.delayNext(400, 1, { method: "PUT" })
+    const started = Date.now()
+    const answer = call("PUT", `${s.url}/v2/apps`, imageChange(V2))
+    await waitFor("the change to be applied", () => imageOf(s) === V2, 300)
+    const put = await answer
+    assert.strictEqual(put.status, 200)
+    assert.isAtLeast(Date.now() - started, 380)
+  })
+})
+
+describe("the sandbox's whole state", () => {
+  it("snapshot() stays equal over reads and refusals and changes with a deployment", async () => {
+    const s = await start({ deploymentMs: 5_000 })
+    const before = s.snapshot()
+    await call("GET", `${s.url}/v2/apps`)
+    await call("GET", `${s.url}/v2/deployments`)
+    assert.deepStrictEqual(s.snapshot(), before)
+    assert.strictEqual((await call("PUT", `${s.url}/v2/apps`, imageChange(V2))).status, 200)
+    const during = s.snapshot()
+    assert.notDeepEqual(during, before)
+    // locked: a second change is refused with 409 and changes nothing, not even the deployments
+    assert.strictEqual((await call("PUT", `${s.url}/v2/apps`, imageChange(V1))).status, 409)
+    assert.deepStrictEqual(s.snapshot(), during)
+  })
+})
+
+describe("Marathon's limits and crashing images", () => {
+  it("maxRunningDeployments: one more deployment is 403 'Max number (N) of running deployments', nothing changes", async () => {
+    const s = await startMarathonSandbox({
+      deploymentMs: 5_000,
+      maxRunningDeployments: 1,
+      apps: [shopApp("/prod/shop/api", V1), shopApp("/prod/shop/web", "registry.example/shop/web:17")]
+    })
+    sb = s
+    assert.strictEqual((await call("PUT", `${s.url}/v2/apps/prod/shop/web`, { instances: 3 })).status, 200)
+    const before = s.snapshot()
+    const refused = await call("PUT", `${s.url}/v2/apps`, imageChange(V2))
+    assert.strictEqual(refused.status, 403)
+    assert.match(refused.body.message, /^Max number \(1\) of running deployments is achieved/)
+    assert.deepStrictEqual(s.snapshot(), before)
+  })
+
+  it("a crashing image without health checks: the deployment finishes, then no task runs and lastTaskFailure is set", async () => {
+    const s = await start({ apps: [shopApp("/prod/shop/api", V1, { healthChecks: [] })] })
+    s.markCrashing(V2)
+    assert.strictEqual((await call("PUT", `${s.url}/v2/apps`, imageChange(V2).map((e) => ({ ...e, healthChecks: [] })))).status, 200)
+    await waitFor("the deployment to finish", () => s.deployments().length === 0, 3000)
+    const app = s.app("/prod/shop/api")!
+    assert.strictEqual(app["tasksRunning"], 0)
+    assert.include(String((app["lastTaskFailure"] as { message: string }).message), "crashes")
+  })
+
+  it("a crashing image with health checks never gets healthy: the deployment does not finish", async () => {
+    const s = await start()
+    s.markCrashing(V2)
+    assert.strictEqual((await call("PUT", `${s.url}/v2/apps`, imageChange(V2))).status, 200)
+    await new Promise((r) => setTimeout(r, 500))
+    assert.lengthOf(s.deployments(), 1)
+  })
+})
