@@ -1,14 +1,33 @@
 #!/usr/bin/env node
-// The `fleet-rollback` bin: runs the TypeScript entry point through tsx, so the installed
-// package needs no build step (Node refuses to strip types under node_modules).
-const [major, minor] = process.versions.node.split(".").map(Number)
-if (major < 22 || (major === 22 && minor < 19)) {
-  process.stderr.write(
-    `fleet-rollback needs Node.js 22.19 or newer; this is ${process.version}.\n` +
-      "Install a newer Node, or inside this project run it through npm (npx fleet-rollback …), which puts the project's Node 24 first on the PATH.\n"
-  )
-  process.exit(2)
+/**
+ * @module fleet-rollback.js — the `fleet-rollback` bin (package.json `bin`, `npm run demo`).
+ * The package ships its TypeScript sources and has no build step, so this file decides how they
+ * run, as cheaply as the Node at hand allows:
+ * - in a checkout, Node itself strips the types (Node >= 22.18 does, outside node_modules);
+ * - installed (under node_modules, where Node refuses to strip types), through tsx;
+ * - either way with Node's compile cache under the user's cache directory, so from the second
+ *   start on V8 does not compile the ~500 modules again.
+ * An old Node gets a clear message and exit code 2 first (scripts/supported-node.js).
+ */
+import { exitUnlessSupportedNode } from "./supported-node.js"
+
+exitUnlessSupportedNode()
+
+const { default: module } = await import("node:module")
+const { homedir } = await import("node:os")
+const { fileURLToPath } = await import("node:url")
+
+// The cache holds V8 code for this user only: under ~/.cache, never in a shared temporary
+// directory where another user could plant code. NODE_COMPILE_CACHE / NODE_DISABLE_COMPILE_CACHE
+// keep their meaning.
+if (process.env.NODE_DISABLE_COMPILE_CACHE === undefined) {
+  const cacheHome = process.env.XDG_CACHE_HOME || `${homedir()}/.cache`
+  module.enableCompileCache?.(process.env.NODE_COMPILE_CACHE || `${cacheHome}/fleet-rollback/node-compile-cache`)
 }
-const { register } = await import("tsx/esm/api")
-register()
+
+const installed = fileURLToPath(import.meta.url).split(/[\\/]/).includes("node_modules")
+if (installed || !process.features.typescript) {
+  const { register } = await import("tsx/esm/api")
+  register()
+}
 await import("./fleet-rollback.ts")

@@ -5,8 +5,15 @@ import { Flag } from "effect/cli"
 
 /** `--config FILE`. */
 export const config = Flag.String("config").pipe(Flag.withDescription("YAML config file (default ./fleet-rollback.yaml when present); flags win over it"), Flag.optional)
+/**
+ * A description and a default that `--help` shows: effect/cli's help has no place for a flag's
+ * default, so it goes at the end of the description, from the same value the flag uses.
+ */
+export const describedWithDefault = <const B extends string | number>(description: string, value: B) => <A>(self: Flag.Flag<A>): Flag.Flag<A | B> =>
+  self.pipe(Flag.withDescription(`${description} (default: ${value})`), Flag.withDefault(value))
+
 /** `--file rollback.json`. */
-export const file = Flag.String("file").pipe(Flag.withDescription("rollback.json written by `get`"), Flag.withDefault("rollback.json"))
+export const file = Flag.String("file").pipe(describedWithDefault("rollback.json written by `get`", "rollback.json"))
 /** `--point P`. */
 export const point = Flag.String("point").pipe(Flag.withDescription("a label printed by `choices`, an ISO-8601 instant, or a date YYYY-MM-DD (end of that day)"))
 /** `--tz ZONE`. */

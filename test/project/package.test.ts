@@ -1,41 +1,81 @@
 /**
  * @module test/project/package — the package as a host gets it (the Ansible role installs the
  * `npm pack` tarball): packed, installed into an empty prefix with its production dependencies,
- * and its `fleet-rollback` bin runs the demo end to end.
+ * and its `fleet-rollback` bin runs the demo end to end. Its version is package.json's on every
+ * way to start it, and a Node older than 22.19 is told so plainly (exit 2) on every way too.
  */
 import { execFile } from "node:child_process"
-import { mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { parse as parseYaml } from "yaml"
+import { MINIMUM_NODE } from "../../scripts/supported-node.js"
 import { projectRoot } from "../cli/runCli.ts"
+import { oldNodeDir } from "../support/oldNode.ts"
 
-const run = (file: string, args: ReadonlyArray<string>, cwd: string): Promise<{ code: number; output: string }> =>
+const packageJson = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { readonly version: string; readonly engines: { readonly node: string } }
+
+const run = (file: string, args: ReadonlyArray<string>, cwd: string, env: Readonly<Record<string, string>> = {}): Promise<{ code: number; stdout: string; output: string }> =>
   new Promise((done) =>
-    execFile(file, args, { cwd, timeout: 240_000, maxBuffer: 16 << 20, env: { ...process.env, NO_COLOR: "1" } }, (error, stdout, stderr) =>
-      done({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, output: stdout + stderr })
+    execFile(file, args, { cwd, timeout: 240_000, maxBuffer: 16 << 20, env: { ...process.env, NO_COLOR: "1", ...env } }, (error, stdout, stderr) =>
+      done({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, output: stdout + stderr })
     )
   )
 
+const dir = mkdtempSync(join(tmpdir(), "fleet-rollback-pack-"))
+/** The compile cache of the installed bin goes here, not into the user's ~/.cache. */
+const env = { XDG_CACHE_HOME: join(dir, "cache") }
+const installedBin = join(dir, "host/node_modules/.bin/fleet-rollback")
+let installOutput = ""
+
+beforeAll(async () => {
+  const packed = await run("npm", ["pack", projectRoot, "--silent"], dir)
+  const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"))
+  if (packed.code !== 0 || tarball === undefined) throw new Error(`npm pack failed:\n${packed.output}`)
+  const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", join(dir, "host"), join(dir, tarball)], dir)
+  installOutput = installed.output
+}, 300_000)
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
 describe("the packed package", () => {
-  it("npm pack → npm install → the installed fleet-rollback bin runs the demo", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "fleet-rollback-pack-"))
-    try {
-      const packed = await run("npm", ["pack", projectRoot, "--silent"], dir)
-      assert.strictEqual(packed.code, 0, packed.output)
-      const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"))
-      assert.isDefined(tarball, packed.output)
-      const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", join(dir, "host"), join(dir, tarball!)], dir)
-      assert.strictEqual(installed.code, 0, installed.output)
-      const bin = join(dir, "host/node_modules/.bin/fleet-rollback")
-      const version = await run(bin, ["--version"], dir)
-      assert.strictEqual(version.code, 0, version.output)
-      assert.include(version.output, "0.1.0")
-      const demo = await run(bin, ["demo", "--deployment-ms", "100"], dir)
-      assert.strictEqual(demo.code, 0, demo.output)
-      assert.include(demo.output, "SUCCEEDED: rolled back 3 app(s)")
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+  it("npm pack → npm install → the installed bin prints package.json's version and runs the demo", async () => {
+    assert.isTrue(existsSync(installedBin), installOutput)
+    const version = await run(installedBin, ["--version"], dir, env)
+    assert.strictEqual(version.code, 0, version.output)
+    assert.strictEqual(version.stdout.trim(), `fleet-rollback v${packageJson.version}`)
+    const demo = await run(installedBin, ["demo", "--deployment-ms", "100"], dir, env)
+    assert.strictEqual(demo.code, 0, demo.output)
+    assert.include(demo.output, "SUCCEEDED: rolled back 3 app(s)")
+    assert.isTrue(existsSync(join(dir, "cache/fleet-rollback/node-compile-cache")), "the bin keeps Node's compile cache under XDG_CACHE_HOME")
   }, 300_000)
+
+  it("under Deno, scripts/fleet-rollback.ts prints package.json's version", async () => {
+    const deno = await run(join(projectRoot, "node_modules/.bin/deno"), ["run", "--no-remote", "-A", "scripts/fleet-rollback.ts", "--version"], projectRoot, { DENO_NO_UPDATE_CHECK: "1" })
+    assert.strictEqual(deno.code, 0, deno.output)
+    assert.strictEqual(deno.stdout.trim(), `fleet-rollback v${packageJson.version}`)
+  }, 120_000)
+
+  it("on a Node older than 22.19, every way to start it says what it found and what it needs, and exits 2", async () => {
+    const old = oldNodeDir(join(dir, "old-node"))
+    const path = { ...env, PATH: `${old.dir}:${process.env["PATH"] ?? ""}` }
+    const ways: ReadonlyArray<readonly [string, string, ReadonlyArray<string>]> = [
+      ["the installed bin", installedBin, ["--version"]],
+      ["node scripts/fleet-rollback.js in a checkout", "node", [join(projectRoot, "scripts/fleet-rollback.js"), "--version"]],
+      ["tsx scripts/fleet-rollback.ts", "node", [join(projectRoot, "node_modules/tsx/dist/cli.mjs"), join(projectRoot, "scripts/fleet-rollback.ts"), "get", "--registry", "https://registry.example.com", "--repo", "shop/api"]]
+    ]
+    for (const [way, file, args] of ways) {
+      const result = await run(file, args, dir, path)
+      assert.strictEqual(result.code, 2, `${way}: ${result.output}`)
+      assert.include(result.output, `fleet-rollback needs Node.js ${MINIMUM_NODE} or newer; this is Node.js ${old.version}`, way)
+      assert.include(result.output, "put it first on the PATH", way)
+      assert.notInclude(result.output, "internal error", way)
+    }
+  }, 120_000)
+
+  it("the minimum Node is one number: package.json engines, the version check, the Ansible role", () => {
+    assert.strictEqual(packageJson.engines.node, `>=${MINIMUM_NODE}`)
+    const roleVars = parseYaml(readFileSync(join(projectRoot, "ansible/roles/fleet_rollback/vars/main.yml"), "utf8")) as Record<string, unknown>
+    assert.strictEqual(roleVars["fleet_rollback_minimum_node"], MINIMUM_NODE)
+  })
 })

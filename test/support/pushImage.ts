@@ -120,7 +120,10 @@ export class Pusher {
   private readonly blobHome = new Map<string, string>()
   readonly base: string
 
-  constructor(readonly target: PushTarget) {
+  readonly target: PushTarget
+
+  constructor(target: PushTarget) {
+    this.target = target
     this.base = target.url.replace(/\/+$/, "")
   }
 

@@ -15,6 +15,7 @@ import { sampleApp, sampleFleet } from "../../sandbox/SampleFleet.ts"
 import { parseRollbackFile } from "../../core/RollbackFile.ts"
 import { failed } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
+import * as Flags from "../Flags.ts"
 import { makePaint } from "../Output.ts"
 import { choicesCommand } from "./Choices.ts"
 import { getCommand } from "./Get.ts"
@@ -30,7 +31,7 @@ export const demoCommand = Command.make(
   "demo",
   {
     keep: Flag.Boolean("keep").pipe(Flag.withDescription("keep the sandbox running afterwards and print its URLs and commands to try (Ctrl-C stops it)"), Flag.withDefault(false)),
-    deploymentMs: Flag.Int("deployment-ms").pipe(Flag.withDescription("how long a sandbox deployment takes"), Flag.withDefault(1500))
+    deploymentMs: Flag.Int("deployment-ms").pipe(Flags.describedWithDefault("how long a sandbox deployment takes, milliseconds", 1500))
   },
   (flags) =>
     Effect.gen(function*() {

@@ -41,7 +41,10 @@ export class DcosAuth {
   private notBefore = 0
   private readonly ttl: number
 
-  constructor(private readonly options: DcosAuthOptions) {
+  private readonly options: DcosAuthOptions
+
+  constructor(options: DcosAuthOptions) {
+    this.options = options
     this.ttl = options.tokenTtlMs ?? 5 * 24 * 3600 * 1000
   }
 

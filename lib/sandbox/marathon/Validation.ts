@@ -15,12 +15,15 @@ export interface ErrorDetail {
 
 /** A 4xx answer the server turns into JSON; `body` is sent as is. */
 export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-    readonly headers: Readonly<Record<string, string>> = {}
-  ) {
+  readonly status: number
+  readonly body: unknown
+  readonly headers: Readonly<Record<string, string>>
+
+  constructor(status: number, body: unknown, headers: Readonly<Record<string, string>> = {}) {
     super(typeof body === "object" && body !== null && "message" in body ? String(body.message) : `HTTP ${status}`)
+    this.status = status
+    this.body = body
+    this.headers = headers
   }
 }
 
