@@ -15,7 +15,8 @@ import type { MarathonConfig } from "../marathon/Marathon.ts"
 import { Marathon } from "../marathon/Marathon.ts"
 import { Notifier } from "../notify/Slack.ts"
 import { parsePlatform } from "../registry/Manifest.ts"
-import { Registry, resolveRegistryCredentials } from "../registry/Registry.ts"
+import { parseRegistryUrl } from "../registry/Credentials.ts"
+import { isDockerHub, Registry, resolveRegistryCredentials } from "../registry/Registry.ts"
 import { badInput, failed } from "../workflow/RollbackError.ts"
 import { CliPlatform } from "./CliPlatform.ts"
 
@@ -154,6 +155,8 @@ export interface RegistryFlags {
   readonly cacheDir: Option.Option<string>
   readonly cache: boolean
   readonly verifyTags: boolean
+  /** `--docker-hub-api`: tags, digests and push times from Docker Hub's web API. */
+  readonly dockerHubApi?: boolean | undefined
 }
 
 /** The registry layer from flags, config, `REGISTRY_USERNAME`/`REGISTRY_PASSWORD` (or `_FILE`) or `~/.docker/config.json`. */
@@ -172,6 +175,13 @@ export const registryLayer = (flags: RegistryFlags, config: ConfigFile, fallback
     const concurrency = Option.getOrUndefined(flags.concurrency) ?? config.registry?.concurrency
     if (concurrency !== undefined && (concurrency < 1 || concurrency > 64)) return yield* badInput(`--concurrency ${concurrency}: expected 1 to 64 requests at once per host`)
     const cacheDir = flags.cache ? Option.getOrUndefined(flags.cacheDir) ?? defaultCacheDir(platform.env, platform.homeDir) : undefined
+    const hubSetting = config.registry?.dockerHubApi
+    const hubUrl = typeof hubSetting === "string" ? hubSetting : undefined
+    const useHubApi = flags.dockerHubApi === true || (hubSetting !== undefined && hubSetting !== false)
+    if (hubUrl !== undefined) yield* checkUrl(hubUrl, "registry.dockerHubApi (config)")
+    if (useHubApi && hubUrl === undefined && !isDockerHubUrl(url)) {
+      return yield* badInput(`${flags.dockerHubApi === true ? "--docker-hub-api" : "registry.dockerHubApi (config)"}: Docker Hub's web API describes Docker Hub repositories only, and ${stripCredentials(url)} is not Docker Hub; leave it off for this registry`)
+    }
     const tls = {
       caFile: Option.getOrUndefined(flags.caFile) ?? config.registry?.caFile,
       insecureSkipVerify: flags.insecureSkipVerify || config.registry?.insecureSkipVerify === true
@@ -182,10 +192,17 @@ export const registryLayer = (flags: RegistryFlags, config: ConfigFile, fallback
       ...(platformText !== undefined ? { platform: platformText } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       cacheDir,
-      verifyTags: flags.verifyTags
+      verifyTags: flags.verifyTags,
+      ...(useHubApi ? { dockerHubApi: hubUrl === undefined ? {} : { url: hubUrl } } : {})
     }).pipe(Layer.provide(platform.httpClient(tls)))
     return { layer, url: stripCredentials(url) }
   })
+
+/** True when a registry URL names Docker Hub (docker.io, registry-1.docker.io, …). */
+const isDockerHubUrl = (url: string): boolean => {
+  const parsed = parseRegistryUrl(url)
+  return parsed !== undefined && isDockerHub(parsed)
+}
 
 /** The Slack notifier from `SLACK_WEBHOOK_URL` (or `_FILE`), or none. */
 export const notifierLayer = (config: ConfigFile) =>

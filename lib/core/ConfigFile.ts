@@ -41,7 +41,9 @@ export const ConfigFile = Schema.Struct({
       caFile: Schema.optionalKey(Schema.String),
       insecureSkipVerify: Schema.optionalKey(Schema.Boolean),
       platform: Schema.optionalKey(Schema.String),
-      concurrency: Schema.optionalKey(Schema.Int)
+      concurrency: Schema.optionalKey(Schema.Int),
+      /** Read tags, digests and push times from Docker Hub's web API (`true`, or the API's URL). */
+      dockerHubApi: Schema.optionalKey(Schema.Union([Schema.Boolean, Schema.String]))
     })
   ),
   scheme: Schema.optionalKey(SchemeConfig),

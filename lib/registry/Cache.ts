@@ -21,7 +21,9 @@ export const CachedImage = Schema.Struct({
   revision: Schema.optional(Schema.String),
   platform: Schema.optional(Schema.String),
   /** Set when the digest is not a readable image for the platform (the reason), e.g. schema1. */
-  skip: Schema.optional(Schema.String)
+  skip: Schema.optional(Schema.String),
+  /** What kind of skip (see `SkipKind` in Registry.ts); absent in caches written before it existed. */
+  skipKind: Schema.optional(Schema.String)
 })
 
 /** A cached image description. */

@@ -16,9 +16,12 @@ import { makeAuthorizer } from "./Auth.ts"
 import { diskCacheStore, imageKey, memoryCacheStore } from "./Cache.ts"
 import type { CachedImage, CacheStore, RepositoryCache } from "./Cache.ts"
 import { parseRegistryUrl } from "./Credentials.ts"
+import { DOCKER_HUB_API_URL, hubPlatforms, makeDockerHubApi } from "./DockerHub.ts"
+import type { DockerHubApi, HubImage, HubTag } from "./DockerHub.ts"
 import {
   ConfigBody,
   CREATED_ANNOTATION,
+  DIGEST_PATTERN,
   formatPlatform,
   isValidTag,
   looksLikeDigest,
@@ -64,17 +67,21 @@ export interface RegistryConfig {
   /** Re-check cached tag → digest with one HEAD each. */
   readonly verifyTags?: boolean
   /**
-   * Tags that may move between runs (like `latest`, `master`): their cached digest is re-checked
-   * with one HEAD even without `verifyTags`. Default {@link isFloatingTag}: tags without a digit.
+   * Which tags may move between runs: their cached digest is re-checked with one HEAD on warm
+   * runs even without `verifyTags`. Whoever knows the tag scheme decides (`get` does: tags whose
+   * scheme part carries a build number, a sha or a timestamp are immutable by convention);
+   * `readRepository`'s own `isMutableTag` wins. Default: every tag may move (one HEAD per cached
+   * tag, which Docker Hub does not count against its pull limit).
    */
   readonly isMutableTag?: ((tag: string) => boolean) | undefined
+  /**
+   * Use Docker Hub's web API for tag names, current digests and push times (pages of 100),
+   * instead of `tags/list` and a manifest request per tag; dates still come from the registry
+   * API by digest. `url` (default https://hub.docker.com) may point elsewhere, e.g. a test's
+   * stand-in; without it the registry must be Docker Hub.
+   */
+  readonly dockerHubApi?: { readonly url?: string | undefined } | undefined
 }
-
-/**
- * The default guess of which tags move: those without any digit (`latest`, `master`, `stable`).
- * Tags with a build number, a sha or a timestamp are immutable by convention.
- */
-export const isFloatingTag = (tag: string): boolean => !/[0-9]/.test(tag)
 
 const DOCKER_HUB_REGISTRY_HOSTS = new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"])
 
@@ -88,12 +95,51 @@ export const isDockerHub = (url: URL): boolean => DOCKER_HUB_REGISTRY_HOSTS.has(
 export const registryRepositoryName = (url: URL, repository: string): string =>
   isDockerHub(url) && !repository.includes("/") ? `library/${repository}` : repository
 
+/**
+ * Why a tag-list entry gave no image. Before any request: `digest-in-tag-list`, `invalid-tag`,
+ * `signature` (cosign artifacts), `filtered` (`keepTag` said no). After reading it:
+ * `no-platform` (an index without the wanted platform), `schema1`, `artifact` (a Helm chart, an
+ * SBOM…), `not-an-image` (another manifest type), `vanished` (404: deleted since the listing),
+ * `unreadable` (an answer that is not a manifest or config).
+ */
+export type SkipKind =
+  | "digest-in-tag-list"
+  | "invalid-tag"
+  | "signature"
+  | "filtered"
+  | "no-platform"
+  | "schema1"
+  | "artifact"
+  | "not-an-image"
+  | "vanished"
+  | "unreadable"
+
+/** One tag-list entry that gave no image. */
+export interface SkippedTag {
+  readonly tag: string
+  readonly kind: SkipKind
+  /** A sentence for people: what was found instead. */
+  readonly reason: string
+}
+
 /** Everything read from one repository. */
 export interface RepositoryRead {
   readonly repository: string
   readonly images: ReadonlyArray<RegistryImage>
   /** Tag-list entries not read, and why (digests in the tag list, filtered tags, schema1, no such platform…). */
-  readonly skipped: ReadonlyArray<{ readonly tag: string; readonly reason: string }>
+  readonly skipped: ReadonlyArray<SkippedTag>
+}
+
+/** Options of `readRepository`. */
+export interface ReadRepositoryOptions {
+  /** Which tags to read (the others are `filtered`); default all. */
+  readonly keepTag?: ((tag: string) => boolean) | undefined
+  /** Which of the read tags may move (see {@link RegistryConfig.isMutableTag}). */
+  readonly isMutableTag?: ((tag: string) => boolean) | undefined
+  /** Called once, when the tag list is read, with the number of tags to read. */
+  readonly onTags?: ((count: number) => void) | undefined
+  /** Called after each tag read. */
+  readonly onImage?: (() => void) | undefined
 }
 
 /** Request counters of one client since it was built. */
@@ -120,10 +166,7 @@ export class Registry extends Context.Service<Registry, {
   /** One tag's image: digest, dates by source, revision, platform. */
   readonly readImage: (repository: string, tag: string) => Effect.Effect<RegistryImage, RegistryError>
   /** Every tag of a repository (those `keepTag` accepts), `onImage` called after each tag read. */
-  readonly readRepository: (
-    repository: string,
-    options?: { readonly keepTag?: (tag: string) => boolean; readonly onImage?: () => void }
-  ) => Effect.Effect<RepositoryRead, RegistryError>
+  readonly readRepository: (repository: string, options?: ReadRepositoryOptions) => Effect.Effect<RepositoryRead, RegistryError>
   /** Requests made so far. */
   readonly stats: Effect.Effect<RegistryStats>
 }>()("fleet-rollback/registry/Registry") {
@@ -152,7 +195,35 @@ const IMAGE_CONFIG_TYPES = new Set([
 /** Outcome of reading one tag. */
 type TagOutcome =
   | { readonly _tag: "Image"; readonly image: RegistryImage }
-  | { readonly _tag: "Skip"; readonly reason: string }
+  | { readonly _tag: "Skip"; readonly kind: SkipKind; readonly reason: string }
+
+/** What is known of a tag before reading it: its name, and from Docker Hub's web API its digest and push time. */
+interface ListedTag {
+  readonly tag: string
+  readonly hub?: HubTag | undefined
+}
+
+const SKIP_KINDS: ReadonlySet<string> = new Set<SkipKind>([
+  "digest-in-tag-list", "invalid-tag", "signature", "filtered", "no-platform", "schema1", "artifact", "not-an-image", "vanished", "unreadable"
+])
+
+/** The skip kind of a cached description (caches written before kinds existed say `not-an-image`). */
+const cachedSkipKind = (image: CachedImage): SkipKind =>
+  image.skipKind !== undefined && SKIP_KINDS.has(image.skipKind) ? image.skipKind as SkipKind : "not-an-image"
+
+/** Why an index gave no image: the platform asked for and those it has. */
+const noPlatformReason = (platform: Platform, offered: ReadonlyArray<string>): string =>
+  `no ${formatPlatform(platform)} image in the index (it has ${offered.length === 0 ? "none" : offered.join(", ")}); choose another with --platform`
+
+/** A Hub platform image as an index descriptor, for {@link selectPlatform}. */
+const hubDescriptor = (image: HubImage) => ({
+  digest: image.digest ?? "",
+  platform: {
+    os: image.platform.os,
+    architecture: image.platform.architecture,
+    ...(image.platform.variant === undefined ? {} : { variant: image.platform.variant })
+  }
+})
 
 /** Memoizes an effect per key for the lifetime of the client: the same request is never made twice. */
 const memoize = <A>(
@@ -183,7 +254,7 @@ const makeRegistry = (config: RegistryConfig) =>
     const givenUrl = parseRegistryUrl(config.url)
     // docker.io and index.docker.io are names of Docker Hub; its registry API lives on registry-1.
     const parsedUrl = givenUrl !== undefined && isDockerHub(givenUrl) ? new URL("https://registry-1.docker.io") : givenUrl
-    const isMutableTag = config.isMutableTag ?? isFloatingTag
+    const defaultIsMutableTag = config.isMutableTag ?? (() => true)
     const wantedPlatform = parsePlatform(platformText)
     const counters = makeCounters()
     const transport = makeTransport(wire, {
@@ -203,6 +274,20 @@ const makeRegistry = (config: RegistryConfig) =>
 
     const registryUrl = parsedUrl ?? new URL("https://invalid.invalid")
     const api: Api = makeApi(registryUrl, makeAuthorizer(transport, config.credentials, registryUrl), transport)
+    const hubBase = config.dockerHubApi === undefined
+      ? undefined
+      : config.dockerHubApi.url === undefined || config.dockerHubApi.url === ""
+      ? isDockerHub(registryUrl) ? new URL(DOCKER_HUB_API_URL) : undefined
+      : parseRegistryUrl(config.dockerHubApi.url)
+    const badHubApi = config.dockerHubApi !== undefined && hubBase === undefined
+      ? new RegistryError({
+        reason: "InvalidInput",
+        message: config.dockerHubApi.url === undefined || config.dockerHubApi.url === ""
+          ? `Docker Hub's web API describes Docker Hub repositories only, and ${registryUrl.origin} is not Docker Hub: turn the web API off, or name its URL`
+          : `the Docker Hub web API URL "${config.dockerHubApi.url}" is not an http:// or https:// URL`
+      })
+      : undefined
+    const hubApi: DockerHubApi | undefined = hubBase === undefined ? undefined : makeDockerHubApi(hubBase, transport)
     const store: CacheStore = config.cacheDir === undefined || config.cacheDir === ""
       ? memoryCacheStore()
       : diskCacheStore(fs, config.cacheDir, registryUrl)
@@ -215,6 +300,7 @@ const makeRegistry = (config: RegistryConfig) =>
     const guard = (repository: string): Effect.Effect<{ readonly platform: Platform; readonly name: string }, RegistryError> => {
       if (parsedUrl === undefined) return Effect.fail(badUrl)
       if (wantedPlatform === undefined) return Effect.fail(badPlatform)
+      if (badHubApi !== undefined) return Effect.fail(badHubApi)
       if (!REPOSITORY_PATTERN.test(repository) || repository.length > 255) {
         return Effect.fail(
           new RegistryError({
@@ -253,30 +339,27 @@ const makeRegistry = (config: RegistryConfig) =>
           let image: ManifestBody = top.manifest
           let chosen: string | undefined
           if (kind === "schema1") {
-            return { dates: {}, skip: "a Docker schema1 manifest (no reliable build date); rebuild and push it with a current client" }
+            return { dates: {}, skipKind: "schema1", skip: "a Docker schema1 manifest (no reliable build date); rebuild and push it with a current client" }
           }
           if (kind === "index") {
             index = top.manifest
             const child = selectPlatform(index.manifests ?? [], platform)
             if (child === undefined) {
               const offered = offeredPlatforms(index.manifests ?? [])
-              return {
-                dates: {},
-                skip: `no ${formatPlatform(platform)} image in the index (it has ${offered.length === 0 ? "none" : offered.join(", ")})`
-              }
+              return { dates: {}, skipKind: "no-platform", skip: noPlatformReason(platform, offered) }
             }
             chosen = formatPlatform(child.platform!)
             const childManifest = yield* manifestByDigest(repository, child.digest)
             if (manifestKind(childManifest.contentType, childManifest.manifest) !== "image") {
-              return { dates: {}, skip: `the ${chosen} entry ${child.digest} of the index is not an image manifest` }
+              return { dates: {}, skipKind: "not-an-image", skip: `the ${chosen} entry ${child.digest} of the index is not an image manifest` }
             }
             image = childManifest.manifest
           } else if (kind !== "image") {
-            return { dates: {}, skip: `not an image manifest (media type ${top.manifest.mediaType ?? top.contentType ?? "unknown"})` }
+            return { dates: {}, skipKind: "not-an-image", skip: `not an image manifest (media type ${top.manifest.mediaType ?? top.contentType ?? "unknown"})` }
           }
           const configDescriptor = image.config!
           if (configDescriptor.mediaType !== undefined && !IMAGE_CONFIG_TYPES.has(configDescriptor.mediaType)) {
-            return { dates: {}, skip: `not a container image (an artifact with config type ${configDescriptor.mediaType})` }
+            return { dates: {}, skipKind: "artifact", skip: `not a container image (an artifact with config type ${configDescriptor.mediaType})` }
           }
           const annotation = image.annotations?.[CREATED_ANNOTATION] ?? index?.annotations?.[CREATED_ANNOTATION]
           const annotatedRevision = image.annotations?.[REVISION_ANNOTATION] ?? index?.annotations?.[REVISION_ANNOTATION]
@@ -298,9 +381,9 @@ const makeRegistry = (config: RegistryConfig) =>
           return described
         }))
 
-    const toOutcome = (repository: string, tag: string, digest: string, described: CachedImage): TagOutcome =>
+    const toOutcome = (repository: string, tag: string, digest: string, described: CachedImage, push: string | undefined): TagOutcome =>
       described.skip !== undefined
-        ? { _tag: "Skip", reason: described.skip }
+        ? { _tag: "Skip", kind: cachedSkipKind(described), reason: described.skip }
         : {
           _tag: "Image",
           image: {
@@ -309,26 +392,42 @@ const makeRegistry = (config: RegistryConfig) =>
             digest,
             dates: {
               ...(described.dates.annotation === undefined ? {} : { annotation: described.dates.annotation }),
-              ...(described.dates.config === undefined ? {} : { config: described.dates.config })
+              ...(described.dates.config === undefined ? {} : { config: described.dates.config }),
+              ...(push === undefined ? {} : { push })
             },
             ...(described.revision === undefined ? {} : { revision: described.revision }),
             ...(described.platform === undefined ? {} : { platform: described.platform })
           }
         }
 
-    /** Reads one tag, using the persistent cache first. */
+    /**
+     * Reads one tag, using the persistent cache first. A digest from Docker Hub's web API is
+     * current: no HEAD, no GET by tag; an index the Hub lists without the wanted platform is
+     * skipped without a request.
+     */
     const readTag = (
       repository: string,
-      tag: string,
+      listed: ListedTag,
       platform: Platform,
-      cache: RepositoryCache
+      cache: RepositoryCache,
+      isMutableTag: (tag: string) => boolean
     ): Effect.Effect<TagOutcome, RegistryError> =>
       Effect.gen(function*() {
+        const tag = listed.tag
+        const hub = listed.hub
         const platformKey = formatPlatform(platform)
+        const push = hub?.lastPushed
         const cachedDigest = cache.tagDigest(tag)
         let digest: string
         let top: FetchedManifest | undefined
-        if (cachedDigest !== undefined) {
+        if (hub?.digest !== undefined && DIGEST_PATTERN.test(hub.digest)) {
+          digest = hub.digest
+          const isIndex = hub.images.length > 0 && hub.images.every((image) => image.digest !== digest)
+          if (isIndex && selectPlatform(hub.images.map(hubDescriptor), platform) === undefined && cache.image(imageKey(platformKey, digest)) === undefined) {
+            cache.setTagDigest(tag, digest)
+            return { _tag: "Skip", kind: "no-platform", reason: noPlatformReason(platform, hubPlatforms(hub)) }
+          }
+        } else if (cachedDigest !== undefined) {
           digest = config.verifyTags === true || isMutableTag(tag)
             ? yield* api.headManifest(repository, tag)
             : cachedDigest
@@ -347,14 +446,29 @@ const makeRegistry = (config: RegistryConfig) =>
         const cached = cache.image(imageKey(platformKey, digest))
         if (cached !== undefined) {
           if (top === undefined) counters.cacheHits++
-          return toOutcome(repository, tag, digest, cached)
+          return toOutcome(repository, tag, digest, cached, push)
         }
         const manifest = top ?? (yield* manifestByDigest(repository, digest))
         const described = yield* describe(repository, platform, manifest)
         cache.setImage(imageKey(platformKey, digest), described)
-        return toOutcome(repository, tag, digest, described)
+        return toOutcome(repository, tag, digest, described, push)
       })
 
+    /** The tags of a repository: from Docker Hub's web API when asked (falling back to the registry's list), else `tags/list`. */
+    const listRepository = (name: string): Effect.Effect<ReadonlyArray<ListedTag>, RegistryError> => {
+      if (hubApi === undefined) return Effect.map(api.listTags(name), (tags) => tags.map((tag) => ({ tag })))
+      return hubApi.listTags(name).pipe(
+        Effect.map((tags): ReadonlyArray<ListedTag> => tags.map((hub) => ({ tag: hub.name, hub }))),
+        Effect.catch((error) =>
+          error.reason === "NotFound" || error.reason === "Unauthorized"
+            // Private (or unknown) repositories: the registry API, with credentials, says which.
+            ? Effect.logWarning(`${error.message}; reading ${name} through the registry API instead`).pipe(
+              Effect.andThen(Effect.map(api.listTags(name), (tags) => tags.map((tag) => ({ tag }))))
+            )
+            : Effect.fail(error)
+        )
+      )
+    }
     const listTags = Effect.fn("Registry.listTags")(function*(repository: string) {
       const { name } = yield* guard(repository)
       return yield* api.listTags(name)
@@ -374,7 +488,7 @@ const makeRegistry = (config: RegistryConfig) =>
     const readImage = Effect.fn("Registry.readImage")(function*(repository: string, tag: string) {
       const { name, platform } = yield* guard(repository)
       const cache = yield* store.repository(name)
-      const outcome = yield* readTag(name, tag, platform, cache).pipe(Effect.ensuring(cache.flush))
+      const outcome = yield* readTag(name, { tag }, platform, cache, defaultIsMutableTag).pipe(Effect.ensuring(cache.flush))
       if (outcome._tag === "Skip") {
         return yield* new RegistryError({
           reason: "NotFound",
@@ -385,57 +499,60 @@ const makeRegistry = (config: RegistryConfig) =>
       return { ...outcome.image, repository }
     }, withClientSettings)
 
-    const readRepository = Effect.fn("Registry.readRepository")(function*(
-      repository: string,
-      options?: { readonly keepTag?: (tag: string) => boolean; readonly onImage?: () => void }
-    ) {
+    const readRepository = Effect.fn("Registry.readRepository")(function*(repository: string, options?: ReadRepositoryOptions) {
       const { name, platform } = yield* guard(repository)
-      const listed = yield* api.listTags(name)
-      const skipped: Array<{ tag: string; reason: string }> = []
-      const wanted: Array<string> = []
+      const listed = yield* listRepository(name)
+      const isMutableTag = options?.isMutableTag ?? defaultIsMutableTag
+      const skipped: Array<SkippedTag> = []
+      const wanted: Array<ListedTag> = []
       const seen = new Set<string>()
       for (const entry of listed) {
-        if (seen.has(entry)) continue
-        seen.add(entry)
-        if (looksLikeDigest(entry)) skipped.push({ tag: entry, reason: "a digest in the tag list, not a tag" })
-        else if (!isValidTag(entry)) skipped.push({ tag: entry, reason: "not a valid tag name" })
-        else if (SIGNATURE_TAG.test(entry)) skipped.push({ tag: entry, reason: "a signature/attestation artifact, not an image" })
-        else if (options?.keepTag !== undefined && !options.keepTag(entry)) {
-          skipped.push({ tag: entry, reason: "filtered out (not of the chosen environment or scheme)" })
+        const tag = entry.tag
+        if (seen.has(tag)) continue
+        seen.add(tag)
+        if (looksLikeDigest(tag)) skipped.push({ tag, kind: "digest-in-tag-list", reason: "a digest in the tag list, not a tag" })
+        else if (!isValidTag(tag)) skipped.push({ tag, kind: "invalid-tag", reason: "not a valid tag name" })
+        else if (SIGNATURE_TAG.test(tag)) skipped.push({ tag, kind: "signature", reason: "a signature/attestation artifact, not an image" })
+        else if (options?.keepTag !== undefined && !options.keepTag(tag)) {
+          skipped.push({ tag, kind: "filtered", reason: "filtered out (not of the chosen environment or scheme)" })
         } else wanted.push(entry)
       }
+      options?.onTags?.(wanted.length)
       const cache = yield* store.repository(name)
-      const readOne = (tag: string) =>
-        readTag(name, tag, platform, cache).pipe(
+      const readOne = (entry: ListedTag) =>
+        readTag(name, entry, platform, cache, isMutableTag).pipe(
           Effect.catch((error): Effect.Effect<TagOutcome, RegistryError> =>
-            // The tag vanished between list and read, or one manifest is unreadable: skip that tag only.
-            error.reason === "NotFound" || error.reason === "BadResponse"
-              ? Effect.succeed({ _tag: "Skip", reason: error.message })
+            // The tag vanished between list and read, or one manifest is unreadable: skip that
+            // tag only, and say so (the summary and rollback.json count it).
+            error.reason === "NotFound"
+              ? Effect.succeed({ _tag: "Skip", kind: "vanished", reason: error.message })
+              : error.reason === "BadResponse"
+              ? Effect.succeed({ _tag: "Skip", kind: "unreadable", reason: error.message })
               : Effect.fail(error)
           ),
           Effect.tap(() => Effect.sync(() => options?.onImage?.()))
         )
       // New tags first (GET by tag), then known ones (cache or HEAD): a moved tag whose new digest
       // came with a new tag then finds that manifest already fetched instead of fetching it again.
-      const fresh = wanted.filter((tag) => cache.tagDigest(tag) === undefined)
-      const known = wanted.filter((tag) => cache.tagDigest(tag) !== undefined)
+      const fresh = wanted.filter((entry) => cache.tagDigest(entry.tag) === undefined)
+      const known = wanted.filter((entry) => cache.tagDigest(entry.tag) !== undefined)
       const concurrency = Math.max(1, config.concurrency ?? 8) * 2
       const byTag = new Map<string, TagOutcome>()
       yield* Effect.forEach(
         [fresh, known],
         (group) =>
-          Effect.forEach(group, (tag) => Effect.map(readOne(tag), (outcome) => byTag.set(tag, outcome)), {
+          Effect.forEach(group, (entry) => Effect.map(readOne(entry), (outcome) => byTag.set(entry.tag, outcome)), {
             concurrency,
             discard: true
           }),
         { discard: true }
       ).pipe(Effect.ensuring(cache.flush))
-      const outcomes = wanted.map((tag) => byTag.get(tag)!)
       const images: Array<RegistryImage> = []
-      outcomes.forEach((outcome, i) => {
+      for (const entry of wanted) {
+        const outcome = byTag.get(entry.tag)!
         if (outcome._tag === "Image") images.push({ ...outcome.image, repository })
-        else skipped.push({ tag: wanted[i]!, reason: outcome.reason })
-      })
+        else skipped.push({ tag: entry.tag, kind: outcome.kind, reason: outcome.reason })
+      }
       const read: RepositoryRead = { repository, images, skipped }
       return read
     }, withClientSettings)

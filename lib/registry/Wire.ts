@@ -14,7 +14,7 @@ import { HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientError } from "effect/http"
 
 /** What a request is for, used to count requests by kind in the stats. */
-export type RequestKind = "token" | "tags" | "manifest" | "manifest-head" | "blob" | "ping"
+export type RequestKind = "token" | "tags" | "manifest" | "manifest-head" | "blob" | "hub"
 
 /** One HTTP request on the wire: absolute URL, method and headers (data only). */
 export interface WireRequest {

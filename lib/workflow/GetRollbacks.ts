@@ -7,11 +7,12 @@ import { Clock, Effect } from "effect"
 import type { RollbackFile } from "../core/RollbackFile.ts"
 import { toRollbackFile } from "../core/RollbackFile.ts"
 import type { TagScheme } from "../core/TagScheme.ts"
-import { classifyTag } from "../core/TagScheme.ts"
+import { classifyTag, parseTag } from "../core/TagScheme.ts"
 import type { Granularity, IgnoredSummary, ServiceSpec } from "../core/Timeline.ts"
 import { mergeTimeline } from "../core/Timeline.ts"
 import type { RegistryImage } from "../core/Image.ts"
 import { Registry } from "../registry/Registry.ts"
+import type { SkippedTag } from "../registry/Registry.ts"
 import type { RegistryError } from "../registry/RegistryError.ts"
 import { badInput, failed } from "./RollbackError.ts"
 
@@ -45,15 +46,44 @@ export interface GetRollbacksOptions {
 export interface GetProgress {
   readonly repositoriesDone: number
   readonly repositoriesTotal: number
+  /** Repositories whose tag list is read (so their tags to read are counted in `imagesTotal`). */
+  readonly repositoriesListed: number
   readonly imagesDone: number
+  /** Tags to read in the repositories listed so far: the total once `repositoriesListed` is all. */
+  readonly imagesTotal: number
+}
+
+/** A tag the registry adapter listed but got no image from (see `SkipKind`). */
+export interface NotRead {
+  readonly tag: string
+  /** The kind: `no-platform`, `schema1`, `artifact`, `not-an-image`, `vanished`, `unreadable`, … */
+  readonly reason: string
+  /** What was found instead, for people. */
+  readonly detail: string
+}
+
+/** What was ignored of one service: the core's counts, and the tags the registry gave no image for. */
+export interface IgnoredTags extends IgnoredSummary {
+  readonly notRead: ReadonlyArray<NotRead>
 }
 
 /** The result of `get`: the file, and what was ignored per service. */
 export interface GetRollbacksResult {
   readonly file: RollbackFile
-  readonly ignored: Readonly<Record<string, IgnoredSummary>>
-  /** Per service, the tags the registry adapter did not read, and why (for `--verbose`). */
-  readonly skipped: Readonly<Record<string, ReadonlyArray<{ readonly tag: string; readonly reason: string }>>>
+  readonly ignored: Readonly<Record<string, IgnoredTags>>
+  /** Per service, every tag the registry adapter did not read, and why (for `--verbose`). */
+  readonly skipped: Readonly<Record<string, ReadonlyArray<SkippedTag>>>
+}
+
+/**
+ * Which tags of a scheme may move between runs: those whose scheme part carries no build number,
+ * sha or timestamp (semver `v2`, `1.25`, `node20`, a custom scheme without those groups), and
+ * tags the scheme does not parse. Their cached digests are re-checked with one HEAD on warm runs;
+ * the others are immutable by convention.
+ */
+export const isMutableUnder = (scheme: TagScheme) => (tag: string): boolean => {
+  const parsed = parseTag(scheme, tag)
+  return parsed === undefined || (parsed.build === undefined && parsed.sha === undefined && parsed.timestamp === undefined)
 }
 
 /** Reads the registry and builds `rollback.json`. */
@@ -62,14 +92,27 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
     return yield* badInput("no services to read: give --repo a,b,c or a `services:` map in the config file")
   }
   const registry = yield* Registry
-  const progress = { repositoriesDone: 0, repositoriesTotal: options.services.length, imagesDone: 0 }
+  const progress = {
+    repositoriesDone: 0,
+    repositoriesTotal: options.services.length,
+    repositoriesListed: 0,
+    imagesDone: 0,
+    imagesTotal: 0
+  }
   const report = () => options.onProgress?.({ ...progress })
   const keepTag = (tag: string) => classifyTag(options.scheme, tag, options.tagFilter)._tag === "Parsed"
+  const isMutableTag = isMutableUnder(options.scheme)
   const results = yield* Effect.forEach(
     options.services,
     (service) =>
       registry.readRepository(service.repository, {
         keepTag,
+        isMutableTag,
+        onTags: (count) => {
+          progress.repositoriesListed++
+          progress.imagesTotal += count
+          report()
+        },
         onImage: () => {
           progress.imagesDone++
           report()
@@ -87,7 +130,7 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
   )
   const failures: Array<{ service: ServiceSpec; error: RegistryError }> = []
   const images: Record<string, ReadonlyArray<RegistryImage>> = {}
-  const skipped: Record<string, ReadonlyArray<{ readonly tag: string; readonly reason: string }>> = {}
+  const skipped: Record<string, ReadonlyArray<SkippedTag>> = {}
   results.forEach((result, i) => {
     const service = options.services[i]!
     if (result._tag === "Failure") failures.push({ service, error: result.failure })
@@ -114,19 +157,23 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
     timeZone: options.timeZone,
     since: options.since
   })
-  // Tags the registry adapter did not fetch (filtered by keepTag) still count in the summary.
-  const ignored: Record<string, IgnoredSummary> = {}
+  // Tags the registry adapter did not fetch (filtered by keepTag) still count in the summary,
+  // and so do tags it read but got no image from (no such platform, schema1, an artifact, a
+  // 404 or a bad answer for that tag): those could have been in the selection, so they are
+  // listed by name with what was found.
+  const ignored: Record<string, IgnoredTags> = {}
   for (const service of options.services) {
     const summary = { ...merged.ignored[service.name]! }
-    for (const { tag } of skipped[service.name] ?? []) {
-      const c = classifyTag(options.scheme, tag, options.tagFilter)
+    const notRead: Array<NotRead> = []
+    for (const skip of skipped[service.name] ?? []) {
+      const c = classifyTag(options.scheme, skip.tag, options.tagFilter)
       if (c._tag === "Ignored") {
         if (c.reason === "no-scheme-match") summary.noSchemeMatch++
         else if (c.reason === "other-environment") summary.otherEnvironment++
         else if (c.reason === "digest-in-tag-list") summary.digestInTagList++
-      }
+      } else notRead.push({ tag: skip.tag, reason: skip.kind, detail: skip.reason })
     }
-    ignored[service.name] = summary
+    ignored[service.name] = { ...summary, notRead }
   }
   const now = yield* Clock.currentTimeMillis
   const file = toRollbackFile(

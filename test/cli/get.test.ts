@@ -1,14 +1,18 @@
 /**
- * `get` edge cases an operator meets: a registry that does not answer (exit 1, the failed
- * repositories named, no file), and a tag scheme without an environment part.
+ * `get` as an operator meets it: the progress on a terminal and in CI, the summary (images per
+ * service, where dates came from, tags ignored and why, images without a date), and the edge
+ * cases — a registry that does not answer (exit 1, the failed repositories named, no file), bad
+ * flags (exit 2), a tag scheme without an environment part.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
 import { startSandboxRegistry } from "../../lib/sandbox/Registry.ts"
-import { image, registryHandler, repo, startServer } from "../registry/fakeRegistry.ts"
+import { makeProgress, progressText } from "../../lib/cli/commands/Get.ts"
+import type { GetProgress } from "../../lib/workflow/GetRollbacks.ts"
+import { image, index, registryHandler, repo, startServer } from "../registry/fakeRegistry.ts"
 import type { Reply } from "../registry/fakeRegistry.ts"
 import { runCli } from "./runCli.ts"
 
@@ -89,6 +93,139 @@ describe("get", () => {
       const file = JSON.parse(readFileSync(join(dir, "rollback.json"), "utf8"))
       assert.deepStrictEqual(file.images.api.map((i: { tag: string; version: string }) => [i.tag, i.version]), [["v1.3.0-rc.1", "1.3.0-rc.1"], ["v1.2.0", "1.2.0"]])
       assert.strictEqual(file.environment, "master")
+    } finally {
+      await registry.stop()
+    }
+  })
+})
+
+describe("get's progress", () => {
+  const at = (p: Partial<GetProgress>): GetProgress => ({
+    repositoriesDone: 0, repositoriesTotal: 2, repositoriesListed: 2, imagesDone: 0, imagesTotal: 400, ...p
+  })
+
+  it("on a terminal: one line redrawn with repositories and images done of their totals, about a hundred redraws however big the fleet", () => {
+    const written: Array<string> = []
+    const progress = makeProgress({ stderrIsTerminal: true, writeStderr: (text) => written.push(text) }, false)
+    progress.update(at({ repositoriesListed: 1, imagesTotal: 150 }))
+    progress.update(at({ imagesTotal: 400 }))
+    for (let done = 1; done <= 400; done++) progress.update(at({ imagesDone: done, repositoriesDone: done >= 150 ? 1 : 0 }))
+    progress.update(at({ imagesDone: 400, repositoriesDone: 2 }))
+    progress.done()
+    assert.strictEqual(written[0], "\rreading registry: 0/2 repositories, 0/150+ images (1/2 tag lists read)\u001b[K")
+    assert.strictEqual(written[1], "\rreading registry: 0/2 repositories, 0/400 images\u001b[K")
+    assert.include(written, "\rreading registry: 1/2 repositories, 150/400 images\u001b[K", "a repository done is drawn at once")
+    assert.isTrue(written.some((w) => /^\rreading registry: 1\/2 repositories, 2\d\d\/400 images/.test(w)))
+    assert.strictEqual(written.at(-2), "\rreading registry: 2/2 repositories, 400/400 images\u001b[K")
+    assert.strictEqual(written.at(-1), "\r\u001b[K", "the line is cleared at the end")
+    assert.isAtMost(written.length, 110)
+    assert.isTrue(written.every((w) => !w.includes("\n")), "a terminal line is redrawn, never a new line")
+  })
+
+  it("in CI: plain lines, once the tag lists are read, at each tenth of the images, and at the end", () => {
+    const written: Array<string> = []
+    const progress = makeProgress({ stderrIsTerminal: false, writeStderr: (text) => written.push(text) }, false)
+    progress.update(at({ repositoriesListed: 1, imagesTotal: 150 }))
+    progress.update(at({ imagesTotal: 400 }))
+    for (let done = 1; done <= 400; done++) progress.update(at({ imagesDone: done, repositoriesDone: done >= 150 ? 1 : 0 }))
+    progress.update(at({ imagesDone: 400, repositoriesDone: 2 }))
+    progress.done()
+    assert.strictEqual(written[0], "reading registry: 2 tag lists read, 400 images to read\n")
+    assert.strictEqual(written[1], "reading registry: 0/2 repositories, 40/400 images\n")
+    assert.strictEqual(written.at(-1), "reading registry: 2/2 repositories, 400/400 images\n")
+    assert.strictEqual(written.length, 1 + 10 + 1)
+    assert.isTrue(written.every((w) => w.endsWith("\n") && !w.includes("\r") && !w.includes("\u001b")))
+  })
+
+  it("--quiet prints no progress", () => {
+    const written: Array<string> = []
+    const progress = makeProgress({ stderrIsTerminal: true, writeStderr: (text) => written.push(text) }, true)
+    progress.update(at({ imagesDone: 10 }))
+    progress.done()
+    assert.deepStrictEqual(written, [])
+  })
+
+  it("reads the same in both", () => {
+    assert.strictEqual(progressText(at({ repositoriesDone: 1, imagesDone: 7 })), "reading registry: 1/2 repositories, 7/400 images")
+  })
+})
+
+describe("get's summary", () => {
+  it("shows images per service, dates by source, tags ignored and why (those not read by name), images with unknown dates", async () => {
+    const annotated = image({ created: "1970-01-01T00:00:00Z", annotations: { "org.opencontainers.image.created": "2026-03-02T11:00:00Z" } })
+    const server = await startServer(registryHandler({
+      "shop/api": repo({
+        "41-master": image({ created: "2026-03-01T10:00:00Z" }),
+        "42-master": annotated,
+        "43-master": image({}),
+        "12-develop": image({ created: "2026-02-20T09:00:00Z" }),
+        latest: annotated
+      }),
+      "shop/web": repo({
+        "5-master": index([{ platform: "linux/amd64", image: image({ created: "2026-03-05T08:00:00Z" }) }]),
+        "6-master": index([{ platform: "linux/arm64", image: image({ created: "2026-03-06T08:00:00Z" }) }])
+      }, ["5-master", "6-master", "7-master"])
+    }))
+    try {
+      const result = await runCli(["get", "--registry", server.url, "--repo", "shop/api,shop/web", "--env", "master", "--no-cache"], { cwd: dir })
+      assert.strictEqual(result.code, 0, result.stderr)
+      const lines = result.stdout.split("\n")
+      assert.match(lines[0]!, /^SERVICE\s+REPOSITORY\s+IMAGES\s+DATES FROM\s+TAGS IGNORED\s+UNKNOWN DATE$/)
+      assert.match(lines[1]!, /^api\s+shop\/api\s+2\s+annotation 1, config 1\s+1 outside scheme, 1 other env\s+43-master$/)
+      assert.match(lines[2]!, /^web\s+shop\/web\s+1\s+config 1\s+2 not read \(1 no-platform, 1 vanished\)\s+-$/)
+      assert.match(result.stdout, /^ {2}web: 6-master not read \(no-platform\): no linux\/amd64 image in the index \(it has linux\/arm64\)/m)
+      assert.match(result.stdout, /^ {2}web: 7-master not read \(vanished\): /m)
+      assert.include(result.stdout, "Wrote rollback.json: 3 images of 2 services")
+      // Not a terminal: plain progress lines on stderr.
+      assert.include(result.stderr, "reading registry: 2 tag lists read, 6 images to read\n")
+      assert.include(result.stderr, "reading registry: 2/2 repositories, 6/6 images\n")
+      const file = JSON.parse(readFileSync(join(dir, "rollback.json"), "utf8"))
+      assert.deepStrictEqual(file.ignored.web.notRead.map((n: { tag: string; reason: string }) => [n.tag, n.reason]), [["6-master", "no-platform"], ["7-master", "vanished"]])
+    } finally {
+      await server.close()
+    }
+  })
+})
+
+describe("get --docker-hub-api", () => {
+  it("reads tags, digests and push times from the Hub's web API (URL from the config) and dates an undated image by its push", async () => {
+    const undated = image({})
+    const registry = await startServer(registryHandler({ "shop/api": repo({ "1-master": undated }) }))
+    const hub = await startServer((request) =>
+      request.path === "/v2/namespaces/shop/repositories/api/tags"
+        ? {
+          status: 200,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            count: 1,
+            next: null,
+            results: [{ name: "1-master", digest: undated.manifest.digest, tag_last_pushed: "2026-01-15T10:00:00Z", images: [{ architecture: "amd64", os: "linux", digest: undated.manifest.digest }] }]
+          })
+        }
+        : undefined
+    )
+    try {
+      writeFileSync(join(dir, "fleet-rollback.yaml"), `registry:\n  url: ${registry.url}\n  dockerHubApi: ${hub.url}\n`)
+      const result = await runCli(["get", "--repo", "shop/api", "--docker-hub-api", "--no-cache"], { cwd: dir })
+      assert.strictEqual(result.code, 0, result.stderr)
+      const file = JSON.parse(readFileSync(join(dir, "rollback.json"), "utf8"))
+      assert.deepStrictEqual(file.images.api.map((i: { tag: string; created: string; dateSource: string }) => [i.tag, i.created, i.dateSource]), [["1-master", "2026-01-15T10:00:00.000Z", "push"]])
+      assert.strictEqual(hub.seen.length, 1)
+      assert.isFalse(registry.seen.some((s) => s.path.endsWith("/tags/list")))
+    } finally {
+      await Promise.all([registry.close(), hub.close()])
+    }
+  })
+
+  it("on a registry that is not Docker Hub, without the API's URL, is bad input naming the flag", async () => {
+    const registry = await startSandboxRegistry({ images: [{ repository: "shop/api", tag: "1-master", created: "2026-11-10T10:00:00Z" }] })
+    try {
+      const result = await runCli(["get", "--registry", registry.url, "--repo", "shop/api", "--docker-hub-api", "--no-cache"], { cwd: dir })
+      assert.strictEqual(result.code, 2, result.stderr)
+      assert.include(result.stderr, "--docker-hub-api")
+      assert.include(result.stderr, "not Docker Hub")
+      assert.strictEqual(registry.requests, 0)
+      assert.isFalse(existsSync(join(dir, "rollback.json")))
     } finally {
       await registry.stop()
     }

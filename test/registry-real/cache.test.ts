@@ -11,7 +11,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import type { RegistryImage } from "../../lib/core/Image.ts"
+import { TAG_SCHEME_PRESETS } from "../../lib/core/TagScheme.ts"
 import { Registry } from "../../lib/registry/Registry.ts"
+import { isMutableUnder } from "../../lib/workflow/GetRollbacks.ts"
 import type { RegistryConfig, RegistryStats } from "../../lib/registry/Registry.ts"
 import { startDockerRegistry } from "../support/DockerRegistry.ts"
 import type { DockerRegistry } from "../support/DockerRegistry.ts"
@@ -33,6 +35,9 @@ afterAll(async () => {
   for (const dir of cacheDirs) rmSync(dir, { recursive: true, force: true })
 })
 
+/** As `get` decides with the default scheme: build-numbered tags are immutable, `latest` may move. */
+const isMutableTag = isMutableUnder(TAG_SCHEME_PRESETS["build-branch"]!)
+
 const freshCacheDir = (): string => {
   const dir = mkdtempSync(join(tmpdir(), "fleet-rollback-cache-"))
   cacheDirs.push(dir)
@@ -49,7 +54,7 @@ const run = (
       const registryClient = yield* Registry
       const images: Record<string, Array<RegistryImage>> = {}
       for (const repository of repositories) {
-        images[repository] = byTag((yield* registryClient.readRepository(repository)).images)
+        images[repository] = byTag((yield* registryClient.readRepository(repository, { isMutableTag })).images)
       }
       return { images, stats: yield* registryClient.stats }
     }).pipe(

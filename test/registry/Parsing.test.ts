@@ -14,7 +14,7 @@ import {
   selectPlatform
 } from "../../lib/registry/Manifest.ts"
 import type { Descriptor } from "../../lib/registry/Manifest.ts"
-import { isFloatingTag, registryRepositoryName } from "../../lib/registry/Registry.ts"
+import { registryRepositoryName } from "../../lib/registry/Registry.ts"
 import { describeRateLimit, isRateLimitLow, parseRateLimit } from "../../lib/registry/RateLimit.ts"
 import { parseRetryAfter, parseUnixRetryAfter } from "../../lib/registry/Transport.ts"
 import { scrubHeaderValues } from "../../lib/registry/Wire.ts"
@@ -232,12 +232,4 @@ describe("names", () => {
     assert.strictEqual(registryRepositoryName(new URL("https://registry-1.docker.io"), "bitnami/nginx"), "bitnami/nginx")
     assert.strictEqual(registryRepositoryName(new URL("http://127.0.0.1:5000"), "nginx"), "nginx")
   })
-  const floating: ReadonlyArray<readonly [string, boolean]> = [
-    ["latest", true], ["master", true], ["stable", true], ["123-master", false], ["production-20210929025643-3f2a1bc", false], ["v1.2.3", false]
-  ]
-  for (const [tag, expected] of floating) {
-    it(`${tag} ${expected ? "may move" : "is immutable by convention"}`, () => {
-      assert.strictEqual(isFloatingTag(tag), expected)
-    })
-  }
 })

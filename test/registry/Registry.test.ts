@@ -14,6 +14,8 @@ import * as path from "node:path"
 import { nodeHttpClientLayer } from "../../lib/node/NodeHttp.ts"
 import { Registry, RegistryWire } from "../../lib/registry/Registry.ts"
 import type { RegistryConfig } from "../../lib/registry/Registry.ts"
+import { TAG_SCHEME_PRESETS } from "../../lib/core/TagScheme.ts"
+import { isMutableUnder } from "../../lib/workflow/GetRollbacks.ts"
 import { image, index, registryHandler, repo, sha256, startServer } from "./fakeRegistry.ts"
 import type { LoopbackServer, Reply, Seen } from "./fakeRegistry.ts"
 
@@ -116,6 +118,7 @@ const suite = (wire: WireLayer) => {
         assert.strictEqual(read.skipped.length, 1)
         assert.strictEqual(read.skipped[0]!.tag, digest)
         assert.include(read.skipped[0]!.reason, "digest")
+        assert.strictEqual(read.skipped[0]!.kind, "digest-in-tag-list")
         assert.isFalse(server.seen.some((s) => s.path.endsWith(`/manifests/${digest}`)))
       }))
 
@@ -130,7 +133,7 @@ const suite = (wire: WireLayer) => {
           )
         )
         assert.deepStrictEqual(read.images.map((i) => i.tag), ["1-master"])
-        assert.deepStrictEqual(read.skipped.map((s) => s.tag), ["1-develop"])
+        assert.deepStrictEqual(read.skipped.map((s) => [s.tag, s.kind]), [["1-develop", "filtered"]])
         assert.strictEqual(progress.length, 1)
         assert.isFalse(server.seen.some((s) => s.path.endsWith("/manifests/1-develop")))
       }))
@@ -200,6 +203,7 @@ const suite = (wire: WireLayer) => {
         const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/web")))
         assert.strictEqual(read.images.length, 0)
         assert.include(read.skipped[0]!.reason, "linux/arm64")
+        assert.strictEqual(read.skipped[0]!.kind, "no-platform")
       }))
 
     it.live("a Helm chart pushed next to the images is skipped as an artifact, its config never fetched", () =>
@@ -221,7 +225,28 @@ const suite = (wire: WireLayer) => {
         const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/api")))
         assert.deepStrictEqual(read.images.map((i) => i.tag), ["1"])
         assert.include(read.skipped.find((s) => s.tag === "chart-1.0.0")!.reason, "helm")
+        assert.strictEqual(read.skipped.find((s) => s.tag === "chart-1.0.0")!.kind, "artifact")
         assert.isFalse(server.seen.some((s) => s.path.endsWith(chart.config.digest)))
+      }))
+
+    it.live("a tag deleted since the listing, a garbled manifest and a schema1 manifest are skipped, each with its kind and what was found", () =>
+      Effect.gen(function*() {
+        const schema1 = JSON.stringify({ schemaVersion: 1, name: "shop/api", tag: "old", fsLayers: [], history: [] })
+        const fixture = registryHandler({ "shop/api": repo({ "1-master": api }, ["1-master", "2-master", "3-master", "old"]) })
+        const server = yield* serve((request) => {
+          if (request.path.endsWith("/manifests/3-master")) {
+            return { status: 200, headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" }, body: "<html>proxy error</html>" }
+          }
+          if (request.path.endsWith("/manifests/old")) {
+            return { status: 200, headers: { "content-type": "application/vnd.docker.distribution.manifest.v1+prettyjws" }, body: schema1 }
+          }
+          return fixture(request)
+        })
+        const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/api")))
+        assert.deepStrictEqual(read.images.map((i) => i.tag), ["1-master"])
+        assert.deepStrictEqual(read.skipped.map((s) => [s.tag, s.kind]), [["2-master", "vanished"], ["3-master", "unreadable"], ["old", "schema1"]])
+        assert.include(read.skipped[0]!.reason, "404")
+        assert.include(read.skipped[1]!.reason, "not an OCI/Docker manifest")
       }))
 
     it.live("a reproducible build's 1970 config date is reported as read (the core decides it is unknown)", () =>
@@ -626,6 +651,8 @@ const suite = (wire: WireLayer) => {
 
   describe("persistent cache", () => {
     const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-cache-"))
+    // As `get` decides with the default scheme: build-numbered tags are immutable, `latest` may move.
+    const isMutableTag = isMutableUnder(TAG_SCHEME_PRESETS["build-branch"]!)
 
     it.live("a second run with the same cache directory asks only for the tag list; with verifyTags one HEAD per tag", () =>
       Effect.gen(function*() {
@@ -640,14 +667,14 @@ const suite = (wire: WireLayer) => {
         }
         const server = yield* serve(registryHandler(fixture))
         const read = Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
-        const [cold, coldStats] = yield* withRegistry({ url: server.url, cacheDir }, read)
+        const [cold, coldStats] = yield* withRegistry({ url: server.url, cacheDir, isMutableTag }, read)
         assert.strictEqual(coldStats.requestsByKind["tags"], 1)
         assert.strictEqual(coldStats.requests, 1 + 2 * 2 + 3)
-        const [warm, warmStats] = yield* withRegistry({ url: server.url, cacheDir }, read)
+        const [warm, warmStats] = yield* withRegistry({ url: server.url, cacheDir, isMutableTag }, read)
         assert.deepStrictEqual(warm, cold)
         assert.deepStrictEqual(warmStats.requestsByKind, { tags: 1 })
         assert.strictEqual(warmStats.cacheHits, 3)
-        const [verified, verifyStats] = yield* withRegistry({ url: server.url, cacheDir, verifyTags: true }, read)
+        const [verified, verifyStats] = yield* withRegistry({ url: server.url, cacheDir, isMutableTag, verifyTags: true }, read)
         assert.deepStrictEqual(verified, cold)
         assert.deepStrictEqual(verifyStats.requestsByKind, { tags: 1, "manifest-head": 3 })
         fs.rmSync(cacheDir, { recursive: true, force: true })
@@ -660,12 +687,12 @@ const suite = (wire: WireLayer) => {
         const v2 = image({ created: "2024-02-01T00:00:00Z" })
         let current = repo({ "42-master": v1 })
         const server = yield* serve((request) => registryHandler({ "shop/api": current })(request))
-        yield* withRegistry({ url: server.url, cacheDir }, Registry.use((r) => r.readRepository("shop/api")))
+        yield* withRegistry({ url: server.url, cacheDir, isMutableTag }, Registry.use((r) => r.readRepository("shop/api")))
         current = repo({ "42-master": v2 })
-        const stale = yield* withRegistry({ url: server.url, cacheDir }, Registry.use((r) => r.readImage("shop/api", "42-master")))
+        const stale = yield* withRegistry({ url: server.url, cacheDir, isMutableTag }, Registry.use((r) => r.readImage("shop/api", "42-master")))
         assert.strictEqual(stale.digest, v1.manifest.digest)
         const fresh = yield* withRegistry(
-          { url: server.url, cacheDir, verifyTags: true },
+          { url: server.url, cacheDir, isMutableTag, verifyTags: true },
           Registry.use((r) => r.readImage("shop/api", "42-master"))
         )
         assert.strictEqual(fresh.digest, v2.manifest.digest)
@@ -680,10 +707,10 @@ const suite = (wire: WireLayer) => {
         const v2 = image({ created: "2024-02-01T00:00:00Z" })
         let current = repo({ "1-master": v1, latest: v1 })
         const server = yield* serve((request) => registryHandler({ "shop/api": current })(request))
-        yield* withRegistry({ url: server.url, cacheDir }, Registry.use((r) => r.readRepository("shop/api")))
+        yield* withRegistry({ url: server.url, cacheDir, isMutableTag }, Registry.use((r) => r.readRepository("shop/api")))
         current = repo({ "1-master": v1, "2-master": v2, latest: v2 })
         const [warm, stats] = yield* withRegistry(
-          { url: server.url, cacheDir },
+          { url: server.url, cacheDir, isMutableTag },
           Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
         )
         assert.deepStrictEqual(
@@ -703,12 +730,12 @@ const suite = (wire: WireLayer) => {
         )
         const server = yield* serve(registryHandler({ "shop/api": repo(tags), "shop/web": repo(tags) }))
         const run = withRegistry(
-          { url: server.url, cacheDir },
+          { url: server.url, cacheDir, isMutableTag },
           Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.readRepository("shop/web")], { concurrency: 2 }))
         )
         yield* Effect.all([run, run], { concurrency: 2 })
         const [, warmStats] = yield* withRegistry(
-          { url: server.url, cacheDir },
+          { url: server.url, cacheDir, isMutableTag },
           Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
         )
         assert.deepStrictEqual(warmStats.requestsByKind, { tags: 1 })

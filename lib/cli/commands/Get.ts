@@ -5,8 +5,13 @@ import { Clock, Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { environmentNote, resolveTagScheme } from "../../core/TagScheme.ts"
 import { isValidTimeZone } from "../../core/TimeZone.ts"
+import { DATE_SOURCES } from "../../core/Image.ts"
+import type { RollbackFile } from "../../core/RollbackFile.ts"
+import type { ServiceSpec } from "../../core/Timeline.ts"
+import { describeRateLimit, isRateLimitLow } from "../../registry/RateLimit.ts"
 import { Registry } from "../../registry/Registry.ts"
 import { getRollbacks } from "../../workflow/GetRollbacks.ts"
+import type { GetProgress, IgnoredTags } from "../../workflow/GetRollbacks.ts"
 import { badInput } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
@@ -30,6 +35,7 @@ export const getCommand = Command.make(
     cacheDir: Flag.String("cache-dir").pipe(Flag.withDescription("persistent cache (default ~/.cache/fleet-rollback)"), Flag.optional),
     cache: Flag.Boolean("cache").pipe(Flag.withDescription("use the persistent cache (--no-cache to read everything again)"), Flag.withDefault(true)),
     verifyTags: Flag.Boolean("verify-tags").pipe(Flag.withDescription("re-check every cached tag with one HEAD"), Flag.withDefault(false)),
+    dockerHubApi: Flag.Boolean("docker-hub-api").pipe(Flag.withDescription("Docker Hub: read tags, digests and push times from its web API (pages of 100), dates from the registry"), Flag.withDefault(false)),
     concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("requests at once per registry host (default 8)"), Flag.optional),
     caFile: Flags.caFile,
     insecureSkipVerify: Flags.insecureSkipVerify,
@@ -82,30 +88,27 @@ export const getCommand = Command.make(
       yield* writeFileAtomic(flags.out, JSON.stringify(result.file, null, 2) + "\n")
       const images = Object.values(result.file.images).reduce((n, l) => n + l.length, 0)
       if (flags.json) {
-        yield* Console.log(JSON.stringify({ out: flags.out, services: services.length, images, points: result.file.points.length, requests: result.stats.requests, ignored: result.ignored }))
+        yield* Console.log(JSON.stringify({
+          out: flags.out,
+          services: services.length,
+          images,
+          points: result.file.points.length,
+          requests: result.stats.requests,
+          ignored: result.ignored,
+          rateLimits: result.stats.rateLimits
+        }))
         return
       }
       if (flags.quiet) return
-      const bySource = (name: string) => {
-        const counts: Record<string, number> = {}
-        for (const image of result.file.images[name] ?? []) counts[image.dateSource] = (counts[image.dateSource] ?? 0) + 1
-        return Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ") || "-"
-      }
-      const rows = services.map((s) => {
-        const ig = result.ignored[s.name]
-        const ignoredText = ig === undefined ? "-" : [
-          ig.noSchemeMatch > 0 ? `${ig.noSchemeMatch} outside scheme` : "",
-          ig.otherEnvironment > 0 ? `${ig.otherEnvironment} other env` : "",
-          ig.digestInTagList > 0 ? `${ig.digestInTagList} digests` : "",
-          ig.markedBad > 0 ? `${ig.markedBad} marked bad` : ""
-        ].filter((x) => x !== "").join(", ") || "-"
-        return [s.name, s.repository, String(result.file.images[s.name]?.length ?? 0), bySource(s.name), ignoredText, ig !== undefined && ig.unknownDate.length > 0 ? ig.unknownDate.join(" ") : "-"]
-      })
-      yield* Console.log(table(["SERVICE", "REPOSITORY", "IMAGES", "DATES FROM", "TAGS IGNORED", "UNKNOWN DATE"], rows))
+      yield* Console.log(formatGetSummary(services, result.file, result.ignored))
+      for (const line of notReadLines(services, result.ignored)) yield* Console.log(line)
       if (flags.verbose) {
         for (const s of services) {
           for (const { tag, reason } of result.skipped[s.name] ?? []) yield* Console.log(`  ${s.name}: ${tag} not read: ${reason}`)
         }
+      }
+      for (const [host, limit] of Object.entries(result.stats.rateLimits)) {
+        yield* Console.log(`Rate limit of ${host}: ${describeRateLimit(limit)}${isRateLimitLow(limit) ? " (LOW)" : ""}`)
       }
       yield* Console.log(`Wrote ${flags.out}: ${images} images of ${services.length} services, ${result.file.points.length} points (${result.stats.requests} registry requests). Next: fleet-rollback choices --file ${flags.out}`)
     })
@@ -117,20 +120,102 @@ export const getCommand = Command.make(
   ])
 )
 
-/** A progress line: redrawn on a terminal, a plain line every few seconds in CI. */
-const makeProgress = (platform: typeof CliPlatform.Service, quiet: boolean) => {
-  let last = 0
+/** The summary table: images per service, where their dates came from, tags ignored and why, images without a date. */
+export const formatGetSummary = (
+  services: ReadonlyArray<ServiceSpec>,
+  file: RollbackFile,
+  ignored: Readonly<Record<string, IgnoredTags>>
+): string => {
+  const bySource = (name: string) => {
+    const counts: Record<string, number> = {}
+    for (const image of file.images[name] ?? []) counts[image.dateSource] = (counts[image.dateSource] ?? 0) + 1
+    return DATE_SOURCES.filter((source) => counts[source] !== undefined).map((source) => `${source} ${counts[source]}`).join(", ") || "-"
+  }
+  const rows = services.map((s) => {
+    const ig = ignored[s.name]
+    const notRead = ig === undefined ? {} : countBy(ig.notRead.map((n) => n.reason))
+    const notReadTotal = ig?.notRead.length ?? 0
+    const ignoredText = ig === undefined ? "-" : [
+      ig.noSchemeMatch > 0 ? `${ig.noSchemeMatch} outside scheme` : "",
+      ig.otherEnvironment > 0 ? `${ig.otherEnvironment} other env` : "",
+      ig.digestInTagList > 0 ? `${ig.digestInTagList} digests` : "",
+      ig.markedBad > 0 ? `${ig.markedBad} marked bad` : "",
+      notReadTotal > 0 ? `${notReadTotal} not read (${Object.entries(notRead).map(([k, v]) => `${v} ${k}`).join(", ")})` : ""
+    ].filter((x) => x !== "").join(", ") || "-"
+    return [
+      s.name,
+      s.repository,
+      String(file.images[s.name]?.length ?? 0),
+      bySource(s.name),
+      ignoredText,
+      ig !== undefined && ig.unknownDate.length > 0 ? ig.unknownDate.join(" ") : "-"
+    ]
+  })
+  return table(["SERVICE", "REPOSITORY", "IMAGES", "DATES FROM", "TAGS IGNORED", "UNKNOWN DATE"], rows)
+}
+
+/** One line per tag the registry listed but gave no image for: it might have been selected, so it is always shown. */
+export const notReadLines = (
+  services: ReadonlyArray<ServiceSpec>,
+  ignored: Readonly<Record<string, IgnoredTags>>
+): ReadonlyArray<string> =>
+  services.flatMap((s) => (ignored[s.name]?.notRead ?? []).map((n) => `  ${s.name}: ${n.tag} not read (${n.reason}): ${n.detail}`))
+
+const countBy = (values: ReadonlyArray<string>): Record<string, number> => {
+  const counts: Record<string, number> = {}
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1
+  return counts
+}
+
+/** The progress text: repositories and images done of their totals (the image total is known once every tag list is read). */
+export const progressText = (p: GetProgress): string => {
+  const images = p.repositoriesListed === p.repositoriesTotal
+    ? `${p.imagesDone}/${p.imagesTotal} images`
+    : `${p.imagesDone}/${p.imagesTotal}+ images (${p.repositoriesListed}/${p.repositoriesTotal} tag lists read)`
+  return `reading registry: ${p.repositoriesDone}/${p.repositoriesTotal} repositories, ${images}`
+}
+
+/**
+ * The progress of `get` on standard error. On a terminal one line, redrawn as repositories and
+ * images get done (about a hundred redraws in all, however big the fleet); in CI (no terminal)
+ * plain lines: when every tag list is read, at each tenth of the images, and at the end.
+ */
+export const makeProgress = (platform: Pick<typeof CliPlatform.Service, "stderrIsTerminal" | "writeStderr">, quiet: boolean) => {
   let shown = false
+  let lastImages = -1
+  let lastRepositories = -1
+  let lastListed = -1
+  let lastTenth = 0
+  let listedAnnounced = false
   return {
-    update: (p: { repositoriesDone: number; repositoriesTotal: number; imagesDone: number }) => {
+    update: (p: GetProgress) => {
       if (quiet) return
-      const text = `reading registry: ${p.repositoriesDone}/${p.repositoriesTotal} repositories, ${p.imagesDone} images`
+      const allListed = p.repositoriesListed === p.repositoriesTotal
       if (platform.stderrIsTerminal) {
-        platform.writeStderr(`\r${text}\u001b[K`)
+        const repositoriesMoved = p.repositoriesDone !== lastRepositories || p.repositoriesListed !== lastListed
+        const imagesMoved = p.imagesDone !== lastImages &&
+          (p.imagesDone - lastImages >= Math.max(1, Math.floor(p.imagesTotal / 100)) || p.imagesDone === p.imagesTotal)
+        if (!repositoriesMoved && !imagesMoved) return
+        lastImages = p.imagesDone
+        lastRepositories = p.repositoriesDone
+        lastListed = p.repositoriesListed
+        platform.writeStderr(`\r${progressText(p)}\u001b[K`)
         shown = true
-      } else if (p.repositoriesDone === p.repositoriesTotal || p.imagesDone - last >= 500) {
-        last = p.imagesDone
-        platform.writeStderr(`${text}\n`)
+        return
+      }
+      if (allListed && !listedAnnounced) {
+        listedAnnounced = true
+        platform.writeStderr(`reading registry: ${p.repositoriesTotal} tag lists read, ${p.imagesTotal} images to read\n`)
+      }
+      if (p.repositoriesDone === p.repositoriesTotal) {
+        if (lastRepositories !== p.repositoriesDone) platform.writeStderr(`${progressText(p)}\n`)
+        lastRepositories = p.repositoriesDone
+        return
+      }
+      const tenth = allListed && p.imagesTotal > 0 ? Math.floor((p.imagesDone * 10) / p.imagesTotal) : 0
+      if (tenth > lastTenth) {
+        lastTenth = tenth
+        platform.writeStderr(`${progressText(p)}\n`)
       }
     },
     done: () => {

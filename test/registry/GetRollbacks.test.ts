@@ -1,0 +1,140 @@
+/**
+ * @module GetRollbacks.test — `get` as a workflow over the registry client, against a loopback
+ * registry of our own: which tags a warm run re-checks (decided from the tag scheme), tags the
+ * registry listed but gave no image for (counted, with why, in rollback.json), and the progress
+ * it reports (repositories and images done of their totals).
+ */
+import { NodeFileSystem } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { resolveTagScheme, TAG_SCHEME_PRESETS } from "../../lib/core/TagScheme.ts"
+import type { TagScheme } from "../../lib/core/TagScheme.ts"
+import { nodeHttpClientLayer } from "../../lib/node/NodeHttp.ts"
+import { Registry } from "../../lib/registry/Registry.ts"
+import type { RegistryConfig } from "../../lib/registry/Registry.ts"
+import { getRollbacks, isMutableUnder } from "../../lib/workflow/GetRollbacks.ts"
+import type { GetProgress } from "../../lib/workflow/GetRollbacks.ts"
+import { image, index, registryHandler, repo, startServer } from "./fakeRegistry.ts"
+import type { LoopbackServer, RepoFixture } from "./fakeRegistry.ts"
+
+const serve = (fixtures: Record<string, RepoFixture>) =>
+  Effect.acquireRelease(
+    Effect.promise(() => startServer(registryHandler(fixtures))),
+    (server) => Effect.promise(() => server.close())
+  )
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-get-"))),
+  (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+)
+
+const scheme = (spec: string): TagScheme => {
+  const resolved = resolveTagScheme(spec)
+  if ("_tag" in resolved) throw new Error(resolved.message)
+  return resolved
+}
+
+/** One `get` (a new client, as a new CLI run builds it): the result and the client's stats. */
+const get = (
+  server: LoopbackServer,
+  config: Omit<RegistryConfig, "url">,
+  options: { readonly scheme: TagScheme; readonly tagFilter?: string; readonly onProgress?: (p: GetProgress) => void }
+) =>
+  Effect.gen(function*() {
+    const result = yield* getRollbacks({
+      services: [{ name: "api", repository: "shop/api" }],
+      registryUrl: server.url,
+      scheme: options.scheme,
+      schemeName: options.scheme.name,
+      environment: options.tagFilter,
+      tagFilter: options.tagFilter,
+      granularity: "instant",
+      timeZone: "UTC",
+      onProgress: options.onProgress
+    })
+    return { result, stats: yield* (yield* Registry).stats }
+  }).pipe(Effect.provide(Registry.layer({ url: server.url, ...config }).pipe(Layer.provide(Layer.mergeAll(nodeHttpClientLayer(), NodeFileSystem.layer)))))
+
+describe("which tags a warm get re-checks", () => {
+  const cases: ReadonlyArray<readonly [string, string, boolean]> = [
+    ["build-branch", "1234-master", false],
+    ["env-timestamp-sha", "production-20210929025643-7995c5bb", false],
+    ["branch-sha", "master-26a4b87", false],
+    ["git-sha", "git-abc1234", false],
+    ["semver", "v2.0.0", true],
+    ["semver", "1.25.3", true],
+    ["(?<version>\\d+\\.\\d+)", "1.25", true],
+    ["node(?<version>\\d+)", "node20", true],
+    ["(?<env>[a-z]+)-(?<build>\\d+)", "prod-17", false],
+    ["build-branch", "latest", true]
+  ]
+  for (const [spec, tag, mutable] of cases) {
+    it(`${tag} under ${spec} ${mutable ? "may move: one HEAD on a warm run" : "is immutable by convention"}`, () => {
+      assert.strictEqual(isMutableUnder(scheme(spec))(tag), mutable)
+    })
+  }
+
+  it.live("semver tags (v2.0.0, 1.25.3) are re-checked with one HEAD each on a warm run; build-numbered tags are not", () =>
+    Effect.gen(function*() {
+      const cacheDir = yield* tempDir
+      const server = yield* serve({
+        "shop/api": repo({
+          "v2.0.0": image({ created: "2026-01-01T00:00:00Z" }),
+          "1.25.3": image({ created: "2026-01-02T00:00:00Z" }),
+          "7-master": image({ created: "2026-01-03T00:00:00Z" })
+        })
+      })
+      const semver = TAG_SCHEME_PRESETS["semver"]!
+      yield* get(server, { cacheDir }, { scheme: semver })
+      const warmSemver = yield* get(server, { cacheDir }, { scheme: semver })
+      assert.deepStrictEqual(warmSemver.stats.requestsByKind, { tags: 1, "manifest-head": 2 })
+      assert.deepStrictEqual(warmSemver.result.file.images["api"]!.map((i) => i.tag), ["1.25.3", "v2.0.0"])
+      const builds = TAG_SCHEME_PRESETS["build-branch"]!
+      yield* get(server, { cacheDir }, { scheme: builds })
+      const warmBuilds = yield* get(server, { cacheDir }, { scheme: builds })
+      assert.deepStrictEqual(warmBuilds.stats.requestsByKind, { tags: 1 })
+    }).pipe(Effect.scoped))
+})
+
+describe("tags the registry gave no image for", () => {
+  it.live("are counted in rollback.json's ignored with the kind and what was found, never silently dropped", () =>
+    Effect.gen(function*() {
+      const armOnly = index([{ platform: "linux/arm64", image: image({ created: "2026-01-05T00:00:00Z" }) }])
+      const server = yield* serve({
+        "shop/api": repo({
+          "1-master": image({ created: "2026-01-01T00:00:00Z" }),
+          "2-master": armOnly,
+          "3-develop": image({ created: "2026-01-03T00:00:00Z" }),
+          "4-master": image({})
+        }, ["1-master", "2-master", "3-develop", "4-master", "5-master", "latest"])
+      })
+      const { result } = yield* get(server, {}, { scheme: TAG_SCHEME_PRESETS["build-branch"]!, tagFilter: "master" })
+      const ignored = result.file.ignored!["api"]!
+      assert.deepStrictEqual(
+        ignored.notRead!.map((n) => [n.tag, n.reason]),
+        [["2-master", "no-platform"], ["5-master", "vanished"]]
+      )
+      assert.include(ignored.notRead![0]!.detail, "linux/arm64")
+      assert.strictEqual(ignored.otherEnvironment, 1)
+      assert.strictEqual(ignored.noSchemeMatch, 1)
+      assert.deepStrictEqual(ignored.unknownDate, ["4-master"])
+      assert.deepStrictEqual(result.file.images["api"]!.map((i) => i.tag), ["1-master"])
+      assert.deepStrictEqual(result.ignored["api"], ignored)
+    }).pipe(Effect.scoped))
+})
+
+describe("progress", () => {
+  it.live("reports repositories and images done of their totals; the image total is known once every tag list is read", () =>
+    Effect.gen(function*() {
+      const tags = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`${i + 1}-master`, image({ created: `2026-01-0${i + 1}T00:00:00Z` })]))
+      const server = yield* serve({ "shop/api": repo({ ...tags, "9-develop": image({ created: "2026-01-09T00:00:00Z" }) }) })
+      const seen: Array<GetProgress> = []
+      yield* get(server, {}, { scheme: TAG_SCHEME_PRESETS["build-branch"]!, tagFilter: "master", onProgress: (p) => seen.push(p) })
+      assert.deepStrictEqual(seen[0], { repositoriesDone: 0, repositoriesTotal: 1, repositoriesListed: 1, imagesDone: 0, imagesTotal: 5 })
+      assert.deepStrictEqual(seen.at(-1), { repositoriesDone: 1, repositoriesTotal: 1, repositoriesListed: 1, imagesDone: 5, imagesTotal: 5 })
+      assert.deepStrictEqual(seen.map((p) => p.imagesDone), [0, 1, 2, 3, 4, 5, 5])
+    }).pipe(Effect.scoped))
+})
