@@ -1,9 +1,11 @@
 /**
- * @module test/deno/core_smoke_test — the core under Deno: imports the library through the entry
- * point `deno.json` exports, merges a small fleet and selects as of a point (seed 004's special
- * case). Run: `npx deno test --allow-read test/deno/`. Small on purpose: the full suite runs on Node.
+ * @module test/deno/core_smoke_test — the core under Deno: imports the library as `fleet-rollback`,
+ * which Deno resolves through the `exports` of the project's deno.json (this directory is a member
+ * of a workspace whose other member is the project; test/deno/deno.json maps the name), merges a
+ * small fleet and selects as of a point (seed 004's special case). Run by
+ * test/project/deno.test.ts, which makes that workspace. Small on purpose: the full suite runs on Node.
  */
-import * as fleetRollback from "../../lib/index.ts"
+import * as fleetRollback from "fleet-rollback"
 
 const assertEqual = (actual: unknown, expected: unknown, what: string): void => {
   const a = JSON.stringify(actual)
@@ -11,9 +13,12 @@ const assertEqual = (actual: unknown, expected: unknown, what: string): void => 
   if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`)
 }
 
-Deno.test("deno.json exports lib/index.ts, the entry point this test imports", async () => {
-  const denoJson = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)))
-  assertEqual(denoJson.exports["."], "./lib/index.ts", "deno.json exports")
+Deno.test("fleet-rollback and fleet-rollback/promise resolve through deno.json exports to lib/index.ts and lib/promise.ts", () => {
+  // test/deno/deno.json names only the package (jsr:@fleet-rollback/fleet-rollback): the files come from its exports
+  for (const [name, file] of [["fleet-rollback", "/lib/index.ts"], ["fleet-rollback/promise", "/lib/promise.ts"]] as const) {
+    const resolved = import.meta.resolve(name)
+    if (!resolved.endsWith(file)) throw new Error(`${name} resolved to ${resolved}, expected …${file}`)
+  }
 })
 
 Deno.test("merge a fleet and select as of a day: a service without an image that day gets its earlier one", () => {

@@ -1,9 +1,10 @@
 /**
- * @module test/deno/library_test — Deno users: the Promise API (`fleet-rollback/promise`, from
- * deno.json exports) runs `get`, `plan`, `run` and `undo` against the built-in sandbox.
- * Run by test/project/deno.test.ts with `deno test`.
+ * @module test/deno/library_test — Deno users: the Promise API, imported as
+ * `fleet-rollback/promise` (resolved by Deno through the project's deno.json `exports`), runs
+ * `get`, `plan`, `run` and `undo` against the built-in sandbox. The sandboxes are test helpers,
+ * not exports, so they are imported by path. Run by test/project/deno.test.ts with `deno test`.
  */
-import { getRollbacks, plan, run, undo } from "../../lib/promise.ts"
+import { getRollbacks, plan, run, undo } from "fleet-rollback/promise"
 import { startMarathonSandbox } from "../../lib/sandbox/Marathon.ts"
 import { startSandboxRegistry } from "../../lib/sandbox/Registry.ts"
 import { sampleApp } from "../../lib/sandbox/SampleFleet.ts"
