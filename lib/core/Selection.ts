@@ -52,7 +52,6 @@ const lastAtOrBefore = (images: ReadonlyArray<TimelineImage>, instant: number): 
   return lo - 1
 }
 
-
 /**
  * Selects, for every service of the timeline, its target at `instant`: among its images with
  * an effective time at or before it (and not marked bad), the greatest by the timeline's order

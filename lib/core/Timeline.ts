@@ -343,7 +343,7 @@ export const sortImages = (list: Array<TimelineImage>): Array<TimelineImage> => 
   packed.sort()
   const out: Array<TimelineImage> = new Array(n)
   for (let i = 0; i < n; i++) out[i] = list[packed[i]! % slots]!
-  // equal times: order the run by the scheme's tie-break
+  // equal times: order the run by compareImages (build, version, tag)
   for (let i = 0; i < n;) {
     let j = i + 1
     while (j < n && out[j]!.time === out[i]!.time) j++
