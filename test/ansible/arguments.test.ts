@@ -7,7 +7,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { existsSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll } from "vitest"
-import { ansiblePlaybook, makeScratch } from "./ansiblePlaybook.ts"
+import { MINIMUM_NODE } from "../../scripts/supported-node.js"
+import { oldNodeDir } from "../support/oldNode.ts"
+import { ansiblePlaybook, makeScratch, projectRoot } from "./ansiblePlaybook.ts"
 
 const scratch = makeScratch()
 afterAll(() => scratch.remove())
@@ -92,6 +94,61 @@ describe("ansible/rollback.yml arguments", () => {
     assert.include(result.output, `${project} is not a fleet-rollback project ready to run`)
     assert.include(result.output, `${project}/node_modules/.bin/tsx`)
     assert.include(result.output, "Run `npm ci` there")
+  })
+
+  describe("a host whose Node.js is older than 22.19 (Debian 12 ships 20)", () => {
+    const old = oldNodeDir(join(scratch.dir, "old-node"))
+    /** The host's PATH: its old `node` first. */
+    const hostPath = { PATH: `${old.dir}:${process.env["PATH"] ?? ""}` }
+
+    it("installing from a project directory stops before anything is installed or read, saying what it found and what it needs", async () => {
+      const dump = join(scratch.dir, "dump-old-node")
+      const result = await ansiblePlaybook(scratch, [
+        "--tags",
+        "get",
+        "-e",
+        JSON.stringify({ fleet_rollback_environment: "prod", fleet_rollback_command: notInstalled, fleet_rollback_install_source: projectRoot, fleet_rollback_dump_path: dump })
+      ], hostPath)
+      assert.notStrictEqual(result.code, 0)
+      assert.include(result.output, `localhost has Node.js ${old.version} (${old.dir}/node); fleet-rollback needs Node.js ${MINIMUM_NODE} or newer`)
+      assert.include(result.output, "set fleet_rollback_node to its path")
+      assert.notInclude(result.output, "internal error")
+      assert.notInclude(result.output, "Read every service's images from the registry")
+      assert.isFalse(existsSync(dump), "nothing may be created on a host that cannot run the tool")
+    })
+
+    it("a fleet-rollback found on the PATH that runs on that Node stops at its start check with the tool's own message", async () => {
+      const result = await ansiblePlaybook(scratch, [
+        "--tags",
+        "get",
+        "-e",
+        JSON.stringify({ fleet_rollback_environment: "prod", fleet_rollback_command: join(projectRoot, "scripts/fleet-rollback.js") })
+      ], hostPath)
+      assert.notStrictEqual(result.code, 0)
+      assert.include(result.output, "--version failed on localhost (exit 2)")
+      assert.include(result.output, `fleet-rollback needs Node.js ${MINIMUM_NODE} or newer; this is Node.js ${old.version}`)
+      assert.notInclude(result.output, "Read every service's images from the registry")
+    })
+
+    it("fleet_rollback_node points the role at a newer Node elsewhere on the host", async () => {
+      const dump = join(scratch.dir, "dump-node-elsewhere")
+      const result = await ansiblePlaybook(scratch, [
+        "--tags",
+        "get",
+        "-e",
+        JSON.stringify({
+          fleet_rollback_environment: "prod",
+          fleet_rollback_command: notInstalled,
+          fleet_rollback_install_source: projectRoot,
+          fleet_rollback_node: process.execPath,
+          fleet_rollback_dump_path: dump,
+          // no registry: get fails, but only after the tool started with the Node given
+          fleet_rollback_repos: ["shop/api"]
+        })
+      ], hostPath)
+      assert.include(result.output, "TASK [fleet_rollback : Read every service's images from the registry (fleet-rollback get)]")
+      assert.include(result.output, "fleet-rollback get failed (exit 2)")
+    })
   })
 
   it("a plain run without tags never rolls back: the run tasks are tagged never", async () => {

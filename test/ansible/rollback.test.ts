@@ -6,13 +6,13 @@
  * The role runs fleet-rollback from this checkout (fleet_rollback_install_source = directory).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import { parseReport } from "../../lib/core/Report.ts"
 import { parseRollbackFile, type RollbackFile } from "../../lib/core/RollbackFile.ts"
-import { expectedAfterRollback, type FleetScenario, running, secretValues, startFleetScenario } from "../support/fleetScenario.ts"
+import { expectedAfterRollback, type FleetScenario, running, secrets, secretValues, startFleetScenario } from "../support/fleetScenario.ts"
 import { ansiblePlaybook, makeScratch, type PlaybookResult, projectRoot } from "./ansiblePlaybook.ts"
 
 const scratch = makeScratch()
@@ -37,7 +37,7 @@ afterAll(async () => {
 const playbook = async (
   args: ReadonlyArray<string>,
   variables: Record<string, unknown> = {},
-  secretsVia: "environment" | "vars-file" = "environment"
+  secretsVia: "environment" | "vars-file" | "vars-file-marathon-basic" = "environment"
 ): Promise<PlaybookResult> => {
   const varsFile = join(scratch.dir, "secrets.json")
   writeFileSync(
@@ -45,7 +45,9 @@ const playbook = async (
     JSON.stringify({
       fleet_rollback_registry_username: scenario.secretEnvironment["REGISTRY_USERNAME"],
       fleet_rollback_registry_password: scenario.secretEnvironment["REGISTRY_PASSWORD"],
-      fleet_rollback_marathon_token: scenario.secretEnvironment["MARATHON_TOKEN"],
+      ...(secretsVia === "vars-file-marathon-basic"
+        ? { fleet_rollback_marathon_username: secrets.marathonUsername, fleet_rollback_marathon_password: secrets.marathonPassword }
+        : { fleet_rollback_marathon_token: scenario.secretEnvironment["MARATHON_TOKEN"] }),
       fleet_rollback_slack_webhook_url: scenario.secretEnvironment["SLACK_WEBHOOK_URL"]
     }),
     { mode: 0o600 }
@@ -54,7 +56,7 @@ const playbook = async (
     scratch,
     [
       ...args,
-      ...(secretsVia === "vars-file" ? ["-e", `@${varsFile}`] : []),
+      ...(secretsVia !== "environment" ? ["-e", `@${varsFile}`] : []),
       "-e",
       JSON.stringify({
         fleet_rollback_environment: "prod",
@@ -139,9 +141,46 @@ describe("ansible/rollback.yml against the real registry and the Marathon sandbo
     assert.deepStrictEqual(scenario.marathon.apps(), before)
   }, 180_000)
 
-  it("the secret files are gone after every play", () => {
-    assert.deepStrictEqual(readdirSync(tmpdir()).filter((name) => name.endsWith(".fleet-rollback-secrets")), [])
+  it("plain Marathon with HTTP Basic (fleet_rollback_marathon_username/password, no token): --check --tags run plans with it", async () => {
+    const point = pointBeforeRelease(readRollbackFile())
+    const seen = scenario.marathon.requests.length
+    const result = await playbook(["--check", "--tags", "run"], { rollback_point: point }, "vars-file-marathon-basic")
+    assert.strictEqual(result.code, 0, result.output)
+    assert.include(result.stdout, "TASK [fleet_rollback : Show the plan]")
+    const sent = scenario.marathon.requests.slice(seen).map((request) => request.authorization ?? "")
+    assert.isAbove(sent.length, 0)
+    const basic = `Basic ${Buffer.from(`${secrets.marathonUsername}:${secrets.marathonPassword}`).toString("base64")}`
+    for (const authorization of sent) assert.strictEqual(authorization, basic)
+  }, 180_000)
+
+  it("the secrets live in /dev/shm (memory only) during a play, and the files are gone after every play", () => {
+    assert.isTrue(existsSync("/dev/shm"), "this test expects a Linux host with /dev/shm")
+    assert.include(outputs.join("\n"), `"path": "/dev/shm/ansible.`, "the -vvv play shows where its secret directory was")
+    for (const parent of ["/dev/shm", tmpdir()]) {
+      assert.deepStrictEqual(readdirSync(parent).filter((name) => name.endsWith(".fleet-rollback-secrets")), [], parent)
+    }
   })
+
+  it("a play removes the secret directories a killed earlier play left behind, once they are older than fleet_rollback_stale_secrets_minutes", async () => {
+    // What a play killed before its `always` leaves: a 0700 directory with 0600 secret files.
+    const parent = join(scratch.dir, "secrets-parent")
+    const leftover = (name: string, minutesAgo: number): string => {
+      const dir = join(parent, `ansible.${name}.fleet-rollback-secrets`)
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+      writeFileSync(join(dir, "REGISTRY_PASSWORD"), secrets.registryPassword, { mode: 0o600 })
+      const when = new Date(Date.now() - minutesAgo * 60_000)
+      utimesSync(dir, when, when)
+      return dir
+    }
+    const stale = leftover("killed3h", 180)
+    const running = leftover("running5m", 5)
+    const result = await playbook(["--tags", "get"], { fleet_rollback_secrets_parent: parent, fleet_rollback_stale_secrets_minutes: 120 })
+    assert.strictEqual(result.code, 0, result.output)
+    assert.isFalse(existsSync(stale), "the stale directory is removed")
+    assert.isTrue(existsSync(running), "a younger one may belong to a play still running: it stays")
+    assert.deepStrictEqual(readdirSync(parent), ["ansible.running5m.fleet-rollback-secrets"], "the play's own directory is gone too")
+    assert.match(result.stdout, /TASK \[fleet_rollback : Remove secret directories a killed earlier play left behind.*\n(changed|ok)/)
+  }, 180_000)
 
   it("no secret appears in any playbook output (even -vvv), in rollback.json or in the report", () => {
     // The files the earlier plays wrote (their own tests fail when they are missing).

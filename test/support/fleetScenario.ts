@@ -25,11 +25,14 @@ export const secrets = {
   registryUsername: "rollback-bot",
   registryPassword: "registry-pw-5f1c9e",
   marathonToken: "marathon-token-8a7b6c",
+  /** Plain Marathon's HTTP Basic login (the sandbox accepts it as well as the token). */
+  marathonUsername: "rollback-marathon",
+  marathonPassword: "marathon-pw-2c4d6e",
   slackPath: "/services/T0FLEET/B0ROLL/webhook-secret-3d2e1f"
 } as const
 
 /** The values that must never appear in output, files or reports. */
-export const secretValues: ReadonlyArray<string> = [secrets.registryPassword, secrets.marathonToken, secrets.slackPath]
+export const secretValues: ReadonlyArray<string> = [secrets.registryPassword, secrets.marathonToken, secrets.marathonPassword, secrets.slackPath]
 
 const services = ["api", "web", "worker"] as const
 /** A service of the scenario. */
@@ -116,6 +119,7 @@ export const startFleetScenario = async (dir: string): Promise<FleetScenario> =>
     )
     marathon = await startMarathonSandbox({
       marathonToken: secrets.marathonToken,
+      basicAuth: { username: secrets.marathonUsername, password: secrets.marathonPassword },
       deploymentMs: 200,
       apps: services.map((service) => ({
         id: appId(service),
