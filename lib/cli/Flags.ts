@@ -37,7 +37,7 @@ export const dcos = Flag.String("dcos").pipe(Flag.withDescription("DC/OS cluster
 /** `--dcos-uid UID`. */
 export const dcosUid = Flag.String("dcos-uid").pipe(Flag.withDescription("DC/OS user or service account id (or DCOS_UID)"), Flag.optional)
 /** `--app-prefix /shop/prod/`. */
-export const appPrefix = Flag.String("app-prefix").pipe(Flag.withDescription("only Marathon apps whose id starts with this"), Flag.optional)
+export const appPrefix = Flag.String("app-prefix").pipe(Flag.withDescription("only Marathon apps in this group and its subgroups (/shop/prod holds /shop/prod/api, not /shop/production/api)"), Flag.optional)
 /** `--label SELECTOR`. */
 export const label = Flag.String("label").pipe(Flag.withDescription("only Marathon apps matching this label selector (env==prod)"), Flag.optional)
 /** `--pin-digest`. */

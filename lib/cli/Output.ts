@@ -36,9 +36,12 @@ const ACTION_COLOUR: Record<PlanAction, keyof Paint> = { rollback: "yellow", unc
 /** Shortens `registry.example.com:5000/shop/api:1234-master` to `api:1234-master` for tables. */
 const short = (image: string | undefined) => (image === undefined ? "-" : image.slice(image.lastIndexOf("/") + 1))
 
-/** The plan as a table plus a summary line and the notes. */
-export const renderPlan = (plan: RollbackPlan, paint: Paint): string => {
-  const rows = plan.services.map((s: PlanEntry) => [
+/** The plan's table alone (`--quiet`): one row per service. */
+export const renderPlanTable = (plan: RollbackPlan, paint: Paint): string =>
+  table(["SERVICE", "APP", "RUNNING", "TARGET", "BUILT AT (UTC)", "ACTION"], planRows(plan, paint))
+
+const planRows = (plan: RollbackPlan, paint: Paint) =>
+  plan.services.map((s: PlanEntry) => [
     s.service,
     s.app ?? "-",
     short(s.current),
@@ -46,11 +49,14 @@ export const renderPlan = (plan: RollbackPlan, paint: Paint): string => {
     s.builtAt !== undefined ? s.builtAt.slice(0, 16).replace("T", " ") : "-",
     paint[ACTION_COLOUR[s.action]](s.action)
   ])
+
+/** The plan as a table plus a summary line and the notes. */
+export const renderPlan = (plan: RollbackPlan, paint: Paint): string => {
   const counts = planSummary(plan)
   const notes = plan.services.filter((s) => s.reason !== undefined).map((s) => `  ${s.service}: ${s.reason}`)
   return [
     paint.bold(`Plan for ${plan.label ?? plan.point}${plan.label !== undefined ? ` (${plan.point})` : ""}`),
-    table(["SERVICE", "APP", "RUNNING", "TARGET", "BUILT AT (UTC)", "ACTION"], rows),
+    renderPlanTable(plan, paint),
     `${counts.rollback} to roll back, ${counts.unchanged} unchanged, ${counts.forward} forward, ${counts.unresolved} unresolved`,
     ...(notes.length > 0 ? ["Notes:", ...notes] : [])
   ].join("\n")

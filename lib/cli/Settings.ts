@@ -9,6 +9,7 @@ import { parseConfigFile } from "../core/ConfigFile.ts"
 import { parseRollbackFile, stripCredentials } from "../core/RollbackFile.ts"
 import type { RollbackFile } from "../core/RollbackFile.ts"
 import { parseReport } from "../core/Report.ts"
+import type { ReportTarget } from "../core/Report.ts"
 import type { ServiceSpec } from "../core/Timeline.ts"
 import type { AppScope } from "../marathon/AppMatching.ts"
 import type { MarathonConfig } from "../marathon/Marathon.ts"
@@ -127,8 +128,15 @@ export const marathonLayer = (flags: MarathonFlags, config: ConfigFile) =>
       }
     } else if (marathonUrl !== undefined) {
       const token = yield* readSecret("MARATHON_TOKEN")
-      const username = platform.env.MARATHON_USERNAME
+      const username = platform.env.MARATHON_USERNAME === "" ? undefined : platform.env.MARATHON_USERNAME
       const password = yield* readSecret("MARATHON_PASSWORD")
+      // Basic needs both halves: one alone is a mistake, not a reason to go in without credentials.
+      if (username !== undefined && Option.isNone(password)) {
+        return yield* badInput(`MARATHON_USERNAME is set (${username}) but MARATHON_PASSWORD is not: set MARATHON_PASSWORD (or MARATHON_PASSWORD_FILE) for Basic auth, or unset MARATHON_USERNAME`)
+      }
+      if (username === undefined && Option.isSome(password)) {
+        return yield* badInput("MARATHON_PASSWORD is set but MARATHON_USERNAME is not: set MARATHON_USERNAME for Basic auth, or unset MARATHON_PASSWORD")
+      }
       marathonConfig = {
         url: marathonUrl,
         ...(Option.isSome(token) ? { token: token.value } : {}),
@@ -142,7 +150,10 @@ export const marathonLayer = (flags: MarathonFlags, config: ConfigFile) =>
       caFile: Option.getOrUndefined(flags.caFile) ?? config.marathon?.caFile,
       insecureSkipVerify: flags.insecureSkipVerify || config.marathon?.insecureSkipVerify === true
     }
-    return { layer: Marathon.layer(marathonConfig).pipe(Layer.provide(platform.httpClient(tls))), url: stripCredentials(marathonConfig.url) }
+    const url = stripCredentials(marathonConfig.url)
+    // How to reach this Marathon again (for the report, so that `undo` goes back there); no secret.
+    const target: ReportTarget = marathonConfig.dcos !== undefined ? { kind: "dcos", url, dcosUid: marathonConfig.dcos.uid } : { kind: "marathon", url }
+    return { layer: Marathon.layer(marathonConfig).pipe(Layer.provide(platform.httpClient(tls))), url, target }
   })
 
 /** Flags that say how to read the registry. */

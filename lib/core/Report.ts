@@ -11,8 +11,9 @@ export const ServiceOutcome = Schema.Literals([
   "unchanged", // already ran the target; not touched
   "left-as-is", // unresolved and --allow-partial: not touched
   "failed", // deployed but not verified (timeout, unhealthy, task failures)
-  "reverted", // deployed, failed, and put back by --revert-on-failure
-  "not-started" // the run stopped before deploying
+  "reverted", // deployed, failed, put back by --revert-on-failure, and verified back on its previous image
+  "not-started", // the run stopped before deploying; the service was not changed
+  "unknown" // the deployment request was sent but whether Marathon applied it could not be told: check the app
 ])
 /** How one service ended. */
 export type ServiceOutcome = typeof ServiceOutcome.Type
@@ -35,6 +36,18 @@ export const ReportService = Schema.Struct({
 /** One service in the report. */
 export type ReportService = typeof ReportService.Type
 
+/** How to reach the Marathon a report's run changed (`undo` goes back there); never a secret. */
+export const ReportTarget = Schema.Struct({
+  /** Plain Marathon, or Marathon behind a DC/OS cluster's login. */
+  kind: Schema.Literals(["marathon", "dcos"]),
+  /** The Marathon URL, or for DC/OS the cluster URL (Marathon at `<url>/service/marathon`). */
+  url: Schema.String,
+  /** DC/OS: the uid that logged in (its secret comes from DCOS_PASSWORD or DCOS_PRIVATE_KEY_FILE). */
+  dcosUid: Schema.optionalKey(Schema.String)
+})
+/** How to reach the Marathon a report's run changed. */
+export type ReportTarget = typeof ReportTarget.Type
+
 /** `rollback-report.json`, version 1. */
 export const RollbackReport = Schema.Struct({
   schemaVersion: Schema.Literal(1),
@@ -46,7 +59,10 @@ export const RollbackReport = Schema.Struct({
   point: Schema.NullOr(Schema.String),
   label: Schema.NullOr(Schema.String),
   environment: Schema.NullOr(Schema.String),
+  /** The Marathon URL (for DC/OS: the cluster URL); `target` says how to reach it. */
   marathon: Schema.String,
+  /** How to reach that Marathon again (absent in reports of older versions: plain Marathon at `marathon`). */
+  target: Schema.optionalKey(ReportTarget),
   outcome: RunOutcome,
   message: Schema.String,
   deploymentId: Schema.NullOr(Schema.String),
@@ -65,6 +81,14 @@ export const RollbackReport = Schema.Struct({
 })
 /** `rollback-report.json`, version 1. */
 export type RollbackReport = typeof RollbackReport.Type
+
+/**
+ * True when the run changed the fleet or may have: some service was deployed (whatever came of
+ * it) or its outcome is unknown. A report of a run that changed nothing is not worth keeping over
+ * the report of one that did (`undo` needs that one).
+ */
+export const fleetMayHaveChanged = (report: Pick<RollbackReport, "services">): boolean =>
+  report.services.some((s) => s.outcome === "rolled-back" || s.outcome === "failed" || s.outcome === "reverted" || s.outcome === "unknown")
 
 /** A report file could not be read; the message names the field. */
 export class ReportFileError extends Schema.TaggedError<ReportFileError>()("ReportFileError", { message: Schema.String }) {}

@@ -11,8 +11,9 @@ export type AppMatch =
   | { readonly _tag: "NotFound" }
   | { readonly _tag: "Ambiguous"; readonly candidates: Array<string> }
 
-/** Where to look: an app id prefix (`/prod/`) and/or a Marathon label selector (`env==prod`). */
+/** Where to look: a Marathon group (`/prod`: its apps and subgroups) and/or a label selector (`env==prod`). */
 export interface AppScope {
+  /** A group path (`/shop/prod` or `/shop/prod/`): a prefix of whole id segments, never of a segment's name. */
   readonly idPrefix?: string | undefined
   readonly labelSelector?: string | undefined
 }
@@ -120,13 +121,28 @@ export const labelsMatch = (
 /** Marathon app ids are absolute: `shop/api` → `/shop/api`. */
 export const normalizeAppId = (id: string): string => (id.startsWith("/") ? id : `/${id}`)
 
+/** A group path as Marathon writes it: absolute, no trailing slash (`shop/prod/` → `/shop/prod`; the root is `/`). */
+export const groupPath = (group: string): string => {
+  const trimmed = normalizeAppId(group.trim()).replace(/\/+$/, "")
+  return trimmed === "" ? "/" : trimmed
+}
+
+/**
+ * True when the app is inside the group or one of its subgroups: `/prod` holds `/prod/api` and
+ * `/prod/eu/api`, but not `/production/api` (a prefix is a group path, compared segment by segment).
+ */
+export const inGroup = (appId: string, group: string): boolean => {
+  const path = groupPath(group)
+  return path === "/" || normalizeAppId(appId).startsWith(`${path}/`)
+}
+
 /**
  * True when the app is inside the scope. A malformed label selector matches nothing (validate it
  * up front with {@link parseLabelSelector} to report it).
  */
 export const inScope = (app: { readonly id: string; readonly labels: Record<string, string> }, scope: AppScope): boolean => {
   if (scope.idPrefix !== undefined && scope.idPrefix !== "") {
-    if (!normalizeAppId(app.id).startsWith(normalizeAppId(scope.idPrefix))) return false
+    if (!inGroup(app.id, scope.idPrefix)) return false
   }
   if (scope.labelSelector !== undefined && scope.labelSelector.trim() !== "") {
     const requirements = parseLabelSelector(scope.labelSelector)

@@ -9,7 +9,7 @@ import { Clock, Context, Effect, Layer, Redacted, Ref, Result, Schema, Semaphore
 import type { Option } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientError } from "effect/http"
-import { normalizeAppId } from "./AppMatching.ts"
+import { groupPath, inGroup, normalizeAppId } from "./AppMatching.ts"
 import {
   AppInfoJson,
   AppListJson,
@@ -55,6 +55,19 @@ export interface ImageChange {
   readonly image: string
 }
 
+/** The deployment Marathon started for a change. */
+export interface DeploymentStarted {
+  /**
+   * Its id. Undefined only when Marathon's answer was lost and the deployment was no longer
+   * listed when the client looked (it had finished already): the apps show the change applied.
+   */
+  readonly deploymentId: string | undefined
+  /** The version of the changed apps. */
+  readonly version: string
+  /** Set when Marathon's answer was lost and the change was found applied by reading the apps: what happened. */
+  readonly answerLost?: string
+}
+
 /** A snapshot of a running deployment for progress output. */
 export interface DeploymentProgress {
   readonly deploymentId: string
@@ -76,6 +89,8 @@ export interface AppVerification {
 /** A deployment as listed by `GET /v2/deployments`. */
 export interface DeploymentSummary {
   id: string
+  /** The version of the apps it deploys (the root group version it leads to). */
+  version: string | undefined
   affectedApps: ReadonlyArray<string>
   currentStep: number
   totalSteps: number
@@ -98,7 +113,7 @@ const AppVersionsJson = Schema.Struct({ versions: Schema.Array(Schema.String) })
 
 /** The operations of the Marathon client. */
 export interface MarathonShape {
-  /** `GET /v2/apps`, restricted to an id prefix and/or a label selector. */
+  /** `GET /v2/apps`, restricted to a group (`/shop/prod`: its apps and subgroups) and/or a label selector. */
   readonly listApps: (
     options?: { readonly idPrefix?: string; readonly label?: string }
   ) => Effect.Effect<ReadonlyArray<MarathonApp>, MarathonError>
@@ -108,12 +123,16 @@ export interface MarathonShape {
   readonly appVersions: (id: string) => Effect.Effect<ReadonlyArray<string>, MarathonError>
   /**
    * ONE `PUT /v2/apps?partialUpdate=true[&force=true]` with an array: each element is the app's
-   * id and its complete current container with only `docker.image` changed.
+   * id and its complete current container with only `docker.image` changed. Never repeated
+   * blindly: after a lost answer, a 5xx or a 409 on a repeat, the apps are read to tell whether
+   * this change was applied — then its deployment is returned (`answerLost` says so); when it
+   * certainly was not, a 502/503/504 or a lost answer is retried with backoff; when it cannot be
+   * told, the error is `Indeterminate`. Any other error means nothing was changed.
    */
   readonly deployImages: (
     changes: ReadonlyArray<ImageChange>,
     options?: { readonly force?: boolean }
-  ) => Effect.Effect<{ readonly deploymentId: string; readonly version: string }, MarathonError>
+  ) => Effect.Effect<DeploymentStarted, MarathonError>
   /** Polls `GET /v2/deployments` until the deployment is gone; own timeout → `DeploymentTimeout`. */
   readonly waitForDeployment: (deploymentId: string, options?: WaitOptions) => Effect.Effect<void, MarathonError>
   /** Image equals the target, all instances running (and healthy), no new `lastTaskFailure`. */
@@ -121,11 +140,15 @@ export interface MarathonShape {
     changes: ReadonlyArray<ImageChange>,
     since: { readonly previousFailures: Record<string, string | undefined> }
   ) => Effect.Effect<ReadonlyArray<AppVerification>, MarathonError>
-  /** `DELETE /v2/deployments/{id}`: with revert (default) Marathon rolls back and returns the revert deployment. */
+  /**
+   * `DELETE /v2/deployments/{id}`: with revert (default) Marathon rolls back and returns the revert
+   * deployment. Never repeated blindly: after a lost answer the deployment list tells whether the
+   * cancel happened (then the revert deployment is looked up there, and `answerLost` says so).
+   */
   readonly cancelDeployment: (
     deploymentId: string,
     options?: { readonly revert?: boolean }
-  ) => Effect.Effect<{ readonly revertDeploymentId?: string }, MarathonError>
+  ) => Effect.Effect<{ readonly revertDeploymentId?: string; readonly answerLost?: string }, MarathonError>
   /** `GET /v2/deployments`. */
   readonly deployments: Effect.Effect<ReadonlyArray<DeploymentSummary>, MarathonError>
 }
@@ -149,6 +172,19 @@ interface Reply {
   readonly body: unknown
   readonly headers: Record<string, string | undefined>
 }
+
+/** No answer to a request: why, and whether it may have reached Marathon. */
+interface NoReply {
+  readonly _tag: "NoReply"
+  /** A transport failure (no connection, reset, timeout) rather than an unreadable answer. */
+  readonly transport: boolean
+  /** False only when the request cannot have left this machine (connection refused, unknown host). */
+  readonly maybeSent: boolean
+  readonly cause: string
+}
+
+/** What one attempt at a request brought. */
+type Attempt = { readonly _tag: "Reply"; readonly reply: Reply } | NoReply
 
 /** Removes user info (`user:pass@`) from every URL in a text, so no secret reaches a message. */
 const withoutUserInfo = (text: string): string => text.replace(/\/\/[^/@\s]*@/g, "//")
@@ -201,8 +237,44 @@ const transportCause = (error: HttpClientError.HttpClientError): string => {
   return best
 }
 
+/**
+ * Error codes meaning the request never left this machine: no connection was made (refused,
+ * unknown host, no route, connect timeout) or TLS failed before anything was sent.
+ */
+const NOT_SENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID"
+])
+
+/** True when a failed request certainly did not reach the server (see {@link NOT_SENT_CODES}). */
+const neverSent = (error: HttpClientError.HttpClientError): boolean => {
+  if (error.reason._tag === "InvalidUrlError" || error.reason._tag === "EncodeError") return true
+  if (error.reason._tag !== "TransportError") return false
+  const seen = new Set<unknown>()
+  let current: unknown = error.reason
+  while ((isRecord(current) || current instanceof Error) && !seen.has(current)) {
+    seen.add(current)
+    const record = current as Record<string, unknown>
+    if (typeof record["code"] === "string" && NOT_SENT_CODES.has(record["code"])) return true
+    current = record["cause"]
+  }
+  return false
+}
+
 const decodeDetails = Schema.decodeUnknownOption(Schema.Array(MarathonErrorDetail))
 const decodeAppInfo = Schema.decodeUnknownEffect(AppInfoJson)
+const decodeDeploymentResult = Schema.decodeUnknownOption(DeploymentResultJson)
 
 const formatDetails = (details: ReadonlyArray<MarathonErrorDetail>): string =>
   details.map((d) => `${d.path}: ${d.errors.join(", ")}`).join("; ")
@@ -238,51 +310,88 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
         "or use DC/OS login (DCOS_PASSWORD or DCOS_PRIVATE_KEY_FILE)"
     }
 
-    /** Executes one request, retrying refused connections and 502/503/504 with backoff. */
+    /** One attempt, never retried: Marathon's reply, or why none came. */
+    const attemptOnce = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Attempt> =>
+      http.execute(request).pipe(
+        Effect.flatMap((response) =>
+          Effect.map(response.text, (text): Attempt => ({
+            _tag: "Reply",
+            reply: {
+              status: response.status,
+              body: parseBody(text),
+              headers: response.headers as Record<string, string | undefined>
+            }
+          }))
+        ),
+        Effect.catch((error) =>
+          Effect.succeed<Attempt>({
+            _tag: "NoReply",
+            transport: error.reason._tag === "TransportError",
+            maybeSent: !neverSent(error),
+            cause: transportCause(error)
+          })
+        )
+      )
+
+    const unreachable = (request: HttpClientRequest.HttpClientRequest, what: string, lost: NoReply, attempts: number) =>
+      new MarathonError({
+        reason: lost.transport ? "Unreachable" : "BadResponse",
+        message: `Cannot reach ${printableUrl(request.url)} while ${what}: ${lost.cause}` +
+          (attempts > 1 ? ` (tried ${attempts} times)` : "") +
+          ". Check the URL and that Marathon (or the DC/OS cluster) is up and reachable from here."
+      })
+
+    const unavailable = (request: HttpClientRequest.HttpClientRequest, what: string, reply: Reply, attempts: number) => {
+      const said = serverMessage(reply.body)
+      return new MarathonError({
+        reason: "Unavailable",
+        status: reply.status,
+        message: `${printableUrl(request.url)} answered ${reply.status} while ${what}` +
+          (said !== undefined ? ` (${said})` : "") +
+          `, still after ${attempts} attempt${attempts > 1 ? "s" : ""}: Marathon has no leader or is overloaded. ` +
+          "Try again in a minute; check the Marathon leader (GET /v2/info)."
+      })
+    }
+
+    /**
+     * Executes a request that is safe to repeat (reads, login): transport failures and
+     * 502/503/504 are retried with backoff.
+     */
     const executeWithRetries = (request: HttpClientRequest.HttpClientRequest, what: string) =>
       Effect.gen(function*() {
         for (let attempt = 0;; attempt++) {
-          const outcome = yield* http.execute(request).pipe(
-            Effect.flatMap((response) =>
-              Effect.map(response.text, (text): Reply => ({
-                status: response.status,
-                body: parseBody(text),
-                headers: response.headers as Record<string, string | undefined>
-              }))
-            ),
-            Effect.result
-          )
-          if (Result.isFailure(outcome)) {
-            const error = outcome.failure
-            const retryable = error.reason._tag === "TransportError"
-            if (retryable && attempt < retries) {
+          const outcome = yield* attemptOnce(request)
+          if (outcome._tag === "NoReply") {
+            if (outcome.transport && attempt < retries) {
               yield* Effect.sleep(backoffMillis(attempt))
               continue
             }
-            return yield* new MarathonError({
-              reason: error.reason._tag === "TransportError" ? "Unreachable" : "BadResponse",
-              message: `Cannot reach ${printableUrl(request.url)} while ${what}: ${transportCause(error)}` +
-                (retryable ? ` (tried ${attempt + 1} times)` : "") +
-                ". Check the URL and that Marathon (or the DC/OS cluster) is up and reachable from here."
-            })
+            return yield* unreachable(request, what, outcome, attempt + 1)
           }
-          const reply = outcome.success
+          const reply = outcome.reply
           if (TRANSIENT_STATUSES.has(reply.status) && attempt < retries) {
             yield* Effect.sleep(backoffMillis(attempt))
             continue
           }
-          if (TRANSIENT_STATUSES.has(reply.status)) {
-            const said = serverMessage(reply.body)
-            return yield* new MarathonError({
-              reason: "Unavailable",
-              status: reply.status,
-              message: `${printableUrl(request.url)} answered ${reply.status} while ${what}` +
-                (said !== undefined ? ` (${said})` : "") +
-                `, still after ${attempt + 1} attempts: Marathon has no leader or is overloaded. ` +
-                "Try again in a minute; check the Marathon leader (GET /v2/info)."
-            })
-          }
+          if (TRANSIENT_STATUSES.has(reply.status)) return yield* unavailable(request, what, reply, attempt + 1)
           return reply
+        }
+      })
+
+    /**
+     * Executes a change (a deployment, a cancel), which must never be repeated blindly: only a
+     * request that cannot have left this machine (connection refused, no such host) is retried
+     * here; anything else comes back to the caller to find out what happened.
+     */
+    const executeUnlessSent = (request: HttpClientRequest.HttpClientRequest) =>
+      Effect.gen(function*() {
+        for (let attempt = 0;; attempt++) {
+          const outcome = yield* attemptOnce(request)
+          if (outcome._tag === "NoReply" && !outcome.maybeSent && attempt < retries) {
+            yield* Effect.sleep(backoffMillis(attempt))
+            continue
+          }
+          return outcome
         }
       })
 
@@ -358,18 +467,29 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
       return request
     }
 
-    /** Sends a call with auth (DC/OS: log in when needed, and once more on 401) and retries. */
-    const send = (call: Call): Effect.Effect<Reply, MarathonError> =>
+    /**
+     * Sends a call with auth: DC/OS logs in when needed, and once more on 401 (a 401 means the
+     * request was refused, so sending it again is safe even for a change).
+     */
+    const authorized = <R>(call: Call, execute: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<R, MarathonError>, statusOf: (r: R) => number | undefined) =>
       Effect.gen(function*() {
         const request = buildRequest(call)
-        if (config.dcos === undefined) return yield* executeWithRetries(authorize(request, undefined), call.what)
+        if (config.dcos === undefined) return yield* execute(authorize(request, undefined))
         const token = (yield* Ref.get(dcosToken)) ?? (yield* dcosTokenFor(undefined))
-        const reply = yield* executeWithRetries(authorize(request, token), call.what)
-        if (reply.status !== 401) return reply
+        const first = yield* execute(authorize(request, token))
+        if (statusOf(first) !== 401) return first
         // DC/OS has no refresh endpoint: the token expired or was revoked; log in again ONCE.
         const fresh = yield* dcosTokenFor(token)
-        return yield* executeWithRetries(authorize(request, fresh), call.what)
+        return yield* execute(authorize(request, fresh))
       })
+
+    /** Sends a read (or another call safe to repeat), with retries. */
+    const send = (call: Call): Effect.Effect<Reply, MarathonError> =>
+      authorized(call, (request) => executeWithRetries(request, call.what), (reply) => reply.status)
+
+    /** Sends a change once (see {@link executeUnlessSent}); the caller decides about what came back. */
+    const sendOnce = (call: Call): Effect.Effect<Attempt, MarathonError> =>
+      authorized(call, executeUnlessSent, (a) => (a._tag === "Reply" ? a.reply.status : undefined))
 
     /** Turns a non-success reply into a specific, readable MarathonError. */
     const failure = (call: Call, reply: Reply): MarathonError => {
@@ -386,6 +506,15 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
               `${said !== undefined ? `: ${said}` : ""}. Check ${credentialHint()}.`
           })
         case 403:
+          if (said !== undefined && /max number\b.*\brunning deployments/i.test(said)) {
+            return new MarathonError({
+              reason: "TooManyDeployments",
+              status: 403,
+              message: `Marathon refused ${call.what}: it already runs as many deployments as it allows (${said}). ` +
+                "This is not a permissions problem and nothing was changed: wait for running deployments to finish " +
+                "(GET /v2/deployments) and try again, or raise Marathon's --max_running_deployments."
+            })
+          }
           return new MarathonError({
             reason: "Forbidden",
             status: 403,
@@ -469,15 +598,15 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
     ) {
       // counts and deployments are always embedded; the last task failure only on request
       const query: Record<string, string> = { embed: "apps.lastTaskFailure" }
-      if (options?.idPrefix !== undefined && options.idPrefix !== "") query["id"] = normalizeAppId(options.idPrefix)
+      if (options?.idPrefix !== undefined && options.idPrefix !== "") query["id"] = groupPath(options.idPrefix)
       if (options?.label !== undefined && options.label !== "") query["label"] = options.label
       const call: Call = { method: "GET", path: "/v2/apps", query, what: "listing apps" }
       const reply = yield* expect(call, [200])
       const list = yield* decodeWith(AppListJson, call, "{\"apps\": [...]}")(reply.body)
       const apps = yield* Effect.forEach(list.apps, appFromJson(call))
-      // Marathon's `id` filter is a case-insensitive substring match: keep the true prefix only.
-      const prefix = query["id"]
-      return prefix === undefined ? apps : apps.filter((a) => normalizeAppId(a.id).startsWith(prefix))
+      // Marathon's `id` filter is a case-insensitive substring match: keep the apps in the group only.
+      const group = options?.idPrefix
+      return group === undefined || group === "" ? apps : apps.filter((a) => inGroup(a.id, group))
     })
 
     const getApp = Effect.fn("Marathon.getApp")(function*(id: string) {
@@ -534,10 +663,114 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
         body: elements,
         what: `deploying new images to ${elements.map((e) => e.id).join(", ")}`
       }
-      const reply = yield* expect(call, [200, 201])
-      const result = yield* decodeWith(DeploymentResultJson, call, "{deploymentId, version}")(reply.body)
-      return { deploymentId: result.deploymentId, version: result.version }
+      const request = buildRequest(call)
+      for (let attempt = 0;; attempt++) {
+        const outcome = yield* sendOnce(call)
+        let lost: string
+        let retryable: boolean
+        let reply: Reply | undefined
+        if (outcome._tag === "NoReply") {
+          // connection refused and the like: already retried, and nothing can have reached Marathon
+          if (!outcome.maybeSent) return yield* notApplied(unreachable(request, call.what, outcome, attempt + 1 + retries))
+          lost = `no answer: ${outcome.cause}`
+          retryable = outcome.transport
+        } else {
+          reply = outcome.reply
+          if (reply.status === 200 || reply.status === 201) {
+            const result = decodeDeploymentResult(reply.body)
+            if (result._tag === "Some") return { deploymentId: result.value.deploymentId, version: result.value.version }
+            lost = `an answer ${reply.status} without {deploymentId, version}`
+            retryable = false
+          } else if (reply.status >= 500 || (reply.status === 409 && attempt > 0)) {
+            // a 5xx may come from a proxy after Marathon applied the change; a 409 on a repeat may
+            // be our own first request's deployment
+            const said = serverMessage(reply.body)
+            lost = `${reply.status}${said !== undefined ? ` ${said}` : ""}`
+            retryable = TRANSIENT_STATUSES.has(reply.status)
+          } else {
+            return yield* failure(call, reply)
+          }
+        }
+        const state = yield* changeApplied(changes, apps)
+        if (state._tag === "Applied") {
+          return {
+            deploymentId: state.deploymentId,
+            version: state.version,
+            answerLost: `Marathon's answer to the deployment request was lost (${lost}), but the apps show the change applied` +
+              (state.deploymentId !== undefined ? `: deployment ${state.deploymentId}` : " and no deployment for it is running any more")
+          }
+        }
+        if (state._tag === "Unknown") {
+          return yield* new MarathonError({
+            reason: "Indeterminate",
+            appIds: ids,
+            message: `The deployment MAY have started: Marathon's answer to the deployment request was lost (${lost}), ` +
+              `and whether the change was applied cannot be told (${state.why}). Check ${ids.join(", ")} in Marathon ` +
+              "(does container.docker.image show the new image? is a deployment running for them, GET /v2/deployments?) " +
+              "before trying again."
+          })
+        }
+        if (reply !== undefined && reply.status === 409) return yield* notApplied(failure(call, reply))
+        if (retryable && attempt < retries) {
+          yield* Effect.sleep(backoffMillis(attempt))
+          continue
+        }
+        if (reply === undefined) {
+          return yield* notApplied(unreachable(request, call.what, outcome as NoReply, attempt + 1))
+        }
+        return yield* notApplied(
+          TRANSIENT_STATUSES.has(reply.status) ? unavailable(request, call.what, reply, attempt + 1) : failure(call, reply)
+        )
+      }
     })
+
+    /**
+     * After a change whose answer was lost: do the apps show it? `Applied` when every app that was
+     * to change runs its new image under a new version (and then the deployment of that version,
+     * if one is still listed), `NotApplied` when none does, `Unknown` when the apps cannot be read
+     * or only some show it (someone else is changing them).
+     */
+    const changeApplied = (changes: ReadonlyArray<ImageChange>, before: ReadonlyArray<MarathonApp>) =>
+      Effect.gen(function*() {
+        const read = yield* Effect.forEach(changes, (c) => getApp(c.appId), { concurrency: 8 }).pipe(Effect.result)
+        if (Result.isFailure(read)) return { _tag: "Unknown", why: `reading the apps failed: ${read.failure.message}` } as const
+        const moving = read.success.filter((_, i) => before[i]!.image !== changes[i]!.image)
+        const changed = moving.filter((app) => {
+          const i = read.success.indexOf(app)
+          return app.image === changes[i]!.image && app.version !== before[i]!.version
+        })
+        if (changed.length === 0) return { _tag: "NotApplied" } as const
+        if (changed.length < moving.length) {
+          const others = moving.filter((a) => !changed.includes(a)).map((a) => `${a.id} runs ${a.image ?? "no image"}`)
+          return {
+            _tag: "Unknown",
+            why: `only ${changed.map((a) => a.id).join(", ")} show the new image; ${others.join(", ")}`
+          } as const
+        }
+        // One update of the root group gives every changed app the deployment's version.
+        const versions = new Set(changed.map((a) => a.version))
+        const version = changed[0]!.version
+        const listed = yield* listDeployments.pipe(Effect.result)
+        if (Result.isSuccess(listed)) {
+          const ours = listed.success.find((d) =>
+            d.version !== undefined && versions.has(d.version) && changed.every((a) => d.affectedApps.includes(a.id))
+          )
+          return { _tag: "Applied", deploymentId: ours?.id, version } as const
+        }
+        // The list cannot be read: the one deployment every changed app reports, if there is one.
+        const common = changed[0]!.deployments.filter((id) => changed.every((a) => a.deployments.includes(id)))
+        return { _tag: "Applied", deploymentId: common.length === 1 ? common[0] : undefined, version } as const
+      })
+
+    /** The same error, saying that the change was certainly not applied. */
+    const notApplied = (error: MarathonError): MarathonError =>
+      new MarathonError({
+        reason: error.reason,
+        message: `${error.message} Nothing was changed.`,
+        ...(error.status !== undefined ? { status: error.status } : {}),
+        ...(error.details !== undefined ? { details: error.details } : {}),
+        ...(error.blockingDeployments !== undefined ? { blockingDeployments: error.blockingDeployments } : {})
+      })
 
     const listDeployments = Effect.gen(function*() {
       const call: Call = { method: "GET", path: "/v2/deployments", what: "listing deployments" }
@@ -545,6 +778,7 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
       const list = yield* decodeWith(DeploymentListJson, call, "a list of deployments")(reply.body)
       return list.map((d): DeploymentSummary => ({
         id: d.id,
+        version: d.version,
         affectedApps: d.affectedApps ?? [],
         currentStep: d.currentStep ?? 0,
         totalSteps: d.totalSteps ?? 0
@@ -667,10 +901,59 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
         query: { force: revert ? "false" : "true" },
         what: revert ? `cancelling deployment ${deploymentId} with rollback` : `cancelling deployment ${deploymentId}`
       }
-      const reply = yield* expect(call, [200, 202])
-      if (!revert || reply.status === 202) return {}
-      const result = yield* decodeWith(DeploymentResultJson, call, "{deploymentId, version}")(reply.body)
-      return { revertDeploymentId: result.deploymentId }
+      const request = buildRequest(call)
+      // the deployment as listed before, to find its revert should the answer be lost
+      const listedBefore = yield* listDeployments.pipe(Effect.option)
+      const original = listedBefore._tag === "Some" ? listedBefore.value.find((d) => d.id === deploymentId) : undefined
+      for (let attempt = 0;; attempt++) {
+        const outcome = yield* sendOnce(call)
+        let lost: string
+        let retryable: boolean
+        if (outcome._tag === "Reply" && (outcome.reply.status === 200 || outcome.reply.status === 202)) {
+          if (!revert || outcome.reply.status === 202) return {}
+          const result = decodeDeploymentResult(outcome.reply.body)
+          if (result._tag === "Some") return { revertDeploymentId: result.value.deploymentId }
+          lost = `an answer ${outcome.reply.status} without {deploymentId, version}`
+          retryable = false
+        } else if (outcome._tag === "Reply" && (outcome.reply.status < 500 && !(outcome.reply.status === 404 && attempt > 0))) {
+          return yield* failure(call, outcome.reply)
+        } else if (outcome._tag === "NoReply" && !outcome.maybeSent) {
+          return yield* unreachable(request, call.what, outcome, attempt + 1 + retries)
+        } else {
+          lost = outcome._tag === "NoReply" ? `no answer: ${outcome.cause}` : `${outcome.reply.status}`
+          retryable = outcome._tag === "NoReply" ? outcome.transport : TRANSIENT_STATUSES.has(outcome.reply.status)
+        }
+        // Did the cancel happen? Then the deployment is gone, and its revert (if any) is listed.
+        const listed = yield* listDeployments.pipe(Effect.result)
+        if (Result.isFailure(listed)) {
+          return yield* new MarathonError({
+            reason: "Indeterminate",
+            ...(original !== undefined ? { appIds: original.affectedApps } : {}),
+            message: `Marathon's answer to ${call.what} was lost (${lost}) and the deployments cannot be read now ` +
+              `(${listed.failure.message}): deployment ${deploymentId} may or may not have been cancelled. Check GET /v2/deployments.`
+          })
+        }
+        if (!listed.success.some((d) => d.id === deploymentId)) {
+          const revertDeployment = revert && original !== undefined
+            ? listed.success.find((d) => d.affectedApps.some((app) => original.affectedApps.includes(app)))
+            : undefined
+          return {
+            ...(revertDeployment !== undefined ? { revertDeploymentId: revertDeployment.id } : {}),
+            answerLost: `Marathon's answer to ${call.what} was lost (${lost}), but deployment ${deploymentId} is gone` +
+              (revertDeployment !== undefined ? `; its revert is deployment ${revertDeployment.id}` : "")
+          }
+        }
+        if (retryable && attempt < retries) {
+          yield* Effect.sleep(backoffMillis(attempt))
+          continue
+        }
+        return yield* new MarathonError({
+          reason: outcome._tag === "NoReply" ? "Unreachable" : "Unavailable",
+          ...(outcome._tag === "Reply" ? { status: outcome.reply.status } : {}),
+          message: `${printableUrl(request.url)} gave no usable answer while ${call.what} (${lost}, ${attempt + 1} attempts); ` +
+            `deployment ${deploymentId} is still running. Try again in a minute; check the Marathon leader (GET /v2/info).`
+        })
+      }
     })
 
     return {

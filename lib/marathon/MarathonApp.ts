@@ -36,6 +36,7 @@ export const DeploymentResultJson = Schema.Struct({ deploymentId: Schema.String,
 /** One element of `GET /v2/deployments`. */
 export const DeploymentJson = Schema.Struct({
   id: Schema.String,
+  version: Schema.optional(Schema.String),
   affectedApps: Schema.optional(Schema.Array(Schema.String)),
   currentStep: Schema.optional(Schema.Number),
   totalSteps: Schema.optional(Schema.Number)

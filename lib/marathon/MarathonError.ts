@@ -12,8 +12,10 @@ export const MarathonErrorReason = Schema.Literals([
   "Invalid",
   /** 401: missing or wrong credentials (or a DC/OS login that was refused). */
   "Unauthorized",
-  /** 403: credentials accepted but not allowed (or too many deployments). */
+  /** 403: credentials accepted but not allowed to do this. */
   "Forbidden",
+  /** 403 "Max number (N) of running deployments is achieved": Marathon takes no new deployment until one ends. */
+  "TooManyDeployments",
   /** 503 / no leader / bad gateway, still failing after the retries. */
   "Unavailable",
   /** The host could not be reached at all (connection refused, DNS, TLS). */
@@ -23,7 +25,12 @@ export const MarathonErrorReason = Schema.Literals([
   /** The client's own deployment timeout ran out (Marathon itself never gives up). */
   "DeploymentTimeout",
   /** A status or body the client did not expect. */
-  "BadResponse"
+  "BadResponse",
+  /**
+   * A change was sent, its answer was lost, and Marathon could not be read afterwards to tell
+   * whether it was applied: the deployment MAY have started (`appIds` names the apps to check).
+   */
+  "Indeterminate"
 ])
 
 /** Why a Marathon call failed (see {@link MarathonErrorReason}). */
@@ -47,5 +54,7 @@ export class MarathonError extends Schema.TaggedError<MarathonError>()("Marathon
   /** Marathon's validation details (422), path and errors. */
   details: Schema.optional(Schema.Array(MarathonErrorDetail)),
   /** Ids of the deployments that lock the apps (409). */
-  blockingDeployments: Schema.optional(Schema.Array(Schema.String))
+  blockingDeployments: Schema.optional(Schema.Array(Schema.String)),
+  /** The apps a change was sent for whose outcome is unknown (`Indeterminate`). */
+  appIds: Schema.optional(Schema.Array(Schema.String))
 }) {}

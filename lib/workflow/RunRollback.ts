@@ -4,18 +4,19 @@
  * report service by service. Every refusal happens before anything changes; every path after
  * the deployment started ends in a report that says exactly what runs now.
  */
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Result } from "effect"
 import { parseImageReference } from "../core/ImageReference.ts"
 import type { PlanEntry, RollbackPlan } from "../core/Plan.ts"
-import type { ReportService, RollbackReport, RunOutcome, ServiceOutcome } from "../core/Report.ts"
+import type { ReportService, ReportTarget, RollbackReport, RunOutcome, ServiceOutcome } from "../core/Report.ts"
 import type { RollbackFile } from "../core/RollbackFile.ts"
-import type { DeploymentProgress, ImageChange, MarathonApp } from "../marathon/Marathon.ts"
+import type { DeploymentProgress, ImageChange, MarathonApp, MarathonError } from "../marathon/Marathon.ts"
 import { lastFailureMarker, Marathon } from "../marathon/Marathon.ts"
 import type { RollbackNotice } from "../notify/Slack.ts"
 import { Notifier } from "../notify/Slack.ts"
 import { Registry } from "../registry/Registry.ts"
 import type { PlanFleetOptions } from "./PlanFleet.ts"
 import { planFleet } from "./PlanFleet.ts"
+import type { RollbackError } from "./RollbackError.ts"
 import { badInput, failed, refused } from "./RollbackError.ts"
 
 /** Safety switches and settings of `run`. */
@@ -40,10 +41,15 @@ export interface RunOptions extends PlanFleetOptions {
   readonly environment?: string | null | undefined
   /** Marathon URL for the report (no credentials). */
   readonly marathonUrl: string
-  /** Asked after the plan is shown; false stops the run with nothing changed. */
-  readonly confirm?: ((plan: RollbackPlan) => Effect.Effect<boolean>) | undefined
-  /** Called once with the plan before any check. */
-  readonly onPlan?: ((plan: RollbackPlan) => void) | undefined
+  /** How to reach that Marathon again, for the report (`undo` uses it); never a secret. */
+  readonly target?: ReportTarget | undefined
+  /**
+   * Asked after the plan is shown and the checks passed, only when something would change; false
+   * stops the run with nothing changed, a failure (nobody can be asked) stops it with that error.
+   */
+  readonly confirm?: ((plan: RollbackPlan) => Effect.Effect<boolean, RollbackError>) | undefined
+  /** Called once with the plan before any check (show it to the operator). */
+  readonly onPlan?: ((plan: RollbackPlan) => Effect.Effect<void>) | undefined
   /** Deployment progress. */
   readonly onProgress?: ((progress: DeploymentProgress) => void) | undefined
   /** Lines for the operator as the run goes. */
@@ -63,7 +69,7 @@ const DEFAULT_TIMEOUT_MS = 600_000
 /** Rolls the fleet back to a point. Fails only on bad input before anything changed; otherwise returns the report. */
 export const runRollback = Effect.fn("runRollback")(function*(file: RollbackFile, pointText: string, options: RunOptions) {
   const fleet = yield* planFleet(file, pointText, options)
-  options.onPlan?.(fleet.plan)
+  if (options.onPlan !== undefined) yield* options.onPlan(fleet.plan)
   const plan = fleet.plan
   const unresolved = plan.services.filter((s) => s.action === "unresolved")
   const forward = plan.services.filter((s) => s.action === "forward")
@@ -121,6 +127,14 @@ interface DeployContext extends RunOptions {
   readonly label: string | null
 }
 
+/** Ids and durations of a run, for its report. */
+interface RunIds {
+  readonly deploymentId: string | null
+  readonly revertDeploymentId: string | null
+  readonly deployMs: number
+  readonly waitMs: number
+}
+
 /** Deploys the changing entries of a plan as one deployment; returns the report whatever happens. */
 export const deployPlan = Effect.fn("deployPlan")(function*(
   plan: RollbackPlan,
@@ -133,52 +147,68 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
   const startedAt = yield* Clock.currentTimeMillis
   const step = (line: string) => Effect.sync(() => context.onStep?.(line))
   const changes: Array<ImageChange> = toChange.map((s) => ({ appId: s.app!, image: s.target! }))
-  const serviceLine = (entry: PlanEntry, outcome: ServiceOutcome, problem?: string): ReportService => ({
+  const changing = new Set(toChange)
+  const appList = changes.map((c) => c.appId).join(", ")
+  /** One service's line; `after` is what it runs afterwards (by default: the target when deployed, else what ran). */
+  const serviceLine = (entry: PlanEntry, outcome: ServiceOutcome, problem?: string, after?: string | null): ReportService => ({
     service: entry.service,
     app: entry.app ?? null,
     action: entry.action,
     before: entry.current ?? null,
-    after: outcome === "rolled-back" || outcome === "failed" ? entry.target ?? null : entry.current ?? null,
+    after: after !== undefined
+      ? after
+      : outcome === "rolled-back" || outcome === "failed" || outcome === "unknown"
+      ? entry.target ?? null
+      : entry.current ?? null,
     outcome,
     ...(problem !== undefined ? { problem } : {})
   })
   const untouchedOutcome = (entry: PlanEntry): ServiceOutcome => (entry.action === "unresolved" ? "left-as-is" : "unchanged")
-  const finish = Effect.fn("deployPlan.finish")(function*(
+  /** Every service: the changing ones as `line` says, the others untouched. */
+  const lines = (line: (entry: PlanEntry) => ReportService): ReadonlyArray<ReportService> =>
+    plan.services.map((s) => (changing.has(s) ? line(s) : serviceLine(s, untouchedOutcome(s))))
+  const report = (
+    at: number,
     outcome: RunOutcome,
     message: string,
     services: ReadonlyArray<ReportService>,
-    ids: { deploymentId: string | null; revertDeploymentId: string | null; deployMs: number; waitMs: number }
-  ) {
+    ids: RunIds,
+    finalState: RollbackReport["finalState"]
+  ): RollbackReport => ({
+    schemaVersion: 1,
+    kind: context.kind,
+    user: context.user,
+    startedAt: new Date(startedAt).toISOString(),
+    finishedAt: new Date(at).toISOString(),
+    durationMs: at - startedAt,
+    point: context.point,
+    label: context.label,
+    environment: context.environment ?? null,
+    marathon: context.marathonUrl,
+    ...(context.target !== undefined ? { target: context.target } : {}),
+    outcome,
+    message,
+    deploymentId: ids.deploymentId,
+    revertDeploymentId: ids.revertDeploymentId,
+    durations: { deployMs: ids.deployMs, waitMs: ids.waitMs },
+    services,
+    finalState
+  })
+  const finish = Effect.fn("deployPlan.finish")(function*(outcome: RunOutcome, message: string, services: ReadonlyArray<ReportService>, ids: RunIds) {
     const finishedAt = yield* Clock.currentTimeMillis
-    const finalState = yield* Effect.forEach(changes, (c) =>
-      marathon.getApp(c.appId).pipe(
-        Effect.map((app) => ({ app: app.id, image: app.image ?? null, instances: app.instances, tasksRunning: app.tasksRunning, tasksHealthy: app.tasksHealthy })),
-        Effect.catch(() => Effect.succeed({ app: c.appId, image: null, instances: 0, tasksRunning: 0, tasksHealthy: 0 }))
-      ))
-    const report: RollbackReport = {
-      schemaVersion: 1,
-      kind: context.kind,
-      user: context.user,
-      startedAt: new Date(startedAt).toISOString(),
-      finishedAt: new Date(finishedAt).toISOString(),
-      durationMs: finishedAt - startedAt,
-      point: context.point,
-      label: context.label,
-      environment: context.environment ?? null,
-      marathon: context.marathonUrl,
-      outcome,
-      message,
-      deploymentId: ids.deploymentId,
-      revertDeploymentId: ids.revertDeploymentId,
-      durations: { deployMs: ids.deployMs, waitMs: ids.waitMs },
-      services,
-      finalState
-    }
+    // what Marathon says now; an app that cannot be read is left out rather than shown as stopped
+    const finalState = (yield* Effect.forEach(changes, (c) => Effect.option(marathon.getApp(c.appId)))).flatMap((read) =>
+      read._tag === "Some"
+        ? [{ app: read.value.id, image: read.value.image ?? null, instances: read.value.instances, tasksRunning: read.value.tasksRunning, tasksHealthy: read.value.tasksHealthy }]
+        : []
+    )
+    const result = report(finishedAt, outcome, message, services, ids, finalState)
     if (outcome !== "nothing-to-do" && outcome !== "refused") {
       yield* notifier.notify(notice(context, outcome === "succeeded" ? "succeeded" : "failed", services, outcome === "succeeded" ? undefined : message))
     }
-    return { report, plan } satisfies RunResult
+    return { report: result, plan } satisfies RunResult
   })
+  const noIds: RunIds = { deploymentId: null, revertDeploymentId: null, deployMs: 0, waitMs: 0 }
 
   if (changes.length === 0) {
     const leftAsIs = plan.services.filter((s) => s.action === "unresolved").length
@@ -186,160 +216,184 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
       ? `nothing deployed: ${leftAsIs} service(s) left as they are (no image at the point), the others already run their images as of the point`
       : "nothing to do: every service already runs its image as of the point"
     yield* step(message)
-    return yield* finish("nothing-to-do", message, plan.services.map((s) => serviceLine(s, untouchedOutcome(s))), { deploymentId: null, revertDeploymentId: null, deployMs: 0, waitMs: 0 })
+    return yield* finish("nothing-to-do", message, lines((s) => serviceLine(s, untouchedOutcome(s))), noIds)
   }
   if (context.confirm !== undefined && !(yield* context.confirm(plan))) {
-    const message = "not confirmed; nothing was changed"
-    return yield* finish("refused", message, plan.services.map((s) => serviceLine(s, s.action === "unresolved" ? "left-as-is" : toChange.includes(s) ? "not-started" : "unchanged")), {
-      deploymentId: null,
-      revertDeploymentId: null,
-      deployMs: 0,
-      waitMs: 0
-    })
+    return yield* finish("refused", "not confirmed; nothing was changed", lines((s) => serviceLine(s, "not-started")), noIds)
   }
-  const changing = new Set(toChange)
   yield* notifier.notify(notice(context, "started", plan.services.filter((s) => changing.has(s)).map((s) => ({ ...serviceLine(s, "not-started"), after: s.target ?? null }))))
   const previousFailures: Record<string, string | undefined> = {}
   for (const c of changes) previousFailures[c.appId] = lastFailureMarker(appsBefore.get(c.appId) ?? { lastTaskFailure: undefined })
 
   yield* step(`Deploying ${changes.length} app(s) as one Marathon deployment…`)
   const deployStart = yield* Clock.currentTimeMillis
-  const deployed = yield* marathon.deployImages(changes, { force: context.force === true }).pipe(Effect.result)
-  const deployMs = (yield* Clock.currentTimeMillis) - deployStart
-  let deploymentId: string
-  if (deployed._tag === "Failure") {
-    // Marathon said no (409, 422, 401, 403, 404): nothing changed. Any other failure (a lost
-    // answer, a 5xx after retries) may hide a deployment that started: look before saying so.
-    const failure = deployed.failure
-    const refusedOutright = ["Locked", "Invalid", "Unauthorized", "Forbidden", "NotFound"].includes(failure.reason)
-    const adopted = refusedOutright ? undefined : yield* findStartedDeployment(changes)
-    if (adopted === undefined) {
-      const message = `Marathon refused the deployment; nothing was changed: ${failure.message}`
-      return yield* finish("failed", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "not-started" : untouchedOutcome(s), changing.has(s) ? failure.message : undefined)), {
-        deploymentId: null,
-        revertDeploymentId: null,
-        deployMs,
-        waitMs: 0
-      })
-    }
-    yield* step(`Marathon's answer was lost (${failure.message}), but the deployment started (${adopted}); following it.`)
-    deploymentId = adopted
-  } else {
-    deploymentId = deployed.success.deploymentId
-  }
-  // From here on Marathon is changing the fleet: an interruption (Ctrl-C, a killed job) must
-  // still leave a report that says so.
+  // What the interruption handler needs to know: has Marathon taken the deployment?
+  const progress: { started: boolean; deploymentId: string | null; deployMs: number } = { started: false, deploymentId: null, deployMs: 0 }
+  // From the deployment request on, Marathon may be changing the fleet: an interruption (Ctrl-C,
+  // a killed job) must still leave a report that says so.
   const interrupted = Effect.gen(function*() {
     const at = yield* Clock.currentTimeMillis
-    const message = `interrupted while deployment ${deploymentId} was running: it goes on in Marathon and the fleet may be half rolled back. Check it in Marathon, or put the previous images back with \`fleet-rollback undo --report <this report>\`.`
-    const report: RollbackReport = {
-      schemaVersion: 1, kind: context.kind, user: context.user, startedAt: new Date(startedAt).toISOString(), finishedAt: new Date(at).toISOString(),
-      durationMs: at - startedAt, point: context.point, label: context.label, environment: context.environment ?? null, marathon: context.marathonUrl,
-      outcome: "failed", message, deploymentId, revertDeploymentId: null, durations: { deployMs, waitMs: at - deployStart - deployMs },
-      services: plan.services.map((s) => serviceLine(s, changing.has(s) ? "failed" : untouchedOutcome(s), changing.has(s) ? "interrupted before it was verified" : undefined)),
-      finalState: []
-    }
+    const message = progress.started
+      ? `interrupted while deployment ${progress.deploymentId ?? "(already finished)"} was running: it goes on in Marathon and the fleet may be half rolled back. Check ${appList} in Marathon, or put the previous images back with \`fleet-rollback undo --report <this report>\`.`
+      : `interrupted while the deployment request was being sent: Marathon MAY have started the deployment. Check ${appList} in Marathon (do they run the new images? GET /v2/deployments); if they do, \`fleet-rollback undo --report <this report>\` puts the previous images back.`
+    const services = lines((s) =>
+      progress.started
+        ? serviceLine(s, "failed", "interrupted before it was verified")
+        : serviceLine(s, "unknown", `interrupted while the deployment request was being sent: may run ${s.target ?? "?"} or still ${s.current ?? "?"}`)
+    )
+    const ids: RunIds = progress.started
+      ? { deploymentId: progress.deploymentId, revertDeploymentId: null, deployMs: progress.deployMs, waitMs: at - deployStart - progress.deployMs }
+      : { ...noIds, deployMs: at - deployStart }
+    const result = report(at, "failed", message, services, ids, [])
     yield* step(message)
-    yield* notifier.notify(notice(context, "failed", report.services, message)).pipe(Effect.timeout("5 seconds"), Effect.ignore)
-    if (context.onInterrupted !== undefined) yield* context.onInterrupted(report)
+    yield* notifier.notify(notice(context, "failed", result.services, message)).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+    if (context.onInterrupted !== undefined) yield* context.onInterrupted(result)
   })
   return yield* Effect.gen(function*() {
-    yield* step(`Deployment ${deploymentId} started; waiting for it to finish (timeout ${Math.round((context.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s)…`)
+    const deployed = yield* marathon.deployImages(changes, { force: context.force === true }).pipe(Effect.result)
+    const deployMs = (yield* Clock.currentTimeMillis) - deployStart
+    if (Result.isFailure(deployed)) {
+      const failure = deployed.failure
+      if (failure.reason === "Indeterminate") {
+        // The request went out and nobody can say what came of it: say so, service by service.
+        const message = `${failure.message} If it did, \`fleet-rollback undo --report <this report>\` puts the previous images back.`
+        yield* step(message)
+        return yield* finish(
+          "failed",
+          message,
+          lines((s) => serviceLine(s, "unknown", `may run ${s.target ?? "?"} or still ${s.current ?? "?"}: check ${s.app ?? "its app"} in Marathon`)),
+          { ...noIds, deployMs }
+        )
+      }
+      // Every other failure of deployImages means that Marathon did not take the change.
+      const message = `Marathon did not take the deployment; nothing was changed: ${failure.message}`
+      return yield* finish("failed", message, lines((s) => serviceLine(s, "not-started", failure.message)), { ...noIds, deployMs })
+    }
+    const started = deployed.success
+    const deploymentId = started.deploymentId ?? null
+    Object.assign(progress, { started: true, deploymentId, deployMs })
+    const shownId = deploymentId ?? "(finished before it could be seen)"
+    if (started.answerLost !== undefined) yield* step(`${started.answerLost}; following it.`)
+    const timeoutMs = context.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const waitOptions = { timeoutMs, ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}) }
     const waitStart = yield* Clock.currentTimeMillis
-    const waited = yield* marathon.waitForDeployment(deploymentId, {
-      timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}),
-      ...(context.onProgress !== undefined ? { onProgress: context.onProgress } : {}),
-      apps: changes.map((c) => c.appId)
-    }).pipe(Effect.result)
+    let waited: Result.Result<void, MarathonError> = Result.succeed(undefined)
+    if (deploymentId !== null) {
+      yield* step(`Deployment ${deploymentId} started; waiting for it to finish (timeout ${Math.round(timeoutMs / 1000)} s)…`)
+      waited = yield* marathon.waitForDeployment(deploymentId, {
+        ...waitOptions,
+        ...(context.onProgress !== undefined ? { onProgress: context.onProgress } : {}),
+        apps: changes.map((c) => c.appId)
+      }).pipe(Effect.result)
+    }
     const waitMs = (yield* Clock.currentTimeMillis) - waitStart
     // A failed wait means "still running" only on our timeout or when Marathon still lists the
     // deployment; a poll that failed (503, a lost leader) says nothing about the fleet.
-    const stillRunning = waited._tag === "Failure" &&
+    const stillRunning = Result.isFailure(waited) &&
       (waited.failure.reason === "DeploymentTimeout" ||
         (yield* marathon.deployments.pipe(Effect.map((ds) => ds.some((d) => d.id === deploymentId)), Effect.orElseSucceed(() => true))))
     const verified = yield* marathon.verifyApps(changes, { previousFailures }).pipe(Effect.result)
-    const verification = verified._tag === "Success" ? new Map(verified.success.map((v) => [v.appId, v])) : new Map()
     const problemOf = (entry: PlanEntry): string | undefined => {
-      const v = verification.get(entry.app!)
-      if (verified._tag === "Failure") return `could not verify: ${verified.failure.message}`
+      if (Result.isFailure(verified)) return `could not verify: ${verified.failure.message}`
+      const v = verified.success.find((x) => x.appId === entry.app)
       return v === undefined ? "not verified" : v.ok ? undefined : v.problem ?? "not healthy"
     }
-    const allHealthy = !stillRunning && verified._tag === "Success" && toChange.every((e) => problemOf(e) === undefined)
+    const ids: RunIds = { deploymentId, revertDeploymentId: null, deployMs, waitMs }
+    const allHealthy = !stillRunning && Result.isSuccess(verified) && toChange.every((e) => problemOf(e) === undefined)
     if (allHealthy) {
       const message = `${context.kind === "undo" ? "put back the previous images of" : "rolled back"} ${changes.length} app(s); all healthy on their target images`
       yield* step(message)
-      return yield* finish("succeeded", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "rolled-back" : untouchedOutcome(s))), {
-        deploymentId,
-        revertDeploymentId: null,
-        deployMs,
-        waitMs
-      })
+      return yield* finish("succeeded", message, lines((s) => serviceLine(s, "rolled-back")), ids)
     }
-    const why = stillRunning && waited._tag === "Failure" ? waited.failure.message : "the deployment finished but not every app is healthy on its target image"
+    const why = stillRunning && Result.isFailure(waited) ? waited.failure.message : "the deployment finished but not every app is healthy on its target image"
     if (context.revertOnFailure === true) {
-      yield* step(`Deployment ${deploymentId} failed (${why}); reverting it with Marathon's rollback…`)
-      const reverted = stillRunning
-        ? yield* marathon.cancelDeployment(deploymentId, { revert: true }).pipe(
-          Effect.flatMap((r) =>
-            r.revertDeploymentId === undefined
-              ? Effect.succeed(undefined)
-              : marathon.waitForDeployment(r.revertDeploymentId, { timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}) }).pipe(
-                Effect.as(r.revertDeploymentId)
-              )
-          ),
-          Effect.result
-        )
-        : yield* marathon.deployImages(toChange.map((s) => ({ appId: s.app!, image: s.current! })).filter((c) => c.image !== undefined), { force: true }).pipe(
-          Effect.flatMap((d) =>
-            marathon.waitForDeployment(d.deploymentId, { timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}) }).pipe(Effect.as(d.deploymentId))
-          ),
-          Effect.result
-        )
-      if (reverted._tag === "Success") {
-        const message = `rollback failed (${why}); deployment ${deploymentId} was reverted: every changed app runs its previous image again`
-        yield* step(message)
-        return yield* finish("reverted", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "reverted" : untouchedOutcome(s), changing.has(s) ? problemOf(s) ?? why : undefined)), {
-          deploymentId,
-          revertDeploymentId: reverted.success ?? null,
-          deployMs,
-          waitMs
-        })
-      }
-      const message = `rollback failed (${why}) AND the revert failed (${reverted.failure.message}); the fleet is half rolled back — check the apps below in Marathon now`
-      return yield* finish("failed", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? "failed" : untouchedOutcome(s), changing.has(s) ? problemOf(s) ?? why : undefined)), {
-        deploymentId,
-        revertDeploymentId: null,
-        deployMs,
-        waitMs
+      yield* step(`Deployment ${shownId} failed (${why}); reverting it…`)
+      const reverted = yield* revertDeployment({ deploymentId, stillRunning, why, waitOptions, toChange, changes, force: context.force === true })
+      const message = reverted.allBack
+        ? `rollback failed (${why}); it was reverted${reverted.revertDeploymentId !== null ? ` (deployment ${reverted.revertDeploymentId})` : ""} and every changed app runs its previous image again, checked running and healthy`
+        : `rollback failed (${why}) AND the revert did not bring every app back${reverted.problem !== undefined ? ` (${reverted.problem})` : ""}: ` +
+          `${reverted.notBack.join(", ")} not verified on the previous image — the fleet may be half rolled back; check in Marathon now`
+      yield* step(message)
+      return yield* finish(reverted.allBack ? "reverted" : "failed", message, lines((s) => reverted.line(s, serviceLine)), {
+        ...ids,
+        revertDeploymentId: reverted.revertDeploymentId
       })
     }
     const message = stillRunning
-      ? `rollback failed: ${why}. Deployment ${deploymentId} is STILL RUNNING in Marathon and the fleet is half rolled back. Revert it with \`fleet-rollback undo --report <this report>\` or cancel it in Marathon (DELETE /v2/deployments/${deploymentId}); next time use --revert-on-failure.`
+      ? `rollback failed: ${why}. Deployment ${shownId} is STILL RUNNING in Marathon and the fleet is half rolled back. Revert it with \`fleet-rollback undo --report <this report>\` or cancel it in Marathon (DELETE /v2/deployments/${shownId}); next time use --revert-on-failure.`
       : `rollback failed: ${why}. The fleet is half rolled back: see each service below; \`fleet-rollback undo --report <this report>\` puts the previous images back.`
     yield* step(message)
-    return yield* finish("failed", message, plan.services.map((s) => serviceLine(s, changing.has(s) ? (problemOf(s) === undefined && !stillRunning ? "rolled-back" : "failed") : untouchedOutcome(s), changing.has(s) ? problemOf(s) ?? (stillRunning ? why : undefined) : undefined)), {
-      deploymentId,
-      revertDeploymentId: null,
-      deployMs,
-      waitMs
-    })
+    return yield* finish(
+      "failed",
+      message,
+      lines((s) => serviceLine(s, problemOf(s) === undefined && !stillRunning ? "rolled-back" : "failed", problemOf(s) ?? (stillRunning ? why : undefined))),
+      ids
+    )
   }).pipe(Effect.onInterrupt(() => interrupted))
 })
 
 /**
- * After a failed deployment request: the id of a deployment Marathon is running for these apps,
- * or "(unknown)" when no deployment is listed but an app already runs its target image; undefined
- * when nothing started.
+ * `--revert-on-failure`: puts the previous images back — a deployment still running is cancelled
+ * with Marathon's rollback (`DELETE /v2/deployments/{id}`), after a finished one the previous
+ * images are deployed (with force only when the user asked for it) — waits for that, and then
+ * looks at every app: a service counts as reverted only when it runs its previous image again
+ * with every instance running (and healthy) and no new task failure.
  */
-const findStartedDeployment = Effect.fn("findStartedDeployment")(function*(changes: ReadonlyArray<ImageChange>) {
+const revertDeployment = Effect.fn("revertDeployment")(function*(args: {
+  readonly deploymentId: string | null
+  readonly stillRunning: boolean
+  readonly why: string
+  readonly waitOptions: { readonly timeoutMs: number; readonly pollMs?: number }
+  readonly toChange: ReadonlyArray<PlanEntry>
+  readonly changes: ReadonlyArray<ImageChange>
+  readonly force: boolean
+}) {
   const marathon = yield* Marathon
-  const ids = new Set(changes.map((c) => c.appId))
-  const running = yield* marathon.deployments.pipe(Effect.orElseSucceed(() => []))
-  const ours = running.find((d) => d.affectedApps.some((app) => ids.has(app)))
-  if (ours !== undefined) return ours.id
-  const apps = yield* Effect.forEach(changes, (c) => marathon.getApp(c.appId).pipe(Effect.map((a) => a.image === c.image), Effect.orElseSucceed(() => false)))
-  return apps.some((onTarget) => onTarget) ? "(unknown)" : undefined
+  const back: Array<ImageChange> = args.toChange.flatMap((s) => (s.current !== undefined ? [{ appId: s.app!, image: s.current }] : []))
+  // Task failures up to now belong to the failed deployment; only new ones count against the revert.
+  const markers: Record<string, string | undefined> = {}
+  for (const c of args.changes) {
+    const app = yield* Effect.option(marathon.getApp(c.appId))
+    markers[c.appId] = app._tag === "Some" ? lastFailureMarker(app.value) : undefined
+  }
+  const redeployPrevious = back.length === 0
+    ? Effect.succeed({ deploymentId: undefined as string | undefined })
+    : marathon.deployImages(back, { force: args.force }).pipe(Effect.map((d) => ({ deploymentId: d.deploymentId })))
+  const started = yield* (args.stillRunning && args.deploymentId !== null
+    ? marathon.cancelDeployment(args.deploymentId, { revert: true }).pipe(
+      Effect.map((r) => ({ deploymentId: r.revertDeploymentId })),
+      // it ended between our timeout and the cancel: put the previous images back instead
+      Effect.catchIf((e) => e.reason === "NotFound", () => redeployPrevious)
+    )
+    : redeployPrevious).pipe(Effect.result)
+  const revertDeploymentId = Result.isSuccess(started) ? started.success.deploymentId ?? null : null
+  const waited = revertDeploymentId !== null ? yield* marathon.waitForDeployment(revertDeploymentId, args.waitOptions).pipe(Effect.result) : Result.succeed(undefined)
+  const problem = Result.isFailure(started)
+    ? `the revert could not be started: ${started.failure.message}`
+    : Result.isFailure(waited)
+    ? `the revert deployment ${revertDeploymentId ?? ""} did not finish: ${waited.failure.message}`
+    : undefined
+  // Whatever Marathon answered, look at what runs now.
+  const verified = yield* marathon.verifyApps(back, { previousFailures: markers }).pipe(Effect.result)
+  const outcomeOf = (s: PlanEntry): { readonly ok: boolean; readonly problem: string; readonly image: string | null } => {
+    if (s.current === undefined) return { ok: false, problem: "its previous image is unknown, so it could not be put back or checked: check it in Marathon", image: null }
+    if (Result.isFailure(verified)) return { ok: false, problem: `could not check the revert: ${verified.failure.message}`, image: null }
+    const v = verified.success.find((x) => x.appId === s.app)
+    if (v?.ok === true) return { ok: true, problem: "the rollback failed; back on the previous image, checked running and healthy", image: s.current }
+    return { ok: false, problem: `not back on ${s.current}: ${v?.problem ?? "not verified"}`, image: v?.image ?? null }
+  }
+  const notBack = args.toChange.filter((s) => !outcomeOf(s).ok).map((s) => s.service)
+  return {
+    allBack: notBack.length === 0,
+    notBack,
+    problem,
+    revertDeploymentId,
+    /** The report line of a changed service, from what was found. */
+    line: (s: PlanEntry, serviceLine: (entry: PlanEntry, outcome: ServiceOutcome, problem?: string, after?: string | null) => ReportService): ReportService => {
+      const o = outcomeOf(s)
+      return serviceLine(s, o.ok ? "reverted" : "failed", o.problem, o.image)
+    }
+  }
 })
 
 const notice = (context: DeployContext, stage: RollbackNotice["stage"], services: ReadonlyArray<ReportService>, detail?: string): RollbackNotice => ({
@@ -362,7 +416,9 @@ export interface UndoOptions extends Omit<RunOptions, "allowPartial" | "allowFor
  */
 export const undoRollback = Effect.fn("undoRollback")(function*(report: RollbackReport, options: UndoOptions) {
   const marathon = yield* Marathon
-  const candidates = report.services.filter((s) => s.app !== null && s.before !== null && (s.outcome === "rolled-back" || s.outcome === "failed"))
+  // Every service the run meant to change, whatever the report says came of it (a failed, an
+  // interrupted or an unknown deployment may have changed it): the check below tells from what runs.
+  const candidates = report.services.filter((s) => s.app !== null && s.before !== null && (s.action === "rollback" || s.action === "forward") && s.outcome !== "unchanged" && s.outcome !== "left-as-is")
   const apps = new Map<string, MarathonApp>()
   const entries: Array<PlanEntry> = []
   const drifted: Array<string> = []
@@ -394,6 +450,6 @@ export const undoRollback = Effect.fn("undoRollback")(function*(report: Rollback
     return yield* refused(`the fleet changed since that rollback; undo would overwrite someone's change, so nothing was changed:\n${drifted.join("\n")}\nUse \`plan\`/\`run\` with a point instead.`)
   }
   const plan: RollbackPlan = { point: report.point ?? "", label: `undo of ${report.label ?? report.point ?? "rollback"}`, services: entries }
-  options.onPlan?.(plan)
+  if (options.onPlan !== undefined) yield* options.onPlan(plan)
   return yield* deployPlan(plan, entries.filter((e) => e.action === "rollback"), apps, { ...options, kind: "undo", point: report.point, label: plan.label ?? null })
 })

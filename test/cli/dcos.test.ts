@@ -70,6 +70,46 @@ describe("DC/OS", () => {
     assert.strictEqual(JSON.parse(plan.stdout).services[0].action, "rollback")
   })
 
+  it("undo after a DC/OS run goes back to the same cluster as the same uid, from the report alone (no --dcos)", async () => {
+    assert.strictEqual((await get()).code, 0)
+    const env = { DCOS_PASSWORD: PASSWORD }
+    const run = await runCli(["run", "--dcos", cluster.clusterUrl, "--dcos-uid", "rollback-bot", "--point", "2026-11-15", "--yes", "--poll-ms", "50"], { cwd: dir, env })
+    assert.strictEqual(run.code, 0, run.stderr)
+    const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
+    assert.deepStrictEqual(report.target, { kind: "dcos", url: cluster.clusterUrl, dcosUid: "rollback-bot" })
+    assert.notInclude(JSON.stringify(report), PASSWORD)
+    const before = cluster.requests.length
+    const undo = await runCli(["undo", "--yes", "--poll-ms", "50"], { cwd: dir, env })
+    assert.strictEqual(undo.code, 0, undo.stderr + undo.stdout)
+    assert.match(String((cluster.apps()[0]!["container"] as { docker: { image: string } }).docker.image), /shop\/api:8-master$/)
+    const undoCalls = cluster.requests.slice(before)
+    assert.deepStrictEqual(undoCalls.filter((r) => r.path === "/acs/api/v1/auth/login").map((r) => (r.body as { uid: string }).uid), ["rollback-bot"])
+    assert.isTrue(undoCalls.filter((r) => r.path !== "/acs/api/v1/auth/login").every((r) => r.path.startsWith("/service/marathon/v2/") && r.authorization?.startsWith("token=") === true))
+  })
+
+  it("a token expiring mid-run: the run logs in again once and finishes; one deployment", async () => {
+    assert.strictEqual((await get()).code, 0)
+    // a slower cluster, so that the token can expire while the run waits for the deployment
+    await cluster.stop()
+    cluster = await startMarathonSandbox({
+      deploymentMs: 1500,
+      dcos: { users: { "rollback-bot": PASSWORD } },
+      apps: [sampleApp("/shop/prod/api", `${new URL(registry.url).host}/shop/api:8-master`)]
+    })
+    const running = runCli(["run", "--dcos", cluster.clusterUrl, "--dcos-uid", "rollback-bot", "--point", "2026-11-15", "--yes", "--poll-ms", "50"], { cwd: dir, env: { DCOS_PASSWORD: PASSWORD } })
+    for (let i = 0; i < 600 && !cluster.requests.some((r) => r.method === "PUT"); i++) await new Promise((r) => setTimeout(r, 20))
+    cluster.expireTokens()
+    const run = await running
+    assert.strictEqual(run.code, 0, run.stderr + run.stdout)
+    const logins = cluster.requests.filter((r) => r.path === "/acs/api/v1/auth/login")
+    assert.lengthOf(logins, 2, "one login, and one more after the token expired")
+    assert.isTrue(cluster.requests.some((r) => r.path.startsWith("/service/marathon/") && cluster.requests.indexOf(r) > cluster.requests.indexOf(logins[1]!)), "it carried on after the second login")
+    assert.lengthOf(cluster.requests.filter((r) => r.method === "PUT"), 1)
+    assert.match(String((cluster.apps()[0]!["container"] as { docker: { image: string } }).docker.image), /shop\/api:7-master$/)
+    assert.strictEqual(JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8")).outcome, "succeeded")
+    assert.notInclude(run.stdout + run.stderr, PASSWORD)
+  })
+
   it("a wrong password is bad input naming DCOS_PASSWORD, and nothing changes", async () => {
     assert.strictEqual((await get()).code, 0)
     const run = await runCli(["run", "--dcos", cluster.clusterUrl, "--dcos-uid", "rollback-bot", "--point", "2026-11-15", "--yes"], { cwd: dir, env: { DCOS_PASSWORD: "not-it-4711" } })

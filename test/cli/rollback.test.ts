@@ -162,14 +162,14 @@ describe("plan and run", () => {
 
   it("refuses a point where a service has no image yet (unresolved) unless --allow-partial", async () => {
     assert.strictEqual((await get()).code, 0)
-    const before = scenario.marathon.apps()
+    const before = scenario.marathon.snapshot()
     const refused = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-18T10:30:00Z", "--yes"])
     assert.strictEqual(refused.code, 2, refused.stderr)
     // At Nov 18 10:30 web has no image yet (its first is 11:00): web is unresolved.
     assert.include(refused.stderr, "web")
     assert.include(refused.stderr, "--allow-partial")
-    assert.deepStrictEqual(scenario.marathon.apps(), before)
-    assert.lengthOf(marathonPuts(), 0)
+    assert.deepStrictEqual(scenario.marathon.snapshot(), before, "the sandbox is exactly as it was")
+    assert.isFalse(existsSync(join(dir, "rollback-report.json")), "a refusal writes no report")
     const partial = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-18T10:30:00Z", "--yes", "--allow-partial", "--poll-ms", "50"])
     assert.strictEqual(partial.code, 0, partial.stderr)
     const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
@@ -180,11 +180,13 @@ describe("plan and run", () => {
   it("refuses to move a service forward unless --allow-forward", async () => {
     assert.strictEqual((await get()).code, 0)
     assert.strictEqual((await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--poll-ms", "50"])).code, 0)
-    const puts = marathonPuts().length
+    const before = scenario.marathon.snapshot()
+    const reportBefore = readFileSync(join(dir, "rollback-report.json"), "utf8")
     const forward = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-20T15:45:00Z", "--yes"])
     assert.strictEqual(forward.code, 2, forward.stderr)
     assert.include(forward.stderr, "--allow-forward")
-    assert.lengthOf(marathonPuts(), puts)
+    assert.deepStrictEqual(scenario.marathon.snapshot(), before, "the sandbox is exactly as it was")
+    assert.strictEqual(readFileSync(join(dir, "rollback-report.json"), "utf8"), reportBefore, "the report undo needs is left as it was")
     const allowed = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-20T15:45:00Z", "--yes", "--allow-forward", "--poll-ms", "50"])
     assert.strictEqual(allowed.code, 0, allowed.stderr)
     assert.strictEqual(tagOf(scenario.runningImages().api), "100-master")
@@ -197,11 +199,12 @@ describe("plan and run", () => {
       { url: scenario.registry.url, credentials: { username: "rollback-bot", password: "registry-pw-5f1c9e" } },
       { repositories: [{ name: "shop/api", images: [{ tag: "99-master", created: "2026-11-21T00:00:00Z" }] }] }
     )
+    const before = scenario.marathon.snapshot()
     const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes"])
     assert.strictEqual(result.code, 2, result.stderr)
     assert.include(result.stderr, "99-master")
     assert.include(result.stderr, "--allow-moved-tags")
-    assert.lengthOf(marathonPuts(), 0)
+    assert.deepStrictEqual(scenario.marathon.snapshot(), before, "the sandbox is exactly as it was")
     // --pin-digest deploys exactly what rollback.json recorded, so the moved tag does not matter
     const recorded = scenario.digests.get("shop/api")!.get("99-master")!
     const pinned = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--pin-digest", "--poll-ms", "50"])
@@ -209,30 +212,94 @@ describe("plan and run", () => {
     assert.strictEqual(scenario.runningImages().api, `${scenario.registry.host}/shop/api:99-master@${recorded}`)
   })
 
-  it("a broken image times out: without --revert-on-failure the report says the fleet is half rolled back; with it, the old images come back", async () => {
+  it("a broken image times out without --revert-on-failure: the report says the fleet is half rolled back and the deployment still runs", async () => {
     assert.strictEqual((await get()).code, 0)
     scenario.marathon.markBroken(`${scenario.registry.host}/shop/api:99-master`)
-    const failed = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "2", "--poll-ms", "50"])
+    const failed = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--user", "alice", "--timeout", "2", "--poll-ms", "50"])
     assert.strictEqual(failed.code, 1, failed.stderr)
     const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
     assert.strictEqual(report.outcome, "failed")
     assert.include(report.message, "STILL RUNNING")
+    assert.include(report.message, "half rolled back")
+    assert.deepStrictEqual(scenario.marathon.deployments().map((d) => d["id"]), [report.deploymentId], "the deployment goes on in Marathon")
     assert.strictEqual(report.services.find((s: { service: string }) => s.service === "api").outcome, "failed")
-    assert.include(JSON.stringify(scenario.slackMessages.at(-1)), "failed")
-    // Cancel the stuck deployment the way the operator would, then try again with revert.
+    assert.isFalse(marathonPuts().some((r) => r.method === "DELETE"), "nothing is cancelled without --revert-on-failure")
+    const text = (scenario.slackMessages.at(-1) as { text: string }).text
+    assert.match(text, /^:x: Rollback of prod to .+ failed — by alice\n/)
+    assert.include(text, "• api: ")
+    assert.include(text, "(failed)")
+    assert.include(text, "STILL RUNNING")
+    // Cancel the stuck deployment the way the operator would.
     for (const d of scenario.marathon.deployments()) await fetch(`${scenario.marathon.url}/v2/deployments/${String(d["id"])}?force=true`, { method: "DELETE", headers: { authorization: `token=${scenario.secretEnvironment.MARATHON_TOKEN}` } })
   })
 
-  it("with --revert-on-failure a failed deployment is reverted and every app runs its previous image", async () => {
+  it("with --revert-on-failure a stuck deployment is cancelled with Marathon's rollback form and every app is checked back on its previous image", async () => {
     assert.strictEqual((await get()).code, 0)
     scenario.marathon.markBroken(`${scenario.registry.host}/shop/api:99-master`)
     const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "2", "--poll-ms", "50", "--revert-on-failure"])
     assert.strictEqual(result.code, 1, result.stderr)
     const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
     assert.strictEqual(report.outcome, "reverted")
+    const cancel = marathonPuts().filter((r) => r.method === "DELETE")
+    assert.lengthOf(cancel, 1)
+    assert.strictEqual(cancel[0]!.path, `/v2/deployments/${report.deploymentId}`)
+    assert.strictEqual(cancel[0]!.query, "force=false", "the rollback form, not a plain cancel")
     assert.isString(report.revertDeploymentId)
+    assert.notStrictEqual(report.revertDeploymentId, report.deploymentId)
+    assert.deepStrictEqual(report.services.map((s: { service: string; outcome: string }) => [s.service, s.outcome]), [["api", "reverted"], ["web", "reverted"], ["worker", "unchanged"]])
     const now = scenario.runningImages()
     for (const service of ["api", "web", "worker"] as Array<Service>) assert.strictEqual(tagOf(now[service]), running[service], service)
+    for (const app of report.finalState) assert.strictEqual(app.tasksRunning, app.instances, `${app.app} runs every instance again`)
+  })
+
+  it("with --revert-on-failure a finished but unhealthy deployment is followed by one of the previous images, without force unless asked", async () => {
+    assert.strictEqual((await get()).code, 0)
+    // 99-master starts, Marathon finishes the deployment (no health checks), then its tasks crash
+    scenario.marathon.markCrashing(`${scenario.registry.host}/shop/api:99-master`)
+    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "5", "--poll-ms", "50", "--revert-on-failure"])
+    assert.strictEqual(result.code, 1, result.stderr)
+    const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
+    assert.strictEqual(report.outcome, "reverted", report.message)
+    const changes = marathonPuts()
+    assert.deepStrictEqual(changes.map((r) => `${r.method} ${r.path}`), ["PUT /v2/apps", "PUT /v2/apps"])
+    assert.strictEqual(changes[1]!.query, "partialUpdate=true", "no force=true: the user did not ask for it")
+    assert.deepStrictEqual(report.services.map((s: { service: string; outcome: string }) => [s.service, s.outcome]), [["api", "reverted"], ["web", "reverted"], ["worker", "unchanged"]])
+    const now = scenario.runningImages()
+    for (const service of ["api", "web", "worker"] as Array<Service>) assert.strictEqual(tagOf(now[service]), running[service], service)
+  })
+
+  it("a revert that does not bring an app back is reported as failed for that app, not as reverted", async () => {
+    assert.strictEqual((await get()).code, 0)
+    // the rollback target crashes, and so does the old image by now (its tasks die after the revert)
+    scenario.marathon.markCrashing(`${scenario.registry.host}/shop/api:99-master`)
+    scenario.marathon.markCrashing(`${scenario.registry.host}/shop/api:100-master`)
+    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "5", "--poll-ms", "50", "--revert-on-failure"])
+    assert.strictEqual(result.code, 1, result.stderr)
+    const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
+    assert.strictEqual(report.outcome, "failed")
+    assert.include(report.message, "the revert did not bring every app back")
+    const api = report.services.find((s: { service: string }) => s.service === "api")
+    assert.strictEqual(api.outcome, "failed")
+    assert.include(api.problem, "not back on")
+    assert.strictEqual(report.services.find((s: { service: string }) => s.service === "web").outcome, "reverted")
+  })
+
+  it("undo refuses when someone changed an app since the rollback, and changes nothing", async () => {
+    assert.strictEqual((await get()).code, 0)
+    assert.strictEqual((await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--poll-ms", "50"])).code, 0)
+    // someone deploys web 43-develop by hand after the rollback
+    const container = structuredClone(scenario.marathon.apps().find((a) => a["id"] === appId("web"))!["container"]) as { docker: { image: string } }
+    container.docker.image = `${scenario.registry.host}/shop/web:43-develop`
+    const put = await fetch(`${scenario.marathon.url}/v2/apps${appId("web")}`, { method: "PUT", headers: { "content-type": "application/json", authorization: `token=${scenario.secretEnvironment.MARATHON_TOKEN}` }, body: JSON.stringify({ container }) })
+    assert.strictEqual(put.status, 200)
+    await new Promise((r) => setTimeout(r, 400))
+    const before = scenario.marathon.snapshot()
+    const undo = await cli(["undo", "--config", scenario.configFile, "--yes", "--poll-ms", "50"])
+    assert.strictEqual(undo.code, 2, undo.stderr)
+    assert.include(undo.stderr, "43-develop")
+    assert.include(undo.stderr, "nothing was changed")
+    assert.deepStrictEqual(scenario.marathon.snapshot(), before, "the sandbox is exactly as it was")
+    assert.isFalse(existsSync(join(dir, "rollback-undo-report.json")))
   })
 
   it("a point that is not a point is bad input listing the accepted forms", async () => {

@@ -4,7 +4,7 @@
  * must stop a rollback instead of guessing.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { labelsMatch, matchServiceToApp, parseLabelSelector } from "../../lib/marathon/AppMatching.ts"
+import { groupPath, inGroup, inScope, labelsMatch, matchServiceToApp, parseLabelSelector } from "../../lib/marathon/AppMatching.ts"
 import { parseImageReference, registryHostOf, serviceRepository } from "../../lib/core/ImageReference.ts"
 
 const digest = "sha256:" + "ab".repeat(32)
@@ -81,6 +81,28 @@ describe("parseLabelSelector", () => {
     assert.isFalse(labelsMatch({}, parseLabelSelector("canary!=true")!))
     assert.isTrue(labelsMatch({ canary: "false" }, parseLabelSelector("canary!=true")!))
     assert.isFalse(labelsMatch({}, parseLabelSelector("tier notin (x)")!))
+  })
+})
+
+describe("an id prefix is a group path", () => {
+  it("/prod holds /prod/api and /prod/eu/api; /production/api and /prod-canary/api are other groups", () => {
+    for (const prefix of ["/prod", "/prod/", "prod", "prod/"]) {
+      assert.isTrue(inGroup("/prod/api", prefix), prefix)
+      assert.isTrue(inGroup("prod/eu/api", prefix), prefix)
+      assert.isFalse(inGroup("/production/api", prefix), prefix)
+      assert.isFalse(inGroup("/prod-canary/api", prefix), prefix)
+      assert.isFalse(inGroup("/prod", prefix), `${prefix}: the group itself is not an app in it`)
+    }
+    assert.isTrue(inGroup("/anything/api", "/"))
+    assert.strictEqual(groupPath("shop/prod//"), "/shop/prod")
+    assert.isFalse(inScope({ id: "/production/shop/api", labels: {} }, { idPrefix: "/prod" }))
+  })
+
+  it("a service running in /production is not found under the scope /prod", () => {
+    const apps = [{ id: "/production/shop/api", image: "registry.example.com:5000/shop/api:99-master", labels: {} }]
+    const service = { name: "api", repository: "shop/api", registryHost: "registry.example.com:5000" }
+    assert.deepStrictEqual(matchServiceToApp(service, apps, { idPrefix: "/prod" }), { _tag: "NotFound" })
+    assert.deepStrictEqual(matchServiceToApp(service, apps, { idPrefix: "/production" }), { _tag: "Found", appId: "/production/shop/api" })
   })
 })
 

@@ -8,7 +8,7 @@ import { generateKeyPairSync } from "node:crypto"
 import { Effect, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { lastFailureMarker, Marathon } from "../../lib/marathon/Marathon.ts"
-import type { MarathonConfig } from "../../lib/marathon/Marathon.ts"
+import type { DeploymentStarted, MarathonConfig } from "../../lib/marathon/Marathon.ts"
 import { startMarathonSandbox } from "../../lib/sandbox/Marathon.ts"
 import type { MarathonSandbox, MarathonSandboxOptions } from "../../lib/sandbox/Marathon.ts"
 
@@ -75,6 +75,9 @@ const withSandbox = <A, E>(
 
 const plain = (sandbox: MarathonSandbox): MarathonConfig => ({ url: sandbox.url })
 
+/** A deployment Marathon answered for: its id is known. */
+const withDeploymentId = (d: DeploymentStarted) => ({ ...d, deploymentId: d.deploymentId ?? assert.fail("Marathon answered without a deployment id") })
+
 const rollbackSet = [
   { appId: "/prod/shop/api", image: img("api", "99-master") },
   { appId: "/prod/shop/web", image: img("web", "99-master") }
@@ -92,7 +95,7 @@ describe("rolling a fleet back on Marathon", () => {
       Effect.gen(function*() {
         const marathon = yield* Marathon
         const before = sandbox.apps()
-        const { deploymentId } = yield* marathon.deployImages(rollbackSet)
+        const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
         yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 10_000 })
 
         const puts = sandbox.requests.filter((r) => r.method === "PUT")
@@ -173,7 +176,7 @@ describe("rolling a fleet back on Marathon", () => {
         const previous = yield* marathon.listApps({ idPrefix: "/prod/shop" })
         const previousFailures = Object.fromEntries(previous.map((a) => [a.id, lastFailureMarker(a)]))
         const change = [{ appId: "/prod/shop/api", image: img("api", "98-master") }]
-        const { deploymentId } = yield* marathon.deployImages(change)
+        const { deploymentId } = yield* marathon.deployImages(change).pipe(Effect.map(withDeploymentId))
 
         const progress: Array<number> = []
         const error = yield* Effect.flip(
@@ -202,7 +205,7 @@ describe("rolling a fleet back on Marathon", () => {
     withSandbox({ deploymentMs: 5_000 }, plain, (sandbox) =>
       Effect.gen(function*() {
         const marathon = yield* Marathon
-        const first = yield* marathon.deployImages([{ appId: "/prod/shop/api", image: img("api", "99-master") }])
+        const first = yield* marathon.deployImages([{ appId: "/prod/shop/api", image: img("api", "99-master") }]).pipe(Effect.map(withDeploymentId))
         const locked = yield* Effect.flip(marathon.deployImages([{ appId: "/prod/shop/api", image: img("api", "98-master") }]))
         assert.strictEqual(locked.reason, "Locked")
         assert.deepStrictEqual(locked.blockingDeployments, [first.deploymentId])
@@ -210,7 +213,7 @@ describe("rolling a fleet back on Marathon", () => {
         assert.include(locked.message, "--force")
         assert.strictEqual(definition(sandbox, "/prod/shop/api")["container"]["docker"]["image"], img("api", "99-master"))
 
-        const forced = yield* marathon.deployImages([{ appId: "/prod/shop/api", image: img("api", "98-master") }], { force: true })
+        const forced = yield* marathon.deployImages([{ appId: "/prod/shop/api", image: img("api", "98-master") }], { force: true }).pipe(Effect.map(withDeploymentId))
         assert.notStrictEqual(forced.deploymentId, first.deploymentId)
         assert.include(sandbox.requests.filter((r) => r.method === "PUT")[2]!.query, "force=true")
         assert.strictEqual(definition(sandbox, "/prod/shop/api")["container"]["docker"]["image"], img("api", "98-master"))
@@ -239,10 +242,58 @@ describe("rolling a fleet back on Marathon", () => {
       Effect.gen(function*() {
         const marathon = yield* Marathon
         sandbox.failNext(503, 2, { method: "PUT" })
-        const { deploymentId } = yield* marathon.deployImages(rollbackSet)
+        const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
         assert.strictEqual(sandbox.requests.filter((r) => r.method === "PUT").length, 3)
         yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 10_000 })
         assert.strictEqual(definition(sandbox, "/prod/shop/web")["container"]["docker"]["image"], img("web", "99-master"))
+      })))
+
+  it.live("applied, answer lost (503 after applying): ONE PUT, and the deployment it started is the one returned", () =>
+    withSandbox({ deploymentMs: 400 }, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        sandbox.failNext(503, 1, { method: "PUT", afterApplying: true })
+        const started = yield* marathon.deployImages(rollbackSet)
+        assert.strictEqual(sandbox.requests.filter((r) => r.method === "PUT").length, 1, "the PUT is not repeated")
+        assert.deepStrictEqual(sandbox.deployments().map((d) => d["id"]), [started.deploymentId])
+        assert.include(started.answerLost!, "503")
+        yield* marathon.waitForDeployment(started.deploymentId!, { pollMs: 50, timeoutMs: 10_000 })
+        assert.strictEqual(definition(sandbox, "/prod/shop/web")["container"]["docker"]["image"], img("web", "99-master"))
+      })))
+
+  it.live("connection reset after applying: ONE PUT, the deployment is found by the apps' new version", () =>
+    withSandbox({ deploymentMs: 400 }, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        sandbox.failNext("reset", 1, { method: "PUT", afterApplying: true })
+        const started = yield* marathon.deployImages(rollbackSet)
+        assert.strictEqual(sandbox.requests.filter((r) => r.method === "PUT").length, 1)
+        assert.deepStrictEqual(sandbox.deployments().map((d) => d["id"]), [started.deploymentId])
+        assert.strictEqual(started.version, sandbox.app("/prod/shop/api")!["version"])
+      })))
+
+  it.live("connection reset BEFORE applying: the apps show nothing changed, so the PUT is sent again, one deployment", () =>
+    withSandbox({}, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        sandbox.failNext("reset", 1, { method: "PUT" })
+        const started = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
+        assert.strictEqual(sandbox.requests.filter((r) => r.method === "PUT").length, 2)
+        assert.isUndefined(started.answerLost)
+        yield* marathon.waitForDeployment(started.deploymentId, { pollMs: 50, timeoutMs: 10_000 })
+        assert.strictEqual(definition(sandbox, "/prod/shop/api")["container"]["docker"]["image"], img("api", "99-master"))
+      })))
+
+  it.live("Marathon unreachable right after the PUT: Indeterminate — the deployment MAY have started — naming the apps", () =>
+    withSandbox({}, (s) => ({ url: s.url, retries: 1 }), (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        sandbox.failNext("reset", 1, { method: "PUT", afterApplying: true, thenUnreachable: true })
+        const error = yield* Effect.flip(marathon.deployImages(rollbackSet))
+        assert.strictEqual(error.reason, "Indeterminate")
+        assert.deepStrictEqual(error.appIds, ["/prod/shop/api", "/prod/shop/web"])
+        assert.include(error.message, "MAY have started")
+        assert.strictEqual(sandbox.requests.filter((r) => r.method === "PUT").length, 1)
       })))
 
   it.live("503 that does not go away: Unavailable after the retries", () =>
@@ -296,7 +347,7 @@ describe("DC/OS login", () => {
       (sandbox) =>
         Effect.gen(function*() {
           const marathon = yield* Marathon
-          const { deploymentId } = yield* marathon.deployImages(rollbackSet)
+          const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
           yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 10_000 })
           assert.strictEqual(logins(sandbox).length, 1)
           const calls = sandbox.requests.filter((r) => r.path !== "/acs/api/v1/auth/login")
@@ -327,7 +378,7 @@ describe("DC/OS login", () => {
           const marathon = yield* Marathon
           yield* marathon.listApps()
           sandbox.expireTokens()
-          const { deploymentId } = yield* marathon.deployImages(rollbackSet)
+          const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
           sandbox.expireTokens()
           yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 10_000 })
           assert.strictEqual(logins(sandbox).length, 3)
@@ -376,7 +427,7 @@ describe("app versions", () => {
         const marathon = yield* Marathon
         const before = yield* marathon.appVersions("/prod/shop/api")
         assert.lengthOf(before, 1)
-        const { deploymentId } = yield* marathon.deployImages([{ appId: "/prod/shop/api", image: img("api", "99-master") }])
+        const { deploymentId } = yield* marathon.deployImages([{ appId: "/prod/shop/api", image: img("api", "99-master") }]).pipe(Effect.map(withDeploymentId))
         yield* marathon.waitForDeployment(deploymentId, { pollMs: 20 })
         const after = yield* marathon.appVersions("/prod/shop/api")
         assert.lengthOf(after, 2)

@@ -246,7 +246,7 @@ describe("Marathon errors read like what to do next", () => {
       const error = yield* Effect.flip((yield* Marathon).cancelDeployment("d-9"))
       assert.strictEqual(error.reason, "NotFound")
       assert.include(error.message, "DeploymentPlan d-9 does not exist")
-      assert.deepStrictEqual(fake.seen[0]!.query, { force: "false" })
+      assert.deepStrictEqual(fake.seen.find((r) => r.method === "DELETE")!.query, { force: "false" })
     }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
   })
 
@@ -348,6 +348,169 @@ describe("waitForDeployment keeps its own clock", () => {
       yield* TestClock.adjust(5_000)
       yield* Fiber.join(fiber)
       assert.strictEqual(fake.seen.length, 4)
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+})
+
+describe("a deployment request is never repeated blindly", () => {
+  /**
+   * A small stateful Marathon: one app; `PUT /v2/apps` applies the image under a new version and
+   * lists a deployment of that version. `put(n)` says what the n-th PUT does: "apply" answers
+   * normally, "apply-then-<status>" applies but answers <status>, a bare status answers it without
+   * applying; `reads` can break the reads after the first PUT.
+   */
+  const fakeMarathon = (options: {
+    readonly put: (n: number) => "apply" | `apply-then-${number}` | number
+    readonly readsAfterPut?: "fail" | "ok"
+    readonly otherDeployment?: { readonly id: string; readonly version: string }
+  }) => {
+    let image = "registry.example.com/shop/api:100-master"
+    let version = "2024-05-01T10:00:00.000Z"
+    const deployments: Array<{ id: string; version: string; affectedApps: Array<string>; currentStep: number; totalSteps: number }> = []
+    if (options.otherDeployment !== undefined) deployments.push({ ...options.otherDeployment, affectedApps: ["/prod/api"], currentStep: 1, totalSteps: 1 })
+    let puts = 0
+    const fake = scripted((req) => {
+      if (req.method === "PUT") {
+        const what = options.put(puts++)
+        if (typeof what === "number") return what === 409
+          ? { status: 409, body: { message: "App is locked by one or more deployments.", deployments: deployments.map((d) => ({ id: d.id })) } }
+          : { status: what, body: { message: "Could not determine the current leader" } }
+        image = ((req.body as Array<{ container: { docker: { image: string } } }>)[0]!).container.docker.image
+        version = `2024-05-02T00:00:0${puts}.000Z`
+        deployments.push({ id: `d-ours-${puts}`, version, affectedApps: ["/prod/api"], currentStep: 1, totalSteps: 1 })
+        if (what === "apply") return { status: 200, body: { deploymentId: `d-ours-${puts}`, version } }
+        return { status: Number(what.slice("apply-then-".length)), body: { message: "Bad gateway" } }
+      }
+      if (puts > 0 && options.readsAfterPut === "fail") return { status: 503 }
+      if (req.path === "/v2/deployments") return { status: 200, body: deployments }
+      return { status: 200, body: { app: { ...apiApp, version, container: { ...apiApp.container, docker: { ...apiApp.container.docker, image } }, deployments: deployments.map((d) => ({ id: d.id })) } } }
+    })
+    return { ...fake, puts: () => puts }
+  }
+  const target = [{ appId: "/prod/api", image: "registry.example.com/shop/api:99-master" }]
+  const deploy = Marathon.use((m) => m.deployImages(target))
+  const run = <A, E>(effect: Effect.Effect<A, E, Marathon>, fake: { layer: Layer.Layer<HttpClient.HttpClient> }) =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(effect.pipe(withMarathon({ url: "http://marathon.test", retries: 2 }, fake.layer), Effect.result))
+      yield* TestClock.adjust(120_000)
+      return yield* Fiber.join(fiber)
+    })
+
+  it.effect("a 503 on a change that WAS applied: no second PUT, the deployment of the new version is followed", () => {
+    const fake = fakeMarathon({ put: () => "apply-then-503" })
+    return Effect.gen(function*() {
+      const result = yield* run(deploy, fake)
+      assert.isTrue(result._tag === "Success")
+      if (result._tag !== "Success") return
+      assert.strictEqual(fake.puts(), 1, "the PUT is not sent again")
+      assert.strictEqual(result.success.deploymentId, "d-ours-1")
+      assert.include(result.success.answerLost!, "503")
+      assert.include(result.success.answerLost!, "d-ours-1")
+    })
+  })
+
+  it.effect("a 503 on a change that was NOT applied (no leader) is retried with backoff, and deploys once", () => {
+    const fake = fakeMarathon({ put: (n) => (n === 0 ? 503 : "apply") })
+    return Effect.gen(function*() {
+      const result = yield* run(deploy, fake)
+      assert.isTrue(result._tag === "Success")
+      if (result._tag !== "Success") return
+      assert.strictEqual(fake.puts(), 2)
+      assert.strictEqual(result.success.deploymentId, "d-ours-2")
+      assert.isUndefined(result.success.answerLost)
+      const between = fake.seen.slice(fake.seen.findIndex((r) => r.method === "PUT") + 1, fake.seen.findLastIndex((r) => r.method === "PUT"))
+      assert.isTrue(between.some((r) => r.method === "GET" && r.path === "/v2/apps/prod/api"), "the app is read before the PUT is sent again")
+    })
+  })
+
+  it.effect("someone else's deployment on the same apps is not adopted after a lost answer: 409 names it, nothing changed", () => {
+    const fake = fakeMarathon({ put: (n) => (n === 0 ? 503 : 409), otherDeployment: { id: "d-theirs", version: "2024-04-30T00:00:00.000Z" } })
+    return Effect.gen(function*() {
+      const result = yield* run(deploy, fake)
+      assert.isTrue(result._tag === "Failure")
+      if (result._tag !== "Failure") return
+      assert.strictEqual(result.failure.reason, "Locked")
+      assert.deepStrictEqual(result.failure.blockingDeployments, ["d-theirs"])
+      assert.include(result.failure.message, "Nothing was changed")
+    })
+  })
+
+  it.effect("a 409 on a repeat whose first request was applied after all: our deployment is followed", () => {
+    // the first request is lost before the change lands; the repeat lands but is answered 409
+    const fake = fakeMarathon({ put: (n) => (n === 0 ? 504 : n === 1 ? "apply-then-409" : "apply") })
+    return Effect.gen(function*() {
+      const result = yield* run(deploy, fake)
+      assert.isTrue(result._tag === "Success")
+      if (result._tag !== "Success") return
+      assert.strictEqual(fake.puts(), 2)
+      assert.strictEqual(result.success.deploymentId, "d-ours-2")
+      assert.include(result.success.answerLost!, "409")
+    })
+  })
+
+  it.effect("a lost answer and Marathon unreadable afterwards: Indeterminate, naming the apps to check", () => {
+    const fake = fakeMarathon({ put: () => "apply-then-502", readsAfterPut: "fail" })
+    return Effect.gen(function*() {
+      const result = yield* run(deploy, fake)
+      assert.isTrue(result._tag === "Failure")
+      if (result._tag !== "Failure") return
+      assert.strictEqual(result.failure.reason, "Indeterminate")
+      assert.deepStrictEqual(result.failure.appIds, ["/prod/api"])
+      assert.include(result.failure.message, "MAY have started")
+      assert.include(result.failure.message, "/prod/api")
+      assert.strictEqual(fake.puts(), 1)
+    })
+  })
+
+  it.effect("403 Max number of running deployments: TooManyDeployments, not a permissions problem", () => {
+    const fake = scripted((req) =>
+      req.method === "GET"
+        ? { status: 200, body: { app: apiApp } }
+        : { status: 403, body: { message: "Max number (2) of running deployments is achieved. Wait for existing deployments to complete or cancel them." } }
+    )
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Marathon).deployImages(target))
+      assert.strictEqual(error.reason, "TooManyDeployments")
+      assert.include(error.message, "Max number (2)")
+      assert.include(error.message, "not a permissions problem")
+      assert.notInclude(error.message, "permissions of")
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+
+  it.effect("a cancel whose answer is lost is not sent again when the deployment is gone; its revert is found", () => {
+    let deleted = 0
+    const fake = scripted((req) => {
+      if (req.method === "DELETE") {
+        deleted++
+        return { status: 503 }
+      }
+      return {
+        status: 200,
+        body: deleted === 0
+          ? [{ id: "d-1", version: "v1", affectedApps: ["/prod/api"], currentStep: 1, totalSteps: 1 }]
+          : [{ id: "d-revert", version: "v2", affectedApps: ["/prod/api"], currentStep: 1, totalSteps: 1 }]
+      }
+    })
+    return Effect.gen(function*() {
+      const result = yield* (yield* Marathon).cancelDeployment("d-1")
+      assert.strictEqual(deleted, 1)
+      assert.strictEqual(result.revertDeploymentId, "d-revert")
+      assert.include(result.answerLost!, "d-1 is gone")
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
+})
+
+describe("an app id prefix is a group path", () => {
+  it.effect("/prod holds /prod/api and /prod/eu/api, not /production/api", () => {
+    const fake = scripted(() => ({
+      status: 200,
+      body: { apps: [apiApp, { ...webApp, id: "/production/web" }, { ...webApp, id: "/prod/eu/web" }] }
+    }))
+    return Effect.gen(function*() {
+      const marathon = yield* Marathon
+      assert.deepStrictEqual((yield* marathon.listApps({ idPrefix: "/prod" })).map((a) => a.id), ["/prod/api", "/prod/eu/web"])
+      assert.deepStrictEqual((yield* marathon.listApps({ idPrefix: "prod/" })).map((a) => a.id), ["/prod/api", "/prod/eu/web"])
+      assert.strictEqual(fake.seen[0]!.query["id"], "/prod")
     }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
   })
 })

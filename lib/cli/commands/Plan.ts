@@ -7,7 +7,7 @@ import type { RollbackPlan } from "../../core/Plan.ts"
 import { planFleet } from "../../workflow/PlanFleet.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
-import { makePaint, renderPlan } from "../Output.ts"
+import { makePaint, renderPlan, renderPlanTable } from "../Output.ts"
 import { loadConfig, loadRollbackFile, marathonLayer, resolveScope } from "../Settings.ts"
 
 /** Flags of plan (run has these too). */
@@ -29,6 +29,35 @@ export const planFlags = {
   json: Flags.json,
   quiet: Flags.quiet
 }
+
+/** How to print a plan: where, and how much. */
+export interface PlanPrintOptions {
+  /** On standard error (when standard output carries JSON). */
+  readonly toStderr: boolean
+  /** `--verbose`: also every full image reference and digest. */
+  readonly verbose: boolean
+  /** `--quiet`: the table only (no title, summary or notes). */
+  readonly quiet: boolean
+}
+
+/** `--verbose`: the full references the table shortens, with the digest to deploy. */
+export const renderPlanDetails = (plan: RollbackPlan): string =>
+  [
+    "Images:",
+    ...plan.services.map((s) =>
+      `  ${s.service} (${s.app ?? "no app"}): running ${s.current ?? "-"}; target ${s.target ?? "-"}${s.targetDigest !== undefined ? ` (${s.targetDigest})` : ""}`
+    )
+  ].join("\n")
+
+/** Prints a plan for the operator, colour only when the stream it goes to is a terminal. */
+export const printPlan = (plan: RollbackPlan, options: PlanPrintOptions) =>
+  Effect.gen(function*() {
+    const platform = yield* CliPlatform
+    const terminal = options.toStderr ? platform.stderrIsTerminal : platform.stdoutIsTerminal
+    const paint = makePaint(terminal && platform.env.NO_COLOR === undefined)
+    const text = options.quiet ? renderPlanTable(plan, paint) : renderPlan(plan, paint) + (options.verbose ? `\n${renderPlanDetails(plan)}` : "")
+    yield* options.toStderr ? Console.error(text) : Console.log(text)
+  })
 
 /** Everything plan and run read before talking to Marathon. */
 export const preparePlan = (flags: {
@@ -86,13 +115,12 @@ export const planJson = (plan: RollbackPlan) => ({
 })
 
 /** `plan`. */
-export const planCommand = Command.make("plan", planFlags, (flags) =>
+export const planCommand = Command.make("plan", { ...planFlags, verbose: Flags.verbose }, (flags) =>
   Effect.gen(function*() {
-    const platform = yield* CliPlatform
     const prepared = yield* preparePlan(flags)
     const fleet = yield* planFleet(prepared.file, flags.point, prepared.options).pipe(Effect.provide(prepared.marathon.layer))
     if (flags.json) yield* Console.log(JSON.stringify(planJson(fleet.plan), null, 2))
-    else yield* Console.log(renderPlan(fleet.plan, makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)))
+    else yield* printPlan(fleet.plan, { toStderr: false, verbose: flags.verbose, quiet: flags.quiet })
   })).pipe(
     Command.withDescription("Show what `run` would do for a point: per service the running and target image and the action. Changes nothing."),
     Command.withExamples([

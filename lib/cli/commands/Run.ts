@@ -1,11 +1,13 @@
 /**
  * @module Run — `fleet-rollback run`: print the plan, check, confirm, deploy the set as one
- * Marathon deployment, wait, verify, write the report (always), tell Slack.
+ * Marathon deployment, wait, verify, write the report (when the fleet changed or may have), tell
+ * Slack.
  */
 import { Console, Effect, FileSystem, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import type { RollbackPlan } from "../../core/Plan.ts"
 import type { RollbackReport } from "../../core/Report.ts"
+import { fleetMayHaveChanged } from "../../core/Report.ts"
 import type { DeploymentProgress } from "../../marathon/Marathon.ts"
 import { planFleet } from "../../workflow/PlanFleet.ts"
 import { badInput, RollbackError } from "../../workflow/RollbackError.ts"
@@ -14,29 +16,54 @@ import { runRollback } from "../../workflow/RunRollback.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import type { Paint } from "../Output.ts"
-import { makePaint, renderPlan, renderReport } from "../Output.ts"
+import { makePaint, renderReport } from "../Output.ts"
 import { checkReportPath, deploymentTimeoutMs, notifierLayer, registryLayer, writeFileAtomic } from "../Settings.ts"
-import { planFlags, planJson, preparePlan } from "./Plan.ts"
+import { planFlags, planJson, preparePlan, printPlan } from "./Plan.ts"
 
 /** Who runs it: `--user`, else `BUILD_USER_ID` (Jenkins), else `USER`. */
 export const resolveUser = (flag: Option.Option<string>, env: Readonly<Record<string, string | undefined>>): string =>
-  Option.getOrUndefined(flag) ?? env.BUILD_USER_ID ?? env.USER ?? env.USERNAME ?? "unknown"
+  Option.getOrUndefined(flag) ?? nonEmpty(env.BUILD_USER_ID) ?? nonEmpty(env.USER) ?? nonEmpty(env.USERNAME) ?? "unknown"
 
-/** Asks on a terminal; refuses when not on one and `--yes` is missing. */
+const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === "" ? undefined : value)
+
+/**
+ * The confirmation of a plan that would change something: none with `--yes`; on a terminal the
+ * question; without one a refusal (exit 2, nothing changed) — asked only after the plan was shown.
+ */
 export const confirmation = (yes: boolean, what: string) =>
   Effect.gen(function*() {
     const platform = yield* CliPlatform
     if (yes) return undefined
-    if (!platform.stdinIsTerminal) {
-      return yield* badInput(`not on a terminal, so nobody can confirm: add --yes to ${what} without asking (nothing was changed)`)
-    }
-    return (plan: RollbackPlan) =>
-      Effect.promise(() => platform.readLine(`${what} ${plan.services.filter((s) => s.action === "rollback" || s.action === "forward").length} app(s)? Type yes to go on: `)).pipe(
+    return (plan: RollbackPlan): Effect.Effect<boolean, RollbackError> => {
+      const count = plan.services.filter((s) => s.action === "rollback" || s.action === "forward").length
+      if (!platform.stdinIsTerminal) {
+        return Effect.fail(badInput(`not on a terminal, so nobody can confirm the plan above: add --yes to ${what.toLowerCase()} ${count} app(s) without asking (nothing was changed)`))
+      }
+      return Effect.promise(() => platform.readLine(`${what} ${count} app(s)? Type yes to go on: `)).pipe(
         Effect.map((answer) => answer.trim().toLowerCase() === "yes" || answer.trim().toLowerCase() === "y")
       )
+    }
   })
 
-/** Progress of a deployment: redrawn on a terminal, a line per change in CI. */
+/** What the operator asked to see: `--json` (stdout is for programs), `--quiet`, `--verbose`, `--yes`. */
+export interface OutputMode {
+  readonly json: boolean
+  readonly quiet: boolean
+  readonly verbose: boolean
+  readonly yes: boolean
+}
+
+/**
+ * Shows the plan before anything changes: on standard output, or on standard error when standard
+ * output carries the JSON result. Only `--quiet` together with `--yes` (nobody is asked) leaves it out.
+ */
+export const planPrinter = (mode: OutputMode) =>
+  Effect.map(CliPlatform, (platform) => (plan: RollbackPlan) =>
+    mode.quiet && mode.yes
+      ? Effect.void
+      : printPlan(plan, { toStderr: mode.json, verbose: mode.verbose, quiet: false }).pipe(Effect.provideService(CliPlatform, platform)))
+
+/** Progress of a deployment: redrawn on a terminal, a line per change in CI; nothing with `--quiet`. */
 export const progressPrinter = (platform: typeof CliPlatform.Service, quiet: boolean) => {
   let last = ""
   return (p: DeploymentProgress) => {
@@ -49,20 +76,47 @@ export const progressPrinter = (platform: typeof CliPlatform.Service, quiet: boo
   }
 }
 
-/** Writes the report and prints it; the exit code follows the outcome. */
-export const finishRun = (result: RunResult, reportPath: string, json: boolean, paint: Paint) =>
+/** The lines of a run as it goes (standard error); nothing with `--quiet`. */
+export const stepPrinter = (platform: typeof CliPlatform.Service, quiet: boolean) => (line: string) => {
+  if (!quiet) platform.writeStderr(`${platform.stderrIsTerminal ? "\r\u001b[K" : ""}${line}\n`)
+}
+
+/** `--verbose`: what every changed app runs now, as Marathon said at the end. */
+const renderFinalState = (report: RollbackReport): string =>
+  ["Marathon now:", ...report.finalState.map((a) => `  ${a.app}  ${a.image ?? "(unknown)"}  ${a.tasksRunning}/${a.instances} running, ${a.tasksHealthy} healthy`)].join("\n")
+
+/**
+ * Writes the report when the fleet changed or may have (a run that changed nothing leaves an
+ * existing report — the one `undo` needs — as it was), prints the result, and turns the outcome
+ * into the exit code.
+ */
+export const finishRun = (result: RunResult, reportPath: string, mode: OutputMode, paint: Paint) =>
   Effect.gen(function*() {
     const platform = yield* CliPlatform
-    if (platform.stderrIsTerminal) platform.writeStderr("\r\u001b[K")
+    if (platform.stderrIsTerminal && !mode.quiet) platform.writeStderr("\r\u001b[K")
     const text = JSON.stringify(result.report, null, 2) + "\n"
+    const keep = fleetMayHaveChanged(result.report)
     // The fleet has changed already: a report that cannot be written is printed instead.
-    const written = yield* writeFileAtomic(reportPath, text).pipe(Effect.as(true), Effect.catch((e) => Effect.sync(() => {
-      platform.writeStderr(`fleet-rollback: ${e.message}; the report follows on standard output instead\n`)
-      return false
-    })))
-    if (!written && !json) yield* Console.log(text)
-    if (json) yield* Console.log(JSON.stringify(result.report, null, 2))
-    else yield* Console.log(`${renderReport(result.report, paint)}\nReport: ${written ? reportPath : "not written (printed above)"}`)
+    const written = keep
+      ? yield* writeFileAtomic(reportPath, text).pipe(Effect.as(true), Effect.catch((e) =>
+        Effect.gen(function*() {
+          yield* Console.error(`fleet-rollback: ${e.message}; the report follows on standard output instead`)
+          return false
+        })
+      ))
+      : false
+    if (keep && !written && !mode.json) yield* Console.log(text)
+    if (mode.json) {
+      yield* Console.log(JSON.stringify(result.report, null, 2))
+    } else {
+      const where = written
+        ? reportPath
+        : keep
+        ? "not written (printed above)"
+        : `not written: nothing was changed${reportPath !== "" ? ` (an existing ${reportPath} is left as it was)` : ""}`
+      yield* Console.log(`${renderReport(result.report, paint)}\nReport: ${where}`)
+      if (mode.verbose && result.report.finalState.length > 0) yield* Console.log(renderFinalState(result.report))
+    }
     // The report says everything; the empty message only carries the exit code (1 failed, 2 refused).
     if (!isSuccess(result.report)) return yield* new RollbackError({ kind: result.report.outcome === "refused" ? "Refused" : "Failed", message: "" })
   })
@@ -74,10 +128,11 @@ export const runCommand = Command.make(
   "run",
   {
     ...planFlags,
+    verbose: Flags.verbose,
     registry: Flag.String("registry").pipe(Flag.withDescription("registry to re-check tags against (default: the one in rollback.json)"), Flag.optional),
     yes: Flags.yes,
     user: Flags.user,
-    report: Flag.String("report").pipe(Flag.withDescription("where to write the report"), Flag.withDefault("rollback-report.json")),
+    report: Flag.String("report").pipe(Flags.describedWithDefault("where to write the report (written when the fleet changed or may have)", "rollback-report.json")),
     allowPartial: Flag.Boolean("allow-partial").pipe(Flag.withDescription("roll back even if some services have no image at the point (they are left as they are)"), Flag.withDefault(false)),
     allowForward: Flag.Boolean("allow-forward").pipe(Flag.withDescription("allow targets newer than what runs"), Flag.withDefault(false)),
     allowMovedTags: Flag.Boolean("allow-moved-tags").pipe(Flag.withDescription("deploy even if a tag now points to another digest than rollback.json recorded"), Flag.withDefault(false)),
@@ -95,10 +150,12 @@ export const runCommand = Command.make(
       const prepared = yield* preparePlan(flags)
       if (flags.dryRun) {
         const fleet = yield* planFleet(prepared.file, flags.point, prepared.options).pipe(Effect.provide(prepared.marathon.layer))
-        yield* Console.log(flags.json ? JSON.stringify(planJson(fleet.plan), null, 2) : renderPlan(fleet.plan, paint))
+        if (flags.json) yield* Console.log(JSON.stringify(planJson(fleet.plan), null, 2))
+        else yield* printPlan(fleet.plan, { toStderr: false, verbose: flags.verbose, quiet: flags.quiet })
         return
       }
       yield* checkReportPath(flags.report, "--report")
+      const mode: OutputMode = { json: flags.json, quiet: flags.quiet, verbose: flags.verbose, yes: flags.yes }
       const confirm = yield* confirmation(flags.yes, "Roll back")
       const registry = yield* registryLayer({ ...flags, platform: Option.none(), concurrency: Option.none(), cacheDir: Option.none(), cache: false, verifyTags: true }, prepared.config, prepared.file.registry)
       const notifier = yield* notifierLayer(prepared.config)
@@ -116,22 +173,19 @@ export const runCommand = Command.make(
         user: resolveUser(flags.user, platform.env),
         environment: prepared.environment,
         marathonUrl: prepared.marathon.url,
+        target: prepared.marathon.target,
         confirm,
-        onPlan: (plan) => {
-          if (!flags.quiet && !flags.json) console.log(renderPlan(plan, paint))
-        },
+        onPlan: yield* planPrinter(mode),
         onProgress: progressPrinter(platform, flags.quiet),
         onInterrupted: (report) => writeFileAtomic(flags.report, JSON.stringify(report, null, 2) + "\n").pipe(Effect.provideService(FileSystem.FileSystem, fileSystem), Effect.ignore),
-        onStep: (line) => {
-          if (!flags.quiet) platform.writeStderr(`${platform.stderrIsTerminal ? "\r\u001b[K" : ""}${line}\n`)
-        }
+        onStep: stepPrinter(platform, flags.quiet)
       }).pipe(Effect.provide(Layer.mergeAll(prepared.marathon.layer, registry.layer, notifier)))
-      yield* finishRun(result, flags.report, flags.json, paint)
+      yield* finishRun(result, flags.report, mode, paint)
     })
 ).pipe(
   Command.withDescription("Roll the fleet back to a point: plan, check, confirm, one Marathon deployment, wait, verify, report, Slack"),
   Command.withExamples([
-    { command: "fleet-rollback run --file rollback.json --point 2026-11-20 --marathon https://marathon.example.com", description: "asks before changing anything" },
+    { command: "fleet-rollback run --file rollback.json --point 2026-11-20 --marathon https://marathon.example.com", description: "shows the plan and asks before changing anything" },
     { command: "fleet-rollback run --point \"$POINT\" --yes --user \"$APPROVER\" --revert-on-failure", description: "from a pipeline: no question, revert if unhealthy" }
   ])
 )

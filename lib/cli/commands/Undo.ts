@@ -1,22 +1,46 @@
 /**
- * @module Undo — `fleet-rollback undo`: put back what ran before a rollback, from its report.
+ * @module Undo — `fleet-rollback undo`: put back what ran before a rollback, from its report, on
+ * the Marathon (or DC/OS cluster) the report names unless flags or the config say otherwise.
  */
 import { Effect, FileSystem, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
+import type { RollbackReport } from "../../core/Report.ts"
 import { badInput } from "../../workflow/RollbackError.ts"
 import { undoRollback } from "../../workflow/RunRollback.ts"
 import { CliPlatform } from "../CliPlatform.ts"
+import type { ConfigFile } from "../../core/ConfigFile.ts"
 import * as Flags from "../Flags.ts"
-import { makePaint, renderPlan } from "../Output.ts"
+import { makePaint } from "../Output.ts"
+import type { MarathonFlags } from "../Settings.ts"
 import { checkReportPath, deploymentTimeoutMs, loadConfig, loadReport, marathonLayer, notifierLayer, writeFileAtomic } from "../Settings.ts"
-import { confirmation, finishRun, progressPrinter, resolveUser } from "./Run.ts"
+import type { OutputMode } from "./Run.ts"
+import { confirmation, finishRun, planPrinter, progressPrinter, resolveUser, stepPrinter } from "./Run.ts"
+
+/**
+ * Where to undo: `--marathon` / `--dcos` or the config when they name a Marathon, else the one the
+ * report records — for DC/OS the cluster and uid (the secret still comes from the environment);
+ * reports of older versions name only a plain Marathon URL.
+ */
+export const undoTarget = (flags: MarathonFlags, config: ConfigFile, report: RollbackReport): MarathonFlags => {
+  const named = Option.isSome(flags.marathon) || Option.isSome(flags.dcos) || config.marathon?.url !== undefined || config.dcos?.url !== undefined
+  if (named) return flags
+  const target = report.target
+  if (target?.kind === "dcos") {
+    return {
+      ...flags,
+      dcos: Option.some(target.url),
+      dcosUid: Option.isSome(flags.dcosUid) || target.dcosUid === undefined ? flags.dcosUid : Option.some(target.dcosUid)
+    }
+  }
+  return { ...flags, marathon: Option.some(target?.url ?? report.marathon) }
+}
 
 /** `undo`. */
 export const undoCommand = Command.make(
   "undo",
   {
-    report: Flag.String("report").pipe(Flag.withDescription("the report of the rollback to undo"), Flag.withDefault("rollback-report.json")),
-    out: Flag.String("out").pipe(Flag.withDescription("where to write the undo's own report"), Flag.withDefault("rollback-undo-report.json")),
+    report: Flag.String("report").pipe(Flags.describedWithDefault("the report of the rollback to undo", "rollback-report.json")),
+    out: Flag.String("out").pipe(Flags.describedWithDefault("where to write the undo's own report (written when the fleet changed or may have)", "rollback-undo-report.json")),
     config: Flags.config,
     marathon: Flags.marathon,
     dcos: Flags.dcos,
@@ -30,7 +54,8 @@ export const undoCommand = Command.make(
     timeout: Flags.timeout,
     pollMs: Flags.pollMs,
     json: Flags.json,
-    quiet: Flags.quiet
+    quiet: Flags.quiet,
+    verbose: Flags.verbose
   },
   (flags) =>
     Effect.gen(function*() {
@@ -39,9 +64,9 @@ export const undoCommand = Command.make(
       const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
       const config = yield* loadConfig(flags.config)
       const report = yield* loadReport(flags.report)
-      const marathonFlags = { ...flags, marathon: Option.isSome(flags.marathon) || Option.isSome(flags.dcos) || config.marathon?.url !== undefined || config.dcos?.url !== undefined ? flags.marathon : Option.some(report.marathon) }
-      const marathon = yield* marathonLayer(marathonFlags, config)
+      const marathon = yield* marathonLayer(undoTarget(flags, config, report), config)
       yield* checkReportPath(flags.out, "--out")
+      const mode: OutputMode = { json: flags.json, quiet: flags.quiet, verbose: flags.verbose, yes: flags.yes }
       const confirm = yield* confirmation(flags.yes, "Undo the rollback of")
       const notifier = yield* notifierLayer(config)
       const timeoutMs = deploymentTimeoutMs(flags.timeout, config)
@@ -54,19 +79,16 @@ export const undoCommand = Command.make(
         user: resolveUser(flags.user, platform.env),
         environment: report.environment,
         marathonUrl: marathon.url,
+        target: marathon.target,
         confirm,
-        onPlan: (plan) => {
-          if (!flags.quiet && !flags.json) console.log(renderPlan(plan, paint))
-        },
+        onPlan: yield* planPrinter(mode),
         onProgress: progressPrinter(platform, flags.quiet),
         onInterrupted: (report) => writeFileAtomic(flags.out, JSON.stringify(report, null, 2) + "\n").pipe(Effect.provideService(FileSystem.FileSystem, fileSystem), Effect.ignore),
-        onStep: (line) => {
-          if (!flags.quiet) platform.writeStderr(`${line}\n`)
-        }
+        onStep: stepPrinter(platform, flags.quiet)
       }).pipe(Effect.provide(Layer.mergeAll(marathon.layer, notifier)))
-      yield* finishRun(result, flags.out, flags.json, paint)
+      yield* finishRun(result, flags.out, mode, paint)
     })
 ).pipe(
-  Command.withDescription("Put back the images that ran before a rollback, from its report (same safety checks)"),
-  Command.withExamples([{ command: "fleet-rollback undo --report rollback-report.json", description: "asks before changing anything" }])
+  Command.withDescription("Put back the images that ran before a rollback, from its report (same safety checks), on the Marathon the report names"),
+  Command.withExamples([{ command: "fleet-rollback undo --report rollback-report.json", description: "shows what it would put back and asks before changing anything" }])
 )
