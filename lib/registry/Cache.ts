@@ -3,13 +3,17 @@
  * tag → digest as last seen, and (platform, digest) → what was read from it (dates, revision,
  * platform, or why it was skipped), which never changes because a digest is immutable.
  *
- * One JSON file per repository under `<cacheDir>/registry-v1/<host>/`. Writes go to a temporary
- * file that is then renamed over the old one, after merging what another run may have written
- * meanwhile, so two concurrent runs sharing a cache directory never see a torn file (the worst
- * case is a lost entry, which costs one request next time). Cache trouble never fails a run:
- * it is logged and the run goes on without it.
+ * Under `<cacheDir>/registry-v1/<host>/`, per repository: a main file `<repo>.json`, and what
+ * runs added since as delta files `<repo>#<time>-<random>.json`. A run writes only its own new
+ * delta (temporary file, then rename): two runs sharing the directory never write the same
+ * file, so neither loses what the other wrote, and no reader sees a torn file. A run that finds
+ * deltas folds them into the main file (written the same way, then the deltas it read are
+ * removed) under a lock directory `<repo>.lock` that one run at a time can create; a run that
+ * cannot take the lock reads the deltas as they are. Deltas are read before the main file, so
+ * a delta folded and removed meanwhile is found in the main file. Cache trouble never fails a
+ * run: it is logged and the run goes on without it.
  */
-import { Effect, Random, Schema } from "effect"
+import { Clock, Deferred, Effect, Random, Schema } from "effect"
 import type { FileSystem } from "effect"
 
 /** What was read from one digest for one platform. */
@@ -86,13 +90,38 @@ export const memoryCacheStore = (): CacheStore => {
   }
 }
 
-/** A file-system-safe name for a registry host or repository. */
+/** A file-system-safe name for a registry host or repository (never contains `#`). */
 const safeName = (value: string): string => encodeURIComponent(value).replace(/\*/g, "%2A").replace(/^\.+/, (dots) => "%2E".repeat(dots.length))
+
+/** A lock left by a run that died is taken over after this long (folding takes milliseconds). */
+const STALE_LOCK_MS = 10 * 60_000
+
+/** Runs `effect` once; later (and concurrent) runs get its result. Interrupted, it runs again next time. */
+const once = <A>(effect: Effect.Effect<A>): Effect.Effect<A> => {
+  let result: Deferred.Deferred<A> | undefined
+  return Effect.suspend(() => {
+    if (result !== undefined) return Deferred.await(result)
+    const deferred = Deferred.makeUnsafe<A>()
+    result = deferred
+    return effect.pipe(
+      Effect.onExit((exit) =>
+        Effect.andThen(
+          Effect.sync(() => {
+            if (exit._tag === "Failure") result = undefined
+          }),
+          Deferred.done(deferred, exit)
+        )
+      )
+    )
+  })
+}
+
+type Entries = { tags: Record<string, string>; images: Record<string, CachedImage> }
 
 /** A store persisted under `cacheDir` for the registry at `registryUrl`. */
 export const diskCacheStore = (fs: FileSystem.FileSystem, cacheDir: string, registryUrl: URL): CacheStore => {
   const dir = `${cacheDir.replace(/\/+$/, "")}/registry-v1/${safeName(`${registryUrl.protocol.replace(":", "")}_${registryUrl.host}`)}`
-  const repositories = new Map<string, RepositoryCache>()
+  const repositories = new Map<string, Effect.Effect<RepositoryCache>>()
 
   const read = (file: string): Effect.Effect<CacheFile | undefined> =>
     fs.readFileString(file).pipe(
@@ -104,65 +133,106 @@ export const diskCacheStore = (fs: FileSystem.FileSystem, cacheDir: string, regi
       )
     )
 
+  /** Writes `entries` as `file`: a temporary file in the same directory, then renamed over it. */
+  const writeAtomically = (file: string, entries: Entries) =>
+    Effect.gen(function*() {
+      const suffix = (yield* Random.nextInt).toString(36)
+      const temp = `${file}.${suffix}.tmp`
+      yield* fs.makeDirectory(dir, { recursive: true })
+      const content: CacheFile = { schemaVersion: 1, tags: entries.tags, images: entries.images }
+      yield* fs.writeFileString(temp, JSON.stringify(content))
+      yield* fs.rename(temp, file).pipe(Effect.onError(() => Effect.ignore(fs.remove(temp))))
+    })
+
+  /** The directory's file names, read once per run (a missing directory has none). */
+  const listing = once(fs.readDirectory(dir).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => [])))
+
+  /** Folds the deltas read into the main file, under the lock; skipped when another run holds it. */
+  const fold = (main: string, lock: string, data: Entries, deltas: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      const taken = yield* fs.makeDirectory(lock).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
+      if (!taken) {
+        const info = yield* fs.stat(lock).pipe(Effect.option)
+        const now = yield* Clock.currentTimeMillis
+        const since = info._tag === "Some" && info.value.mtime._tag === "Some" ? now - info.value.mtime.value.getTime() : 0
+        // A run that died holding the lock: free it for the next run.
+        if (since > STALE_LOCK_MS) yield* Effect.ignore(fs.remove(lock, { recursive: true }))
+        return
+      }
+      yield* Effect.gen(function*() {
+        yield* writeAtomically(main, data)
+        for (const delta of deltas) yield* Effect.ignore(fs.remove(delta))
+      }).pipe(Effect.ensuring(Effect.ignore(fs.remove(lock, { recursive: true }))))
+    }).pipe(
+      Effect.catch((error) => Effect.logWarning(`could not fold the registry cache under ${dir}: ${error.message}`))
+    )
+
   const open = (repository: string): Effect.Effect<RepositoryCache> =>
     Effect.gen(function*() {
-      const file = `${dir}/${safeName(repository)}.json`
-      const loaded = yield* read(file)
-      const data = loaded === undefined ? emptyFile() : { tags: { ...loaded.tags }, images: { ...loaded.images } }
-      const changedTags: Record<string, string> = {}
-      const changedImages: Record<string, CachedImage> = {}
+      const name = safeName(repository)
+      const main = `${dir}/${name}.json`
+      const prefix = `${name}#`
+      const deltaNames = (yield* listing).filter((file) => file.startsWith(prefix) && file.endsWith(".json")).sort()
+      const data: Entries = { tags: {}, images: {} }
+      const readDeltas: Array<string> = []
+      const deltaContents: Array<CacheFile> = []
+      // Deltas first, then the main file: a delta folded and removed meanwhile is in the main file.
+      for (const file of deltaNames) {
+        const content = yield* read(`${dir}/${file}`)
+        if (content !== undefined) {
+          deltaContents.push(content)
+          readDeltas.push(`${dir}/${file}`)
+        }
+      }
+      const loaded = yield* read(main)
+      for (const content of [...(loaded === undefined ? [] : [loaded]), ...deltaContents]) {
+        Object.assign(data.tags, content.tags)
+        Object.assign(data.images, content.images)
+      }
+      if (readDeltas.length > 0) yield* fold(main, `${dir}/${name}.lock`, data, readDeltas)
+      let changed: Entries = { tags: {}, images: {} }
       let dirty = false
       const flush = Effect.gen(function*() {
         if (!dirty) return
+        const entries = changed
+        changed = { tags: {}, images: {} }
         dirty = false
-        // Merge with what is on disk now (another run may have written since we loaded).
-        const current = yield* read(file)
-        const merged: CacheFile = {
-          schemaVersion: 1,
-          tags: { ...(current?.tags ?? {}), ...changedTags },
-          images: { ...(current?.images ?? {}), ...changedImages }
-        }
-        const suffix = (yield* Random.nextInt).toString(36)
-        const temp = `${file}.${suffix}.tmp`
-        yield* fs.makeDirectory(dir, { recursive: true })
-        yield* fs.writeFileString(temp, JSON.stringify(merged))
-        yield* fs.rename(temp, file).pipe(
-          Effect.onError(() => Effect.ignore(fs.remove(temp)))
-        )
+        const now = yield* Clock.currentTimeMillis
+        const id = `${now.toString(36).padStart(9, "0")}-${(yield* Random.nextInt).toString(36)}`
+        yield* writeAtomically(`${dir}/${prefix}${id}.json`, entries)
       }).pipe(
         Effect.catch((error) => Effect.logWarning(`could not write the registry cache under ${dir}: ${error.message}`))
       )
-      return {
+      const cache: RepositoryCache = {
         tagDigest: (tag) => Object.hasOwn(data.tags, tag) ? data.tags[tag] : undefined,
         image: (key) => Object.hasOwn(data.images, key) ? data.images[key] : undefined,
         setTagDigest: (tag, digest) => {
           if (data.tags[tag] === digest) return
           data.tags[tag] = digest
-          changedTags[tag] = digest
+          changed.tags[tag] = digest
           dirty = true
         },
         setImage: (key, image) => {
           if (Object.hasOwn(data.images, key)) return
           data.images[key] = image
-          changedImages[key] = image
+          changed.images[key] = image
           dirty = true
         },
         flush
       }
+      return cache
     })
 
   return {
     repository: (repository) =>
       Effect.suspend(() => {
-        const existing = repositories.get(repository)
-        if (existing !== undefined) return Effect.succeed(existing)
-        return Effect.map(open(repository), (cache) => {
-          // Two fibers may open concurrently; keep the first so changes are not split.
-          const first = repositories.get(repository)
-          if (first !== undefined) return first
-          repositories.set(repository, cache)
-          return cache
-        })
+        let opened = repositories.get(repository)
+        if (opened === undefined) {
+          // Opened once per run, also when several fibers ask at once, so changes are not split.
+          opened = once(open(repository))
+          repositories.set(repository, opened)
+        }
+        return opened
       })
   }
 }

@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
+import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -721,29 +722,74 @@ const suite = (wire: WireLayer) => {
         assert.deepStrictEqual(stats.requestsByKind, { tags: 1, "manifest-head": 1, manifest: 1, blob: 1 })
         fs.rmSync(cacheDir, { recursive: true, force: true })
       }))
-
-    it.live("two runs sharing a cache directory at the same time both finish and leave a readable cache", () =>
-      Effect.gen(function*() {
-        const cacheDir = tmp()
-        const tags = Object.fromEntries(
-          Array.from({ length: 20 }, (_, i) => [`${i}-master`, image({ created: `2024-01-01T00:00:${String(i).padStart(2, "0")}Z` })])
-        )
-        const server = yield* serve(registryHandler({ "shop/api": repo(tags), "shop/web": repo(tags) }))
-        const run = withRegistry(
-          { url: server.url, cacheDir, isMutableTag },
-          Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.readRepository("shop/web")], { concurrency: 2 }))
-        )
-        yield* Effect.all([run, run], { concurrency: 2 })
-        const [, warmStats] = yield* withRegistry(
-          { url: server.url, cacheDir, isMutableTag },
-          Registry.use((r) => Effect.all([r.readRepository("shop/api"), r.stats]))
-        )
-        assert.deepStrictEqual(warmStats.requestsByKind, { tags: 1 })
-        const leftovers = fs.readdirSync(cacheDir, { recursive: true }).map(String).filter((f) => f.endsWith(".tmp"))
-        assert.deepStrictEqual(leftovers, [])
-        fs.rmSync(cacheDir, { recursive: true, force: true })
-      }))
   })
 }
 
 for (const [name, wire] of WIRES) describe(`over ${name}`, () => suite(wire))
+
+describe("a cache directory shared by two processes", () => {
+  const tsxCli = path.resolve(import.meta.dirname, "../../node_modules/tsx/dist/cli.mjs")
+  const writer = path.resolve(import.meta.dirname, "cacheWriter.ts")
+  const runWriter = (input: unknown) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+      execFile(process.execPath, [tsxCli, writer, JSON.stringify(input)], { timeout: 60_000 }, (error, stdout, stderr) =>
+        done({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr })
+      )
+    )
+
+  it.live("two runs writing different entries of one repository at the same time: both survive, and the cache stays readable", () =>
+    Effect.gen(function*() {
+      const cacheDir = yield* Effect.acquireRelease(
+        Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-cache-"))),
+        (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+      )
+      const names = Array.from({ length: 10 }, (_, i) => `${i + 1}-master`)
+      const tags = Object.fromEntries(names.map((name, i) => [name, image({ created: `2024-01-01T00:00:${String(i).padStart(2, "0")}Z` })]))
+      const repositories = Array.from({ length: 10 }, (_, i) => `shop/r${i}`)
+      const fixture = registryHandler(Object.fromEntries(repositories.map((r) => [r, repo(tags)])))
+      // The config blobs of a repository are answered only when both processes asked for all of
+      // theirs: both then write that repository's cache at the same moment.
+      const waiting = new Map<string, Array<() => void>>()
+      let writersDone = false
+      const server = yield* serve((request) => {
+        const blob = /^\/v2\/(.+)\/blobs\//.exec(request.path)
+        if (blob === null || writersDone) return fixture(request)
+        return new Promise((resolve) => {
+          const queue = waiting.get(blob[1]!) ?? []
+          queue.push(() => resolve(fixture(request)))
+          waiting.set(blob[1]!, queue)
+          if (queue.length === names.length) for (const release of queue) release()
+          // Never hang the test on a writer that died: release after a while anyway.
+          else if (queue.length === 1) setTimeout(() => queue.splice(0).forEach((release) => release()), 10_000)
+        })
+      })
+      const odd = names.filter((_, i) => i % 2 === 0)
+      const even = names.filter((_, i) => i % 2 === 1)
+      const [a, b] = yield* Effect.promise(() =>
+        Promise.all([
+          runWriter({ url: server.url, cacheDir, repositories, tags: odd }),
+          runWriter({ url: server.url, cacheDir, repositories, tags: even })
+        ])
+      )
+      writersDone = true
+      assert.strictEqual(a.code, 0, a.stderr)
+      assert.strictEqual(b.code, 0, b.stderr)
+      assert.deepStrictEqual(JSON.parse(a.stdout), Object.fromEntries(repositories.map((r) => [r, odd.length])))
+      assert.deepStrictEqual(JSON.parse(b.stdout), Object.fromEntries(repositories.map((r) => [r, even.length])))
+      // Every file left is whole JSON (no torn write), and no temporary file is left.
+      const files = fs.readdirSync(cacheDir, { recursive: true }).map(String).filter((f) => fs.statSync(path.join(cacheDir, f)).isFile())
+      assert.deepStrictEqual(files.filter((f) => f.endsWith(".tmp")), [])
+      for (const file of files) JSON.parse(fs.readFileSync(path.join(cacheDir, file), "utf8"))
+      // A third run finds both processes' entries of every repository: only the tag lists are asked for.
+      const [warm, stats] = yield* Registry.use((r) =>
+        Effect.all([Effect.forEach(repositories, (name) => r.readRepository(name, { isMutableTag: () => false })), r.stats])
+      ).pipe(
+        Effect.provide(Registry.layer({ url: server.url, cacheDir }).pipe(Layer.provide(Layer.mergeAll(nodeHttpClientLayer(), NodeFileSystem.layer))))
+      )
+      assert.deepStrictEqual(warm.map((read) => read.images.length), repositories.map(() => names.length))
+      assert.deepStrictEqual(stats.requestsByKind, { tags: repositories.length }, "entries were lost")
+      // That run folded the deltas: one file per repository.
+      const after = fs.readdirSync(cacheDir, { recursive: true }).map(String).filter((f) => f.endsWith(".json"))
+      assert.strictEqual(after.length, repositories.length, after.join(", "))
+    }).pipe(Effect.scoped), 60_000)
+})
