@@ -47,6 +47,11 @@ export interface MarathonConfig {
   readonly basic?: { readonly username: string; readonly password: Redacted.Redacted<string> } | undefined
   /** Retries of 503 / no leader / refused connections, with exponential backoff; default 4. */
   readonly retries?: number | undefined
+  /**
+   * How long one request may take before its answer counts as lost; default 60 000 ms. A change
+   * without an answer in time is checked like any lost answer, never simply sent again.
+   */
+  readonly requestTimeoutMs?: number | undefined
 }
 
 /** One image change: the app and the complete image reference to run. */
@@ -294,6 +299,7 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
     const clusterUrl = trimUrl(config.url)
     const marathonUrl = config.dcos !== undefined ? `${clusterUrl}/service/marathon` : clusterUrl
     const retries = Math.max(0, config.retries ?? 4)
+    const requestTimeoutMs = Math.max(1, config.requestTimeoutMs ?? 60_000)
     const dcosToken = yield* Ref.make<Redacted.Redacted<string> | undefined>(undefined)
     const loginLock = yield* Semaphore.make(1)
 
@@ -322,6 +328,12 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
               headers: response.headers as Record<string, string | undefined>
             }
           }))
+        ),
+        Effect.timeoutOption(requestTimeoutMs),
+        Effect.map((answered): Attempt =>
+          answered._tag === "Some"
+            ? answered.value
+            : { _tag: "NoReply", transport: true, maybeSent: true, cause: `no answer within ${formatMillis(requestTimeoutMs)}` }
         ),
         Effect.catch((error) =>
           Effect.succeed<Attempt>({

@@ -462,6 +462,37 @@ describe("a deployment request is never repeated blindly", () => {
     })
   })
 
+  it.effect("a PUT that gets no answer within the request timeout is checked, not sent again: applied, so it is followed", () => {
+    let image = apiApp.container.docker.image
+    let version = apiApp.version
+    let puts = 0
+    const client = HttpClient.make((request, url) => {
+      if (request.method === "PUT") {
+        puts++
+        const raw = request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : "[]"
+        image = (JSON.parse(raw) as Array<{ container: { docker: { image: string } } }>)[0]!.container.docker.image
+        version = "2024-05-02T00:00:00.000Z"
+        return Effect.never // Marathon took it and hangs
+      }
+      const body = url.pathname === "/v2/deployments"
+        ? [{ id: "d-slow", version, affectedApps: ["/prod/api"] }]
+        : { app: { ...apiApp, version, container: { ...apiApp.container, docker: { ...apiApp.container.docker, image } } } }
+      return Effect.succeed(HttpClientResponse.fromWeb(request, Response.json(body)))
+    })
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(Marathon.use((m) => m.deployImages(target)).pipe(
+        withMarathon({ url: "http://marathon.test", requestTimeoutMs: 30_000 }, Layer.succeed(HttpClient.HttpClient, client))
+      ))
+      yield* TestClock.adjust(29_000)
+      assert.isUndefined(fiber.pollUnsafe(), "still waiting for the answer")
+      yield* TestClock.adjust(2_000)
+      const started = yield* Fiber.join(fiber)
+      assert.strictEqual(puts, 1)
+      assert.strictEqual(started.deploymentId, "d-slow")
+      assert.include(started.answerLost!, "no answer within 30 s")
+    })
+  })
+
   it.effect("403 Max number of running deployments: TooManyDeployments, not a permissions problem", () => {
     const fake = scripted((req) =>
       req.method === "GET"
