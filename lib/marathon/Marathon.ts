@@ -2,8 +2,9 @@
  * @module Marathon — the Marathon / DC/OS client as an Effect service: list and read apps, change
  * images of many apps in ONE deployment (whole containers kept), wait with the client's own
  * timeout, verify, cancel with rollback. Auth: DC/OS login (password or service-account key,
- * re-login once on 401), Marathon token, or Basic. 503 / no leader / refused connections are
- * retried with backoff. The HTTP client is injected.
+ * re-login once on 401), Marathon token, or Basic. Reads retry 502/503/504 and transport
+ * failures with backoff; a change (a deployment, a cancel) is never sent again blindly: after a
+ * lost answer Marathon's state tells whether it was applied. The HTTP client is injected.
  */
 import { Clock, Context, Effect, Layer, Redacted, Ref, Result, Schema, Semaphore } from "effect"
 import type { Option } from "effect"
