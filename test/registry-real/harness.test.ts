@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { createPublicKey, verify, X509Certificate } from "node:crypto"
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { createServer } from "node:net"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll } from "vitest"
@@ -118,7 +118,7 @@ describe("TokenServer with a token-auth docker-registry", () => {
     assert.strictEqual(jwt.header.alg, "RS256")
     assert.strictEqual(jwt.header.typ, "JWT")
     const certificate = new X509Certificate(Buffer.from(jwt.header.x5c[0], "base64"))
-    assert.isTrue(certificate.checkIssued(new X509Certificate(readFileSync(signingMaterial().certificatePath))))
+    assert.isTrue(certificate.checkIssued(new X509Certificate(signingMaterial().certificatePem)))
     assert.isTrue(verify("RSA-SHA256", Buffer.from(jwt.signingInput), createPublicKey(certificate.publicKey.export({ format: "pem", type: "spki" })), jwt.signature))
     assert.strictEqual(jwt.payload.iss, tokens.issuer)
     assert.strictEqual(jwt.payload.sub, "ci")

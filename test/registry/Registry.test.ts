@@ -4,7 +4,7 @@
  * over fetch (Deno, the Promise API).
  */
 import { NodeFileSystem } from "@effect/platform-node"
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
@@ -651,7 +651,14 @@ const suite = (wire: WireLayer) => {
   })
 
   describe("persistent cache", () => {
-    const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-cache-"))
+    const dirs: Array<string> = []
+    const tmp = () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-cache-"))
+      dirs.push(dir)
+      return dir
+    }
+    // Also when a test fails before its own clean-up.
+    afterAll(() => dirs.splice(0).forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })))
     // As `get` decides with the default scheme: build-numbered tags are immutable, `latest` may move.
     const isMutableTag = isMutableUnder(TAG_SCHEME_PRESETS["build-branch"]!)
 

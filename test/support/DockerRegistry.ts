@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
-import { existsSync, rmSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -33,8 +33,11 @@ export interface TokenAuthConfig {
   readonly service: string
   /** The token `iss` the registry accepts. */
   readonly issuer: string
-  /** Path of a PEM file with the certificate(s) that token `x5c` chains must lead to. */
-  readonly rootCertBundle: string
+  /**
+   * The PEM certificate(s) that token `x5c` chains must lead to; written as the registry's
+   * `rootcertbundle` file into its temporary directory (removed with it).
+   */
+  readonly rootCertificatePem: string
 }
 
 /** Options of {@link startDockerRegistry}. */
@@ -140,7 +143,7 @@ const configYaml = (options: {
     options.auth
   ].join("\n") + "\n"
 
-const authYaml = (options: DockerRegistryOptions, htpasswdPath: string): string => {
+const authYaml = (options: DockerRegistryOptions, htpasswdPath: string, bundlePath: string): string => {
   switch (options.auth ?? "none") {
     case "none":
       return ""
@@ -148,27 +151,27 @@ const authYaml = (options: DockerRegistryOptions, htpasswdPath: string): string 
       return ["auth:", "  htpasswd:", "    realm: fleet-rollback-test", `    path: ${JSON.stringify(htpasswdPath)}`].join("\n")
     case "token": {
       const token = options.token
-      if (token === undefined) throw new Error("startDockerRegistry: auth \"token\" needs the `token` settings (realm, service, issuer, rootCertBundle)")
+      if (token === undefined) throw new Error("startDockerRegistry: auth \"token\" needs the `token` settings (realm, service, issuer, rootCertificatePem)")
       return [
         "auth:",
         "  token:",
         `    realm: ${JSON.stringify(token.realm)}`,
         `    service: ${JSON.stringify(token.service)}`,
         `    issuer: ${JSON.stringify(token.issuer)}`,
-        `    rootcertbundle: ${JSON.stringify(token.rootCertBundle)}`
+        `    rootcertbundle: ${JSON.stringify(bundlePath)}`
       ].join("\n")
     }
   }
 }
 
-const running = new Set<ChildProcess>()
+const running = new Map<ChildProcess, string>()
 let exitHookInstalled = false
 const installExitHook = (): void => {
   if (exitHookInstalled) return
   exitHookInstalled = true
-  // Last resort when a test run dies before afterAll: never leave a registry behind.
+  // Last resort when a test run ends before afterAll: never leave a registry or its files behind.
   process.once("exit", () => {
-    for (const child of running) {
+    for (const [child, dir] of running) {
       if (child.pid !== undefined && child.exitCode === null) {
         try {
           process.kill(child.pid, "SIGKILL")
@@ -176,8 +179,72 @@ const installExitHook = (): void => {
           // already gone
         }
       }
+      rmSync(dir, { recursive: true, force: true })
     }
   })
+}
+
+/** Files in a registry's temporary directory naming the test process that owns it and the registry. */
+const OWNER_FILE = "owner.pid"
+const REGISTRY_PID_FILE = "registry.pid"
+const DIR_PREFIX = "fleet-rollback-registry-"
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+const readPid = (file: string): number | undefined => {
+  try {
+    const pid = Number(readFileSync(file, "utf8").trim())
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+let swept = false
+
+/**
+ * Removes what test processes that were killed (so neither `stop` nor the exit hook ran) left
+ * behind: registry directories whose owning process is gone — stopping their registry by its
+ * recorded pid when it still runs from that directory — and directories without an owner file
+ * (older harness versions) untouched for an hour. Directories of live test processes (other
+ * test runs on the machine) are left alone. Once per process.
+ */
+export const sweepLeftovers = (): void => {
+  if (swept) return
+  swept = true
+  let names: Array<string>
+  try {
+    names = readdirSync(tmpdir()).filter((name) => name.startsWith(DIR_PREFIX))
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const dir = join(tmpdir(), name)
+    try {
+      const owner = readPid(join(dir, OWNER_FILE))
+      if (owner === undefined) {
+        if (Date.now() - statSync(dir).mtimeMs < 3_600_000) continue
+      } else if (isAlive(owner)) {
+        continue
+      } else {
+        const registryPid = readPid(join(dir, REGISTRY_PID_FILE))
+        // Only a docker-registry serving from this very directory is stopped.
+        if (registryPid !== undefined && isAlive(registryPid) && readFileSync(`/proc/${registryPid}/cmdline`, "utf8").includes(dir)) {
+          process.kill(registryPid, "SIGKILL")
+        }
+      }
+      rmSync(dir, { recursive: true, force: true })
+    } catch {
+      // Someone else's, or already gone.
+    }
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -220,7 +287,8 @@ const waitUntilAnswering = async (
 }
 
 const startOnce = async (options: DockerRegistryOptions): Promise<DockerRegistry> => {
-  const dir = await mkdtemp(join(tmpdir(), "fleet-rollback-registry-"))
+  const dir = await mkdtemp(join(tmpdir(), DIR_PREFIX))
+  await writeFile(join(dir, OWNER_FILE), String(process.pid))
   const storageDir = join(dir, "storage")
   const htpasswdPath = join(dir, "htpasswd")
   const configPath = join(dir, "config.yml")
@@ -232,14 +300,17 @@ const startOnce = async (options: DockerRegistryOptions): Promise<DockerRegistry
       writeHtpasswd(htpasswdPath, users)
     }
     const port = options.port ?? await freeLoopbackPort()
-    await writeFile(configPath, configYaml({ port, storageDir, auth: authYaml(options, htpasswdPath) }))
+    const bundlePath = join(dir, "root-cert-bundle.pem")
+    if (options.token !== undefined) await writeFile(bundlePath, options.token.rootCertificatePem)
+    await writeFile(configPath, configYaml({ port, storageDir, auth: authYaml(options, htpasswdPath, bundlePath) }))
     const spawned = spawn(options.binary ?? DOCKER_REGISTRY_BINARY, ["serve", configPath], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dir }
     })
     child = spawned
     installExitHook()
-    running.add(spawned)
+    running.set(spawned, dir)
+    if (spawned.pid !== undefined) await writeFile(join(dir, REGISTRY_PID_FILE), String(spawned.pid))
     spawned.once("exit", () => running.delete(spawned))
     let log = ""
     const append = (chunk: Buffer): void => {
@@ -294,6 +365,7 @@ const startOnce = async (options: DockerRegistryOptions): Promise<DockerRegistry
 export const startDockerRegistry = async (options: DockerRegistryOptions = {}): Promise<DockerRegistry> => {
   const binary = options.binary ?? DOCKER_REGISTRY_BINARY
   if (!existsSync(binary)) throw missingBinaryError(binary, "docker-registry")
+  sweepLeftovers()
   try {
     return await startOnce(options)
   } catch (error) {

@@ -2,8 +2,8 @@
  * @module TokenServer — a loopback bearer-token server for the real registry's `auth.token`.
  *
  * distribution 2.8.2 validates tokens but issues none. This server signs RS256 JWTs with a key
- * whose self-signed certificate (made once per test process with the real `openssl`) is the
- * registry's `rootcertbundle`; the certificate travels in the JWT `x5c` header, as
+ * whose self-signed certificate (made once per test process with the real `openssl`, then kept
+ * in memory) is the registry's `rootcertbundle` (a file per token server, removed by `stop`); the certificate travels in the JWT `x5c` header, as
  * distribution's docs/spec/auth/jwt.md requires. Test harness code: plain Node APIs.
  */
 import { spawnSync } from "node:child_process"
@@ -17,11 +17,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { RegistryUser, TokenAuthConfig } from "./DockerRegistry.ts"
 
-/** The signing material: PEM key, certificate file for the registry, DER for `x5c`. */
+/** The signing material: the key, the certificate (PEM, for the registry's bundle) and its DER for `x5c`. */
 export interface SigningMaterial {
   readonly key: KeyObject
-  /** Path of the PEM certificate: the registry's `rootcertbundle`. */
-  readonly certificatePath: string
+  /** The PEM certificate: what the registry's `rootcertbundle` file holds. */
+  readonly certificatePem: string
   /** Base64 (not URL-safe) DER of the certificate, the one entry of `x5c`. */
   readonly certificateDerBase64: string
 }
@@ -29,8 +29,9 @@ export interface SigningMaterial {
 let material: SigningMaterial | undefined
 
 /**
- * Creates (once per test process, in a temp dir removed at exit) an RSA-2048 key and a
- * self-signed certificate with the real `openssl req -x509`.
+ * Creates (once per test process) an RSA-2048 key and a self-signed certificate with the real
+ * `openssl req -x509`, and keeps them in memory: the temporary directory openssl writes them to
+ * is removed at once, so nothing is left in /tmp even when the test process is killed.
  */
 export const signingMaterial = (): SigningMaterial => {
   if (material !== undefined) return material
@@ -38,22 +39,25 @@ export const signingMaterial = (): SigningMaterial => {
     throw new Error("/usr/bin/openssl is missing: install it with `apt-get install openssl` (the bearer-token tests need it)")
   }
   const dir = mkdtempSync(join(tmpdir(), "fleet-rollback-token-"))
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }))
-  const keyPath = join(dir, "key.pem")
-  const certificatePath = join(dir, "cert.pem")
-  const result = spawnSync("/usr/bin/openssl", [
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
-    "-subj", "/CN=fleet-rollback test token issuer",
-    "-keyout", keyPath, "-out", certificatePath
-  ], { encoding: "utf8" })
-  if (result.status !== 0) throw new Error(`openssl req failed (exit ${result.status}): ${result.stderr}`)
-  const certificate = new X509Certificate(readFileSync(certificatePath))
-  material = {
-    key: createPrivateKey(readFileSync(keyPath)),
-    certificatePath,
-    certificateDerBase64: certificate.raw.toString("base64")
+  try {
+    const keyPath = join(dir, "key.pem")
+    const certificatePath = join(dir, "cert.pem")
+    const result = spawnSync("/usr/bin/openssl", [
+      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
+      "-subj", "/CN=fleet-rollback test token issuer",
+      "-keyout", keyPath, "-out", certificatePath
+    ], { encoding: "utf8" })
+    if (result.status !== 0) throw new Error(`openssl req failed (exit ${result.status}): ${result.stderr}`)
+    const certificatePem = readFileSync(certificatePath, "utf8")
+    material = {
+      key: createPrivateKey(readFileSync(keyPath)),
+      certificatePem,
+      certificateDerBase64: new X509Certificate(certificatePem).raw.toString("base64")
+    }
+    return material
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
-  return material
 }
 
 /** One entry of the JWT `access` claim. */
@@ -234,7 +238,7 @@ export const startTokenServer = async (options: TokenServerOptions): Promise<Tok
     realm,
     service,
     issuer,
-    registryAuth: { realm, service, issuer, rootCertBundle: signingMaterial().certificatePath },
+    registryAuth: { realm, service, issuer, rootCertificatePem: signingMaterial().certificatePem },
     requests,
     issued: () => issued,
     reset: () => {
