@@ -6,11 +6,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { createPublicKey, verify, X509Certificate } from "node:crypto"
-import { existsSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { createServer } from "node:net"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll } from "vitest"
-import { startDockerRegistry } from "../support/DockerRegistry.ts"
+import { startDockerRegistry, sweepLeftovers } from "../support/DockerRegistry.ts"
 import type { DockerRegistry, RegistryUser } from "../support/DockerRegistry.ts"
 import { pushFleet, sha256Digest } from "../support/pushImage.ts"
 import type { Fleet } from "../support/pushImage.ts"
@@ -83,6 +86,42 @@ describe("startDockerRegistry", () => {
       assert.notStrictEqual(a.pid, b.pid)
     } finally {
       await Promise.all([a.stop(), b.stop()])
+    }
+  })
+})
+
+describe("nothing left in /tmp", () => {
+  const leftovers = (prefix: string) => readdirSync(tmpdir()).filter((name) => name.startsWith(prefix))
+
+  it("the token server keeps its key and certificate in memory: no fleet-rollback-token-* directory exists while it runs or after", async () => {
+    const before = leftovers("fleet-rollback-token-")
+    const tokens = await startTokenServer({ users: [{ username: "ci", password: randomPassword() }] })
+    const registry = await startDockerRegistry({ auth: "token", token: tokens.registryAuth })
+    try {
+      assert.includeMembers(readdirSync(registry.dir), ["root-cert-bundle.pem"])
+      assert.deepStrictEqual(leftovers("fleet-rollback-token-").filter((d) => !before.includes(d)), [])
+    } finally {
+      await registry.stop()
+      await tokens.stop()
+    }
+    assert.deepStrictEqual(leftovers("fleet-rollback-token-").filter((d) => !before.includes(d)), [])
+  })
+
+  it("a registry directory left by a killed test process is removed (and its registry stopped) when the next registry starts; a live one is kept", async () => {
+    // A process that is gone: a child that has exited.
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" })
+    const deadPid = Number(dead.stdout)
+    const orphan = mkdtempSync(join(tmpdir(), "fleet-rollback-registry-"))
+    writeFileSync(join(orphan, "owner.pid"), String(deadPid))
+    const live = mkdtempSync(join(tmpdir(), "fleet-rollback-registry-"))
+    writeFileSync(join(live, "owner.pid"), String(process.pid))
+    sweepLeftovers({ force: true })
+    try {
+      assert.isFalse(existsSync(orphan), "the dead process's directory is gone")
+      assert.isTrue(existsSync(live), "a live process's directory stays")
+    } finally {
+      rmSync(orphan, { recursive: true, force: true })
+      rmSync(live, { recursive: true, force: true })
     }
   })
 })

@@ -214,10 +214,10 @@ let swept = false
  * behind: registry directories whose owning process is gone — stopping their registry by its
  * recorded pid when it still runs from that directory — and directories without an owner file
  * (older harness versions) untouched for an hour. Directories of live test processes (other
- * test runs on the machine) are left alone. Once per process.
+ * test runs on the machine) are left alone. Once per process (again with `force`).
  */
-export const sweepLeftovers = (): void => {
-  if (swept) return
+export const sweepLeftovers = (options: { readonly force?: boolean } = {}): void => {
+  if (swept && options.force !== true) return
   swept = true
   let names: Array<string>
   try {
