@@ -9,8 +9,8 @@
 #
 # Environment (empty = not passed, the CLI or its config file decides):
 #   FLEET_ROLLBACK              the fleet-rollback executable. Default: `fleet-rollback` on PATH,
-#                               else this checkout (`npm ci` done): node_modules/.bin/tsx
-#                               scripts/fleet-rollback.ts (needs Node >= 22.19 on PATH).
+#                               else this checkout (`npm ci` done): node scripts/fleet-rollback.js
+#                               (needs Node >= 22.19 on PATH).
 #   FLEET_ROLLBACK_CONFIG       config file; default ./fleet-rollback.yaml if it exists (get, plan, run)
 #   FLEET_ROLLBACK_ENV          environment name: dev | stage | prod     (get)
 #   FLEET_ROLLBACK_REGISTRY     registry URL                             (get)
@@ -24,7 +24,8 @@
 #   ROLLBACK_APPROVER           who approved the rollback, recorded as --user (run)
 #   FLEET_ROLLBACK_ALLOW_PARTIAL, FLEET_ROLLBACK_ALLOW_FORWARD   `true` to pass the flag (run)
 #   Secrets, read by fleet-rollback itself and never echoed here: REGISTRY_USERNAME,
-#   REGISTRY_PASSWORD, MARATHON_TOKEN, DCOS_PASSWORD, DCOS_PRIVATE_KEY_FILE, SLACK_WEBHOOK_URL.
+#   REGISTRY_PASSWORD, MARATHON_TOKEN, MARATHON_USERNAME, MARATHON_PASSWORD, DCOS_PASSWORD,
+#   DCOS_PRIVATE_KEY_FILE, SLACK_WEBHOOK_URL.
 #   notify-failure also reads JOB_NAME, BUILD_NUMBER, BUILD_URL (set by Jenkins).
 #
 # Exit codes: those of fleet-rollback (0 ok, 1 failed, 2 bad input); 2 for a bad call of this script.
@@ -57,9 +58,9 @@ use_fleet_rollback() {
     set -- "$FLEET_ROLLBACK"
   elif command -v fleet-rollback >/dev/null 2>&1; then
     set -- fleet-rollback
-  elif [ -x "$root/node_modules/.bin/tsx" ] && [ -f "$root/scripts/fleet-rollback.ts" ]; then
+  elif [ -d "$root/node_modules/effect" ] && [ -f "$root/scripts/fleet-rollback.js" ]; then
     check_node
-    set -- "$root/node_modules/.bin/tsx" "$root/scripts/fleet-rollback.ts"
+    set -- node "$root/scripts/fleet-rollback.js"
   else
     fail "fleet-rollback not found: set FLEET_ROLLBACK, install it (npm install -g fleet-rollback-*.tgz), or run 'npm ci' in $root"
   fi

@@ -78,6 +78,8 @@ const secretVariables = [
   "REGISTRY_USERNAME",
   "REGISTRY_PASSWORD",
   "MARATHON_TOKEN",
+  "MARATHON_USERNAME",
+  "MARATHON_PASSWORD",
   "DCOS_PASSWORD",
   "DCOS_PRIVATE_KEY_FILE",
   "SLACK_WEBHOOK_URL"
@@ -145,15 +147,15 @@ describe("jenkins/Jenkinsfile", () => {
   })
 
   it("secrets are bound only by withCredentials, to the variables fleet-rollback reads", () => {
-    assert.match(
-      source,
-      /usernamePassword\(credentialsId: registry, usernameVariable: 'REGISTRY_USERNAME', passwordVariable: 'REGISTRY_PASSWORD'\)/
-    )
-    assert.match(source, /string\(credentialsId: marathon, variable: 'MARATHON_TOKEN'\)/)
-    assert.match(source, /string\(credentialsId: dcosPassword, variable: 'DCOS_PASSWORD'\)/)
-    assert.match(source, /file\(credentialsId: dcosKey, variable: 'DCOS_PRIVATE_KEY_FILE'\)/)
-    assert.match(source, /string\(credentialsId: slack, variable: 'SLACK_WEBHOOK_URL'\)/)
-    assert.strictEqual((source.match(/withCredentials\(/g) ?? []).length, 4)
+    assert.match(source, /usernamePassword\(credentialsId: id, usernameVariable: 'REGISTRY_USERNAME', passwordVariable: 'REGISTRY_PASSWORD'\)/)
+    assert.match(source, /string\(credentialsId: id, variable: 'MARATHON_TOKEN'\)/)
+    assert.match(source, /usernamePassword\(credentialsId: id, usernameVariable: 'MARATHON_USERNAME', passwordVariable: 'MARATHON_PASSWORD'\)/)
+    assert.match(source, /string\(credentialsId: id, variable: 'DCOS_PASSWORD'\)/)
+    assert.match(source, /file\(credentialsId: id, variable: 'DCOS_PRIVATE_KEY_FILE'\)/)
+    assert.match(source, /string\(credentialsId: id, variable: 'SLACK_WEBHOOK_URL'\)/)
+    // get, plan, run, the failure notice, and the check that each credential exists (empty body)
+    assert.strictEqual((source.match(/withCredentials\(/g) ?? []).length, 5)
+    assert.match(source, /withCredentials\(\[c\.binding\]\) \{\s*\/\/ nothing: only the binding is tried\s*\}/)
     // No password parameter, no secret in the environment block.
     assert.notMatch(source, /password\s*\(/)
     const environmentBlock = /environment \{([\s\S]*?)\n {4}\}/.exec(source)?.[1] ?? ""

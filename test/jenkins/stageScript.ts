@@ -59,7 +59,8 @@ export const runStage = (
         cwd: options.workspace,
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 16 * 1024 * 1024,
-        env: { ...process.env, ...options.env }
+        // fleet-rollback's caches stay in the workspace (removed with it), not in the user's home.
+        env: { ...process.env, XDG_CACHE_HOME: join(options.workspace, ".cache"), ...options.env }
       },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== "number") {
