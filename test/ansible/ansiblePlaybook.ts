@@ -1,7 +1,8 @@
 /**
  * @module ansiblePlaybook — runs the real `ansible-playbook` (Debian `ansible-core`) on localhost
  * with a local connection and only `ANSIBLE_*` environment variables: no ansible.cfg, no
- * inventory file, no state left in the user's home.
+ * inventory file, no state left in the user's home (fleet-rollback's caches go to the scratch
+ * directory too).
  */
 import { execFile } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
@@ -71,6 +72,8 @@ export const ansiblePlaybook = (
           ANSIBLE_RETRY_FILES_ENABLED: "false",
           ANSIBLE_STDOUT_CALLBACK: "default",
           ANSIBLE_DEPRECATION_WARNINGS: "false",
+          // fleet-rollback's caches (registry, Node's compile cache) stay in the scratch directory.
+          XDG_CACHE_HOME: join(scratch.dir, "cache"),
           ...env
         }
       },

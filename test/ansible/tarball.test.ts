@@ -56,7 +56,7 @@ const playbook = async (args: ReadonlyArray<string>, variables: Record<string, u
       })
     ],
     // npm finds the dependencies in its cache (npm ci filled it) before asking the registry.
-    { ...scenario.secretEnvironment, npm_config_prefer_offline: "true", XDG_CACHE_HOME: join(scratch.dir, "cache") },
+    { ...scenario.secretEnvironment, npm_config_prefer_offline: "true" },
     300_000
   )
   outputs.push(result.output)
