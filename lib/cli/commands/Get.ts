@@ -28,7 +28,7 @@ export const getCommand = Command.make(
     env: Flags.env,
     scheme: Flag.String("scheme").pipe(Flag.withDescription("tag scheme: build-branch, env-timestamp-sha, branch-sha, git-sha, semver, or a regex with named groups"), Flag.optional),
     since: Flag.String("since").pipe(Flag.withDescription("only points since: a duration (14d, 36h) or a date"), Flag.optional),
-    out: Flag.String("out").pipe(Flag.withDescription("where to write rollback.json"), Flag.withDefault("rollback.json")),
+    out: Flag.String("out").pipe(Flags.describedWithDefault("where to write rollback.json", "rollback.json")),
     granularity: Flag.Literals("granularity", ["instant", "day"]).pipe(Flag.withDescription("one point per instant, or per calendar day (seed 004)"), Flag.optional),
     tz: Flags.tz,
     platform: Flag.String("platform").pipe(Flag.withDescription("platform of multi-arch images, default linux/amd64"), Flag.optional),
