@@ -3,13 +3,23 @@
  * plain options in, plain objects out. `getRollbacks`, `plan`, `run`, `undo`.
  *
  * Secrets are options here (a library caller decides where they come from); they are never
- * written to the results. HTTP goes through the runtime's `fetch` (Node's undici, Deno's fetch).
+ * written to the results. What comes in is checked first: `file` and `report` are decoded with
+ * the core's Schemas (a hand-edited or truncated rollback.json rejects with a RollbackError
+ * naming the field, not a TypeError from deep inside).
+ *
+ * HTTP: on Node, the same undici stack as the command line (connection pools, the system CAs,
+ * `caFile`, `insecureSkipVerify`); on Deno, Deno's `fetch`, whose trust store is set when Deno
+ * starts (`--cert ca.pem` or `DENO_CERT`, `--unsafely-ignore-certificate-errors=host`), so the two
+ * TLS options are refused there with that advice. Log lines (warnings) go to stderr.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Logger, Redacted, Result, Schema, SchemaIssue } from "effect"
 import { FetchHttpClient } from "effect/http"
+import type { HttpClient } from "effect/http"
 import type { RollbackPlan } from "./core/Plan.ts"
+import { RollbackReport as RollbackReportSchema } from "./core/Report.ts"
 import type { RollbackReport } from "./core/Report.ts"
+import { decodeRollbackFile } from "./core/RollbackFile.ts"
 import type { RollbackFile } from "./core/RollbackFile.ts"
 import { resolveTagScheme } from "./core/TagScheme.ts"
 import type { Granularity, IgnoredSummary } from "./core/Timeline.ts"
@@ -19,14 +29,22 @@ import { Notifier } from "./notify/Slack.ts"
 import { Registry, RegistryWire } from "./registry/Registry.ts"
 import { getRollbacks as getRollbacksEffect } from "./workflow/GetRollbacks.ts"
 import { planFleet } from "./workflow/PlanFleet.ts"
-import { RollbackError } from "./workflow/RollbackError.ts"
+import { badInput, RollbackError } from "./workflow/RollbackError.ts"
 import { runRollback, undoRollback } from "./workflow/RunRollback.ts"
 
 export { RollbackError } from "./workflow/RollbackError.ts"
 export type { RollbackFile, RollbackPlan, RollbackReport }
 
+/** How to check a server's TLS certificate (Node only; on Deno see the module comment). */
+export interface TlsOptions {
+  /** A PEM file of CA certificates to trust besides the system's (a private registry's CA). */
+  readonly caFile?: string | undefined
+  /** DANGEROUS: do not check certificates at all (logs a warning). */
+  readonly insecureSkipVerify?: boolean | undefined
+}
+
 /** Where the registry is and how to log in. */
-export interface RegistryOptions {
+export interface RegistryOptions extends TlsOptions {
   readonly url: string
   readonly username?: string | undefined
   readonly password?: string | undefined
@@ -35,11 +53,50 @@ export interface RegistryOptions {
 }
 
 /** Where Marathon is and how to log in (one of: DC/OS uid + password or private key, token, basic). */
-export interface MarathonOptions {
+export interface MarathonOptions extends TlsOptions {
   readonly url: string
   readonly dcos?: { readonly uid: string; readonly password?: string | undefined; readonly privateKeyPem?: string | undefined } | undefined
   readonly token?: string | undefined
   readonly basic?: { readonly username: string; readonly password: string } | undefined
+}
+
+const isDeno = (globalThis as { readonly Deno?: unknown }).Deno !== undefined
+
+/**
+ * The HTTP client (and the registry wire on the same connections) for one remote system:
+ * undici on Node (loaded on first use), `fetch` on Deno. `what` names the options in messages.
+ */
+const httpLayer = (tls: TlsOptions, what: string): Layer.Layer<HttpClient.HttpClient | RegistryWire, RollbackError> => {
+  const wantsTls = (tls.caFile !== undefined && tls.caFile !== "") || tls.insecureSkipVerify === true
+  if (isDeno) {
+    if (wantsTls) {
+      return Layer.effectContext(Effect.fail(badInput(
+        `${what}.caFile / ${what}.insecureSkipVerify work on Node only: on Deno, start deno with --cert ca.pem (or DENO_CERT=ca.pem) to trust a CA, or --unsafely-ignore-certificate-errors=<host>`
+      )))
+    }
+    return RegistryWire.layerHttpClient.pipe(Layer.provideMerge(FetchHttpClient.layer))
+  }
+  return Layer.unwrap(
+    Effect.promise(() => import("./node/NodeHttp.ts")).pipe(
+      Effect.map(({ nodeHttpClientLayer }) => nodeHttpClientLayer({ caFile: tls.caFile, insecureSkipVerify: tls.insecureSkipVerify }))
+    )
+  ).pipe(Layer.catchTag("RegistryError", (e) => Layer.effectContext(Effect.fail(badInput(`${what}: ${e.message}`)))))
+}
+
+const formatIssue = SchemaIssue.makeFormatterDefault()
+
+/** `options.file`, decoded with the rollback.json Schema (a parsed file from disk or `getRollbacks`). */
+const decodeFile = (file: unknown): Effect.Effect<RollbackFile, RollbackError> => {
+  const decoded = decodeRollbackFile(file, "options.file")
+  return Result.isSuccess(decoded) ? Effect.succeed(decoded.success) : Effect.fail(badInput(decoded.failure.message))
+}
+
+/** `options.report`, decoded with the report Schema (a parsed report file or what `run` resolved with). */
+const decodeReport = (report: unknown): Effect.Effect<RollbackReport, RollbackError> => {
+  const decoded = Schema.decodeUnknownResult(RollbackReportSchema)(report, { errors: "all" })
+  return Result.isSuccess(decoded)
+    ? Effect.succeed(decoded.success)
+    : Effect.fail(badInput(`options.report is not a fleet-rollback report (what run resolved with, or a rollback-report.json):\n${formatIssue(decoded.failure.issue)}`))
 }
 
 /** Options of {@link getRollbacks}. */
@@ -62,7 +119,7 @@ const registryLayer = (options: RegistryOptions) =>
     ...(options.username !== undefined && options.password !== undefined ? { credentials: { username: options.username, password: Redacted.make(options.password) } } : {}),
     ...(options.platform !== undefined ? { platform: options.platform } : {}),
     cacheDir: options.cacheDir
-  }).pipe(Layer.provide(Layer.mergeAll(RegistryWire.layerHttpClient.pipe(Layer.provide(FetchHttpClient.layer)), NodeFileSystem.layer)))
+  }).pipe(Layer.provide(Layer.mergeAll(httpLayer(options, "registry"), NodeFileSystem.layer)))
 
 const marathonLayer = (options: MarathonOptions) => {
   const config: MarathonConfig = {
@@ -79,14 +136,14 @@ const marathonLayer = (options: MarathonOptions) => {
     ...(options.token !== undefined ? { token: Redacted.make(options.token) } : {}),
     ...(options.basic !== undefined ? { basic: { username: options.basic.username, password: Redacted.make(options.basic.password) } } : {})
   }
-  return Marathon.layer(config).pipe(Layer.provide(FetchHttpClient.layer))
+  return Marathon.layer(config).pipe(Layer.provide(httpLayer(options, "marathon")))
 }
 
 const notifierLayer = (slackWebhookUrl: string | undefined) =>
-  slackWebhookUrl === undefined ? Notifier.none : Notifier.slack({ webhookUrl: Redacted.make(slackWebhookUrl) }).pipe(Layer.provide(FetchHttpClient.layer))
+  slackWebhookUrl === undefined ? Notifier.none : Notifier.slack({ webhookUrl: Redacted.make(slackWebhookUrl) }).pipe(Layer.provide(httpLayer({}, "slack")))
 
-/** Runs an effect; a RollbackError rejects as itself (with `kind`, `message`, `exitCode`). */
-const toPromise = <A>(effect: Effect.Effect<A, RollbackError>): Promise<A> => Effect.runPromise(effect)
+/** Runs an effect, logs on stderr; a RollbackError rejects as itself (with `kind`, `message`, `exitCode`). */
+const toPromise = <A>(effect: Effect.Effect<A, RollbackError>): Promise<A> => Effect.runPromise(effect.pipe(Effect.provideService(Logger.LogToStderr, true)))
 
 /** Reads the registry and returns `rollback.json` (as an object) and what was ignored per service. */
 export const getRollbacks = (options: GetRollbacksOptions): Promise<{ readonly file: RollbackFile; readonly ignored: Readonly<Record<string, IgnoredSummary>> }> => {
@@ -120,7 +177,8 @@ export interface PlanOptions {
 /** What `run` would do at a point, changing nothing. */
 export const plan = (options: PlanOptions): Promise<RollbackPlan> =>
   toPromise(
-    planFleet(options.file, options.point, { timeZone: options.timeZone, scope: options.scope, pinDigest: options.pinDigest }).pipe(
+    decodeFile(options.file).pipe(
+      Effect.flatMap((file) => planFleet(file, options.point, { timeZone: options.timeZone, scope: options.scope, pinDigest: options.pinDigest })),
       Effect.map((fleet) => fleet.plan),
       Effect.provide(marathonLayer(options.marathon))
     )
@@ -144,7 +202,8 @@ export interface RunOptions extends PlanOptions {
 /** Rolls back to a point and resolves with the report (also when the rollback failed: check `outcome`). */
 export const run = (options: RunOptions): Promise<RollbackReport> =>
   toPromise(
-    runRollback(options.file, options.point, {
+    decodeFile(options.file).pipe(Effect.flatMap((file) =>
+    runRollback(file, options.point, {
       timeZone: options.timeZone,
       scope: options.scope,
       pinDigest: options.pinDigest,
@@ -156,12 +215,12 @@ export const run = (options: RunOptions): Promise<RollbackReport> =>
       timeoutMs: options.timeoutMs,
       pollMs: options.pollMs,
       user: options.user,
-      environment: options.file.environment,
+      environment: file.environment,
       marathonUrl: options.marathon.url
     }).pipe(
       Effect.map((result) => result.report),
-      Effect.provide(Layer.mergeAll(marathonLayer(options.marathon), registryLayer(options.registry ?? { url: options.file.registry }), notifierLayer(options.slackWebhookUrl)))
-    )
+      Effect.provide(Layer.mergeAll(marathonLayer(options.marathon), registryLayer(options.registry ?? { url: file.registry }), notifierLayer(options.slackWebhookUrl)))
+    )))
   )
 
 /** Options of {@link undo}. */
@@ -178,12 +237,14 @@ export interface UndoOptions {
 /** Puts back what ran before a rollback, from its report; resolves with the undo's own report. */
 export const undo = (options: UndoOptions): Promise<RollbackReport> =>
   toPromise(
-    undoRollback(options.report, {
-      user: options.user,
-      force: options.force,
-      timeoutMs: options.timeoutMs,
-      pollMs: options.pollMs,
-      environment: options.report.environment,
-      marathonUrl: options.marathon.url
-    }).pipe(Effect.map((result) => result.report), Effect.provide(Layer.mergeAll(marathonLayer(options.marathon), notifierLayer(options.slackWebhookUrl))))
+    decodeReport(options.report).pipe(Effect.flatMap((report) =>
+      undoRollback(report, {
+        user: options.user,
+        force: options.force,
+        timeoutMs: options.timeoutMs,
+        pollMs: options.pollMs,
+        environment: report.environment,
+        marathonUrl: options.marathon.url
+      }).pipe(Effect.map((result) => result.report), Effect.provide(Layer.mergeAll(marathonLayer(options.marathon), notifierLayer(options.slackWebhookUrl))))
+    ))
   )
