@@ -1,7 +1,8 @@
 /**
  * @module Demo — `fleet-rollback demo`: the whole story against the built-in sandbox (a small
  * registry and a Marathon-compatible server, both on loopback): get, choices, plan, run, the
- * healthy result, undo. No cluster needed; leaves nothing behind unless `--keep`.
+ * healthy result, undo. No cluster needed; leaves nothing behind. With `--keep` the sandbox keeps
+ * running to explore until Ctrl-C, which stops it and removes its files too.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -30,7 +31,7 @@ const tool = Command.make("fleet-rollback").pipe(Command.withSubcommands([getCom
 export const demoCommand = Command.make(
   "demo",
   {
-    keep: Flag.Boolean("keep").pipe(Flag.withDescription("keep the sandbox running afterwards and print its URLs and commands to try (Ctrl-C stops it)"), Flag.withDefault(false)),
+    keep: Flag.Boolean("keep").pipe(Flag.withDescription("keep the sandbox running afterwards and print its URLs and commands to try (Ctrl-C stops it and removes its files)"), Flag.withDefault(false)),
     deploymentMs: Flag.Int("deployment-ms").pipe(Flags.describedWithDefault("how long a sandbox deployment takes, milliseconds", 1500))
   },
   (flags) =>
@@ -39,9 +40,10 @@ export const demoCommand = Command.make(
       const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
       const now = yield* Clock.currentTimeMillis
       const fleet = sampleFleet(now)
+      // Removed also after --keep: once Ctrl-C stopped the sandbox, its files point at nothing.
       const dir = yield* Effect.acquireRelease(
         Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-demo-"))),
-        (d) => Effect.sync(() => (flags.keep ? undefined : fs.rmSync(d, { recursive: true, force: true })))
+        (d) => Effect.sync(() => fs.rmSync(d, { recursive: true, force: true }))
       )
       const registry = yield* Effect.acquireRelease(
         Effect.tryPromise({
@@ -110,7 +112,7 @@ export const demoCommand = Command.make(
         yield* Console.log(
           [
             "",
-            paint.bold("The sandbox keeps running (Ctrl-C stops it). Try:"),
+            paint.bold("The sandbox keeps running (Ctrl-C stops it and removes $DEMO). Try:"),
             `  export DEMO=${dir}`,
             `  npx fleet-rollback choices --file $DEMO/rollback.json   # in this checkout; plain fleet-rollback when installed`,
             `  npx fleet-rollback plan --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${beforeRelease.label}"`,
