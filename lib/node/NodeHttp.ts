@@ -51,9 +51,12 @@ const flattenHeaders = (headers: Record<string, string | Array<string> | undefin
 }
 
 /**
- * The registry wire straight on an undici dispatcher: one `dispatcher.request` per request, the
- * body read whole, a time limit over the complete answer. Measured on 12,000 requests against a
- * local registry it costs about a third less CPU than going through `HttpClient` (bench/).
+ * The registry wire straight on an undici dispatcher: one `dispatcher.dispatch` per request with
+ * a handler of our own (undici's low-level API), the body collected whole, a time limit over the
+ * complete answer. Measured on 2,000 manifest GETs against a local registry, a handler costs
+ * about a third less CPU than `dispatcher.request` (which wraps every answer in a Node stream, an
+ * `AsyncResource` and an abort-signal listener), and the client no longer pays more CPU per
+ * request than the bare undici floor of bench/.
  *
  * Undici closes the connection after every `HEAD` unless told otherwise (in case a broken server
  * sends a body anyway), so `--verify-tags`, one HEAD per tag, would pay a TCP connect per tag.
@@ -64,36 +67,75 @@ const flattenHeaders = (headers: Record<string, string | Array<string> | undefin
 export const undiciRegistryWire = (dispatcher: Dispatcher): RegistryWire["Service"] => ({
   send: (request: WireRequest, timeoutMs: number) =>
     Effect.callback<WireResponse, WireFailure>((resume) => {
-      const controller = new AbortController()
+      let controller: Dispatcher.DispatchController | undefined
+      let done = false
+      let cancelled = false
       let timedOut = false
+      let status = 0
+      let headers: Record<string, string> = {}
+      const chunks: Array<Buffer> = []
+      const finish = (effect: Effect.Effect<WireResponse, WireFailure>) => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        resume(effect)
+      }
+      const abort = (reason: Error) => {
+        if (controller !== undefined && !controller.aborted) controller.abort(reason)
+      }
       const timer = setTimeout(() => {
         timedOut = true
-        controller.abort()
+        abort(new Error(`no complete answer within ${timeoutMs} ms`))
+        finish(Effect.fail(wireFailure(request, true, [], `no complete answer within ${timeoutMs} ms`)))
       }, timeoutMs)
-      const fail = (error: unknown) =>
-        resume(Effect.fail(
-          timedOut
-            ? wireFailure(request, true, [], `no complete answer within ${timeoutMs} ms`)
-            : wireFailure(request, false, errorCodes(error), errorMessages(error))
-        ))
-      dispatcher.request({
-        origin: request.url.origin,
-        path: `${request.url.pathname}${request.url.search}`,
-        method: request.method,
-        headers: request.headers,
-        signal: controller.signal,
-        reset: false
-      }).then(async (answer) => {
-        const body = request.method === "HEAD" ? (await answer.body.dump(), EMPTY_BODY) : await answer.body.bytes()
-        clearTimeout(timer)
-        resume(Effect.succeed({ status: answer.statusCode, headers: flattenHeaders(answer.headers), body, url: request.url }))
-      }).catch((error: unknown) => {
-        clearTimeout(timer)
-        fail(error)
-      })
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: (started) => {
+          controller = started
+          if (cancelled || timedOut) started.abort(new Error("interrupted"))
+        },
+        onResponseStart: (_controller, statusCode, responseHeaders) => {
+          // 1xx answers come before the real one.
+          if (statusCode < 200) return
+          status = statusCode
+          headers = flattenHeaders(responseHeaders as Record<string, string | Array<string> | undefined>)
+        },
+        onResponseData: (_controller, chunk) => {
+          chunks.push(chunk)
+        },
+        onResponseEnd: () => {
+          const body = request.method === "HEAD" || chunks.length === 0
+            ? EMPTY_BODY
+            // Chunks are views into undici's read buffers: copied, so no buffer is kept alive or reused under us.
+            : chunks.length === 1
+            ? new Uint8Array(chunks[0]!)
+            : new Uint8Array(Buffer.concat(chunks))
+          finish(Effect.succeed({ status, headers, body, url: request.url }))
+        },
+        onResponseError: (_controller, error) => {
+          finish(Effect.fail(
+            timedOut
+              ? wireFailure(request, true, [], `no complete answer within ${timeoutMs} ms`)
+              : wireFailure(request, false, errorCodes(error), errorMessages(error))
+          ))
+        }
+      }
+      try {
+        dispatcher.dispatch({
+          origin: request.url.origin,
+          path: `${request.url.pathname}${request.url.search}`,
+          method: request.method,
+          headers: request.headers,
+          reset: false
+        }, handler)
+      } catch (error) {
+        // Refused before it went out (e.g. a header value undici does not accept).
+        finish(Effect.fail(wireFailure(request, false, errorCodes(error), errorMessages(error))))
+      }
       return Effect.sync(() => {
+        cancelled = true
+        done = true
         clearTimeout(timer)
-        controller.abort()
+        abort(new Error("interrupted"))
       })
     })
 })

@@ -34,6 +34,7 @@ import {
 import type { ConfigBody as ConfigBodyType, ManifestBody, Platform } from "./Manifest.ts"
 import type { RateLimit } from "./RateLimit.ts"
 import { RegistryError } from "./RegistryError.ts"
+import { makeLimiter } from "./Limiter.ts"
 import { makeCounters, makeTransport, withClientSettings } from "./Transport.ts"
 import { RegistryWire } from "./Wire.ts"
 import { parseKnownInstant } from "../core/Image.ts"
@@ -292,6 +293,13 @@ const makeRegistry = (config: RegistryConfig) =>
       ? memoryCacheStore()
       : diskCacheStore(fs, config.cacheDir, registryUrl)
 
+    /**
+     * Tag reads in progress across all repositories: twice the requests a host serves at once,
+     * so the transport always has the next request ready. `get` reads every repository at once;
+     * without this bound each repository's reads would all start and wait in the transport,
+     * each holding its half-done state — memory that grew with the fleet (bench/).
+     */
+    const tagReads = makeLimiter(Math.max(1, config.concurrency ?? 8) * 2)
     const manifests = new Map<string, Deferred.Deferred<FetchedManifest, RegistryError>>()
     const configs = new Map<string, Deferred.Deferred<ConfigBodyType, RegistryError>>()
     const descriptions = new Map<string, Deferred.Deferred<CachedImage, RegistryError>>()
@@ -520,7 +528,7 @@ const makeRegistry = (config: RegistryConfig) =>
       options?.onTags?.(wanted.length)
       const cache = yield* store.repository(name)
       const readOne = (entry: ListedTag) =>
-        readTag(name, entry, platform, cache, isMutableTag).pipe(
+        tagReads.withPermit(readTag(name, entry, platform, cache, isMutableTag)).pipe(
           Effect.catch((error): Effect.Effect<TagOutcome, RegistryError> =>
             // The tag vanished between list and read, or one manifest is unreadable: skip that
             // tag only, and say so (the summary and rollback.json count it).
