@@ -226,12 +226,17 @@ export const makeAuthorizer = (
     rejected: string | undefined
   ): Effect.Effect<string | undefined, RegistryError> => {
     const auth = hosts.get(request.url.host)
-    if (auth === undefined) return Effect.succeed(undefined)
-    if (auth.scheme === "basic") {
-      return Effect.succeed(credentials === undefined ? undefined : basicAuthorization(credentials))
-    }
+    if (auth === undefined) return noAuthorization
+    if (auth.scheme === "basic") return basicHeader
     return Effect.map(tokenFor(request, auth, scope, rejected), (token) => `Bearer ${Redacted.value(token)}`)
   }
+
+  /** `Authorization: Basic …`, encoded once (kept redacted). */
+  const basicValue = credentials === undefined ? undefined : Redacted.make(basicAuthorization(credentials))
+  const basicHeader: Effect.Effect<string | undefined> = Effect.sync(() => basicValue === undefined ? undefined : Redacted.value(basicValue))
+
+  /** No authentication known for the host (anonymous registries): nothing to add. */
+  const noAuthorization: Effect.Effect<string | undefined> = Effect.succeed(undefined)
 
   const withAuthorization = (request: WireRequest, authorization: string | undefined): WireRequest =>
     authorization === undefined ? request : { ...request, headers: { ...request.headers, authorization } }
@@ -252,13 +257,27 @@ export const makeAuthorizer = (
 
   /** Sends with what is known of the host, answering a 401 challenge once. */
   const sendKnowing = (request: WireRequest, scope: string | undefined): Effect.Effect<WireResponse, RegistryError> =>
-    Effect.gen(function*() {
+    // Suspended: what is known of the host is read when the request goes, not when it is built.
+    Effect.suspend(() => {
       const known = hosts.has(request.url.host)
-      const authorization = yield* authorizationFor(request, scope, undefined)
-      const first = yield* transport.send(withAuthorization(request, authorization))
-      if (first.status === 403) return yield* unauthorized(request, 403, "access denied")
-      if (first.status !== 401) return first
-      // 401: (re)learn the challenge and answer it once with fresh authentication.
+      // The common case — an answer that is not 401/403 — costs no generator.
+      return Effect.flatMap(authorizationFor(request, scope, undefined), (authorization) =>
+        Effect.flatMap(transport.send(withAuthorization(request, authorization)), (first) => {
+          if (first.status === 403) return Effect.fail(unauthorized(request, 403, "access denied"))
+          if (first.status !== 401) return Effect.succeed(first)
+          return answerChallenge(request, scope, known, authorization, first)
+        }))
+    })
+
+  /** A 401: (re)learn the challenge and answer it once with fresh authentication. */
+  const answerChallenge = (
+    request: WireRequest,
+    scope: string | undefined,
+    known: boolean,
+    authorization: string | undefined,
+    first: WireResponse
+  ): Effect.Effect<WireResponse, RegistryError> =>
+    Effect.gen(function*() {
       if (!learn(request, first)) {
         return yield* unauthorized(
           request,

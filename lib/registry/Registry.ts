@@ -7,7 +7,7 @@
  * operation) → this service (memoization by digest, the persistent cache, platform choice, dates).
  * The wire is injected; `FileSystem` is needed for the persistent cache.
  */
-import { Context, Deferred, Effect, Exit, FileSystem, Layer, Schema } from "effect"
+import { Context, Deferred, Effect, Exit, FileSystem, Layer, Result, Schema } from "effect"
 import type { Redacted } from "effect"
 import type { RegistryImage } from "../core/Image.ts"
 import { makeApi } from "./Api.ts"
@@ -47,8 +47,8 @@ export type { RateLimit } from "./RateLimit.ts"
 /** One UTF-8 decoder for all bodies (decoding without `stream` keeps no state between calls). */
 const utf8 = new TextDecoder()
 
-/** Decodes a config blob's JSON; built once (building a decoder per blob costs CPU on big fleets). */
-const decodeConfigBody = Schema.decodeUnknownEffect(Schema.fromJsonString(ConfigBody))
+/** Decodes a config blob's JSON synchronously to a `Result`; built once (a decoder per blob costs CPU on big fleets). */
+const decodeConfigBody = Schema.decodeUnknownResult(Schema.fromJsonString(ConfigBody))
 
 /** How to reach a registry and how hard to work it. */
 export interface RegistryConfig {
@@ -327,67 +327,78 @@ const makeRegistry = (config: RegistryConfig) =>
     // Only the decoded fields are kept (not the blob), so memory stays small on big fleets.
     const configOf = (repository: string, digest: string) =>
       memoize(configs, `${repository}@${digest}`, () =>
-        api.getBlob(repository, digest).pipe(Effect.flatMap((bytes) =>
-          decodeConfigBody(utf8.decode(bytes)).pipe(
-            Effect.mapError((cause) =>
+        Effect.flatMap(api.getBlob(repository, digest), (bytes) => {
+          const decoded = decodeConfigBody(utf8.decode(bytes))
+          return Result.isSuccess(decoded)
+            ? Effect.succeed(decoded.success)
+            : Effect.fail(
               new RegistryError({
                 reason: "BadResponse",
                 repository,
-                message: `the config blob ${digest} of ${repository} is not an image config (JSON with "created"): ${cause.message}`
+                message: `the config blob ${digest} of ${repository} is not an image config (JSON with "created"): ${decoded.failure.message}`
               })
             )
-          ))))
-
-    /** What one manifest (or index, for the wanted platform) says about its image. */
-    const describe = (repository: string, platform: Platform, top: FetchedManifest): Effect.Effect<CachedImage, RegistryError> =>
-      memoize(descriptions, `${repository}|${imageKey(formatPlatform(platform), top.digest)}`, () =>
-        Effect.gen(function*() {
-          const kind = manifestKind(top.contentType, top.manifest)
-          let index: ManifestBody | undefined
-          let image: ManifestBody = top.manifest
-          let chosen: string | undefined
-          if (kind === "schema1") {
-            return { dates: {}, skipKind: "schema1", skip: "a Docker schema1 manifest (no reliable build date); rebuild and push it with a current client" }
-          }
-          if (kind === "index") {
-            index = top.manifest
-            const child = selectPlatform(index.manifests ?? [], platform)
-            if (child === undefined) {
-              const offered = offeredPlatforms(index.manifests ?? [])
-              return { dates: {}, skipKind: "no-platform", skip: noPlatformReason(platform, offered) }
-            }
-            chosen = formatPlatform(child.platform!)
-            const childManifest = yield* manifestByDigest(repository, child.digest)
-            if (manifestKind(childManifest.contentType, childManifest.manifest) !== "image") {
-              return { dates: {}, skipKind: "not-an-image", skip: `the ${chosen} entry ${child.digest} of the index is not an image manifest` }
-            }
-            image = childManifest.manifest
-          } else if (kind !== "image") {
-            return { dates: {}, skipKind: "not-an-image", skip: `not an image manifest (media type ${top.manifest.mediaType ?? top.contentType ?? "unknown"})` }
-          }
-          const configDescriptor = image.config!
-          if (configDescriptor.mediaType !== undefined && !IMAGE_CONFIG_TYPES.has(configDescriptor.mediaType)) {
-            return { dates: {}, skipKind: "artifact", skip: `not a container image (an artifact with config type ${configDescriptor.mediaType})` }
-          }
-          const annotation = image.annotations?.[CREATED_ANNOTATION] ?? index?.annotations?.[CREATED_ANNOTATION]
-          const annotatedRevision = image.annotations?.[REVISION_ANNOTATION] ?? index?.annotations?.[REVISION_ANNOTATION]
-          // The annotation is the first date source: when it holds a real date (not a 1970
-          // placeholder) the config blob adds nothing the timeline uses, so it is not read —
-          // one request per image instead of two.
-          const configBody = parseKnownInstant(annotation) !== undefined
-            ? undefined
-            : yield* configOf(repository, configDescriptor.digest)
-          const revision = annotatedRevision ?? configBody?.config?.Labels?.[REVISION_ANNOTATION]
-          const described: CachedImage = {
-            dates: {
-              ...(annotation === undefined ? {} : { annotation }),
-              ...(configBody?.created === undefined || configBody.created === null ? {} : { config: configBody.created })
-            },
-            ...(revision === undefined ? {} : { revision }),
-            ...(chosen === undefined ? {} : { platform: chosen })
-          }
-          return described
         }))
+
+    /**
+     * What one manifest (or index, for the wanted platform) says about its image. Written with
+     * combinators, not a generator: it runs once per image, thousands of times per run.
+     */
+    const describe = (repository: string, platform: Platform, top: FetchedManifest): Effect.Effect<CachedImage, RegistryError> =>
+      memoize(descriptions, `${repository}|${imageKey(formatPlatform(platform), top.digest)}`, () => {
+        const kind = manifestKind(top.contentType, top.manifest)
+        if (kind === "schema1") {
+          return Effect.succeed<CachedImage>({ dates: {}, skipKind: "schema1", skip: "a Docker schema1 manifest (no reliable build date); rebuild and push it with a current client" })
+        }
+        if (kind === "index") {
+          const index = top.manifest
+          const child = selectPlatform(index.manifests ?? [], platform)
+          if (child === undefined) {
+            return Effect.succeed<CachedImage>({ dates: {}, skipKind: "no-platform", skip: noPlatformReason(platform, offeredPlatforms(index.manifests ?? [])) })
+          }
+          const chosen = formatPlatform(child.platform!)
+          return Effect.flatMap(manifestByDigest(repository, child.digest), (childManifest) =>
+            manifestKind(childManifest.contentType, childManifest.manifest) !== "image"
+              ? Effect.succeed<CachedImage>({ dates: {}, skipKind: "not-an-image", skip: `the ${chosen} entry ${child.digest} of the index is not an image manifest` })
+              : describeImage(repository, childManifest.manifest, index, chosen))
+        }
+        if (kind !== "image") {
+          return Effect.succeed<CachedImage>({ dates: {}, skipKind: "not-an-image", skip: `not an image manifest (media type ${top.manifest.mediaType ?? top.contentType ?? "unknown"})` })
+        }
+        return describeImage(repository, top.manifest, undefined, undefined)
+      })
+
+    /** The dates and revision of an image manifest (the index's annotations as a fallback). */
+    const describeImage = (
+      repository: string,
+      image: ManifestBody,
+      index: ManifestBody | undefined,
+      chosen: string | undefined
+    ): Effect.Effect<CachedImage, RegistryError> => {
+      const configDescriptor = image.config!
+      if (configDescriptor.mediaType !== undefined && !IMAGE_CONFIG_TYPES.has(configDescriptor.mediaType)) {
+        return Effect.succeed({ dates: {}, skipKind: "artifact", skip: `not a container image (an artifact with config type ${configDescriptor.mediaType})` })
+      }
+      const annotation = image.annotations?.[CREATED_ANNOTATION] ?? index?.annotations?.[CREATED_ANNOTATION]
+      const annotatedRevision = image.annotations?.[REVISION_ANNOTATION] ?? index?.annotations?.[REVISION_ANNOTATION]
+      const described = (configBody: ConfigBodyType | undefined): CachedImage => {
+        const revision = annotatedRevision ?? configBody?.config?.Labels?.[REVISION_ANNOTATION]
+        return {
+          dates: {
+            ...(annotation === undefined ? {} : { annotation }),
+            ...(configBody?.created === undefined || configBody.created === null ? {} : { config: configBody.created })
+          },
+          ...(revision === undefined ? {} : { revision }),
+          ...(chosen === undefined ? {} : { platform: chosen })
+        }
+      }
+      // The annotation is the first date source: when it holds a real date (not a 1970
+      // placeholder) the config blob adds nothing the timeline uses, so it is not read —
+      // one request per image instead of two.
+      return parseKnownInstant(annotation) !== undefined
+        ? Effect.succeed(described(undefined))
+        : Effect.map(configOf(repository, configDescriptor.digest), described)
+    }
 
     const toOutcome = (repository: string, tag: string, digest: string, described: CachedImage, push: string | undefined): TagOutcome =>
       described.skip !== undefined
@@ -420,46 +431,45 @@ const makeRegistry = (config: RegistryConfig) =>
       cache: RepositoryCache,
       isMutableTag: (tag: string) => boolean
     ): Effect.Effect<TagOutcome, RegistryError> =>
-      Effect.gen(function*() {
+      Effect.suspend(() => {
         const tag = listed.tag
         const hub = listed.hub
         const platformKey = formatPlatform(platform)
         const push = hub?.lastPushed
-        const cachedDigest = cache.tagDigest(tag)
-        let digest: string
-        let top: FetchedManifest | undefined
+        /** The tag's digest is known (and `top` fetched, for a new tag): the cache or one description finishes it. */
+        const withDigest = (digest: string, top: FetchedManifest | undefined): Effect.Effect<TagOutcome, RegistryError> => {
+          cache.setTagDigest(tag, digest)
+          const key = imageKey(platformKey, digest)
+          const cached = cache.image(key)
+          if (cached !== undefined) {
+            if (top === undefined) counters.cacheHits++
+            return Effect.succeed(toOutcome(repository, tag, digest, cached, push))
+          }
+          const described = top === undefined
+            ? Effect.flatMap(manifestByDigest(repository, digest), (manifest) => describe(repository, platform, manifest))
+            : describe(repository, platform, top)
+          return Effect.map(described, (description) => {
+            // Another tag on the same digest now finds it in the cache: no second request.
+            cache.setImage(key, description)
+            return toOutcome(repository, tag, digest, description, push)
+          })
+        }
         if (hub?.digest !== undefined && DIGEST_PATTERN.test(hub.digest)) {
-          digest = hub.digest
+          const digest = hub.digest
           const isIndex = hub.images.length > 0 && hub.images.every((image) => image.digest !== digest)
           if (isIndex && selectPlatform(hub.images.map(hubDescriptor), platform) === undefined && cache.image(imageKey(platformKey, digest)) === undefined) {
             cache.setTagDigest(tag, digest)
-            return { _tag: "Skip", kind: "no-platform", reason: noPlatformReason(platform, hubPlatforms(hub)) }
+            return Effect.succeed<TagOutcome>({ _tag: "Skip", kind: "no-platform", reason: noPlatformReason(platform, hubPlatforms(hub)) })
           }
-        } else if (cachedDigest !== undefined) {
-          digest = config.verifyTags === true || isMutableTag(tag)
-            ? yield* api.headManifest(repository, tag)
-            : cachedDigest
-        } else {
-          top = yield* api.getManifest(repository, tag)
-          digest = top.digest
-          // The same digest under another tag needs no second GET.
-          const known = manifests.get(`${repository}@${digest}`)
-          if (known === undefined) {
-            const deferred = Deferred.makeUnsafe<FetchedManifest, RegistryError>()
-            Deferred.doneUnsafe(deferred, Exit.succeed(top))
-            manifests.set(`${repository}@${digest}`, deferred)
-          }
+          return withDigest(digest, undefined)
         }
-        cache.setTagDigest(tag, digest)
-        const cached = cache.image(imageKey(platformKey, digest))
-        if (cached !== undefined) {
-          if (top === undefined) counters.cacheHits++
-          return toOutcome(repository, tag, digest, cached, push)
+        const cachedDigest = cache.tagDigest(tag)
+        if (cachedDigest !== undefined) {
+          return config.verifyTags === true || isMutableTag(tag)
+            ? Effect.flatMap(api.headManifest(repository, tag), (digest) => withDigest(digest, undefined))
+            : withDigest(cachedDigest, undefined)
         }
-        const manifest = top ?? (yield* manifestByDigest(repository, digest))
-        const described = yield* describe(repository, platform, manifest)
-        cache.setImage(imageKey(platformKey, digest), described)
-        return toOutcome(repository, tag, digest, described, push)
+        return Effect.flatMap(api.getManifest(repository, tag), (top) => withDigest(top.digest, top))
       })
 
     /** The tags of a repository: from Docker Hub's web API when asked (falling back to the registry's list), else `tags/list`. */
