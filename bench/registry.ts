@@ -6,9 +6,11 @@
  * and a fleet of 40 repositories × 250 tags `<build>-master` pushed into it (OCI manifests, four
  * in five with the `org.opencontainers.image.created` annotation, the rest dated by their config).
  * Then, in one run on the same images:
- * - `get` through the library in this process: cold (empty cache), warm (same cache), warm with
- *   `--verify-tags`; HTTP requests per image from the client's counters; peak RSS (50 ms samples);
- * - the CLI once, cold, as a child process (start-up included);
+ * - `get` through the library, each run in a fresh Node process (bench/support/getWorker.ts, the
+ *   TypeScript run by Node's own type stripping, as the bin runs a checkout): cold (empty cache),
+ *   warm (same cache), warm with `--verify-tags`; HTTP requests per image from the client's
+ *   counters; CPU time; peak RSS (50 ms samples);
+ * - the CLI once, cold, through its bin `scripts/fleet-rollback.js` (start-up included);
  * - the floor: a minimal undici client issuing the same requests as the cold `get` at the same
  *   concurrency and doing nothing else;
  * - `skopeo inspect` per tag, one after another as a script would, on a sample scaled to the fleet.
@@ -123,14 +125,16 @@ export const runRegistryBench = async (
     const cacheDir = await mkdtemp(join(tmpdir(), "fleet-rollback-bench-cache-"))
     temps.push(cacheDir)
     const url = registry.url
-    const tsx = join(ROOT, "node_modules", ".bin", "tsx")
+    // The Node that runs this benchmark (the project's Node 24 under npx); it strips the types of
+    // the worker and of the CLI itself, as the bin does in a checkout.
+    const node = process.execPath
     let peakRss = 0
     let rssBeforeGet = 0
     // Each in-process get runs in a fresh Node process (as each CLI run would), so its RSS is its own.
     const sampled = async (what: string, verifyTags: boolean): Promise<LibraryGetResult & { cpuMillis: number }> => {
       log(`${what}…`)
       const input: GetWorkerInput = { url, repositories, cacheDir, verifyTags, concurrency: CONCURRENCY }
-      const child = await runChild(tsx, [join(ROOT, "bench", "support", "getWorker.ts"), JSON.stringify(input)], { timeoutMs: 300_000, cwd: ROOT })
+      const child = await runChild(node, [join(ROOT, "bench", "support", "getWorker.ts"), JSON.stringify(input)], { timeoutMs: 300_000, cwd: ROOT })
       if (child.code !== 0) {
         throw new Error(`${what} failed (exit ${child.code}${child.timedOut ? ", timed out" : ""}):\n${child.stderr.slice(-2000)}`)
       }
@@ -185,14 +189,14 @@ export const runRegistryBench = async (
     const verify = await sampled("get warm --verify-tags (in-process)", true)
     checkRead("get warm --verify-tags", verify, expected)
 
-    log("CLI get cold (tsx scripts/fleet-rollback.ts, start-up included)…")
+    log("CLI get cold (scripts/fleet-rollback.js, the bin, start-up included)…")
     const cliCache = await mkdtemp(join(tmpdir(), "fleet-rollback-bench-cli-"))
     temps.push(cliCache)
     const outFile = join(cliCache, "rollback.json")
     const cli = await runChild(
-      tsx,
+      node,
       [
-        join(ROOT, "scripts", "fleet-rollback.ts"),
+        join(ROOT, "scripts", "fleet-rollback.js"),
         "get",
         "--registry", url,
         "--repo", repositories.join(","),
@@ -201,7 +205,8 @@ export const runRegistryBench = async (
         "--out", outFile,
         "--json"
       ],
-      { timeoutMs: 300_000, cwd: ROOT }
+      // A cold start: the bin's compile cache goes to the temporary directory, not the user's ~/.cache.
+      { timeoutMs: 300_000, cwd: ROOT, env: { ...process.env, XDG_CACHE_HOME: join(cliCache, "xdg-cache") } }
     )
     if (cli.code !== 0) {
       throw new Error(`the CLI get failed (exit ${cli.code}${cli.timedOut ? ", timed out" : ""}):\n${cli.stderr.slice(-2000)}\n${cli.stdout.slice(-2000)}`)
