@@ -61,7 +61,10 @@ export interface CacheStore {
   readonly repository: (repository: string) => Effect.Effect<RepositoryCache>
 }
 
-const emptyFile = (): { tags: Record<string, string>; images: Record<string, CachedImage> } => ({ tags: {}, images: {} })
+/** Entries in memory: Maps (thousands of string keys; plain objects turn slow as dictionaries). */
+type Entries = { readonly tags: Map<string, string>; readonly images: Map<string, CachedImage> }
+
+const emptyEntries = (): Entries => ({ tags: new Map(), images: new Map() })
 
 /** A store that remembers only for the lifetime of the client. */
 export const memoryCacheStore = (): CacheStore => {
@@ -71,15 +74,15 @@ export const memoryCacheStore = (): CacheStore => {
       Effect.sync(() => {
         let cache = repositories.get(repository)
         if (cache === undefined) {
-          const data = emptyFile()
+          const data = emptyEntries()
           cache = {
-            tagDigest: (tag) => Object.hasOwn(data.tags, tag) ? data.tags[tag] : undefined,
-            image: (key) => Object.hasOwn(data.images, key) ? data.images[key] : undefined,
+            tagDigest: (tag) => data.tags.get(tag),
+            image: (key) => data.images.get(key),
             setTagDigest: (tag, digest) => {
-              data.tags[tag] = digest
+              data.tags.set(tag, digest)
             },
             setImage: (key, image) => {
-              data.images[key] = image
+              data.images.set(key, image)
             },
             flush: Effect.void
           }
@@ -116,8 +119,6 @@ const once = <A>(effect: Effect.Effect<A>): Effect.Effect<A> => {
   })
 }
 
-type Entries = { tags: Record<string, string>; images: Record<string, CachedImage> }
-
 /** A store persisted under `cacheDir` for the registry at `registryUrl`. */
 export const diskCacheStore = (fs: FileSystem.FileSystem, cacheDir: string, registryUrl: URL): CacheStore => {
   const dir = `${cacheDir.replace(/\/+$/, "")}/registry-v1/${safeName(`${registryUrl.protocol.replace(":", "")}_${registryUrl.host}`)}`
@@ -139,7 +140,7 @@ export const diskCacheStore = (fs: FileSystem.FileSystem, cacheDir: string, regi
       const suffix = (yield* Random.nextInt).toString(36)
       const temp = `${file}.${suffix}.tmp`
       yield* fs.makeDirectory(dir, { recursive: true })
-      const content: CacheFile = { schemaVersion: 1, tags: entries.tags, images: entries.images }
+      const content: CacheFile = { schemaVersion: 1, tags: Object.fromEntries(entries.tags), images: Object.fromEntries(entries.images) }
       yield* fs.writeFileString(temp, JSON.stringify(content))
       yield* fs.rename(temp, file).pipe(Effect.onError(() => Effect.ignore(fs.remove(temp))))
     })
@@ -173,7 +174,7 @@ export const diskCacheStore = (fs: FileSystem.FileSystem, cacheDir: string, regi
       const main = `${dir}/${name}.json`
       const prefix = `${name}#`
       const deltaNames = (yield* listing).filter((file) => file.startsWith(prefix) && file.endsWith(".json")).sort()
-      const data: Entries = { tags: {}, images: {} }
+      const data = emptyEntries()
       const readDeltas: Array<string> = []
       const deltaContents: Array<CacheFile> = []
       // Deltas first, then the main file: a delta folded and removed meanwhile is in the main file.
@@ -186,16 +187,16 @@ export const diskCacheStore = (fs: FileSystem.FileSystem, cacheDir: string, regi
       }
       const loaded = yield* read(main)
       for (const content of [...(loaded === undefined ? [] : [loaded]), ...deltaContents]) {
-        Object.assign(data.tags, content.tags)
-        Object.assign(data.images, content.images)
+        for (const tag in content.tags) data.tags.set(tag, content.tags[tag]!)
+        for (const key in content.images) data.images.set(key, content.images[key]!)
       }
       if (readDeltas.length > 0) yield* fold(main, `${dir}/${name}.lock`, data, readDeltas)
-      let changed: Entries = { tags: {}, images: {} }
+      let changed = emptyEntries()
       let dirty = false
       const flush = Effect.gen(function*() {
         if (!dirty) return
         const entries = changed
-        changed = { tags: {}, images: {} }
+        changed = emptyEntries()
         dirty = false
         const now = yield* Clock.currentTimeMillis
         const id = `${now.toString(36).padStart(9, "0")}-${(yield* Random.nextInt).toString(36)}`
@@ -204,18 +205,18 @@ export const diskCacheStore = (fs: FileSystem.FileSystem, cacheDir: string, regi
         Effect.catch((error) => Effect.logWarning(`could not write the registry cache under ${dir}: ${error.message}`))
       )
       const cache: RepositoryCache = {
-        tagDigest: (tag) => Object.hasOwn(data.tags, tag) ? data.tags[tag] : undefined,
-        image: (key) => Object.hasOwn(data.images, key) ? data.images[key] : undefined,
+        tagDigest: (tag) => data.tags.get(tag),
+        image: (key) => data.images.get(key),
         setTagDigest: (tag, digest) => {
-          if (data.tags[tag] === digest) return
-          data.tags[tag] = digest
-          changed.tags[tag] = digest
+          if (data.tags.get(tag) === digest) return
+          data.tags.set(tag, digest)
+          changed.tags.set(tag, digest)
           dirty = true
         },
         setImage: (key, image) => {
-          if (Object.hasOwn(data.images, key)) return
-          data.images[key] = image
-          changed.images[key] = image
+          if (data.images.has(key)) return
+          data.images.set(key, image)
+          changed.images.set(key, image)
           dirty = true
         },
         flush

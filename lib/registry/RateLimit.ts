@@ -36,6 +36,8 @@ const parseQuota = (value: string | undefined): { readonly count: number; readon
  * none. `ratelimit-*` (registry pull limits) wins over `x-ratelimit-*` (web APIs).
  */
 export const parseRateLimit = (headers: Readonly<Record<string, string>>): RateLimit | undefined => {
+  // Most answers announce nothing: two lookups, nothing built.
+  if (headers["ratelimit-limit"] === undefined && headers["x-ratelimit-limit"] === undefined) return undefined
   for (const prefix of ["ratelimit-", "x-ratelimit-"]) {
     const limit = parseQuota(headers[`${prefix}limit`])
     const remaining = parseQuota(headers[`${prefix}remaining`])

@@ -31,7 +31,7 @@ import {
   REVISION_ANNOTATION,
   selectPlatform
 } from "./Manifest.ts"
-import type { ConfigBody as ConfigBodyType, ManifestBody, Platform } from "./Manifest.ts"
+import type { ManifestBody, Platform } from "./Manifest.ts"
 import type { RateLimit } from "./RateLimit.ts"
 import { RegistryError } from "./RegistryError.ts"
 import { makeLimiter } from "./Limiter.ts"
@@ -230,7 +230,9 @@ const hubDescriptor = (image: HubImage) => ({
 const memoize = <A>(
   map: Map<string, Deferred.Deferred<A, RegistryError>>,
   key: string,
-  make: () => Effect.Effect<A, RegistryError>
+  make: () => Effect.Effect<A, RegistryError>,
+  /** True when the caller keeps successes elsewhere (the image cache): only failures and work in flight stay here. */
+  forgetSuccess = false
 ): Effect.Effect<A, RegistryError> =>
   Effect.suspend(() => {
     const existing = map.get(key)
@@ -239,13 +241,19 @@ const memoize = <A>(
     map.set(key, deferred)
     return make().pipe(
       Effect.onExit((exit) =>
-        Exit.isFailure(exit) && !Exit.hasFails(exit)
+        (Exit.isFailure(exit) && !Exit.hasFails(exit)) || (forgetSuccess && Exit.isSuccess(exit))
           // Interrupted or died: forget it, so a later call tries again.
           ? Effect.andThen(Effect.sync(() => map.delete(key)), Deferred.done(deferred, exit))
           : Deferred.done(deferred, exit)
       )
     )
   })
+
+/** What a config blob gives the timeline: its `created` and the revision label (the rest is not kept). */
+interface ConfigFacts {
+  readonly created: string | undefined
+  readonly revision: string | undefined
+}
 
 const makeRegistry = (config: RegistryConfig) =>
   Effect.gen(function*() {
@@ -301,7 +309,7 @@ const makeRegistry = (config: RegistryConfig) =>
      */
     const tagReads = makeLimiter(Math.max(1, config.concurrency ?? 8) * 2)
     const manifests = new Map<string, Deferred.Deferred<FetchedManifest, RegistryError>>()
-    const configs = new Map<string, Deferred.Deferred<ConfigBodyType, RegistryError>>()
+    const configs = new Map<string, Deferred.Deferred<ConfigFacts, RegistryError>>()
     const descriptions = new Map<string, Deferred.Deferred<CachedImage, RegistryError>>()
 
     /** Checks the inputs; the platform and the repository's name on the registry (Docker Hub: library/…). */
@@ -330,7 +338,10 @@ const makeRegistry = (config: RegistryConfig) =>
         Effect.flatMap(api.getBlob(repository, digest), (bytes) => {
           const decoded = decodeConfigBody(utf8.decode(bytes))
           return Result.isSuccess(decoded)
-            ? Effect.succeed(decoded.success)
+            ? Effect.succeed<ConfigFacts>({
+              created: decoded.success.created ?? undefined,
+              revision: decoded.success.config?.Labels?.[REVISION_ANNOTATION]
+            })
             : Effect.fail(
               new RegistryError({
                 reason: "BadResponse",
@@ -344,8 +355,19 @@ const makeRegistry = (config: RegistryConfig) =>
      * What one manifest (or index, for the wanted platform) says about its image. Written with
      * combinators, not a generator: it runs once per image, thousands of times per run.
      */
-    const describe = (repository: string, platform: Platform, top: FetchedManifest): Effect.Effect<CachedImage, RegistryError> =>
-      memoize(descriptions, `${repository}|${imageKey(formatPlatform(platform), top.digest)}`, () => {
+    const describe = (
+      repository: string,
+      platform: Platform,
+      top: FetchedManifest,
+      cache: RepositoryCache
+    ): Effect.Effect<CachedImage, RegistryError> =>
+      memoize(descriptions, `${repository}|${imageKey(formatPlatform(platform), top.digest)}`, () =>
+        Effect.tap(describeUncached(repository, platform, top), (description) =>
+          // Into the image cache before the memo forgets it: every later tag on this digest finds it there.
+          Effect.sync(() => cache.setImage(imageKey(formatPlatform(platform), top.digest), description))), true)
+
+    const describeUncached = (repository: string, platform: Platform, top: FetchedManifest): Effect.Effect<CachedImage, RegistryError> =>
+      Effect.suspend(() => {
         const kind = manifestKind(top.contentType, top.manifest)
         if (kind === "schema1") {
           return Effect.succeed<CachedImage>({ dates: {}, skipKind: "schema1", skip: "a Docker schema1 manifest (no reliable build date); rebuild and push it with a current client" })
@@ -381,12 +403,12 @@ const makeRegistry = (config: RegistryConfig) =>
       }
       const annotation = image.annotations?.[CREATED_ANNOTATION] ?? index?.annotations?.[CREATED_ANNOTATION]
       const annotatedRevision = image.annotations?.[REVISION_ANNOTATION] ?? index?.annotations?.[REVISION_ANNOTATION]
-      const described = (configBody: ConfigBodyType | undefined): CachedImage => {
-        const revision = annotatedRevision ?? configBody?.config?.Labels?.[REVISION_ANNOTATION]
+      const described = (facts: ConfigFacts | undefined): CachedImage => {
+        const revision = annotatedRevision ?? facts?.revision
         return {
           dates: {
             ...(annotation === undefined ? {} : { annotation }),
-            ...(configBody?.created === undefined || configBody.created === null ? {} : { config: configBody.created })
+            ...(facts?.created === undefined ? {} : { config: facts.created })
           },
           ...(revision === undefined ? {} : { revision }),
           ...(chosen === undefined ? {} : { platform: chosen })
@@ -446,13 +468,9 @@ const makeRegistry = (config: RegistryConfig) =>
             return Effect.succeed(toOutcome(repository, tag, digest, cached, push))
           }
           const described = top === undefined
-            ? Effect.flatMap(manifestByDigest(repository, digest), (manifest) => describe(repository, platform, manifest))
-            : describe(repository, platform, top)
-          return Effect.map(described, (description) => {
-            // Another tag on the same digest now finds it in the cache: no second request.
-            cache.setImage(key, description)
-            return toOutcome(repository, tag, digest, description, push)
-          })
+            ? Effect.flatMap(manifestByDigest(repository, digest), (manifest) => describe(repository, platform, manifest, cache))
+            : describe(repository, platform, top, cache)
+          return Effect.map(described, (description) => toOutcome(repository, tag, digest, description, push))
         }
         if (hub?.digest !== undefined && DIGEST_PATTERN.test(hub.digest)) {
           const digest = hub.digest
