@@ -12,7 +12,7 @@
  *   counters; CPU time; peak RSS (50 ms samples);
  * - the CLI once, cold, through its bin `scripts/fleet-rollback.js` (start-up included);
  * - the floor: a minimal undici client issuing the same requests as the cold `get` at the same
- *   concurrency and doing nothing else;
+ *   concurrency and doing nothing else, also in a fresh Node process (bench/support/floorWorker.ts);
  * - `skopeo inspect` per tag, one after another as a script would, on a sample scaled to the fleet.
  * Prints a table and one JSON line with the absolute figures and the ratios of issue 3 ("Speed"),
  * each goal marked met or missed. Not a test; not run in CI. Run: `npx tsx bench/registry.ts`.
@@ -25,8 +25,8 @@ import { startDockerRegistry } from "../test/support/DockerRegistry.ts"
 import type { DockerRegistry } from "../test/support/DockerRegistry.ts"
 import { pushFleet } from "../test/support/pushImage.ts"
 import { expectedOutcome, fleetSize, makeFleet } from "./support/fleet.ts"
-import { runFloor } from "./support/floor.ts"
 import type { FloorConfigs, FloorResult } from "./support/floor.ts"
+import type { FloorWorkerInput } from "./support/floorWorker.ts"
 import type { GetWorkerInput } from "./support/getWorker.ts"
 import type { LibraryGetResult } from "./support/library.ts"
 import { mib } from "./support/memory.ts"
@@ -156,14 +156,17 @@ export const runRegistryBench = async (
     // The floor fetches the config blobs the client fetched: first guessed (all), then checked
     // against the cold get's counters; a wrong guess is measured again with the right set.
     let floorConfigs: FloorConfigs = "all"
+    // Like each get, the floor runs in a fresh Node process: both pay the same start-up.
     const floorRun = async (which: string): Promise<FloorResult & { cpuMillis: number }> => {
       log(`floor ${which} (undici, ${CONCURRENCY} at once, config blobs: ${floorConfigs})…`)
-      const cpu = process.cpuUsage()
-      const result = await runFloor({ url, repositories, concurrency: CONCURRENCY, configs: floorConfigs })
-      const used = process.cpuUsage(cpu)
-      const cpuMillis = (used.user + used.system) / 1000
-      log(`  ${seconds(result.millis)}, ${result.requests} requests ${JSON.stringify(result.byKind)}, CPU ${seconds(cpuMillis)}`)
-      return { ...result, cpuMillis }
+      const input: FloorWorkerInput = { url, repositories, concurrency: CONCURRENCY, configs: floorConfigs }
+      const child = await runChild(node, [join(ROOT, "bench", "support", "floorWorker.ts"), JSON.stringify(input)], { timeoutMs: 300_000, cwd: ROOT })
+      if (child.code !== 0) {
+        throw new Error(`the floor ${which} failed (exit ${child.code}${child.timedOut ? ", timed out" : ""}):\n${child.stderr.slice(-2000)}`)
+      }
+      const result = JSON.parse(child.stdout.trim().split("\n").pop() ?? "{}") as FloorResult & { cpuMillis: number }
+      log(`  ${seconds(result.millis)}, ${result.requests} requests ${JSON.stringify(result.byKind)}, CPU ${seconds(result.cpuMillis)}`)
+      return result
     }
     let floorBefore = await floorRun("(before cold get)")
     const cold = await sampled("get cold (empty cache, in-process)", false)

@@ -5,6 +5,9 @@
  *
  * Input: one JSON argument `{ url, repositories, cacheDir, verifyTags, concurrency }`.
  */
+// Loaded before the measurement, as the floor's worker loads it: @effect/platform-node would
+// otherwise import undici lazily, inside the measured run.
+import "undici"
 import { runLibraryGet } from "./library.ts"
 import { withRssSampling } from "./memory.ts"
 
