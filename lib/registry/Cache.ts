@@ -5,8 +5,10 @@
  *
  * Under `<cacheDir>/registry-v1/<host>/`, per repository: a main file `<repo>.json`, and what
  * runs added since as delta files `<repo>#<time>-<random>.json`. A run writes only its own new
- * delta (temporary file, then rename): two runs sharing the directory never write the same
- * file, so neither loses what the other wrote, and no reader sees a torn file. A run that finds
+ * delta (temporary file, then rename) — or, for a repository the cache has never seen, creates
+ * the main file if no other run did first (temporary file, then a hard link, which never
+ * replaces) — so two runs sharing the directory never overwrite each other's file: neither
+ * loses what the other wrote, and no reader sees a torn file. A run that finds
  * deltas folds them into the main file (written the same way, then the deltas it read are
  * removed) under a lock directory `<repo>.lock` that one run at a time can create; a run that
  * cannot take the lock reads the deltas as they are. Deltas are read before the main file, so
@@ -145,6 +147,23 @@ export const diskCacheStore = (fs: FileSystem.FileSystem, cacheDir: string, regi
       yield* fs.rename(temp, file).pipe(Effect.onError(() => Effect.ignore(fs.remove(temp))))
     })
 
+  /**
+   * Creates `file` with `entries` only if it does not exist: written whole under a temporary
+   * name, then hard-linked to its name (which fails when another run created it first). False
+   * when it exists, or the file system has no hard links: then the entries go to a delta.
+   */
+  const createExclusively = (file: string, entries: Entries): Effect.Effect<boolean> =>
+    Effect.gen(function*() {
+      const suffix = (yield* Random.nextInt).toString(36)
+      const temp = `${file}.${suffix}.tmp`
+      yield* fs.makeDirectory(dir, { recursive: true })
+      const content: CacheFile = { schemaVersion: 1, tags: Object.fromEntries(entries.tags), images: Object.fromEntries(entries.images) }
+      yield* fs.writeFileString(temp, JSON.stringify(content))
+      const created = yield* fs.link(temp, file).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
+      yield* Effect.ignore(fs.remove(temp))
+      return created
+    }).pipe(Effect.orElseSucceed(() => false))
+
   /** The directory's file names, read once per run (a missing directory has none). */
   const listing = once(fs.readDirectory(dir).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => [])))
 
@@ -193,11 +212,17 @@ export const diskCacheStore = (fs: FileSystem.FileSystem, cacheDir: string, regi
       if (readDeltas.length > 0) yield* fold(main, `${dir}/${name}.lock`, data, readDeltas)
       let changed = emptyEntries()
       let dirty = false
+      // A repository the cache has never seen: its first write may create the main file itself.
+      let mayCreateMain = loaded === undefined && readDeltas.length === 0
       const flush = Effect.gen(function*() {
         if (!dirty) return
         const entries = changed
         changed = emptyEntries()
         dirty = false
+        if (mayCreateMain) {
+          mayCreateMain = false
+          if (yield* createExclusively(main, entries)) return
+        }
         const now = yield* Clock.currentTimeMillis
         const id = `${now.toString(36).padStart(9, "0")}-${(yield* Random.nextInt).toString(36)}`
         yield* writeAtomically(`${dir}/${prefix}${id}.json`, entries)
