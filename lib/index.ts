@@ -11,7 +11,15 @@ export type { AppMatch, AppScope, LabelRequirement } from "./marathon/AppMatchin
 export * from "./marathon/Marathon.ts"
 export * from "./notify/Slack.ts"
 export { Registry, RegistryError, RegistryWire, resolveRegistryCredentials } from "./registry/Registry.ts"
-export type { RegistryConfig, RegistryStats, RepositoryRead } from "./registry/Registry.ts"
+export type {
+  RateLimit,
+  ReadRepositoryOptions,
+  RegistryConfig,
+  RegistryStats,
+  RepositoryRead,
+  SkipKind,
+  SkippedTag
+} from "./registry/Registry.ts"
 export type { RequestKind, WireFailure, WireRequest, WireResponse } from "./registry/Wire.ts"
 export * from "./workflow/GetRollbacks.ts"
 export * from "./workflow/PlanFleet.ts"
