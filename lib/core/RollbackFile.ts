@@ -1,7 +1,10 @@
 /**
- * @module RollbackFile — `rollback.json` schema version 1: the fleet's images and points, as
- * written by `get` and read by `choices`, `plan` and `run` (and by Jenkins for its dropdown).
- * A contract: change it only with a new schema version.
+ * @module RollbackFile — `rollback.json`: the fleet's images and points, as written by `get` and
+ * read by `choices`, `plan` and `run` (and by Jenkins for its dropdown). A contract: change it
+ * only with a new schema version. Version 1 is every file whose targets are the newest images
+ * (order `created`: every preset, the default); version 2 is the same file with a scheme whose
+ * order is another (`build`, `semver`, `timestamp`), which changes what a point selects, so a
+ * reader that knows only version 1 refuses it instead of choosing other images.
  */
 import { Result, Schema, SchemaIssue } from "effect"
 import { EARLIEST_KNOWN_TIME } from "./Image.ts"
@@ -44,7 +47,7 @@ export const RollbackImage = Schema.Struct({
   /** The tag's own timestamp, when the scheme has one (what order `timestamp` compares). */
   timestamp: Schema.optionalKey(IsoInstant),
   revision: Schema.optionalKey(Schema.String)
-})
+}).annotate({ identifier: "RollbackImage" })
 /** One image of a service in `rollback.json`. */
 export type RollbackImage = typeof RollbackImage.Type
 
@@ -53,14 +56,14 @@ export const RollbackService = Schema.Struct({
   name: Schema.String,
   repository: Schema.String,
   app: Schema.optionalKey(Schema.String)
-})
+}).annotate({ identifier: "RollbackService" })
 
 /** A point in `rollback.json`. */
 export const RollbackPoint = Schema.Struct({
   id: IsoInstant,
   label: Schema.String,
   changes: Schema.Array(Schema.Struct({ service: Schema.String, tag: Schema.String }))
-})
+}).annotate({ identifier: "RollbackPoint" })
 
 /** Ignored tags of one service, for the summary. */
 export const RollbackIgnored = Schema.Struct({
@@ -74,42 +77,78 @@ export const RollbackIgnored = Schema.Struct({
    * `schema1`, `artifact`, `not-an-image`, `vanished`, `unreadable`, …) and what was found.
    */
   notRead: Schema.optionalKey(Schema.Array(Schema.Struct({ tag: Schema.String, reason: Schema.String, detail: Schema.String })))
-})
+}).annotate({ identifier: "RollbackIgnored" })
 
 /**
- * The tag scheme in `rollback.json`: a preset name or pattern (targets are the newest images,
- * order `created`), or `{pattern, order, timestampFormat}` when the order is another, so that
- * `plan` and `run` select from the file exactly as `get` derived its points.
+ * The scheme of a version 2 file: a pattern with an order other than `created`, which chooses a
+ * service's target among its images at or before the point (see `TagOrder`).
  */
-export const RollbackScheme = Schema.Union([
-  Schema.String,
-  Schema.Struct({
-    pattern: Schema.String,
-    order: Schema.Literals(["build", "timestamp", "semver", "created"]),
-    timestampFormat: Schema.optionalKey(Schema.String)
-  })
-])
-/** The tag scheme in `rollback.json`. */
-export type RollbackScheme = typeof RollbackScheme.Type
+export const RollbackOrderedScheme = Schema.Struct({
+  pattern: Schema.String,
+  order: Schema.Literals(["build", "timestamp", "semver"]),
+  timestampFormat: Schema.optionalKey(Schema.String)
+})
+/** The scheme of a version 2 file. */
+export type RollbackOrderedScheme = typeof RollbackOrderedScheme.Type
 
-/** `rollback.json`, schema version 1. */
-export const RollbackFile = Schema.Struct({
-  schemaVersion: Schema.Literal(1),
+/** The keys both versions share before `scheme`, with the same meaning (in the order files have them). */
+const headFields = {
   generatedAt: IsoInstant,
   environment: Schema.NullOr(Schema.String),
-  registry: Schema.String,
-  scheme: Schema.optionalKey(RollbackScheme),
+  registry: Schema.String
+}
+
+/** The keys both versions share after `scheme`, with the same meaning. */
+const bodyFields = {
   granularity: Schema.optionalKey(Schema.Literals(["instant", "day"])),
   timeZone: Schema.optionalKey(Schema.String),
   services: Schema.Array(RollbackService),
   images: Schema.Record(Schema.String, Schema.Array(RollbackImage)),
   points: Schema.Array(RollbackPoint),
   ignored: Schema.optionalKey(Schema.Record(Schema.String, RollbackIgnored))
+}
+
+/**
+ * `rollback.json` schema version 1: a service's target at a point is its image with the greatest
+ * effective time at or before it. `scheme` is the preset name or pattern, for people.
+ */
+export const RollbackFileV1 = Schema.Struct({
+  schemaVersion: Schema.Literal(1),
+  ...headFields,
+  scheme: Schema.optionalKey(Schema.String),
+  ...bodyFields
 }).annotate({
-  title: "fleet-rollback rollback.json",
-  description: "Every service's images with effective build times, and the points a fleet can be rolled back to (schema version 1)."
+  title: "rollback.json version 1",
+  description: "Targets are the newest images at or before the point (order created: every preset, the default)."
 })
-/** `rollback.json`, schema version 1. */
+/** `rollback.json` schema version 1. */
+export type RollbackFileV1 = typeof RollbackFileV1.Type
+
+/**
+ * `rollback.json` schema version 2: version 1 with a scheme whose order is not `created`; a
+ * service's target at a point is its greatest image by that order among those at or before it.
+ */
+export const RollbackFileV2 = Schema.Struct({
+  schemaVersion: Schema.Literal(2),
+  ...headFields,
+  scheme: RollbackOrderedScheme,
+  ...bodyFields
+}).annotate({
+  title: "rollback.json version 2",
+  description: "Targets are the greatest images by the scheme's order (build, semver or timestamp) among those at or before the point."
+})
+/** `rollback.json` schema version 2. */
+export type RollbackFileV2 = typeof RollbackFileV2.Type
+
+/** The schema versions this fleet-rollback reads. */
+export const ROLLBACK_FILE_VERSIONS = [1, 2] as const
+
+/** `rollback.json`, schema version 1 or 2 (see {@link RollbackFileV1}, {@link RollbackFileV2}). */
+export const RollbackFile = Schema.Union([RollbackFileV1, RollbackFileV2]).annotate({
+  title: "fleet-rollback rollback.json",
+  description: "Every service's images with effective build times, and the points a fleet can be rolled back to (schema version 1, or 2 when the scheme orders targets by build, semver or timestamp)."
+})
+/** `rollback.json`, schema version 1 or 2. */
 export type RollbackFile = typeof RollbackFile.Type
 
 /** `rollback.json` could not be read; `message` names the field and the problem. */
@@ -124,18 +163,23 @@ const formatIssue = SchemaIssue.makeFormatterDefault()
  * image belongs to a listed service and the time zone is known.
  */
 export const decodeRollbackFile = (json: unknown, source = "rollback.json"): Result.Result<RollbackFile, RollbackFileError> => {
-  if (typeof json === "object" && json !== null && "schemaVersion" in json && json.schemaVersion !== 1) {
+  const version = typeof json === "object" && json !== null && "schemaVersion" in json ? json.schemaVersion : 1
+  if (version !== 1 && version !== 2) {
     return Result.fail(
       new RollbackFileError({
-        message: `${source} has schemaVersion ${JSON.stringify(json.schemaVersion)}; this fleet-rollback reads version 1. Run \`fleet-rollback get\` with this version to write a new file.`
+        message: `${source} has schemaVersion ${JSON.stringify(version)}; this fleet-rollback reads versions ${ROLLBACK_FILE_VERSIONS.join(" and ")}. Run \`fleet-rollback get\` with this version to write a new file.`
       })
     )
   }
-  const decoded = Schema.decodeUnknownResult(RollbackFile)(json, { errors: "all" })
+  // each version is decoded by its own schema, so a problem is reported against that version
+  // (a union would list both versions' complaints about every field)
+  const decoded: Result.Result<RollbackFile, Schema.SchemaError> = version === 1
+    ? Schema.decodeUnknownResult(RollbackFileV1)(json, { errors: "all" })
+    : Schema.decodeUnknownResult(RollbackFileV2)(json, { errors: "all" })
   if (Result.isFailure(decoded)) {
     return Result.fail(
       new RollbackFileError({
-        message: `${source} is not a valid rollback.json (schema version 1):\n${formatIssue(decoded.failure.issue)}\nWrite it again with \`fleet-rollback get\`.`
+        message: `${source} is not a valid rollback.json (schema version ${version}):\n${formatIssue(decoded.failure.issue)}\nWrite it again with \`fleet-rollback get\`.`
       })
     )
   }
@@ -171,23 +215,20 @@ export interface RollbackFileHeader {
   /** Registry URL (no credentials). */
   readonly registry: string
   /**
-   * The scheme: its name or pattern, or the `{pattern, order}` form. When the timeline's order
-   * is not `created`, a name or pattern is written as `{pattern, order}` so the file carries it.
+   * The scheme: its name or pattern, or `{pattern, order, timestampFormat}`. The timeline's order
+   * decides the version: `created` writes version 1 with the name or pattern; another order writes
+   * version 2 with `{pattern, order, timestampFormat}`.
    */
-  readonly scheme?: RollbackScheme | undefined
+  readonly scheme?: string | { readonly pattern: string; readonly order?: string | undefined; readonly timestampFormat?: string | undefined } | undefined
 }
 
-/** The scheme entry of a file for a timeline: carries the timeline's order when it is not `created`. */
-const schemeEntry = (scheme: RollbackScheme | undefined, order: TagOrder): RollbackScheme | undefined => {
-  if (typeof scheme === "object") return scheme.order === order ? scheme : { ...scheme, order }
-  if (order === "created") return scheme
-  return { pattern: scheme ?? "", order }
-}
+/** The order a file's targets are chosen by: a version 2 file's scheme's, else `created`. */
+export const orderOfRollbackFile = (file: RollbackFile): TagOrder => (file.schemaVersion === 2 ? file.scheme.order : "created")
 
-/** The order a file's targets are chosen by: its scheme's, else `created`. */
-export const orderOfRollbackScheme = (scheme: RollbackScheme | undefined): TagOrder => (typeof scheme === "object" ? scheme.order : "created")
-
-/** Writes a timeline as `rollback.json` v1: images newest first per service, points newest first. */
+/**
+ * Writes a timeline as `rollback.json`: images newest first per service, points newest first;
+ * version 1 when the timeline's order is `created`, else version 2 (see {@link RollbackFileV2}).
+ */
 export const toRollbackFile = (
   timeline: Timeline,
   header: RollbackFileHeader,
@@ -212,19 +253,26 @@ export const toRollbackFile = (
     }
     images[service.name] = out
   }
-  const scheme = schemeEntry(header.scheme, timeline.order ?? "created")
-  return {
-    schemaVersion: 1,
-    generatedAt: header.generatedAt,
-    environment: header.environment,
-    registry: stripCredentials(header.registry),
-    ...(scheme !== undefined ? { scheme } : {}),
+  const order = timeline.order ?? "created"
+  const scheme = header.scheme
+  const pattern = typeof scheme === "object" ? scheme.pattern : scheme
+  const timestampFormat = typeof scheme === "object" ? scheme.timestampFormat : undefined
+  // the keys in the order files have always had them
+  const head = { generatedAt: header.generatedAt, environment: header.environment, registry: stripCredentials(header.registry) }
+  const rest = {
     granularity: timeline.granularity,
     timeZone: timeline.timeZone,
     services: timeline.services.map((s) => ({ name: s.name, repository: s.repository, ...(s.app !== undefined ? { app: s.app } : {}) })),
     images,
     points: timeline.points.map((p) => ({ id: p.id, label: p.label, changes: p.changes.map((c) => ({ service: c.service, tag: c.tag })) })),
     ...(ignored !== undefined ? { ignored } : {})
+  }
+  if (order === "created") return { schemaVersion: 1, ...head, ...(pattern !== undefined ? { scheme: pattern } : {}), ...rest }
+  return {
+    schemaVersion: 2,
+    ...head,
+    scheme: { pattern: pattern ?? "", order, ...(timestampFormat !== undefined ? { timestampFormat } : {}) },
+    ...rest
   }
 }
 
@@ -257,7 +305,7 @@ export const timelineOfRollbackFile = (file: RollbackFile): Timeline => {
     points: file.points,
     granularity: (file.granularity ?? "instant") as Granularity,
     timeZone: file.timeZone ?? "UTC",
-    order: orderOfRollbackScheme(file.scheme)
+    order: orderOfRollbackFile(file)
   }
 }
 

@@ -178,7 +178,17 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
   const now = yield* Clock.currentTimeMillis
   const file = toRollbackFile(
     merged.timeline,
-    { generatedAt: new Date(now).toISOString(), environment: options.environment ?? null, registry: options.registryUrl, scheme: options.schemeName },
+    {
+      generatedAt: new Date(now).toISOString(),
+      environment: options.environment ?? null,
+      registry: options.registryUrl,
+      // a file whose order is not `created` (version 2) records it, with the timestamp's format when tags have one
+      scheme: {
+        pattern: options.schemeName,
+        order: options.scheme.order,
+        ...(/\(\?<timestamp>/.test(options.scheme.pattern.source) ? { timestampFormat: options.scheme.timestampFormat } : {})
+      }
+    },
     ignored
   )
   return { file, ignored, skipped } satisfies GetRollbacksResult

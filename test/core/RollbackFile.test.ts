@@ -1,7 +1,8 @@
 /**
- * @module test/core/RollbackFile — `rollback.json` v1: what `get` writes is what `plan` and `run`
- * read back; a damaged file is refused with the field and the problem; the JSON Schema in `docs/`
- * is exactly what the Schema generates.
+ * @module test/core/RollbackFile — `rollback.json` v1 and v2: what `get` writes is what `plan`
+ * and `run` read back; files of the default order stay version 1, readable by older
+ * fleet-rollbacks; a damaged file is refused with the field and the problem; the JSON Schema in
+ * `docs/` is exactly what the Schema generates.
  */
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
@@ -9,15 +10,20 @@ import { Result } from "effect"
 import type { RollbackFile } from "../../lib/core/index.ts"
 import {
   decodeRollbackFile,
+  mergeTimeline,
   parseRollbackFile,
+  resolveTagScheme,
   RollbackFileError,
   selectAsOf,
   stripCredentials,
   timelineOfRollbackFile,
+  TAG_SCHEME_NAMES,
+  TAG_SCHEME_PRESETS,
   toRollbackFile
 } from "../../lib/core/index.ts"
 import { ROLLBACK_SCHEMA_PATH, rollbackJsonSchemaText } from "../../scripts/generate-json-schema.ts"
-import { at, fleet } from "./fleet.ts"
+import { at, built, fleet, service } from "./fleet.ts"
+import * as OldReader from "./oldReader.ts"
 
 /** Points as plain data (timeline points format their text lazily). */
 const plainPoints = (points: ReadonlyArray<unknown>): unknown => JSON.parse(JSON.stringify(points))
@@ -83,7 +89,7 @@ describe("a damaged rollback.json is refused, naming the field", () => {
     ["a created date before 1980 (get never writes one: such dates are unknown)", withChange((j) => (j.images.api[0].created = "1970-01-01T00:00:00.000Z")), ['["images"]["api"][0]["created"]', "from 1980-01-01T00:00:00Z on"]],
     ["a created date a millisecond before 1980", withChange((j) => (j.images.web[0].created = "1979-12-31T23:59:59.999Z")), ['["images"]["web"][0]["created"]', "from 1980-01-01T00:00:00Z on"]],
     ["a tag timestamp that is not an instant", withChange((j) => (j.images.web[0].timestamp = "20261105")), ['["images"]["web"][0]["timestamp"]', "ISO-8601 instant"]],
-    ["an unknown order in the scheme", withChange((j) => (j.scheme = { pattern: "(?<build>\\d+)", order: "newest" })), ['["scheme"]', "order"]],
+    ["a version 1 file with an ordered scheme (that takes version 2)", withChange((j) => (j.scheme = { pattern: "(?<build>\\d+)", order: "build" })), ['["scheme"]', "Expected string"]],
     ["a missing tag", withChange((j) => delete j.images.web[0].tag), ['["images"]["web"][0]["tag"]', "Missing key"]],
     ["an unknown date source", withChange((j) => (j.images.web[0].dateSource = "guess")), ['["images"]["web"][0]["dateSource"]']],
     ["a fractional build number", withChange((j) => (j.images.web[0].build = 1.5)), ['["images"]["web"][0]["build"]']],
@@ -112,9 +118,10 @@ describe("a damaged rollback.json is refused, naming the field", () => {
     assert.include(errorOf(decodeRollbackFile(withChange((j) => (j.timeZone = "Mars/Olympus")))).message, 'unknown timeZone "Mars/Olympus"')
   })
 
-  it("a file from a newer fleet-rollback (schemaVersion 2) says which version this one reads", () => {
-    const error = errorOf(decodeRollbackFile(withChange((j) => (j.schemaVersion = 2))))
-    assert.include(error.message, "rollback.json has schemaVersion 2; this fleet-rollback reads version 1")
+  it("a file from a newer fleet-rollback (schemaVersion 3) says which versions this one reads", () => {
+    const error = errorOf(decodeRollbackFile(withChange((j) => (j.schemaVersion = 3))))
+    assert.include(error.message, "rollback.json has schemaVersion 3; this fleet-rollback reads versions 1 and 2")
+    assert.include(error.message, "fleet-rollback get")
   })
 
   it("a file that is not JSON", () => {
@@ -135,13 +142,123 @@ describe("docs/rollback.schema.json", () => {
     assert.strictEqual(committed, rollbackJsonSchemaText())
   })
 
-  it("is a draft 2020-12 document with an id and a title, requiring the v1 fields", () => {
+  it("is a draft 2020-12 document with an id and a title: version 1 or version 2, each requiring its fields", () => {
     const schema = JSON.parse(rollbackJsonSchemaText())
     assert.strictEqual(schema.$schema, "https://json-schema.org/draft/2020-12/schema")
-    assert.strictEqual(schema.$id, "urn:fleet-rollback:rollback.json:v1")
+    assert.strictEqual(schema.$id, "urn:fleet-rollback:rollback.json")
     assert.strictEqual(schema.title, "fleet-rollback rollback.json")
-    assert.deepStrictEqual(schema.required, ["schemaVersion", "generatedAt", "environment", "registry", "services", "images", "points"])
-    assert.deepStrictEqual(schema.properties.schemaVersion.enum, [1])
-    assert.match(file.generatedAt, new RegExp(schema.properties.generatedAt.pattern, "u"))
+    const [v1, v2] = schema.anyOf
+    assert.strictEqual(schema.anyOf.length, 2)
+    assert.deepStrictEqual(v1.required, ["schemaVersion", "generatedAt", "environment", "registry", "services", "images", "points"])
+    assert.deepStrictEqual(v1.properties.schemaVersion.enum, [1])
+    assert.deepStrictEqual(v1.properties.scheme, { type: "string" })
+    assert.deepStrictEqual(v2.required, ["schemaVersion", "generatedAt", "environment", "registry", "scheme", "services", "images", "points"])
+    assert.deepStrictEqual(v2.properties.schemaVersion.enum, [2])
+    assert.deepStrictEqual(v2.properties.scheme.properties.order.enum, ["build", "timestamp", "semver"])
+    assert.match(file.generatedAt, new RegExp(v1.properties.generatedAt.pattern, "u"))
+  })
+})
+
+const customScheme = (spec: Parameters<typeof resolveTagScheme>[0]) => {
+  const resolved = resolveTagScheme(spec)
+  if ("_tag" in resolved) throw new Error(resolved.message)
+  return resolved
+}
+/** `get`'s file for one service's tags under a scheme, with `notRead` in its summary. */
+const fileUnder = (scheme: ReturnType<typeof customScheme>, schemeName: RollbackFileHeaderScheme, tags: ReadonlyArray<readonly [string, string]>) => {
+  const merged = mergeTimeline({ services: [service("api")], scheme, images: { api: tags.map(([tag, created]) => built("shop/api", tag, created)) } })
+  const ignored = { api: { ...merged.ignored.api!, notRead: [{ tag: "arm-only", reason: "no-platform", detail: "only linux/arm64" }] } }
+  return toRollbackFile(merged.timeline, { ...header, scheme: schemeName }, ignored)
+}
+type RollbackFileHeaderScheme = Parameters<typeof toRollbackFile>[1]["scheme"]
+const roundTrip = (written: RollbackFile) => JSON.parse(JSON.stringify(written)) as unknown
+
+describe("schema versions: a new order is a new version, the default stays version 1", () => {
+  const stamped = fileUnder(TAG_SCHEME_PRESETS["env-timestamp-sha"]!, "env-timestamp-sha", [
+    ["production-20261101120000-7995c5bb", "2026-11-01T12:05:00Z"],
+    ["production-20261102120000-26a4b87f", "2026-11-02T12:05:00Z"]
+  ])
+
+  it("every preset writes version 1 with the scheme as its name, as files always were", () => {
+    for (const name of TAG_SCHEME_NAMES) {
+      const written = fileUnder(TAG_SCHEME_PRESETS[name]!, name, [])
+      assert.strictEqual(written.schemaVersion, 1, name)
+      assert.strictEqual(written.scheme, name)
+    }
+  })
+
+  it("a custom pattern of order created (the default) writes version 1 with the pattern as a string", () => {
+    const pattern = "(?<build>\\d+)-(?<env>[a-z]+)"
+    const written = fileUnder(customScheme({ pattern, order: "created" }), { pattern, order: "created" }, [["1-master", "2026-11-01T00:00:00Z"]])
+    assert.strictEqual(written.schemaVersion, 1)
+    assert.strictEqual(written.scheme, pattern)
+  })
+
+  it("a fleet-rollback from before orders (9f1ba64) reads a version 1 file of today, timestamp and notRead included", () => {
+    assert.strictEqual(stamped.schemaVersion, 1)
+    assert.deepStrictEqual(stamped.images.api?.map((i) => i.timestamp), ["2026-11-02T12:00:00.000Z", "2026-11-01T12:00:00.000Z"])
+    assert.deepStrictEqual(stamped.ignored?.api?.notRead, [{ tag: "arm-only", reason: "no-platform", detail: "only linux/arm64" }])
+    const old = OldReader.decodeRollbackFile(roundTrip(stamped))
+    if (Result.isFailure(old)) throw new Error(old.failure.message)
+    // it ignores the keys it does not know (Effect Schema drops excess keys) and reads the rest
+    assert.deepStrictEqual(old.success.images.api?.map((i) => [i.tag, i.created, i.dateSource]), [
+      ["production-20261102120000-26a4b87f", "2026-11-02T12:05:00.000Z", "config"],
+      ["production-20261101120000-7995c5bb", "2026-11-01T12:05:00.000Z", "config"]
+    ])
+    assert.notProperty(old.success.images.api?.[0], "timestamp")
+    assert.notProperty(old.success.ignored?.api, "notRead")
+    assert.deepStrictEqual(old.success.points.map((p) => p.id), stamped.points.map((p) => p.id))
+  })
+
+  const semverPattern = "v(?<version>\\d+\\.\\d+\\.\\d+)"
+  // 2.0.0 on 1 November, the 1.2.4 backport on the 5th: by semver the target stays 2.0.0
+  const ordered = fileUnder(customScheme({ pattern: semverPattern, order: "semver" }), semverPattern, [
+    ["v2.0.0", "2026-11-01T00:00:00Z"],
+    ["v1.2.4", "2026-11-05T00:00:00Z"]
+  ])
+
+  it("a scheme of another order writes version 2, with the order in scheme", () => {
+    assert.strictEqual(ordered.schemaVersion, 2)
+    assert.deepStrictEqual(ordered.scheme, { pattern: semverPattern, order: "semver" })
+    const decoded = decodeRollbackFile(roundTrip(ordered))
+    if (Result.isFailure(decoded)) throw new Error(decoded.failure.message)
+    const back = timelineOfRollbackFile(decoded.success)
+    assert.strictEqual(back.order, "semver")
+    const target = selectAsOf(back, at("2026-11-06T00:00:00Z")).services[0]!
+    assert.strictEqual(target._tag === "Selected" ? target.image.tag : target._tag, "v2.0.0")
+  })
+
+  it("a version 2 file of order timestamp keeps the timestamp format given", () => {
+    const pattern = "(?<env>[a-z]+)-(?<timestamp>\\d{12})"
+    const spec = { pattern, order: "timestamp", timestampFormat: "YYYYMMDDHHmm" }
+    const written = fileUnder(customScheme(spec), spec, [["prod-202611011200", "2026-11-03T00:00:00Z"]])
+    assert.strictEqual(written.schemaVersion, 2)
+    assert.deepStrictEqual(written.scheme, spec)
+  })
+
+  it("a fleet-rollback from before orders refuses a version 2 file, saying which version it reads, instead of choosing other targets", () => {
+    const old = OldReader.decodeRollbackFile(roundTrip(ordered))
+    if (Result.isSuccess(old)) throw new Error("the old reader must refuse a version 2 file")
+    assert.include(old.failure.message, "rollback.json has schemaVersion 2; this fleet-rollback reads version 1")
+    assert.notInclude(old.failure.message, "Expected string")
+  })
+
+  it("version 2 needs the ordered scheme: a name, a missing scheme or order created is refused, naming the field", () => {
+    const v2 = (change: (json: any) => void) => {
+      const json = roundTrip(ordered) as any
+      change(json)
+      return json
+    }
+    for (const [what, json, mentions] of [
+      ["a name", v2((j) => (j.scheme = "semver")), "Expected object"],
+      ["no scheme", v2((j) => delete j.scheme), "Missing key"],
+      ["order created (that is version 1)", v2((j) => (j.scheme.order = "created")), 'Expected "build" | "timestamp" | "semver"'],
+      ["an unknown order", v2((j) => (j.scheme.order = "newest")), 'Expected "build" | "timestamp" | "semver"']
+    ] as const) {
+      const error = errorOf(decodeRollbackFile(json))
+      assert.include(error.message, "is not a valid rollback.json (schema version 2)", what)
+      assert.include(error.message, '["scheme"]', what)
+      assert.include(error.message, mentions, what)
+    }
   })
 })
