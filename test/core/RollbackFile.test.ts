@@ -230,7 +230,7 @@ describe("schema versions: a new order is a new version, the default stays versi
 
   it("a version 2 file of order timestamp keeps the timestamp format given", () => {
     const pattern = "(?<env>[a-z]+)-(?<timestamp>\\d{12})"
-    const spec = { pattern, order: "timestamp", timestampFormat: "YYYYMMDDHHmm" }
+    const spec = { pattern, order: "timestamp", timestampFormat: "YYYYMMDDHHmm" } as const
     const written = fileUnder(customScheme(spec), spec, [["prod-202611011200", "2026-11-03T00:00:00Z"]])
     assert.strictEqual(written.schemaVersion, 2)
     assert.deepStrictEqual(written.scheme, spec)
