@@ -6,9 +6,10 @@
  * fields, an array `PUT /v2/apps` is one deployment, deployments progress over
  * `deploymentMs` and then disappear, 409 while an app is locked, 422 with `details`, versions
  * and the version-rollback form, the rollback form of `DELETE /v2/deployments/{id}`, broken
- * images whose deployments never finish, crashing images, the limit of running deployments. For
- * rehearsals it injects faults: error answers (before or after applying the change), connection
- * resets, late answers and outages. Node-only (node:http, node:crypto), Promise-based.
+ * images whose deployments never finish, crashing images, the limit of running deployments, and
+ * Marathon's order of a change (the deployment is listed before the new definitions are stored).
+ * For rehearsals it injects faults: error answers (before or after applying the change, or in
+ * the window between listing and storing), connection resets, late answers and outages. Node-only (node:http, node:crypto), Promise-based.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -44,6 +45,13 @@ export interface MarathonSandboxOptions {
   readonly crashingImages?: ReadonlyArray<string>
   /** Marathon's `--max_running_deployments`: one more deployment is refused with 403 (default: no limit). */
   readonly maxRunningDeployments?: number
+  /**
+   * Every change lists its deployment at once but stores the new app definitions only this much
+   * later, and answers after that, as Marathon's `updateRoot` does (`deploy(plan)`, then
+   * `storeRoot`) on a slow store: meanwhile the deployment is listed (and in the apps'
+   * `deployments`) while the apps show their old definitions. Default 0: at once.
+   */
+  readonly storeDelayMs?: number
   /**
    * DC/OS mode: Marathon is served under `/service/marathon` and requires
    * `Authorization: token=…` from `POST /acs/api/v1/auth/login`.
@@ -129,6 +137,13 @@ export interface FaultMatch {
   readonly body?: unknown
   /** After this fault, Marathon stays unreachable until `recover()`. */
   readonly thenUnreachable?: boolean
+  /**
+   * Carry the request out (as `afterApplying`) the way Marathon's `updateRoot` does: the
+   * deployment is listed at once, the new app definitions are stored only this many ms later;
+   * the fault answers at once, in that window (a proxy's 504, a request timeout, a 500 from a
+   * failing store). Changes that come meanwhile wait for the store, as Marathon serializes them.
+   */
+  readonly storeAfterMs?: number
 }
 
 const MARATHON_VERSION = "1.10.17"
@@ -529,15 +544,23 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
           )
         }
       }
+      // Marathon serializes changes of the root: one waits for the store of the one before.
+      const changing = method !== "GET" && route !== "/v2/events"
+      if (changing) await state.whenStored()
       const failure = takeInjected(method, url.pathname)
-      if (failure && failure.match.afterApplying !== true) return injectFault(req, res, failure)
+      const applying = failure !== undefined && (failure.match.afterApplying === true || failure.match.storeAfterMs !== undefined)
+      if (failure && !applying) return injectFault(req, res, failure)
       if (route === "/v2/events") return events(method, req, res, url.searchParams)
+      const storeAfterMs = failure?.match.storeAfterMs ?? (changing && (options.storeDelayMs ?? 0) > 0 ? options.storeDelayMs : undefined)
+      if (storeAfterMs !== undefined) state.deferNextStore(storeAfterMs)
       const answer = await marathon(method, route, url.searchParams, req, bodyText).catch((e: unknown) => {
         if (failure) return undefined // applied (or refused) — the answer is lost either way
         throw e
-      })
+      }).finally(() => state.deferNextStore(undefined))
       if (failure) return injectFault(req, res, failure)
       if (answer === undefined) return
+      // Marathon answers a change once its new root is stored.
+      if (storeAfterMs !== undefined) await state.whenStored()
       const late = takeDelayed(method, url.pathname)
       if (late !== undefined) {
         await new Promise<void>((resolve) => {

@@ -89,6 +89,50 @@ describe("faults the sandbox injects", () => {
   })
 })
 
+describe("Marathon lists a deployment before it stores the new definitions (GroupManagerImpl.updateRoot)", () => {
+  it("storeAfterMs: the fault answers at once; the deployment is listed while the app still shows its old definition", async () => {
+    const s = await start()
+    const versionBefore = s.app("/prod/shop/api")!["version"]
+    s.failNext(504, 1, { method: "PUT", storeAfterMs: 300 })
+    const started = Date.now()
+    assert.strictEqual((await call("PUT", `${s.url}/v2/apps`, imageChange(V2))).status, 504)
+    assert.isBelow(Date.now() - started, 250, "the 504 comes before the store")
+    const listed = (await call("GET", `${s.url}/v2/deployments`)).body as Array<{ id: string; affectedApps: Array<string> }>
+    assert.lengthOf(listed, 1)
+    assert.deepStrictEqual(listed[0]!.affectedApps, ["/prod/shop/api"])
+    const during = (await call("GET", `${s.url}/v2/apps/prod/shop/api`)).body.app
+    assert.strictEqual(during.container.docker.image, V1, "the definition is not stored yet")
+    assert.strictEqual(during.version, versionBefore)
+    assert.deepStrictEqual(during.deployments, [{ id: listed[0]!.id }])
+    await waitFor("the store", () => imageOf(s) === V2, 1000)
+    assert.notStrictEqual(s.app("/prod/shop/api")!["version"], versionBefore)
+  })
+
+  it("a change sent in that window waits for the store and then sees the new root: the same images again are an empty plan, never listed", async () => {
+    const s = await start({ deploymentMs: 5_000 })
+    s.failNext(504, 1, { method: "PUT", storeAfterMs: 300 })
+    await call("PUT", `${s.url}/v2/apps`, imageChange(V2))
+    const real = (s.deployments()[0] as { id: string }).id
+    const started = Date.now()
+    const again = await call("PUT", `${s.url}/v2/apps`, imageChange(V2))
+    assert.isAtLeast(Date.now() - started, 200, "the repeat waited for the store")
+    assert.strictEqual(again.status, 200)
+    assert.notStrictEqual(again.body.deploymentId, real)
+    assert.deepStrictEqual(s.deployments().map((d) => d["id"]), [real], "only the real deployment is listed")
+  })
+
+  it("storeDelayMs: every change is listed first and answered once its definitions are stored", async () => {
+    const s = await start({ storeDelayMs: 300, deploymentMs: 5_000 })
+    const answer = call("PUT", `${s.url}/v2/apps`, imageChange(V2))
+    await waitFor("the deployment to be listed", () => s.deployments().length === 1, 250)
+    assert.strictEqual(imageOf(s), V1)
+    const put = await answer
+    assert.strictEqual(put.status, 200)
+    assert.strictEqual(imageOf(s), V2)
+    assert.strictEqual(put.body.deploymentId, s.deployments()[0]!["id"])
+  })
+})
+
 describe("the sandbox's whole state", () => {
   it("snapshot() stays equal over reads and refusals and changes with a deployment", async () => {
     const s = await start({ deploymentMs: 5_000 })

@@ -54,6 +54,8 @@ interface Deployment {
   readonly version: string
   readonly startedAt: number
   readonly durationMs: number
+  /** False while its new app definitions are not stored yet (listed first, as Marathon does). */
+  stored: boolean
   readonly steps: ReadonlyArray<ReadonlyArray<{ readonly action: ActionName; readonly app: string }>>
   readonly apps: ReadonlyMap<string, DeploymentApp>
 }
@@ -171,6 +173,10 @@ export class MarathonState {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private readonly listeners = new Set<(event: MarathonEvent) => void>()
   private lastVersionMs = 0
+  /** The store of a deployment's new definitions that is still to come, and how to end the wait. */
+  private storing: { readonly done: Promise<void>; readonly finish: () => void } | undefined
+  /** Set by {@link deferNextStore}: the next deployment stores its definitions this much later. */
+  private nextStoreDelayMs: number | undefined
 
   private readonly deploymentMs: number
   private readonly limits: { readonly maxRunningDeployments?: number | undefined; readonly crashingImages?: ReadonlyArray<string> | undefined }
@@ -235,6 +241,25 @@ export class MarathonState {
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     this.listeners.clear()
+    this.storing?.finish()
+  }
+
+  /**
+   * The next deployment is listed at once but stores its new app definitions only `ms` later, as
+   * Marathon's `GroupManagerImpl.updateRoot` does (`deploy(plan)`, then `storeRoot`): meanwhile
+   * `GET /v2/deployments` and the apps' `deployments` show it while the apps show their old
+   * definitions and version. `undefined` takes it back (nothing was deployed).
+   */
+  deferNextStore(ms: number | undefined): void {
+    this.nextStoreDelayMs = ms
+  }
+
+  /**
+   * Resolves once no deployment waits to store its definitions. Marathon serializes root
+   * updates: a change that comes in meanwhile waits for the store, then sees the stored root.
+   */
+  whenStored(): Promise<void> {
+    return this.storing?.done ?? Promise.resolve()
   }
 
   private emit(eventType: string, payload: Json): void {
@@ -274,7 +299,7 @@ export class MarathonState {
   tick(): void {
     const now = Date.now()
     for (const d of [...this.deployments.values()]) {
-      if (now - d.startedAt < d.durationMs || this.isStuck(d)) continue
+      if (!d.stored || now - d.startedAt < d.durationMs || this.isStuck(d)) continue
       this.deployments.delete(d.id)
       for (const entry of d.apps.values()) {
         const rec = this.apps.get(entry.appId)
@@ -375,12 +400,21 @@ export class MarathonState {
   }
 
   /**
-   * Starts one deployment for all changes. Throws 409 when an app is locked by a deployment
-   * and `force` is false; with `force` the locking deployments are cancelled (no rollback).
+   * Starts one deployment for all changes. Throws 409 when an app that changes is locked by a
+   * deployment and `force` is false (Marathon checks the apps its plan affects: an update that
+   * changes nothing is an empty plan, answered with a new deployment id and never listed); with
+   * `force` the locking deployments are cancelled (no rollback).
    */
   deploy(changes: ReadonlyArray<AppChange>, force: boolean): DeploymentResult {
     this.tick()
-    const ids = changes.map((c) => c.appId)
+    const storeDelayMs = this.nextStoreDelayMs
+    this.nextStoreDelayMs = undefined
+    const ids = changes
+      .filter((c) => {
+        const rec = this.apps.get(c.appId)
+        return c.def === null ? rec !== undefined : rec === undefined || !jsonEqual(rec.def, c.def)
+      })
+      .map((c) => c.appId)
     const locking = this.deploymentsOf(ids)
     if (locking.length > 0 && !force) {
       throw new HttpError(409, {
@@ -405,13 +439,15 @@ export class MarathonState {
     const mainStep: Array<{ action: ActionName; app: string }> = []
     const entries = new Map<string, DeploymentApp>()
     const now = new Date(Math.max(Date.now(), Date.parse(version))).toISOString()
+    // What storing the new root does to the app records: at once, or `storeDelayMs` later.
+    const store: Array<() => void> = []
 
     for (const change of changes) {
       const rec = this.apps.get(change.appId)
       if (change.def === null) {
         if (!rec) continue
         const running = this.counts(change.appId, rec).tasksRunning
-        this.apps.delete(change.appId)
+        store.push(() => this.apps.delete(change.appId))
         stopStep.push({ action: "StopApplication", app: change.appId })
         entries.set(change.appId, {
           appId: change.appId,
@@ -432,13 +468,15 @@ export class MarathonState {
       const broken = this.isBroken(def) || (this.isCrashing(def) && hasHealthChecks(def))
       const crashes = this.isCrashing(def) && !hasHealthChecks(def) && target > 0
       if (!rec) {
-        this.apps.set(change.appId, {
-          def,
-          version,
-          versionInfo: { lastScalingAt: version, lastConfigChangeAt: version },
-          versions: [{ version, def: clone(def) }],
-          restRunning: 0
-        })
+        store.push(() =>
+          this.apps.set(change.appId, {
+            def,
+            version,
+            versionInfo: { lastScalingAt: version, lastConfigChangeAt: version },
+            versions: [{ version, def: clone(def) }],
+            restRunning: 0
+          })
+        )
         startStep.push({ action: "StartApplication", app: change.appId })
         mainStep.push({ action: "ScaleApplication", app: change.appId })
         entries.set(change.appId, {
@@ -466,50 +504,83 @@ export class MarathonState {
           broken: broken && (action === "RestartApplication" ? target > 0 : target > running),
           healthChecked: hasHealthChecks(def)
         })
-        rec.def = def
-        rec.version = version
-        rec.versionInfo = scaleOnly
-          ? { lastScalingAt: version, lastConfigChangeAt: rec.versionInfo.lastConfigChangeAt }
-          : { lastScalingAt: version, lastConfigChangeAt: version }
-        rec.versions.push({ version, def: clone(def) })
-        rec.restRunning = running
+        store.push(() => {
+          rec.def = def
+          rec.version = version
+          rec.versionInfo = scaleOnly
+            ? { lastScalingAt: version, lastConfigChangeAt: rec.versionInfo.lastConfigChangeAt }
+            : { lastScalingAt: version, lastConfigChangeAt: version }
+          rec.versions.push({ version, def: clone(def) })
+          rec.restRunning = running
+        })
         mainStep.push({ action, app: change.appId })
       }
       const entry = entries.get(change.appId)
-      const recNow = this.apps.get(change.appId)
-      if (entry?.broken && recNow) {
-        recNow.lastTaskFailure = {
-          appId: change.appId,
-          host: "127.0.0.1",
-          message: `Container exited with status 1 (image ${imageOf(def) ?? "?"} is marked broken in the sandbox)`,
-          state: "TASK_FAILED",
-          taskId: `${change.appId.slice(1).replaceAll("/", "_")}.${randomUUID()}`,
-          timestamp: now,
-          version,
-          slaveId: "sandbox-agent-0"
-        }
+      if (entry?.broken) {
+        store.push(() => {
+          const recNow = this.apps.get(change.appId)
+          if (!recNow) return
+          recNow.lastTaskFailure = {
+            appId: change.appId,
+            host: "127.0.0.1",
+            message: `Container exited with status 1 (image ${imageOf(def) ?? "?"} is marked broken in the sandbox)`,
+            state: "TASK_FAILED",
+            taskId: `${change.appId.slice(1).replaceAll("/", "_")}.${randomUUID()}`,
+            timestamp: now,
+            version,
+            slaveId: "sandbox-agent-0"
+          }
+        })
       }
     }
 
     const steps = [stopStep, startStep, mainStep].filter((s) => s.length > 0)
+    const deferred = storeDelayMs !== undefined && steps.length > 0
+    const deployment: Deployment = {
+      id,
+      version,
+      startedAt: Date.now(),
+      durationMs: Math.max(1, this.deploymentMs),
+      stored: !deferred,
+      steps,
+      apps: entries
+    }
+    const storeRoot = () => {
+      for (const apply of store) apply()
+      deployment.stored = true
+    }
     if (steps.length > 0) {
-      const deployment: Deployment = {
-        id,
-        version,
-        startedAt: Date.now(),
-        durationMs: Math.max(1, this.deploymentMs),
-        steps,
-        apps: entries
-      }
       this.deployments.set(id, deployment)
       this.emit("deployment_info", { plan: this.planJson(deployment), currentStep: { actions: steps[0] } })
       // finish on time even when nobody asks (lazy ticks do the same on every read)
       const timer = setTimeout(() => {
         this.timers.delete(timer)
         this.tick()
-      }, deployment.durationMs + 5)
+      }, Math.max(deployment.durationMs, storeDelayMs ?? 0) + 5)
       timer.unref()
       this.timers.add(timer)
+    }
+    if (!deferred) {
+      storeRoot()
+    } else {
+      let finish = () => {}
+      const done = new Promise<void>((resolve) => {
+        finish = resolve
+      })
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        storeRoot()
+        this.storing = undefined
+        finish()
+      }, storeDelayMs)
+      this.timers.add(timer)
+      this.storing = {
+        done,
+        finish: () => {
+          this.storing = undefined
+          finish()
+        }
+      }
     }
     return { deploymentId: id, version }
   }
