@@ -10,11 +10,12 @@
  * round trip. Tokens are fetched once per realm + service + scope, concurrent askers sharing
  * one fetch.
  */
-import { Clock, Deferred, Effect, Exit, Redacted, Schema } from "effect"
+import { Clock, Effect, Exit, Redacted, Schema } from "effect"
 import { RegistryError } from "./RegistryError.ts"
 import { displayUrl } from "./Transport.ts"
 import type { Transport, WireRequest, WireResponse } from "./Transport.ts"
 import { readHeaderValue } from "./HeaderValue.ts"
+import { makeSingleFlight } from "./SingleFlight.ts"
 
 /** Username and password for the registry (and its token server). */
 export interface Credentials {
@@ -106,12 +107,12 @@ export const makeAuthorizer = (
 ): Authorizer => {
   const hosts = new Map<string, HostAuth>()
   const tokens = new Map<string, CachedToken>()
-  /** Token fetches in flight, by key: concurrent askers of one scope share one fetch. */
-  const fetching = new Map<string, Deferred.Deferred<CachedToken, RegistryError>>()
+  /** Token fetches in flight, by key: concurrent askers of one scope share one fetch (`tokens` keeps the result). */
+  const fetching = makeSingleFlight<string, CachedToken, RegistryError>("nothing")
   /** Hosts whose first answer came (the challenge, if any, is learnt). */
   const probed = new Set<string>()
   /** The first request to a host, in flight: the others wait for it. */
-  const probing = new Map<string, Deferred.Deferred<void, RegistryError>>()
+  const probing = makeSingleFlight<string, WireResponse, RegistryError>("nothing")
 
   const tokenKey = (realm: string, service: string | undefined, scope: string | undefined) =>
     `${realm}\u0000${service ?? ""}\u0000${scope ?? ""}`
@@ -200,24 +201,13 @@ export const makeAuthorizer = (
     scope: string | undefined,
     rejected: string | undefined
   ): Effect.Effect<Redacted.Redacted<string>, RegistryError> =>
-    Effect.suspend(() => {
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const key = tokenKey(auth.realm, auth.service, scope)
-      const inFlight = fetching.get(key)
-      if (inFlight !== undefined) return Effect.map(Deferred.await(inFlight), (t) => t.token)
-      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const cached = tokens.get(key)
-        if (cached !== undefined && cached.expiresAt > now && Redacted.value(cached.token) !== rejected) {
-          return Effect.succeed(cached.token)
-        }
-        const deferred = Deferred.makeUnsafe<CachedToken, RegistryError>()
-        fetching.set(key, deferred)
-        return fetchToken(request, auth, scope).pipe(
-          Effect.onExit((exit) =>
-            Effect.andThen(Effect.sync(() => fetching.delete(key)), Deferred.done(deferred, exit))
-          ),
-          Effect.map((t) => t.token)
-        )
-      })
+      const cached = tokens.get(key)
+      if (cached !== undefined && cached.expiresAt > now && Redacted.value(cached.token) !== rejected) {
+        return Effect.succeed(cached.token)
+      }
+      return Effect.map(fetching.run(key, () => fetchToken(request, auth, scope)), (t) => t.token)
     })
 
   const authorizationFor = (
@@ -300,46 +290,43 @@ export const makeAuthorizer = (
   const answered = (exit: Exit.Exit<WireResponse, RegistryError>): boolean =>
     Exit.isSuccess(exit) || exit.cause.reasons.some((r) => r._tag === "Fail" && r.error.status !== undefined)
 
-  const send = (request: WireRequest, scope: string | undefined): Effect.Effect<WireResponse, RegistryError> => {
-    const host = request.url.host
-    if (probed.has(host)) return sendKnowing(request, scope)
-    const probe = probing.get(host)
-    if (probe !== undefined) {
-      return Deferred.await(probe).pipe(
-        Effect.catch((first) =>
-          // The host did not answer the first request (refused, TLS, timeout) after its retries:
-          // every request waiting for it fails the same way instead of retrying on its own.
-          Effect.fail(
+  /**
+   * The first request to a host goes alone; requests that come meanwhile wait for its answer,
+   * then go knowing the host's challenge. When it got no answer at all (refused, TLS, time-out,
+   * after its retries), they fail the same way instead of each retrying on its own, and the
+   * next request probes again.
+   */
+  const send = (request: WireRequest, scope: string | undefined): Effect.Effect<WireResponse, RegistryError> =>
+    // Suspended: whether the host is known is read when the request goes, not when it is built.
+    Effect.suspend(() => {
+      const host = request.url.host
+      if (probed.has(host)) return sendKnowing(request, scope)
+      return probing.runOrJoin(
+        host,
+        () =>
+          sendKnowing(request, scope).pipe(
+            Effect.onExit((exit) =>
+              Effect.sync(() => {
+                if (answered(exit) || hosts.has(host)) probed.add(host)
+              })
+            )
+          ),
+        (first) => {
+          if (Exit.isSuccess(first) || probed.has(host)) return sendKnowing(request, scope)
+          const failure = first.cause.reasons.find((r) => r._tag === "Fail")
+          // The first request died (a defect): nothing was learnt, this one goes on its own.
+          if (failure === undefined) return sendKnowing(request, scope)
+          return Effect.fail(
             new RegistryError({
-              reason: first.reason,
+              reason: failure.error.reason,
               repository: request.repository,
-              message: `${request.method} ${displayUrl(request.url)} was not sent because the first request to ${host} failed: ${first.message}`,
-              ...(first.cause === undefined ? {} : { cause: first.cause })
+              message: `${request.method} ${displayUrl(request.url)} was not sent because the first request to ${host} failed: ${failure.error.message}`,
+              ...(failure.error.cause === undefined ? {} : { cause: failure.error.cause })
             })
           )
-        ),
-        Effect.andThen(sendKnowing(request, scope))
+        }
       )
-    }
-    // The first request to this host: its answer teaches the challenge; the others wait for it.
-    const deferred = Deferred.makeUnsafe<void, RegistryError>()
-    probing.set(host, deferred)
-    return sendKnowing(request, scope).pipe(
-      Effect.onExit((exit) =>
-        Effect.sync(() => {
-          probing.delete(host)
-          if (answered(exit) || hosts.has(host)) {
-            probed.add(host)
-            Deferred.doneUnsafe(deferred, Exit.void)
-          } else {
-            // No answer taught nothing: the next request probes again.
-            const failure = exit._tag === "Failure" ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
-            Deferred.doneUnsafe(deferred, failure === undefined ? Exit.void : Exit.fail(failure.error))
-          }
-        })
-      )
-    )
-  }
+    })
 
   return { send }
 }

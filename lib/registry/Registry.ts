@@ -7,7 +7,7 @@
  * operation) → this service (memoization by digest, the persistent cache, platform choice, dates).
  * The wire is injected; `FileSystem` is needed for the persistent cache.
  */
-import { Context, Deferred, Effect, Exit, FileSystem, Layer, Result, Schema } from "effect"
+import { Context, Effect, FileSystem, Layer, Result, Schema } from "effect"
 import type { Redacted } from "effect"
 import type { RegistryImage } from "../core/Image.ts"
 import { makeApi } from "./Api.ts"
@@ -35,6 +35,7 @@ import type { ManifestBody, Platform } from "./Manifest.ts"
 import type { RateLimit } from "./RateLimit.ts"
 import { RegistryError } from "./RegistryError.ts"
 import { makeLimiter } from "./Limiter.ts"
+import { makeSingleFlight } from "./SingleFlight.ts"
 import { makeCounters, makeTransport, withClientSettings } from "./Transport.ts"
 import { RegistryWire } from "./Wire.ts"
 import { parseKnownInstant } from "../core/Image.ts"
@@ -226,29 +227,6 @@ const hubDescriptor = (image: HubImage) => ({
   }
 })
 
-/** Memoizes an effect per key for the lifetime of the client: the same request is never made twice. */
-const memoize = <A>(
-  map: Map<string, Deferred.Deferred<A, RegistryError>>,
-  key: string,
-  make: () => Effect.Effect<A, RegistryError>,
-  /** True when the caller keeps successes elsewhere (the image cache): only failures and work in flight stay here. */
-  forgetSuccess = false
-): Effect.Effect<A, RegistryError> =>
-  Effect.suspend(() => {
-    const existing = map.get(key)
-    if (existing !== undefined) return Deferred.await(existing)
-    const deferred = Deferred.makeUnsafe<A, RegistryError>()
-    map.set(key, deferred)
-    return make().pipe(
-      Effect.onExit((exit) =>
-        (Exit.isFailure(exit) && !Exit.hasFails(exit)) || (forgetSuccess && Exit.isSuccess(exit))
-          // Interrupted or died: forget it, so a later call tries again.
-          ? Effect.andThen(Effect.sync(() => map.delete(key)), Deferred.done(deferred, exit))
-          : Deferred.done(deferred, exit)
-      )
-    )
-  })
-
 /** What a config blob gives the timeline: its `created` and the revision label (the rest is not kept). */
 interface ConfigFacts {
   readonly created: string | undefined
@@ -308,9 +286,11 @@ const makeRegistry = (config: RegistryConfig) =>
      * each holding its half-done state — memory that grew with the fleet (bench/).
      */
     const tagReads = makeLimiter(Math.max(1, config.concurrency ?? 8) * 2)
-    const manifests = new Map<string, Deferred.Deferred<FetchedManifest, RegistryError>>()
-    const configs = new Map<string, Deferred.Deferred<ConfigFacts, RegistryError>>()
-    const descriptions = new Map<string, Deferred.Deferred<CachedImage, RegistryError>>()
+    // For the lifetime of the client the same request is never made twice.
+    const manifests = makeSingleFlight<string, FetchedManifest, RegistryError>("outcome")
+    const configs = makeSingleFlight<string, ConfigFacts, RegistryError>("outcome")
+    // Descriptions go into the image cache, which answers later tags: the memo keeps only failures.
+    const descriptions = makeSingleFlight<string, CachedImage, RegistryError>("failure")
 
     /** Checks the inputs; the platform and the repository's name on the registry (Docker Hub: library/…). */
     const guard = (repository: string): Effect.Effect<{ readonly platform: Platform; readonly name: string }, RegistryError> => {
@@ -330,11 +310,11 @@ const makeRegistry = (config: RegistryConfig) =>
     }
 
     const manifestByDigest = (repository: string, digest: string) =>
-      memoize(manifests, `${repository}@${digest}`, () => api.getManifest(repository, digest))
+      manifests.run(`${repository}@${digest}`, () => api.getManifest(repository, digest))
 
     // Only the decoded fields are kept (not the blob), so memory stays small on big fleets.
     const configOf = (repository: string, digest: string) =>
-      memoize(configs, `${repository}@${digest}`, () =>
+      configs.run(`${repository}@${digest}`, () =>
         Effect.flatMap(api.getBlob(repository, digest), (bytes) => {
           const decoded = decodeConfigBody(utf8.decode(bytes))
           return Result.isSuccess(decoded)
@@ -361,10 +341,10 @@ const makeRegistry = (config: RegistryConfig) =>
       top: FetchedManifest,
       cache: RepositoryCache
     ): Effect.Effect<CachedImage, RegistryError> =>
-      memoize(descriptions, `${repository}|${imageKey(formatPlatform(platform), top.digest)}`, () =>
+      descriptions.run(`${repository}|${imageKey(formatPlatform(platform), top.digest)}`, () =>
         Effect.tap(describeUncached(repository, platform, top), (description) =>
           // Into the image cache before the memo forgets it: every later tag on this digest finds it there.
-          Effect.sync(() => cache.setImage(imageKey(formatPlatform(platform), top.digest), description))), true)
+          Effect.sync(() => cache.setImage(imageKey(formatPlatform(platform), top.digest), description))))
 
     const describeUncached = (repository: string, platform: Platform, top: FetchedManifest): Effect.Effect<CachedImage, RegistryError> =>
       Effect.suspend(() => {
