@@ -130,10 +130,14 @@ export interface MarathonShape {
   /**
    * ONE `PUT /v2/apps?partialUpdate=true[&force=true]` with an array: each element is the app's
    * id and its complete current container with only `docker.image` changed. Never repeated
-   * blindly: after a lost answer, a 5xx or a 409 on a repeat, the apps are read to tell whether
-   * this change was applied — then its deployment is returned (`answerLost` says so); when it
-   * certainly was not, a 502/503/504 or a lost answer is retried with backoff; when it cannot be
-   * told, the error is `Indeterminate`. Any other error means nothing was changed.
+   * blindly: the deployments running before are listed first; after a lost answer, a 5xx or a 409
+   * on a repeat, the apps and the deployments are read (within {@link LOST_ANSWER_CHECK_MS}) to
+   * tell whether this change was applied — the apps show it, or a deployment that was not running
+   * before touches exactly these apps (Marathon lists it before it stores the new definitions) —
+   * then its deployment is returned (`answerLost` says so); when it certainly was not, a
+   * 502/503/504 or a lost answer is retried with backoff; when it cannot be told, the error is
+   * `Indeterminate` (`noAnswer` when Marathon did not answer at all). Any other error means
+   * nothing was changed.
    */
   readonly deployImages: (
     changes: ReadonlyArray<ImageChange>,
@@ -141,7 +145,10 @@ export interface MarathonShape {
   ) => Effect.Effect<DeploymentStarted, MarathonError>
   /** Polls `GET /v2/deployments` until the deployment is gone; own timeout → `DeploymentTimeout`. */
   readonly waitForDeployment: (deploymentId: string, options?: WaitOptions) => Effect.Effect<void, MarathonError>
-  /** Image equals the target, all instances running (and healthy), no new `lastTaskFailure`. */
+  /**
+   * Image equals the target, no deployment still touching the app, all instances running (and
+   * healthy), no new `lastTaskFailure`. Fails only when Marathon cannot be read.
+   */
   readonly verifyApps: (
     changes: ReadonlyArray<ImageChange>,
     since: { readonly previousFailures: Record<string, string | undefined> }
@@ -150,6 +157,8 @@ export interface MarathonShape {
    * `DELETE /v2/deployments/{id}`: with revert (default) Marathon rolls back and returns the revert
    * deployment. Never repeated blindly: after a lost answer the deployment list tells whether the
    * cancel happened (then the revert deployment is looked up there, and `answerLost` says so).
+   * Gone without a revert listed (no `revertDeploymentId`) may mean that the deployment finished
+   * before the cancel: nothing was reverted, the caller must put the previous images back itself.
    */
   readonly cancelDeployment: (
     deploymentId: string,
@@ -290,6 +299,33 @@ const TRANSIENT_STATUSES = new Set([502, 503, 504])
 /** `450 ms`, `12 s`, `10 min`: a duration for messages. */
 const formatMillis = (ms: number): string =>
   ms < 1000 ? `${Math.round(ms)} ms` : ms < 120_000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms / 6000) / 10} min`
+
+/**
+ * How long the check after a lost answer (reading the apps and the deployments, with their
+ * retries) may take before its outcome counts as unknown: the "cannot tell" path stays short.
+ */
+export const LOST_ANSWER_CHECK_MS = 30_000
+
+/** What the check after a lost answer found (see `changeApplied`). */
+type ChangeState =
+  | {
+    readonly _tag: "Applied"
+    /** Where the change was seen: in the app definitions, or only as a new deployment of exactly these apps. */
+    readonly seen: "apps" | "deployments"
+    readonly deploymentId: string | undefined
+    readonly version: string
+  }
+  | { readonly _tag: "NotApplied" }
+  | { readonly _tag: "Unknown"; readonly why: string; readonly noAnswer: boolean }
+
+/** A {@link ChangeState} as such (keeps the literal tags). */
+const checked = (state: ChangeState): ChangeState => state
+
+/** True when a deployment's affected apps are exactly `ids` (normalized app ids). */
+const sameIds = (affected: ReadonlyArray<string>, ids: ReadonlySet<string>): boolean => {
+  const set = new Set(affected.map(normalizeAppId))
+  return set.size === ids.size && [...ids].every((id) => set.has(id))
+}
 
 /** Backoff before retry `attempt` (0-based): 250 ms doubling, capped at 4 s. */
 const backoffMillis = (attempt: number): number => Math.min(250 * 2 ** attempt, 4000)
@@ -654,6 +690,15 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
         })
       }
       const apps = yield* Effect.forEach(changes, (c) => getApp(c.appId), { concurrency: 8 })
+      // The deployments running before the request: Marathon lists a new deployment BEFORE it stores
+      // the new app definitions (GroupManagerImpl.updateRoot: deploy(plan), then storeRoot), so after
+      // a lost answer a deployment not in this list that touches these apps may be this change. The
+      // apps' own `deployments` (always embedded) name those that touch them, should the list fail.
+      const listedBefore = yield* listDeployments.pipe(Effect.option)
+      const runningBefore = new Set([
+        ...(listedBefore._tag === "Some" ? listedBefore.value.map((d) => d.id) : []),
+        ...apps.flatMap((a) => a.deployments)
+      ])
       const elements: Array<{ id: string; container: Record<string, unknown> }> = []
       for (const [i, change] of changes.entries()) {
         const app = apps[i]!
@@ -704,19 +749,24 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
             return yield* failure(call, reply)
           }
         }
-        const state = yield* changeApplied(changes, apps)
+        const state = yield* changeApplied(changes, apps, runningBefore)
         if (state._tag === "Applied") {
           return {
             deploymentId: state.deploymentId,
             version: state.version,
-            answerLost: `Marathon's answer to the deployment request was lost (${lost}), but the apps show the change applied` +
-              (state.deploymentId !== undefined ? `: deployment ${state.deploymentId}` : " and no deployment for it is running any more")
+            answerLost: `Marathon's answer to the deployment request was lost (${lost}), but ` +
+              (state.seen === "apps"
+                ? "the apps show the change applied" +
+                  (state.deploymentId !== undefined ? `: deployment ${state.deploymentId}` : " and no deployment for it is running any more")
+                : `Marathon lists a new deployment ${state.deploymentId} for exactly these apps (it lists a deployment before it ` +
+                  "stores the new app definitions): that deployment is this change")
           }
         }
         if (state._tag === "Unknown") {
           return yield* new MarathonError({
             reason: "Indeterminate",
             appIds: ids,
+            ...(state.noAnswer ? { noAnswer: true } : {}),
             message: `The deployment MAY have started: Marathon's answer to the deployment request was lost (${lost}), ` +
               `and whether the change was applied cannot be told (${state.why}). Check ${ids.join(", ")} in Marathon ` +
               "(does container.docker.image show the new image? is a deployment running for them, GET /v2/deployments?) " +
@@ -738,42 +788,105 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
     })
 
     /**
-     * After a change whose answer was lost: do the apps show it? `Applied` when every app that was
-     * to change runs its new image under a new version (and then the deployment of that version,
-     * if one is still listed), `NotApplied` when none does, `Unknown` when the apps cannot be read
-     * or only some show it (someone else is changing them).
+     * After a change whose answer was lost: did Marathon take it? Read under one short budget
+     * ({@link LOST_ANSWER_CHECK_MS}): an on-call engineer is waiting, and a Marathon that does not
+     * answer now will not tell more in five minutes.
+     * - `Applied` (seen in the apps) when every app that was to change runs its new image under a
+     *   new version; its deployment is the listed one of that version, if still listed.
+     * - `Applied` (seen in the deployments) when the apps show no change yet but exactly one
+     *   deployment that was not running before the request touches exactly the apps that were to
+     *   change: Marathon lists a deployment before it stores the new definitions.
+     * - `NotApplied` only when no app shows the change AND no new deployment touches these apps.
+     * - `Unknown` otherwise: Marathon cannot be read, only some apps show the change, or a new
+     *   deployment touches some of these apps (or others besides) while they show no change.
      */
-    const changeApplied = (changes: ReadonlyArray<ImageChange>, before: ReadonlyArray<MarathonApp>) =>
+    const changeApplied = (
+      changes: ReadonlyArray<ImageChange>,
+      before: ReadonlyArray<MarathonApp>,
+      runningBefore: ReadonlySet<string>
+    ): Effect.Effect<ChangeState> =>
       Effect.gen(function*() {
-        const read = yield* Effect.forEach(changes, (c) => getApp(c.appId), { concurrency: 8 }).pipe(Effect.result)
-        if (Result.isFailure(read)) return { _tag: "Unknown", why: `reading the apps failed: ${read.failure.message}` } as const
+        const [read, listed] = yield* Effect.all([
+          Effect.forEach(changes, (c) => getApp(c.appId), { concurrency: 8 }).pipe(Effect.result),
+          listDeployments.pipe(Effect.result)
+        ], { concurrency: 2 })
+        const movingIds = new Set(changes.filter((c, i) => before[i]!.image !== c.image).map((c) => normalizeAppId(c.appId)))
+        const touchesMoving = (affected: ReadonlyArray<string>) => affected.some((id) => movingIds.has(normalizeAppId(id)))
+        /** Deployments that were not running before the request and touch an app that was to change. */
+        const fresh = Result.isSuccess(listed)
+          ? listed.success.filter((d) => !runningBefore.has(d.id) && touchesMoving(d.affectedApps))
+          : undefined
+        const describe = (ds: ReadonlyArray<DeploymentSummary>) =>
+          ds.map((d) => `${d.id} (${d.affectedApps.join(", ")})`).join(", ")
+        if (Result.isFailure(read)) {
+          const only = fresh !== undefined && fresh.length === 1 ? fresh[0]! : undefined
+          if (only !== undefined && sameIds(only.affectedApps, movingIds)) {
+            return checked({ _tag: "Applied", seen: "deployments", deploymentId: only.id, version: only.version ?? "" })
+          }
+          return checked({
+            _tag: "Unknown",
+            noAnswer: read.failure.reason === "Unreachable",
+            why: `reading the apps failed: ${read.failure.message}` +
+              (fresh !== undefined && fresh.length > 0 ? `; new deployments touch them: ${describe(fresh)}` : "")
+          })
+        }
         const moving = read.success.filter((_, i) => before[i]!.image !== changes[i]!.image)
         const changed = moving.filter((app) => {
           const i = read.success.indexOf(app)
           return app.image === changes[i]!.image && app.version !== before[i]!.version
         })
-        if (changed.length === 0) return { _tag: "NotApplied" } as const
+        if (changed.length === 0) {
+          // No app shows the change; a new deployment on them may still be this change, not yet stored.
+          if (fresh === undefined) {
+            const newIds = [...new Set(moving.flatMap((a) => a.deployments))].filter((id) => !runningBefore.has(id))
+            if (newIds.length === 0) return checked({ _tag: "NotApplied" })
+            return checked({
+              _tag: "Unknown",
+              noAnswer: Result.isFailure(listed) && listed.failure.reason === "Unreachable",
+              why: `the apps show no change, but deployment(s) ${newIds.join(", ")} started on them since the request, ` +
+                `and the deployments cannot be listed to tell whose they are (${Result.isFailure(listed) ? listed.failure.message : ""})`
+            })
+          }
+          if (fresh.length === 0) return checked({ _tag: "NotApplied" })
+          const only = fresh.length === 1 ? fresh[0]! : undefined
+          if (only !== undefined && sameIds(only.affectedApps, movingIds)) {
+            return checked({ _tag: "Applied", seen: "deployments", deploymentId: only.id, version: only.version ?? "" })
+          }
+          return checked({
+            _tag: "Unknown",
+            noAnswer: false,
+            why: `the apps show no change yet, but deployment(s) not running before the request touch them: ${describe(fresh)}; ` +
+              "it may be this change (Marathon lists a deployment before it stores the new definitions) or someone else's"
+          })
+        }
         if (changed.length < moving.length) {
           const others = moving.filter((a) => !changed.includes(a)).map((a) => `${a.id} runs ${a.image ?? "no image"}`)
-          return {
+          return checked({
             _tag: "Unknown",
+            noAnswer: false,
             why: `only ${changed.map((a) => a.id).join(", ")} show the new image; ${others.join(", ")}`
-          } as const
+          })
         }
         // One update of the root group gives every changed app the deployment's version.
         const versions = new Set(changed.map((a) => a.version))
         const version = changed[0]!.version
-        const listed = yield* listDeployments.pipe(Effect.result)
         if (Result.isSuccess(listed)) {
           const ours = listed.success.find((d) =>
             d.version !== undefined && versions.has(d.version) && changed.every((a) => d.affectedApps.includes(a.id))
           )
-          return { _tag: "Applied", deploymentId: ours?.id, version } as const
+          return checked({ _tag: "Applied", seen: "apps", deploymentId: ours?.id, version })
         }
         // The list cannot be read: the one deployment every changed app reports, if there is one.
         const common = changed[0]!.deployments.filter((id) => changed.every((a) => a.deployments.includes(id)))
-        return { _tag: "Applied", deploymentId: common.length === 1 ? common[0] : undefined, version } as const
-      })
+        return checked({ _tag: "Applied", seen: "apps", deploymentId: common.length === 1 ? common[0] : undefined, version })
+      }).pipe(
+        Effect.timeoutOption(LOST_ANSWER_CHECK_MS),
+        Effect.map((found) =>
+          found._tag === "Some"
+            ? found.value
+            : checked({ _tag: "Unknown", noAnswer: true, why: `Marathon did not answer the reads within ${formatMillis(LOST_ANSWER_CHECK_MS)}` })
+        )
+      )
 
     /** The same error, saying that the change was certainly not applied. */
     const notApplied = (error: MarathonError): MarathonError =>
@@ -866,6 +979,11 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
           Effect.map((app): AppVerification => {
             const problems: Array<string> = []
             if (app.image !== change.image) problems.push(`runs ${app.image ?? "no image"}, expected ${change.image}`)
+            // Task counts alone cannot tell new tasks from old ones that still run: while a
+            // deployment touches the app (ours not yet stored, or another), it is not done.
+            if (app.deployments.length > 0) {
+              problems.push(`deployment${app.deployments.length > 1 ? "s" : ""} ${app.deployments.join(", ")} still running on it`)
+            }
             if (app.tasksRunning !== app.instances) {
               problems.push(`${app.tasksRunning} of ${app.instances} instances running`)
             }
@@ -947,13 +1065,19 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
           })
         }
         if (!listed.success.some((d) => d.id === deploymentId)) {
+          // its revert: a deployment on the same apps that was not running before the cancel
+          const runningBefore = new Set(listedBefore._tag === "Some" ? listedBefore.value.map((d) => d.id) : [])
           const revertDeployment = revert && original !== undefined
-            ? listed.success.find((d) => d.affectedApps.some((app) => original.affectedApps.includes(app)))
+            ? listed.success.find((d) => !runningBefore.has(d.id) && d.affectedApps.some((app) => original.affectedApps.includes(app)))
             : undefined
           return {
             ...(revertDeployment !== undefined ? { revertDeploymentId: revertDeployment.id } : {}),
             answerLost: `Marathon's answer to ${call.what} was lost (${lost}), but deployment ${deploymentId} is gone` +
-              (revertDeployment !== undefined ? `; its revert is deployment ${revertDeployment.id}` : "")
+              (revertDeployment !== undefined
+                ? `; its revert is deployment ${revertDeployment.id}`
+                : revert
+                ? " and no revert deployment is listed: it may have finished before the cancel (then nothing was reverted) or been cancelled and reverted quickly"
+                : "")
           }
         }
         if (retryable && attempt < retries) {

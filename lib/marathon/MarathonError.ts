@@ -56,5 +56,10 @@ export class MarathonError extends Schema.TaggedError<MarathonError>()("Marathon
   /** Ids of the deployments that lock the apps (409). */
   blockingDeployments: Schema.optional(Schema.Array(Schema.String)),
   /** The apps a change was sent for whose outcome is unknown (`Indeterminate`). */
-  appIds: Schema.optional(Schema.Array(Schema.String))
+  appIds: Schema.optional(Schema.Array(Schema.String)),
+  /**
+   * True when Marathon gave no answer at all in the end (requests timed out or could not connect):
+   * reading more from it right now would only keep the operator waiting.
+   */
+  noAnswer: Schema.optional(Schema.Boolean)
 }) {}

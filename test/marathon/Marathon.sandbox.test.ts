@@ -261,6 +261,43 @@ describe("rolling a fleet back on Marathon", () => {
         assert.strictEqual(definition(sandbox, "/prod/shop/web")["container"]["docker"]["image"], img("web", "99-master"))
       })))
 
+  it.live("a 504 while Marathon lists the deployment but has not stored the new definitions: ONE PUT, that deployment is followed and verified", () =>
+    withSandbox({ deploymentMs: 400 }, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        sandbox.failNext(504, 1, { method: "PUT", storeAfterMs: 300 })
+        const started = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
+        assert.strictEqual(sandbox.requests.filter((r) => r.method === "PUT").length, 1, "the PUT is not repeated")
+        assert.deepStrictEqual(sandbox.deployments().map((d) => d["id"]), [started.deploymentId], "the listed deployment is the one followed")
+        assert.include(started.answerLost!, "504")
+        assert.include(started.answerLost!, `new deployment ${started.deploymentId}`)
+        yield* marathon.waitForDeployment(started.deploymentId, { pollMs: 50, timeoutMs: 10_000 })
+        const verified = yield* marathon.verifyApps(rollbackSet, { previousFailures: {} })
+        assert.deepStrictEqual(verified.map((v) => v.ok), [true, true])
+        assert.strictEqual(definition(sandbox, "/prod/shop/web")["container"]["docker"]["image"], img("web", "99-master"))
+      })))
+
+  it.live("a 500 in that window (the store failed on the way) is not 'nothing was changed': the listed deployment is followed", () =>
+    withSandbox({ deploymentMs: 400 }, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        sandbox.failNext(500, 1, { method: "PUT", storeAfterMs: 200 })
+        const started = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
+        assert.strictEqual(sandbox.requests.filter((r) => r.method === "PUT").length, 1)
+        assert.deepStrictEqual(sandbox.deployments().map((d) => d["id"]), [started.deploymentId])
+        assert.include(started.answerLost!, "500")
+      })))
+
+  it.live("verifyApps: an app that a deployment still touches is not verified, whatever its image and task counts say", () =>
+    withSandbox({ deploymentMs: 5_000 }, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const started = yield* marathon.deployImages([rollbackSet[0]!]).pipe(Effect.map(withDeploymentId))
+        const [api] = yield* marathon.verifyApps([rollbackSet[0]!], { previousFailures: {} })
+        assert.isFalse(api!.ok)
+        assert.include(api!.problem!, `deployment ${started.deploymentId} still running on it`)
+      })))
+
   it.live("connection reset after applying: ONE PUT, the deployment is found by the apps' new version", () =>
     withSandbox({ deploymentMs: 400 }, plain, (sandbox) =>
       Effect.gen(function*() {

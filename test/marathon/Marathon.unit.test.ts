@@ -8,7 +8,7 @@ import { Effect, Fiber, Layer, Redacted } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "effect/http"
 import { TestClock } from "effect/testing"
 import { createServer } from "node:net"
-import { Marathon } from "../../lib/marathon/Marathon.ts"
+import { LOST_ANSWER_CHECK_MS, Marathon } from "../../lib/marathon/Marathon.ts"
 import type { MarathonConfig } from "../../lib/marathon/Marathon.ts"
 import type { MarathonError } from "../../lib/marathon/MarathonError.ts"
 
@@ -490,6 +490,95 @@ describe("a deployment request is never repeated blindly", () => {
       assert.strictEqual(puts, 1)
       assert.strictEqual(started.deploymentId, "d-slow")
       assert.include(started.answerLost!, "no answer within 30 s")
+    })
+  })
+
+  /**
+   * Marathon's GroupManagerImpl.updateRoot lists the deployment (deploy(plan)) before it stores the
+   * new app definitions (storeRoot): an answer lost in between finds the apps unchanged. A repeat
+   * would then compute from the stored root and get an EMPTY deployment ("d-empty") of its own.
+   */
+  const listedBeforeStored = (options: { readonly firstAnswer: number; readonly deployment?: { readonly affectedApps: Array<string> } }) => {
+    let image = apiApp.container.docker.image
+    let version = apiApp.version
+    const deployments: Array<{ id: string; version: string; affectedApps: Array<string>; currentStep: number; totalSteps: number }> = []
+    let puts = 0
+    const fake = scripted((req) => {
+      if (req.method === "PUT") {
+        puts++
+        if (puts === 1) {
+          deployments.push({ id: "d-real", version: "2024-05-02T00:00:00.000Z", affectedApps: options.deployment?.affectedApps ?? ["/prod/api"], currentStep: 1, totalSteps: 1 })
+          return { status: options.firstAnswer, body: { message: "gateway timeout" } }
+        }
+        image = ((req.body as Array<{ container: { docker: { image: string } } }>)[0]!).container.docker.image
+        version = "2024-05-02T00:00:00.000Z"
+        return { status: 200, body: { deploymentId: "d-empty", version: "2024-05-02T00:00:05.000Z" } }
+      }
+      if (req.path === "/v2/deployments") return { status: 200, body: deployments }
+      return { status: 200, body: { app: { ...apiApp, version, container: { ...apiApp.container, docker: { ...apiApp.container.docker, image } }, deployments: deployments.map((d) => ({ id: d.id })) } } }
+    })
+    return { ...fake, puts: () => puts }
+  }
+
+  it.effect("a 504 after Marathon listed the deployment but before it stored the apps: no second PUT, THAT deployment is followed", () => {
+    const fake = listedBeforeStored({ firstAnswer: 504 })
+    return Effect.gen(function*() {
+      const result = yield* run(deploy, fake)
+      assert.isTrue(result._tag === "Success")
+      if (result._tag !== "Success") return
+      assert.strictEqual(fake.puts(), 1, "the PUT is not sent again")
+      assert.strictEqual(result.success.deploymentId, "d-real")
+      assert.include(result.success.answerLost!, "lists a new deployment d-real")
+      const firstPut = fake.seen.findIndex((r) => r.method === "PUT")
+      assert.isTrue(fake.seen.slice(0, firstPut).some((r) => r.path === "/v2/deployments"), "the deployments are listed before the PUT")
+    })
+  })
+
+  it.effect("a non-retryable 500 in that window is not 'Nothing was changed': the listed deployment is followed", () => {
+    const fake = listedBeforeStored({ firstAnswer: 500 })
+    return Effect.gen(function*() {
+      const result = yield* run(deploy, fake)
+      assert.isTrue(result._tag === "Success")
+      if (result._tag !== "Success") return
+      assert.strictEqual(fake.puts(), 1)
+      assert.strictEqual(result.success.deploymentId, "d-real")
+    })
+  })
+
+  it.effect("a new deployment that touches these apps and others, while the apps show no change: Indeterminate, never sent again", () => {
+    const fake = listedBeforeStored({ firstAnswer: 504, deployment: { affectedApps: ["/prod/api", "/prod/other"] } })
+    return Effect.gen(function*() {
+      const result = yield* run(deploy, fake)
+      assert.isTrue(result._tag === "Failure")
+      if (result._tag !== "Failure") return
+      assert.strictEqual(result.failure.reason, "Indeterminate")
+      assert.include(result.failure.message, "d-real (/prod/api, /prod/other)")
+      assert.notInclude(result.failure.message, "Nothing was changed")
+      assert.strictEqual(fake.puts(), 1)
+    })
+  })
+
+  it.effect("Marathon answers nothing after the PUT: Indeterminate (noAnswer) within the request timeout plus the check's budget", () => {
+    let put = false
+    const client = HttpClient.make((request, url) => {
+      if (request.method === "PUT") put = true
+      if (put) return Effect.never
+      const body = url.pathname === "/v2/deployments" ? [] : { app: apiApp }
+      return Effect.succeed(HttpClientResponse.fromWeb(request, Response.json(body)))
+    })
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(Marathon.use((m) => m.deployImages(target)).pipe(
+        withMarathon({ url: "http://marathon.test", requestTimeoutMs: 60_000 }, Layer.succeed(HttpClient.HttpClient, client)),
+        Effect.flip
+      ))
+      yield* TestClock.adjust(60_000 + LOST_ANSWER_CHECK_MS - 1000)
+      assert.isUndefined(fiber.pollUnsafe(), "still checking")
+      yield* TestClock.adjust(2000)
+      assert.isDefined(fiber.pollUnsafe(), "the check gave up within its budget")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error.reason, "Indeterminate")
+      assert.isTrue(error.noAnswer)
+      assert.include(error.message, "did not answer the reads within 30 s")
     })
   })
 
