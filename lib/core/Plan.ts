@@ -65,17 +65,11 @@ export interface PlanOptions {
 }
 
 /**
- * The reference to deploy for a selected image: the service's repository normalised as app
- * matching reads it (a repository that names its own host keeps it; Docker Hub's `library/`),
- * with the image's tag (and digest with `pinDigest`). Undefined when the repository is not a
- * valid repository name.
+ * The reference to deploy for a selected image, digest included (what sameImage compares): the
+ * service's repository normalised as app matching reads it (a repository that names its own
+ * host keeps it; Docker Hub's `library/`), with the image's tag. Undefined when the repository
+ * is not a valid repository name.
  */
-export const targetReference = (registry: string, repository: string, image: TimelineImage, pinDigest: boolean): string | undefined => {
-  const ref = targetImageReference(registry, repository, image)
-  return ref === undefined ? undefined : formatImageReference(pinDigest ? ref : { ...ref, digest: undefined })
-}
-
-/** The selected image as a normalised reference, digest included (what sameImage compares). */
 const targetImageReference = (registry: string, repository: string, image: TimelineImage): ImageReference | undefined => {
   const repo = serviceRepository(repository, registry)
   return repo === undefined ? undefined : { host: repo.host, repository: repo.repository, tag: image.tag, digest: image.digest }

@@ -112,18 +112,11 @@ const oneShotHash = (cryptoModule as { readonly hash?: (algorithm: string, data:
 export const hashHexSync = (algorithm: "sha256" | "sha512", bytes: Uint8Array): string =>
   oneShotHash !== undefined ? oneShotHash(algorithm, bytes, "hex") : createHash(algorithm).update(bytes).digest("hex")
 
-/** {@link hashHexSync} as an effect. */
-export const hashHex = (algorithm: "sha256" | "sha512", bytes: Uint8Array): Effect.Effect<string> =>
-  Effect.sync(() => hashHexSync(algorithm, bytes))
-
 /** The digest of `body` with the algorithm of `like` (sha256 unless `like` is sha512), synchronously. */
 export const digestOfSync = (body: Uint8Array, like?: string): string => {
   const algorithm = like?.startsWith("sha512:") ? "sha512" : "sha256"
   return `${algorithm}:${hashHexSync(algorithm, body)}`
 }
-
-/** {@link digestOfSync} as an effect. */
-export const digestOf = (body: Uint8Array, like?: string): Effect.Effect<string> => Effect.sync(() => digestOfSync(body, like))
 
 const MAX_REDIRECTS = 5
 
