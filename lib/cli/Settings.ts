@@ -15,9 +15,7 @@ import type { AppScope } from "../marathon/AppMatching.ts"
 import type { MarathonConfig } from "../marathon/Marathon.ts"
 import { Marathon } from "../marathon/Marathon.ts"
 import { Notifier } from "../notify/Slack.ts"
-import { parsePlatform } from "../registry/Manifest.ts"
-import { parseRegistryUrl } from "../registry/Credentials.ts"
-import { isDockerHub, Registry, resolveRegistryCredentials } from "../registry/Registry.ts"
+import { Registry, resolveRegistryCredentials } from "../registry/Registry.ts"
 import { badInput, failed } from "../workflow/RollbackError.ts"
 import { CliPlatform } from "./CliPlatform.ts"
 
@@ -179,20 +177,15 @@ export const registryLayer = (flags: RegistryFlags, config: ConfigFile, fallback
     yield* checkUrl(url, "--registry")
     const env = { ...platform.env, ...(config.registry?.username !== undefined && platform.env.REGISTRY_USERNAME === undefined ? { REGISTRY_USERNAME: config.registry.username } : {}) }
     const credentials = yield* resolveRegistryCredentials(url, env, platform.homeDir).pipe(Effect.mapError((e) => badInput(e.message)))
+    // The platform and the Docker Hub API are checked by the registry client itself (InvalidInput
+    // before any request, which getRollbacks reports once): one check, for the library too.
     const platformText = Option.getOrUndefined(flags.platform) ?? config.registry?.platform
-    if (platformText !== undefined && parsePlatform(platformText) === undefined) {
-      return yield* badInput(`${Option.isSome(flags.platform) ? "--platform" : "registry.platform (config)"} ${JSON.stringify(platformText)}: expected os/architecture[/variant], e.g. linux/amd64 or linux/arm64/v8`)
-    }
     const concurrency = Option.getOrUndefined(flags.concurrency) ?? config.registry?.concurrency
     if (concurrency !== undefined && (concurrency < 1 || concurrency > 64)) return yield* badInput(`--concurrency ${concurrency}: expected 1 to 64 requests at once per host`)
     const cacheDir = flags.cache ? Option.getOrUndefined(flags.cacheDir) ?? defaultCacheDir(platform.env, platform.homeDir) : undefined
     const hubSetting = config.registry?.dockerHubApi
     const hubUrl = typeof hubSetting === "string" ? hubSetting : undefined
     const useHubApi = flags.dockerHubApi === true || (hubSetting !== undefined && hubSetting !== false)
-    if (hubUrl !== undefined) yield* checkUrl(hubUrl, "registry.dockerHubApi (config)")
-    if (useHubApi && hubUrl === undefined && !isDockerHubUrl(url)) {
-      return yield* badInput(`${flags.dockerHubApi === true ? "--docker-hub-api" : "registry.dockerHubApi (config)"}: Docker Hub's web API describes Docker Hub repositories only, and ${stripCredentials(url)} is not Docker Hub; leave it off for this registry`)
-    }
     const tls = {
       caFile: Option.getOrUndefined(flags.caFile) ?? config.registry?.caFile,
       insecureSkipVerify: flags.insecureSkipVerify || config.registry?.insecureSkipVerify === true
@@ -208,12 +201,6 @@ export const registryLayer = (flags: RegistryFlags, config: ConfigFile, fallback
     }).pipe(Layer.provide(platform.httpClient(tls)))
     return { layer, url: stripCredentials(url) }
   })
-
-/** True when a registry URL names Docker Hub (docker.io, registry-1.docker.io, …). */
-const isDockerHubUrl = (url: string): boolean => {
-  const parsed = parseRegistryUrl(url)
-  return parsed !== undefined && isDockerHub(parsed)
-}
 
 /** The Slack notifier from `SLACK_WEBHOOK_URL` (or `_FILE`), or none. */
 export const notifierLayer = (config: ConfigFile) =>

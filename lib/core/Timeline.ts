@@ -10,7 +10,7 @@
  */
 import type { DateSource, RegistryImage } from "./Image.ts"
 import { EARLIEST_KNOWN_TIME, parseKnownInstant } from "./Image.ts"
-import type { TagOrder, TagScheme } from "./TagScheme.ts"
+import type { ParsedTag, TagOrder, TagScheme } from "./TagScheme.ts"
 import { compareSemver, effectiveEnvironmentFilter, environmentNote, isDigestTag, parseTag } from "./TagScheme.ts"
 import { endOfDay, formatIsoInstant, makeDayKeyer, zoneOffsetAt } from "./TimeZone.ts"
 
@@ -121,6 +121,12 @@ export interface MergeTimelineInput {
   readonly timeZone?: string | undefined
   /** Only images at or after this instant (epoch ms) make points; older ones are still kept for selection. */
   readonly since?: number | undefined
+  /**
+   * Per service, tags already parsed with this scheme (by `parseTag` or `classifyTag`, as `get`
+   * does when it decides which tags to read): they are taken as parsed instead of parsed again.
+   * Tags not in it are parsed here.
+   */
+  readonly parsedTags?: Readonly<Record<string, ReadonlyMap<string, ParsedTag>>> | undefined
 }
 
 /** The merged timeline plus, per service, what was ignored and why. */
@@ -129,8 +135,6 @@ export interface MergedTimeline {
   readonly timeline: Timeline
   /** Ignored tags per service. */
   readonly ignored: Readonly<Record<string, IgnoredSummary>>
-  /** The environment tags were filtered by; undefined when none was asked for or the scheme has no env part. */
-  readonly environmentFilter: string | undefined
   /**
    * Set when an environment was asked for but the scheme has no env/branch part, so tags were
    * not filtered by it: a sentence for operators (`get` prints it).
@@ -247,6 +251,7 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
     const unknownDate: Array<string> = []
     const kept: Array<TimelineImage> = []
     const seen = new Set<string>()
+    const known = input.parsedTags?.[service.name]
     for (const raw of input.images[service.name] ?? []) {
       if (seen.has(raw.tag)) continue
       seen.add(raw.tag)
@@ -255,7 +260,7 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
         counts.digestInTagList++
         continue
       }
-      const parsed = parseTag(input.scheme, raw.tag)
+      const parsed = known?.get(raw.tag) ?? parseTag(input.scheme, raw.tag)
       if (parsed === undefined) {
         counts.noSchemeMatch++
         continue
@@ -317,7 +322,7 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
     timeZone,
     order
   }
-  return { timeline, ignored, environmentFilter: environment, environmentNote: environmentNote(input.scheme, input.environment) }
+  return { timeline, ignored, environmentNote: environmentNote(input.scheme, input.environment) }
 }
 
 /**

@@ -39,6 +39,7 @@ import { makeSingleFlight } from "./SingleFlight.ts"
 import { makeCounters, makeTransport, withClientSettings } from "./Transport.ts"
 import { RegistryWire } from "./Wire.ts"
 import { parseKnownInstant } from "../core/Image.ts"
+import { stripCredentials } from "../core/RollbackFile.ts"
 
 export { resolveRegistryCredentials } from "./Credentials.ts"
 export { RegistryError } from "./RegistryError.ts"
@@ -254,9 +255,10 @@ const makeRegistry = (config: RegistryConfig) =>
       reason: "InvalidInput",
       message: `the registry URL "${config.url}" is not an http:// or https:// URL; give e.g. https://registry.example.com`
     })
+    // Settings of the whole client: these errors name no repository (getRollbacks reports them once).
     const badPlatform = new RegistryError({
       reason: "InvalidInput",
-      message: `the platform "${platformText}" is not os/architecture[/variant]; give e.g. linux/amd64 or linux/arm64/v8`
+      message: `the platform "${platformText}" (--platform, registry.platform in the config) is not os/architecture[/variant]; give e.g. linux/amd64 or linux/arm64/v8`
     })
 
     const registryUrl = parsedUrl ?? new URL("https://invalid.invalid")
@@ -266,12 +268,20 @@ const makeRegistry = (config: RegistryConfig) =>
       : config.dockerHubApi.url === undefined || config.dockerHubApi.url === ""
       ? isDockerHub(registryUrl) ? new URL(DOCKER_HUB_API_URL) : undefined
       : parseRegistryUrl(config.dockerHubApi.url)
-    const badHubApi = config.dockerHubApi !== undefined && hubBase === undefined
+    const hubUrlText = config.dockerHubApi?.url
+    const badHubApi = config.dockerHubApi === undefined
+      ? undefined
+      : hubBase === undefined
       ? new RegistryError({
         reason: "InvalidInput",
-        message: config.dockerHubApi.url === undefined || config.dockerHubApi.url === ""
-          ? `Docker Hub's web API describes Docker Hub repositories only, and ${registryUrl.origin} is not Docker Hub: turn the web API off, or name its URL`
-          : `the Docker Hub web API URL "${config.dockerHubApi.url}" is not an http:// or https:// URL`
+        message: hubUrlText === undefined || hubUrlText === ""
+          ? `Docker Hub's web API (--docker-hub-api, registry.dockerHubApi in the config) describes Docker Hub repositories only, and ${registryUrl.origin} is not Docker Hub: leave it off for this registry, or name the API's URL`
+          : `the Docker Hub web API URL "${stripCredentials(hubUrlText)}" (registry.dockerHubApi in the config) is not an http:// or https:// URL; give e.g. https://hub.docker.com`
+      })
+      : hubBase.username !== "" || hubBase.password !== ""
+      ? new RegistryError({
+        reason: "InvalidInput",
+        message: `the Docker Hub web API URL (registry.dockerHubApi in the config) must not carry credentials; put them in REGISTRY_USERNAME and REGISTRY_PASSWORD (or REGISTRY_PASSWORD_FILE)`
       })
       : undefined
     const hubApi: DockerHubApi | undefined = hubBase === undefined ? undefined : makeDockerHubApi(hubBase, transport)

@@ -6,7 +6,7 @@
 import { Clock, Effect } from "effect"
 import type { RollbackFile } from "../core/RollbackFile.ts"
 import { toRollbackFile } from "../core/RollbackFile.ts"
-import type { TagScheme } from "../core/TagScheme.ts"
+import type { IgnoredReason, ParsedTag, TagScheme } from "../core/TagScheme.ts"
 import { classifyTag, parseTag } from "../core/TagScheme.ts"
 import type { Granularity, IgnoredSummary, ServiceSpec } from "../core/Timeline.ts"
 import { mergeTimeline } from "../core/Timeline.ts"
@@ -73,6 +73,8 @@ export interface GetRollbacksResult {
   readonly ignored: Readonly<Record<string, IgnoredTags>>
   /** Per service, every tag the registry adapter did not read, and why (for `--verbose`). */
   readonly skipped: Readonly<Record<string, ReadonlyArray<SkippedTag>>>
+  /** Set when an environment was asked for but the scheme cannot filter by it (see `MergedTimeline.environmentNote`). */
+  readonly environmentNote: string | undefined
 }
 
 /**
@@ -81,10 +83,11 @@ export interface GetRollbacksResult {
  * tags the scheme does not parse. Their cached digests are re-checked with one HEAD on warm runs;
  * the others are immutable by convention.
  */
-export const isMutableUnder = (scheme: TagScheme) => (tag: string): boolean => {
-  const parsed = parseTag(scheme, tag)
-  return parsed === undefined || (parsed.build === undefined && parsed.sha === undefined && parsed.timestamp === undefined)
-}
+export const isMutableUnder = (scheme: TagScheme) => (tag: string): boolean => isMutableParsed(parseTag(scheme, tag))
+
+/** {@link isMutableUnder} of a tag already parsed (undefined: the scheme does not parse it). */
+const isMutableParsed = (parsed: ParsedTag | undefined): boolean =>
+  parsed === undefined || (parsed.build === undefined && parsed.sha === undefined && parsed.timestamp === undefined)
 
 /** Reads the registry and builds `rollback.json`. */
 export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRollbacksOptions) {
@@ -100,14 +103,28 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
     imagesTotal: 0
   }
   const report = () => options.onProgress?.({ ...progress })
-  const keepTag = (tag: string) => classifyTag(options.scheme, tag, options.tagFilter)._tag === "Parsed"
-  const isMutableTag = isMutableUnder(options.scheme)
+  // Each tag is parsed once: keepTag's classification is kept per service, and answers
+  // isMutableTag, the merge and the summary of what was not read.
+  const parsedTags: Record<string, Map<string, ParsedTag>> = {}
+  const ignoredTags: Record<string, Map<string, IgnoredReason>> = {}
   const results = yield* Effect.forEach(
     options.services,
-    (service) =>
-      registry.readRepository(service.repository, {
-        keepTag,
-        isMutableTag,
+    (service) => {
+      const parsed = new Map<string, ParsedTag>()
+      const ignoredHere = new Map<string, IgnoredReason>()
+      parsedTags[service.name] = parsed
+      ignoredTags[service.name] = ignoredHere
+      return registry.readRepository(service.repository, {
+        keepTag: (tag) => {
+          const c = classifyTag(options.scheme, tag, options.tagFilter)
+          if (c._tag === "Ignored") {
+            ignoredHere.set(tag, c.reason)
+            return false
+          }
+          parsed.set(tag, c.parsed)
+          return true
+        },
+        isMutableTag: (tag) => isMutableParsed(parsed.get(tag) ?? parseTag(options.scheme, tag)),
         onTags: (count) => {
           progress.repositoriesListed++
           progress.imagesTotal += count
@@ -125,7 +142,8 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
           })
         ),
         Effect.result
-      ),
+      )
+    },
     { concurrency: "unbounded" }
   )
   const failures: Array<{ service: ServiceSpec; error: RegistryError }> = []
@@ -139,6 +157,12 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
       skipped[service.name] = result.success.skipped
     }
   })
+  // A setting of the whole client (the platform, the Docker Hub API) fails every repository the
+  // same way, naming none: said once, not once per repository.
+  const settingErrors = [...new Set(failures.filter(({ error }) => error.reason === "InvalidInput" && error.repository === undefined).map(({ error }) => error.message))]
+  if (settingErrors.length > 0) {
+    return yield* badInput(`${settingErrors.join("\n")}\nNothing was read from ${options.registryUrl}; rollback.json was not written.`)
+  }
   if (failures.length > 0) {
     const lines = failures.map(({ service, error }) => `  ${service.name} (${service.repository}): ${error.message}`)
     const badInputOnly = failures.every(({ error }) =>
@@ -155,7 +179,8 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
     badTags: options.badTags,
     granularity: options.granularity,
     timeZone: options.timeZone,
-    since: options.since
+    since: options.since,
+    parsedTags
   })
   // Tags the registry adapter did not fetch (filtered by keepTag) still count in the summary,
   // and so do tags it read but got no image from (no such platform, schema1, an artifact, a
@@ -165,13 +190,15 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
   for (const service of options.services) {
     const summary = { ...merged.ignored[service.name]! }
     const notRead: Array<NotRead> = []
+    const parsed = parsedTags[service.name]!
+    const ignoredHere = ignoredTags[service.name]!
     for (const skip of skipped[service.name] ?? []) {
-      const c = classifyTag(options.scheme, skip.tag, options.tagFilter)
-      if (c._tag === "Ignored") {
-        if (c.reason === "no-scheme-match") summary.noSchemeMatch++
-        else if (c.reason === "other-environment") summary.otherEnvironment++
-        else if (c.reason === "digest-in-tag-list") summary.digestInTagList++
-      } else notRead.push({ tag: skip.tag, reason: skip.kind, detail: skip.reason })
+      // keepTag classified the tags it saw; the registry skips a few before asking (digests, signatures)
+      const reason = parsed.has(skip.tag) ? undefined : ignoredHere.get(skip.tag) ?? ignoredReasonOf(options, skip.tag)
+      if (reason === undefined) notRead.push({ tag: skip.tag, reason: skip.kind, detail: skip.reason })
+      else if (reason === "no-scheme-match") summary.noSchemeMatch++
+      else if (reason === "other-environment") summary.otherEnvironment++
+      else if (reason === "digest-in-tag-list") summary.digestInTagList++
     }
     ignored[service.name] = { ...summary, notRead }
   }
@@ -191,5 +218,11 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
     },
     ignored
   )
-  return { file, ignored, skipped } satisfies GetRollbacksResult
+  return { file, ignored, skipped, environmentNote: merged.environmentNote } satisfies GetRollbacksResult
 })
+
+/** Why the scheme and environment leave a tag out, or undefined when they keep it. */
+const ignoredReasonOf = (options: GetRollbacksOptions, tag: string): IgnoredReason | undefined => {
+  const c = classifyTag(options.scheme, tag, options.tagFilter)
+  return c._tag === "Ignored" ? c.reason : undefined
+}

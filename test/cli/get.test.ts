@@ -33,12 +33,12 @@ const closedPort = (): Promise<number> =>
   })
 
 describe("get", () => {
-  it("a malformed --platform is bad input: exit 2 naming the flag, no request, no rollback.json", async () => {
+  it("a malformed --platform is bad input: exit 2 naming the flag once (not once per repository), no request, no rollback.json", async () => {
     const registry = await startSandboxRegistry({ images: [{ repository: "shop/api", tag: "1-master", created: "2026-11-10T10:00:00Z" }] })
     try {
-      const result = await runCli(["get", "--registry", registry.url, "--repo", "shop/api", "--platform", "linux", "--no-cache"], { cwd: dir })
+      const result = await runCli(["get", "--registry", registry.url, "--repo", "shop/api,shop/web,shop/worker", "--platform", "linux", "--no-cache"], { cwd: dir })
       assert.strictEqual(result.code, 2, result.stderr)
-      assert.include(result.stderr, "--platform \"linux\"")
+      assert.strictEqual(result.stderr.split("the platform \"linux\" (--platform").length - 1, 1, result.stderr)
       assert.include(result.stderr, "linux/amd64")
       assert.strictEqual(registry.requests, 0)
       assert.isFalse(existsSync(join(dir, "rollback.json")))

@@ -298,7 +298,6 @@ describe("environments", () => {
       })
       assert.deepStrictEqual(merged.timeline.images.api?.map((i) => i.tag), tags)
       assert.strictEqual(merged.ignored.api?.otherEnvironment, 0)
-      assert.isUndefined(merged.environmentFilter)
       assert.include(merged.environmentNote, `the ${scheme.name} tag scheme has no environment part, so tags are not filtered by "master"`)
       assert.deepStrictEqual(chosen(selectAsOf(merged.timeline, at("2026-11-05T00:00:00Z"))), { api: tags[1]! })
       // the registry adapter's filter (classifyTag) agrees: the tags are read
@@ -308,7 +307,7 @@ describe("environments", () => {
 
   it("a scheme with an environment part filters by it, and there is nothing to note", () => {
     const merged = fleet({ api: [["1-master", "2026-11-01T00:00:00Z"], ["2-develop", "2026-11-02T00:00:00Z"]] }, { environment: "master" })
-    assert.strictEqual(merged.environmentFilter, "master")
+    assert.deepStrictEqual(merged.timeline.images.api?.map((i) => i.tag), ["1-master"])
     assert.isUndefined(merged.environmentNote)
     assert.isUndefined(fleet({ api: [["1-master", "2026-11-01T00:00:00Z"]] }).environmentNote, "no environment asked for")
     assert.strictEqual(classifyTag(buildBranch, "2-develop", "master")._tag, "Ignored")

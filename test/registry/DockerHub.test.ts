@@ -263,4 +263,24 @@ describe("Docker Hub web API", () => {
       assert.include(error.message, "not Docker Hub")
       assert.strictEqual(registry.seen.length, 0)
     }).pipe(Effect.scoped))
+
+  for (const [what, url, mentions] of [
+    ["a URL that is not http(s)", "ftp://hub.example.com", "is not an http:// or https:// URL"],
+    ["a URL carrying credentials", "https://robot:s3cr3t@hub.example.com", "must not carry credentials"]
+  ] as const) {
+    it.live(`the API's URL is checked by the client itself: ${what} is InvalidInput before any request, never showing a password`, () =>
+      Effect.gen(function*() {
+        const registry = yield* serve(registryHandler({ "shop/api": repo({}) }))
+        const error = yield* Effect.flip(
+          Registry.use((r) => r.readRepository("shop/api")).pipe(
+            Effect.provide(Registry.layer({ url: registry.url, dockerHubApi: { url } }).pipe(Layer.provide(Layer.mergeAll(nodeHttpClientLayer(), NodeFileSystem.layer))))
+          )
+        )
+        assert.strictEqual(error.reason, "InvalidInput")
+        assert.isUndefined(error.repository, "a setting of the client, not of one repository")
+        assert.include(error.message, mentions)
+        assert.notInclude(error.message, "s3cr3t")
+        assert.strictEqual(registry.seen.length, 0)
+      }).pipe(Effect.scoped))
+  }
 })

@@ -138,3 +138,76 @@ describe("progress", () => {
       assert.deepStrictEqual(seen.map((p) => p.imagesDone), [0, 1, 2, 3, 4, 5, 5])
     }).pipe(Effect.scoped))
 })
+
+describe("a setting of the whole client", () => {
+  it.live("a malformed platform fails every repository the same way: one BadInput saying it once, before any request", () =>
+    Effect.gen(function*() {
+      const server = yield* serve({ "shop/api": repo({ "1-master": image({ created: "2026-01-01T00:00:00Z" }) }) })
+      const error = yield* getRollbacks({
+        services: ["api", "web", "worker"].map((name) => ({ name, repository: `shop/${name}` })),
+        registryUrl: server.url,
+        scheme: TAG_SCHEME_PRESETS["build-branch"]!,
+        schemeName: "build-branch",
+        environment: undefined,
+        tagFilter: undefined,
+        granularity: "instant",
+        timeZone: "UTC"
+      }).pipe(
+        Effect.provide(Registry.layer({ url: server.url, platform: "linux" }).pipe(Layer.provide(Layer.mergeAll(nodeHttpClientLayer(), NodeFileSystem.layer)))),
+        Effect.flip
+      )
+      assert.strictEqual(error._tag === "RollbackError" ? error.kind : error._tag, "BadInput")
+      assert.strictEqual(error.message.split("the platform \"linux\"").length - 1, 1, error.message)
+      assert.include(error.message, "linux/amd64")
+      assert.include(error.message, "rollback.json was not written")
+      assert.notInclude(error.message, "shop/web")
+      assert.strictEqual(server.seen.length, 0)
+    }).pipe(Effect.scoped))
+})
+
+describe("each tag is parsed once", () => {
+  /** A pattern that counts its matches (the `v` flag keeps parseTag on the pattern itself). */
+  class CountingPattern extends RegExp {
+    calls = 0
+    override exec(text: string): RegExpExecArray | null {
+      this.calls++
+      return super.exec(text)
+    }
+  }
+
+  it.live("by the choice of tags to read, and that answer serves the warm run's re-check, the merge and the summary", () =>
+    Effect.gen(function*() {
+      const cacheDir = yield* tempDir
+      const pattern = new CountingPattern("^(?<build>\\d+)-(?<env>[a-z]+)$", "v")
+      const counting: TagScheme = { ...TAG_SCHEME_PRESETS["build-branch"]!, name: "counting", pattern }
+      const server = yield* serve({
+        "shop/api": repo({
+          "1-master": image({ created: "2026-01-01T00:00:00Z" }),
+          "2-master": image({ created: "2026-01-02T00:00:00Z" }),
+          "3-develop": image({ created: "2026-01-03T00:00:00Z" }),
+          latest: image({ created: "2026-01-04T00:00:00Z" })
+        })
+      })
+      const cold = yield* get(server, { cacheDir }, { scheme: counting, tagFilter: "master" })
+      assert.deepStrictEqual(cold.result.file.images["api"]!.map((i) => [i.tag, i.build]), [["2-master", 2], ["1-master", 1]])
+      assert.deepStrictEqual([cold.result.ignored["api"]!.otherEnvironment, cold.result.ignored["api"]!.noSchemeMatch], [1, 1])
+      assert.strictEqual(pattern.calls, 4, "four tags listed, each parsed once")
+      pattern.calls = 0
+      // warm: isMutableTag asks about each cached tag; the answer is already known
+      const warm = yield* get(server, { cacheDir }, { scheme: counting, tagFilter: "master" })
+      assert.deepStrictEqual(warm.result.file.images["api"]!.map((i) => i.tag), ["2-master", "1-master"])
+      assert.strictEqual(pattern.calls, 4)
+    }).pipe(Effect.scoped))
+})
+
+describe("an environment the scheme cannot filter by", () => {
+  it.live("get keeps the scheme's tags and its result carries the note saying why", () =>
+    Effect.gen(function*() {
+      const server = yield* serve({ "shop/api": repo({ "v1.2.0": image({ created: "2026-01-01T00:00:00Z" }) }) })
+      const { result } = yield* get(server, {}, { scheme: TAG_SCHEME_PRESETS["semver"]!, tagFilter: "master" })
+      assert.include(result.environmentNote, "the semver tag scheme has no environment part, so tags are not filtered by \"master\"")
+      assert.deepStrictEqual(result.file.images["api"]!.map((i) => i.tag), ["v1.2.0"])
+      const { result: filtered } = yield* get(server, {}, { scheme: TAG_SCHEME_PRESETS["build-branch"]!, tagFilter: "master" })
+      assert.isUndefined(filtered.environmentNote)
+    }).pipe(Effect.scoped))
+})

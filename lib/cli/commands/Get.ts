@@ -3,7 +3,7 @@
  */
 import { Clock, Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { environmentNote, resolveTagScheme } from "../../core/TagScheme.ts"
+import { resolveTagScheme } from "../../core/TagScheme.ts"
 import { isValidTimeZone } from "../../core/TimeZone.ts"
 import { DATE_SOURCES } from "../../core/Image.ts"
 import type { RollbackFile } from "../../core/RollbackFile.ts"
@@ -55,11 +55,7 @@ export const getCommand = Command.make(
       const schemeSpec = Option.getOrUndefined(flags.scheme) ?? config.scheme ?? "build-branch"
       const scheme = resolveTagScheme(schemeSpec)
       if ("_tag" in scheme) return yield* badInput(`${Option.isSome(flags.scheme) ? "--scheme" : "scheme (config)"}: ${scheme.message}`)
-      // A scheme without an env/branch group (semver, git-sha) cannot tell environments apart:
-      // the core then filters nothing, and says so.
       const tagFilter = environment !== undefined ? config.environments?.[environment]?.tagFilter ?? environment : undefined
-      const note = environmentNote(scheme, tagFilter)
-      if (note !== undefined && !flags.quiet) platform.writeStderr(`note: ${note}\n`)
       const timeZone = Option.getOrUndefined(flags.tz) ?? config.timeZone ?? "UTC"
       if (!isValidTimeZone(timeZone)) return yield* badInput(`unknown time zone "${timeZone}": expected an IANA name such as UTC or Europe/Berlin`)
       const now = yield* Clock.currentTimeMillis
@@ -86,6 +82,9 @@ export const getCommand = Command.make(
         return { ...got, stats }
       }).pipe(Effect.provide(registry.layer), Effect.ensuring(Effect.sync(progress.done)))
       yield* writeFileAtomic(flags.out, JSON.stringify(result.file, null, 2) + "\n")
+      // A scheme without an env/branch group (semver, git-sha) cannot tell environments apart:
+      // the core then filters nothing, and says so.
+      if (result.environmentNote !== undefined && !flags.quiet) platform.writeStderr(`note: ${result.environmentNote}\n`)
       const images = Object.values(result.file.images).reduce((n, l) => n + l.length, 0)
       if (flags.json) {
         yield* Console.log(JSON.stringify({
