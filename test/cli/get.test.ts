@@ -78,6 +78,34 @@ describe("get", () => {
     assert.isFalse(existsSync(join(dir, "rollback.json")))
   })
 
+  it("a scheme whose order is not created writes rollback.json version 2, which choices reads; the default stays version 1", async () => {
+    // 2.0.0 on the 1st; the 1.2.4 backport on the 5th: by semver the target stays 2.0.0, so one point
+    const registry = await startSandboxRegistry({
+      images: [
+        { repository: "shop/api", tag: "v2.0.0", created: "2026-11-01T10:00:00Z" },
+        { repository: "shop/api", tag: "v1.2.4", created: "2026-11-05T10:00:00Z" }
+      ]
+    })
+    try {
+      writeFileSync(join(dir, "fleet-rollback.yaml"), "scheme:\n  pattern: 'v(?<version>\\d+\\.\\d+\\.\\d+)'\n  order: semver\n")
+      const ordered = await runCli(["get", "--registry", registry.url, "--repo", "shop/api", "--no-cache", "--quiet"], { cwd: dir })
+      assert.strictEqual(ordered.code, 0, ordered.stderr)
+      const file = JSON.parse(readFileSync(join(dir, "rollback.json"), "utf8"))
+      assert.strictEqual(file.schemaVersion, 2)
+      assert.deepStrictEqual(file.scheme, { pattern: "v(?<version>\\d+\\.\\d+\\.\\d+)", order: "semver" })
+      const choices = await runCli(["choices", "--file", "rollback.json"], { cwd: dir })
+      assert.strictEqual(choices.code, 0, choices.stderr)
+      assert.deepStrictEqual(choices.stdout.trim().split("\n").map((line) => line.includes("v2.0.0")), [true])
+      writeFileSync(join(dir, "fleet-rollback.yaml"), "scheme: semver\n")
+      const plain = await runCli(["get", "--registry", registry.url, "--repo", "shop/api", "--no-cache", "--quiet"], { cwd: dir })
+      assert.strictEqual(plain.code, 0, plain.stderr)
+      const v1 = JSON.parse(readFileSync(join(dir, "rollback.json"), "utf8"))
+      assert.deepStrictEqual([v1.schemaVersion, v1.scheme, v1.points.length], [1, "semver", 2])
+    } finally {
+      await registry.stop()
+    }
+  })
+
   it("a scheme without an environment part (semver) keeps its tags under --env and says so", async () => {
     const registry = await startSandboxRegistry({
       images: [
