@@ -29,7 +29,14 @@ export const ReportService = Schema.Struct({
   app: Schema.NullOr(Schema.String),
   action: Schema.Literals(["rollback", "unchanged", "forward", "unresolved"]),
   before: Schema.NullOr(Schema.String),
+  /** What it runs afterwards, as far as known (null when it could not be read). */
   after: Schema.NullOr(Schema.String),
+  /**
+   * The image this run deployed (or meant to deploy) to it; only on services the run set out to
+   * change, absent in reports of older versions. `undo` recognises the run's change by it even
+   * when `after` is unknown.
+   */
+  target: Schema.optionalKey(Schema.String),
   outcome: ServiceOutcome,
   problem: Schema.optionalKey(Schema.String)
 })

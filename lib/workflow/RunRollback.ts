@@ -4,13 +4,13 @@
  * report service by service. Every refusal happens before anything changes; every path after
  * the deployment started ends in a report that says exactly what runs now.
  */
-import { Clock, Effect, Result } from "effect"
-import { parseImageReference } from "../core/ImageReference.ts"
+import { Clock, Effect, Result, Schedule } from "effect"
+import { parseImageReference, sameImage } from "../core/ImageReference.ts"
 import type { PlanEntry, RollbackPlan } from "../core/Plan.ts"
 import type { ReportService, ReportTarget, RollbackReport, RunOutcome, ServiceOutcome } from "../core/Report.ts"
 import type { RollbackFile } from "../core/RollbackFile.ts"
-import type { DeploymentProgress, ImageChange, MarathonApp, MarathonError } from "../marathon/Marathon.ts"
-import { lastFailureMarker, Marathon } from "../marathon/Marathon.ts"
+import type { AppVerification, DeploymentProgress, ImageChange, MarathonApp } from "../marathon/Marathon.ts"
+import { lastFailureMarker, Marathon, MarathonError } from "../marathon/Marathon.ts"
 import type { RollbackNotice } from "../notify/Slack.ts"
 import { Notifier } from "../notify/Slack.ts"
 import { Registry } from "../registry/Registry.ts"
@@ -66,8 +66,47 @@ export interface RunResult {
 
 const DEFAULT_TIMEOUT_MS = 600_000
 
+/** The shortest poll interval `run`/`undo` accept: anything shorter hammers Marathon mid-incident. */
+export const MIN_POLL_MS = 100
+
+/**
+ * How long the check after a deployment may keep trying to read Marathon (a leader election
+ * answers 503 for a while) before the result counts as "could not verify"; retried every
+ * {@link VERIFY_RETRY_MS}.
+ */
+export const VERIFY_BUDGET_MS = 60_000
+/** Pause between two attempts of the check after a deployment. */
+export const VERIFY_RETRY_MS = 5_000
+/** How long reading Marathon's final state for the report may take (all apps at once). */
+export const FINAL_STATE_MS = 10_000
+/** How long asking whether a deployment is still listed may take. */
+const STILL_LISTED_MS = 15_000
+
+/** Read failures worth another try within the budget: Marathon busy, leaderless or unreachable. */
+const RETRYABLE_READS: ReadonlySet<MarathonError["reason"]> = new Set(["Unavailable", "Unreachable", "BadResponse"])
+
+/**
+ * Refuses wait settings that cannot work, before anything is read or changed: a poll interval
+ * under {@link MIN_POLL_MS} (a tight request loop against Marathon) or a timeout that is not
+ * positive. `names` are what the caller calls them (`--poll-ms`, or the option names).
+ */
+export const checkWaitSettings = (
+  settings: { readonly pollMs?: number | undefined; readonly timeoutMs?: number | undefined },
+  names: { readonly pollMs: string; readonly timeoutMs: string } = { pollMs: "pollMs", timeoutMs: "timeoutMs" }
+): Effect.Effect<void, RollbackError> => {
+  const { pollMs, timeoutMs } = settings
+  if (pollMs !== undefined && !(Number.isFinite(pollMs) && pollMs >= MIN_POLL_MS)) {
+    return Effect.fail(badInput(`${names.pollMs} ${pollMs}: expected at least ${MIN_POLL_MS} milliseconds between two polls of Marathon (the default is 1000); a shorter interval floods Marathon with requests mid-incident. Nothing was changed.`))
+  }
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    return Effect.fail(badInput(`${names.timeoutMs} ${timeoutMs}: expected a positive time to wait for the deployment (the default is 10 minutes). Nothing was changed.`))
+  }
+  return Effect.void
+}
+
 /** Rolls the fleet back to a point. Fails only on bad input before anything changed; otherwise returns the report. */
 export const runRollback = Effect.fn("runRollback")(function*(file: RollbackFile, pointText: string, options: RunOptions) {
+  yield* checkWaitSettings(options)
   const fleet = yield* planFleet(file, pointText, options)
   if (options.onPlan !== undefined) yield* options.onPlan(fleet.plan)
   const plan = fleet.plan
@@ -149,7 +188,11 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
   const changes: Array<ImageChange> = toChange.map((s) => ({ appId: s.app!, image: s.target! }))
   const changing = new Set(toChange)
   const appList = changes.map((c) => c.appId).join(", ")
-  /** One service's line; `after` is what it runs afterwards (by default: the target when deployed, else what ran). */
+  /**
+   * One service's line; `after` is what it runs afterwards (by default: the target when deployed,
+   * else what ran); `target` is what this run deploys to it (changed services only), so that
+   * `undo` recognises it even when what runs afterwards could not be read.
+   */
   const serviceLine = (entry: PlanEntry, outcome: ServiceOutcome, problem?: string, after?: string | null): ReportService => ({
     service: entry.service,
     app: entry.app ?? null,
@@ -160,6 +203,7 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
       : outcome === "rolled-back" || outcome === "failed" || outcome === "unknown"
       ? entry.target ?? null
       : entry.current ?? null,
+    ...(changing.has(entry) && entry.target !== undefined ? { target: entry.target } : {}),
     outcome,
     ...(problem !== undefined ? { problem } : {})
   })
@@ -194,14 +238,27 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     services,
     finalState
   })
-  const finish = Effect.fn("deployPlan.finish")(function*(outcome: RunOutcome, message: string, services: ReadonlyArray<ReportService>, ids: RunIds) {
+  /**
+   * What Marathon says now about the changed apps, read all at once within {@link FINAL_STATE_MS};
+   * an app that cannot be read in that time is left out rather than shown as stopped.
+   */
+  const readFinalState = Effect.gen(function*() {
+    const found: Array<RollbackReport["finalState"][number] | undefined> = changes.map(() => undefined)
+    yield* Effect.forEach(changes, (c, i) =>
+      marathon.getApp(c.appId).pipe(
+        Effect.tap((app) =>
+          Effect.sync(() => {
+            found[i] = { app: app.id, image: app.image ?? null, instances: app.instances, tasksRunning: app.tasksRunning, tasksHealthy: app.tasksHealthy }
+          })
+        ),
+        Effect.ignore
+      ), { concurrency: 16, discard: true }).pipe(Effect.timeoutOption(FINAL_STATE_MS))
+    return found.filter((a) => a !== undefined)
+  })
+  /** The report; `marathonAnswers: false` (Marathon gave no answer at the end) skips reading its final state. */
+  const finish = Effect.fn("deployPlan.finish")(function*(outcome: RunOutcome, message: string, services: ReadonlyArray<ReportService>, ids: RunIds, marathonAnswers = true) {
+    const finalState = marathonAnswers && changes.length > 0 ? yield* readFinalState : []
     const finishedAt = yield* Clock.currentTimeMillis
-    // what Marathon says now; an app that cannot be read is left out rather than shown as stopped
-    const finalState = (yield* Effect.forEach(changes, (c) => Effect.option(marathon.getApp(c.appId)))).flatMap((read) =>
-      read._tag === "Some"
-        ? [{ app: read.value.id, image: read.value.image ?? null, instances: read.value.instances, tasksRunning: read.value.tasksRunning, tasksHealthy: read.value.tasksHealthy }]
-        : []
-    )
     const result = report(finishedAt, outcome, message, services, ids, finalState)
     if (outcome !== "nothing-to-do" && outcome !== "refused") {
       yield* notifier.notify(notice(context, outcome === "succeeded" ? "succeeded" : "failed", services, outcome === "succeeded" ? undefined : message))
@@ -262,7 +319,8 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
           "failed",
           message,
           lines((s) => serviceLine(s, "unknown", `may run ${s.target ?? "?"} or still ${s.current ?? "?"}: check ${s.app ?? "its app"} in Marathon`)),
-          { ...noIds, deployMs }
+          { ...noIds, deployMs },
+          failure.noAnswer !== true
         )
       }
       // Every other failure of deployImages means that Marathon did not take the change.
@@ -287,37 +345,63 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
       }).pipe(Effect.result)
     }
     const waitMs = (yield* Clock.currentTimeMillis) - waitStart
-    // A failed wait means "still running" only on our timeout or when Marathon still lists the
-    // deployment; a poll that failed (503, a lost leader) says nothing about the fleet.
-    const stillRunning = Result.isFailure(waited) &&
-      (waited.failure.reason === "DeploymentTimeout" ||
-        (yield* marathon.deployments.pipe(Effect.map((ds) => ds.some((d) => d.id === deploymentId)), Effect.orElseSucceed(() => true))))
-    const verified = yield* marathon.verifyApps(changes, { previousFailures }).pipe(Effect.result)
+    // Is the deployment still running? Only Marathon's list can say: a timeout of ours, or a poll
+    // that failed (503, a lost leader), says nothing about it by itself.
+    const running: "yes" | "no" | "unknown" = Result.isSuccess(waited) || deploymentId === null
+      ? "no"
+      : yield* marathon.deployments.pipe(
+        Effect.map((ds) => (ds.some((d) => d.id === deploymentId) ? "yes" as const : "no" as const)),
+        Effect.timeoutOption(STILL_LISTED_MS),
+        Effect.map((listed) => (listed._tag === "Some" ? listed.value : "unknown" as const)),
+        Effect.orElseSucceed(() => "unknown" as const)
+      )
+    const stillRunning = running === "yes"
+    const verified = yield* verifyWithin(changes, previousFailures)
     const problemOf = (entry: PlanEntry): string | undefined => {
       if (Result.isFailure(verified)) return `could not verify: ${verified.failure.message}`
       const v = verified.success.find((x) => x.appId === entry.app)
       return v === undefined ? "not verified" : v.ok ? undefined : v.problem ?? "not healthy"
     }
     const ids: RunIds = { deploymentId, revertDeploymentId: null, deployMs, waitMs }
-    const allHealthy = !stillRunning && Result.isSuccess(verified) && toChange.every((e) => problemOf(e) === undefined)
+    // verifyApps also fails an app that a deployment still touches: healthy means finished too.
+    const allHealthy = running !== "yes" && Result.isSuccess(verified) && toChange.every((e) => problemOf(e) === undefined)
     if (allHealthy) {
       const message = `${context.kind === "undo" ? "put back the previous images of" : "rolled back"} ${changes.length} app(s); all healthy on their target images`
       yield* step(message)
       return yield* finish("succeeded", message, lines((s) => serviceLine(s, "rolled-back")), ids)
     }
-    const why = stillRunning && Result.isFailure(waited) ? waited.failure.message : "the deployment finished but not every app is healthy on its target image"
+    // Nothing seen failing, only nothing seen at all: never revert a rollback that may be healthy.
+    if (Result.isFailure(verified) && running !== "yes") {
+      const cause = verified.failure.message
+      const state = running === "no" ? `Deployment ${shownId} finished` : `Deployment ${shownId} may still be running`
+      const message = `could not verify the ${context.kind === "undo" ? "undo" : "rollback"}: ${cause}. ${state}, but whether every app runs its target image, ` +
+        `all instances running and healthy, could not be read from Marathon (tried for up to ${Math.round(VERIFY_BUDGET_MS / 1000)} s). ` +
+        `Nothing was reverted${context.revertOnFailure === true ? " (--revert-on-failure reverts only a failure it has seen)" : ""}. ` +
+        `Check ${appList} in Marathon (container.docker.image, tasks running and healthy, GET /v2/deployments); ` +
+        "if they are not healthy, `fleet-rollback undo --report <this report>` puts the previous images back."
+      yield* step(message)
+      return yield* finish("failed", message, lines((s) => serviceLine(s, "failed", `could not verify: ${cause}`)), ids, verified.failure.noAnswer !== true)
+    }
+    const why = stillRunning && Result.isFailure(waited) && waited.failure.reason === "DeploymentTimeout"
+      ? waited.failure.message
+      : stillRunning
+      ? `deployment ${shownId} is still running${Result.isFailure(waited) ? ` (waiting for it failed: ${waited.failure.message})` : ""}`
+      : "the deployment finished but not every app is healthy on its target image"
     if (context.revertOnFailure === true) {
       yield* step(`Deployment ${shownId} failed (${why}); reverting it…`)
-      const reverted = yield* revertDeployment({ deploymentId, stillRunning, why, waitOptions, toChange, changes, force: context.force === true })
+      // not known to have finished: cancel it (a deployment gone by then falls back to redeploying)
+      const reverted = yield* revertDeployment({ deploymentId, stillRunning: running !== "no", why, waitOptions, toChange, changes, force: context.force === true })
+      const how = reverted.note !== undefined ? ` (${reverted.note})` : ""
       const message = reverted.allBack
-        ? `rollback failed (${why}); it was reverted${reverted.revertDeploymentId !== null ? ` (deployment ${reverted.revertDeploymentId})` : ""} and every changed app runs its previous image again, checked running and healthy`
-        : `rollback failed (${why}) AND the revert did not bring every app back${reverted.problem !== undefined ? ` (${reverted.problem})` : ""}: ` +
+        ? `rollback failed (${why}); it was reverted${reverted.revertDeploymentId !== null ? ` (deployment ${reverted.revertDeploymentId})` : ""}${how} and every changed app runs its previous image again, checked running and healthy`
+        : `rollback failed (${why}) AND ${reverted.attempted ? "the revert did not bring every app back" : "the previous images could not be put back"}${how}` +
+          `${reverted.problem !== undefined ? ` (${reverted.problem})` : ""}: ` +
           `${reverted.notBack.join(", ")} not verified on the previous image — the fleet may be half rolled back; check in Marathon now`
       yield* step(message)
       return yield* finish(reverted.allBack ? "reverted" : "failed", message, lines((s) => reverted.line(s, serviceLine)), {
         ...ids,
         revertDeploymentId: reverted.revertDeploymentId
-      })
+      }, !reverted.unanswered)
     }
     const message = stillRunning
       ? `rollback failed: ${why}. Deployment ${shownId} is STILL RUNNING in Marathon and the fleet is half rolled back. Revert it with \`fleet-rollback undo --report <this report>\` or cancel it in Marathon (DELETE /v2/deployments/${shownId}); next time use --revert-on-failure.`
@@ -333,11 +417,41 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
 })
 
 /**
+ * The check after a deployment ({@link Marathon.verifyApps}), tried again while Marathon cannot be
+ * read (503 in a leader election, no answer) for up to {@link VERIFY_BUDGET_MS}. A failure means
+ * "could not verify", never "unhealthy"; `noAnswer` says Marathon gave no answer at all.
+ */
+const verifyWithin = (changes: ReadonlyArray<ImageChange>, previousFailures: Record<string, string | undefined>) =>
+  Effect.gen(function*() {
+    const marathon = yield* Marathon
+    // suspended: each try asks Marathon again
+    return yield* Effect.suspend(() => marathon.verifyApps(changes, { previousFailures })).pipe(
+      Effect.retry({ while: (e) => RETRYABLE_READS.has(e.reason), schedule: Schedule.spaced(VERIFY_RETRY_MS) }),
+      Effect.timeoutOrElse({
+        duration: VERIFY_BUDGET_MS,
+        orElse: () =>
+          Effect.fail(
+            new MarathonError({ reason: "Unreachable", noAnswer: true, message: `Marathon did not answer within ${Math.round(VERIFY_BUDGET_MS / 1000)} s` })
+          )
+      }),
+      Effect.result
+    )
+  })
+
+/** What the revert found for one service. */
+interface RevertOutcome {
+  readonly ok: boolean
+  readonly problem: string
+  readonly image: string | null
+}
+
+/**
  * `--revert-on-failure`: puts the previous images back — a deployment still running is cancelled
- * with Marathon's rollback (`DELETE /v2/deployments/{id}`), after a finished one the previous
- * images are deployed (with force only when the user asked for it) — waits for that, and then
- * looks at every app: a service counts as reverted only when it runs its previous image again
- * with every instance running (and healthy) and no new task failure.
+ * with Marathon's rollback (`DELETE /v2/deployments/{id}`); after a finished one, or when the
+ * cancel finds it gone without a revert (it finished meanwhile), the previous images are deployed
+ * (with force only when the user asked for it) — waits for that, and then looks at every app: a
+ * service counts as reverted only when it runs its previous image again with every instance
+ * running (and healthy) and no new task failure. `note` says how it went when not as planned.
  */
 const revertDeployment = Effect.fn("revertDeployment")(function*(args: {
   readonly deploymentId: string | null
@@ -351,19 +465,45 @@ const revertDeployment = Effect.fn("revertDeployment")(function*(args: {
   const marathon = yield* Marathon
   const back: Array<ImageChange> = args.toChange.flatMap((s) => (s.current !== undefined ? [{ appId: s.app!, image: s.current }] : []))
   // Task failures up to now belong to the failed deployment; only new ones count against the revert.
+  /** The apps as Marathon shows them now, read all at once within FINAL_STATE_MS (unreadable ones left out). */
+  const readApps = Effect.gen(function*() {
+    const found = new Map<string, MarathonApp>()
+    yield* Effect.forEach(args.changes, (c) =>
+      marathon.getApp(c.appId).pipe(Effect.tap((app) => Effect.sync(() => found.set(c.appId, app))), Effect.ignore), { concurrency: 16, discard: true }).pipe(
+        Effect.timeoutOption(FINAL_STATE_MS)
+      )
+    return found
+  })
   const markers: Record<string, string | undefined> = {}
-  for (const c of args.changes) {
-    const app = yield* Effect.option(marathon.getApp(c.appId))
-    markers[c.appId] = app._tag === "Some" ? lastFailureMarker(app.value) : undefined
-  }
-  const redeployPrevious = back.length === 0
-    ? Effect.succeed({ deploymentId: undefined as string | undefined })
-    : marathon.deployImages(back, { force: args.force }).pipe(Effect.map((d) => ({ deploymentId: d.deploymentId })))
+  for (const [appId, app] of yield* readApps) markers[appId] = lastFailureMarker(app)
+  const notes: Array<string> = []
+  /** Deploys the previous images of the apps not already back on them. */
+  const redeployPrevious = Effect.gen(function*() {
+    const now = yield* readApps
+    const pending = back.filter((c) => !same(now.get(c.appId)?.image, c.image))
+    if (pending.length === 0) {
+      notes.push("every app already ran its previous image again, so nothing was deployed")
+      return { deploymentId: undefined as string | undefined }
+    }
+    const d = yield* marathon.deployImages(pending, { force: args.force })
+    notes.push(`the previous images were deployed again${d.deploymentId !== undefined ? ` as deployment ${d.deploymentId}` : ""}`)
+    if (d.answerLost !== undefined) notes.push(d.answerLost)
+    return { deploymentId: d.deploymentId }
+  })
   const started = yield* (args.stillRunning && args.deploymentId !== null
     ? marathon.cancelDeployment(args.deploymentId, { revert: true }).pipe(
-      Effect.map((r) => ({ deploymentId: r.revertDeploymentId })),
-      // it ended between our timeout and the cancel: put the previous images back instead
-      Effect.catchIf((e) => e.reason === "NotFound", () => redeployPrevious)
+      // it ended between our timeout and the cancel
+      Effect.catchIf((e) => e.reason === "NotFound", () =>
+        Effect.sync(() => {
+          notes.push(`deployment ${args.deploymentId ?? ""} had finished before the cancel`)
+          return {} as { readonly revertDeploymentId?: string; readonly answerLost?: string }
+        })),
+      Effect.flatMap((r) => {
+        if (r.answerLost !== undefined) notes.push(r.answerLost)
+        if (r.revertDeploymentId !== undefined) return Effect.succeed({ deploymentId: r.revertDeploymentId as string | undefined })
+        // Gone without a revert (finished before the cancel): nothing was reverted, so put the previous images back.
+        return redeployPrevious
+      })
     )
     : redeployPrevious).pipe(Effect.result)
   const revertDeploymentId = Result.isSuccess(started) ? started.success.deploymentId ?? null : null
@@ -374,11 +514,11 @@ const revertDeployment = Effect.fn("revertDeployment")(function*(args: {
     ? `the revert deployment ${revertDeploymentId ?? ""} did not finish: ${waited.failure.message}`
     : undefined
   // Whatever Marathon answered, look at what runs now.
-  const verified = yield* marathon.verifyApps(back, { previousFailures: markers }).pipe(Effect.result)
-  const outcomeOf = (s: PlanEntry): { readonly ok: boolean; readonly problem: string; readonly image: string | null } => {
+  const verified = yield* verifyWithin(back, markers)
+  const outcomeOf = (s: PlanEntry): RevertOutcome => {
     if (s.current === undefined) return { ok: false, problem: "its previous image is unknown, so it could not be put back or checked: check it in Marathon", image: null }
     if (Result.isFailure(verified)) return { ok: false, problem: `could not check the revert: ${verified.failure.message}`, image: null }
-    const v = verified.success.find((x) => x.appId === s.app)
+    const v: AppVerification | undefined = verified.success.find((x) => x.appId === s.app)
     if (v?.ok === true) return { ok: true, problem: "the rollback failed; back on the previous image, checked running and healthy", image: s.current }
     return { ok: false, problem: `not back on ${s.current}: ${v?.problem ?? "not verified"}`, image: v?.image ?? null }
   }
@@ -387,6 +527,11 @@ const revertDeployment = Effect.fn("revertDeployment")(function*(args: {
     allBack: notBack.length === 0,
     notBack,
     problem,
+    /** False when no revert could even be started. */
+    attempted: Result.isSuccess(started),
+    note: notes.length > 0 ? notes.join("; ") : undefined,
+    /** Marathon gave no answer to the last check. */
+    unanswered: Result.isFailure(verified) && verified.failure.noAnswer === true,
     revertDeploymentId,
     /** The report line of a changed service, from what was found. */
     line: (s: PlanEntry, serviceLine: (entry: PlanEntry, outcome: ServiceOutcome, problem?: string, after?: string | null) => ReportService): ReportService => {
@@ -395,6 +540,14 @@ const revertDeployment = Effect.fn("revertDeployment")(function*(args: {
     }
   }
 })
+
+/** True when two image references name the same image ({@link sameImage}); unparsable ones only when equal. */
+const same = (a: string | null | undefined, b: string | null | undefined): boolean => {
+  if (a == null || b == null) return false
+  const x = parseImageReference(a)
+  const y = parseImageReference(b)
+  return x !== undefined && y !== undefined ? sameImage(x, y) : a === b
+}
 
 const notice = (context: DeployContext, stage: RollbackNotice["stage"], services: ReadonlyArray<ReportService>, detail?: string): RollbackNotice => ({
   stage,
@@ -412,9 +565,11 @@ export interface UndoOptions extends Omit<RunOptions, "allowPartial" | "allowFor
 /**
  * Puts back what ran before a rollback, from its report: every service the report changed
  * returns to its `before` image, with the same checks (a service whose app now runs something
- * else than the report says is refused: someone changed it since).
+ * else than its `before`, its `after` or the `target` the run deployed is refused: someone
+ * changed it since).
  */
 export const undoRollback = Effect.fn("undoRollback")(function*(report: RollbackReport, options: UndoOptions) {
+  yield* checkWaitSettings(options)
   const marathon = yield* Marathon
   // Every service the run meant to change, whatever the report says came of it (a failed, an
   // interrupted or an unknown deployment may have changed it): the check below tells from what runs.
@@ -432,18 +587,14 @@ export const undoRollback = Effect.fn("undoRollback")(function*(report: Rollback
     )
     apps.set(app.id, app)
     const now = app.image
-    const sameAs = (a: string | null | undefined, b: string | null | undefined) => {
-      if (a == null || b == null) return false
-      const x = parseImageReference(a)
-      const y = parseImageReference(b)
-      return x !== undefined && y !== undefined ? x.host === y.host && x.repository === y.repository && x.tag === y.tag && x.digest === y.digest : a === b
-    }
-    if (sameAs(now, s.before)) {
+    if (same(now, s.before)) {
       entries.push({ service: s.service, app: app.id, current: now, target: s.before!, action: "unchanged" })
-    } else if (sameAs(now, s.after)) {
+    } else if (same(now, s.after) || same(now, s.target)) {
       entries.push({ service: s.service, app: app.id, current: now, target: s.before!, action: "rollback" })
     } else {
-      drifted.push(`  ${s.service} (${app.id}): report says ${s.after ?? "?"}, runs ${now ?? "(none)"}`)
+      const said = [s.after !== null ? `runs ${s.after} afterwards` : undefined, s.target !== undefined && s.target !== s.after ? `deployed ${s.target}` : undefined]
+        .filter((x) => x !== undefined)
+      drifted.push(`  ${s.service} (${app.id}): the report says it ran ${s.before} before${said.length > 0 ? ` and ${said.join(", ")}` : ""}; it runs ${now ?? "(none)"} now`)
     }
   }
   if (drifted.length > 0) {
