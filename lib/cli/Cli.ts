@@ -5,7 +5,7 @@
  * and runs it.
  */
 import { Console, Effect, Layer, Logger } from "effect"
-import { CliOutput, Command } from "effect/cli"
+import { CliConfig, CliError, CliOutput, Command, Flag, GlobalFlag } from "effect/cli"
 import packageJson from "../../package.json" with { type: "json" }
 import { choicesCommand } from "./commands/Choices.ts"
 import { demoCommand } from "./commands/Demo.ts"
@@ -34,7 +34,8 @@ export const VERSION: string = packageJson.version
 /**
  * Help and `--version` go to stdout; a mistyped command line gets its errors, the usage line
  * and where to find the rest on stderr, not 30 lines of usage on stdout (where a script reading
- * `--json` output would take them for the answer).
+ * `--json` output would take them for the answer). `-v` is no flag (see {@link versionFlag}): its
+ * error names what was probably meant.
  */
 export const cliPresenter: CliOutput.Presenter = {
   present: (event) =>
@@ -42,12 +43,40 @@ export const cliPresenter: CliOutput.Presenter = {
       ? Effect.gen(function*() {
         const formatter = yield* CliOutput.Formatter
         const command = event.commandPath.join(" ")
+        const errors = event.errors.map((e) =>
+          e._tag === "UnrecognizedOption" && e.option === "-v"
+            ? new CliError.UnrecognizedOption({
+              option: "-v",
+              ...(e.command !== undefined ? { command: e.command } : {}),
+              suggestions: ["--verbose  (more detail; -v is not short for it)", "--version  (the version, alone: fleet-rollback --version)"]
+            })
+            : e
+        )
         yield* Console.error(
-          [formatter.formatErrors(event.errors).replace(/^\n/, ""), "", `Usage: ${event.helpDoc.usage}`, `Run \`${command} --help\` for its flags and examples.`].join("\n")
+          [formatter.formatErrors(errors).replace(/^\n/, ""), "", `Usage: ${event.helpDoc.usage}`, `Run \`${command} --help\` for its flags and examples.`].join("\n")
         )
       })
       : CliOutput.defaultPresenter.present(event)
 }
 
-/** Where the command line writes: {@link cliPresenter}, and every log line to stderr (never stdout). */
-export const cliOutput: Layer.Layer<never> = Layer.mergeAll(CliOutput.layerPresenter(cliPresenter), Layer.succeed(Logger.LogToStderr, true))
+/**
+ * `--version` without effect/cli's `-v` alias. effect/cli's built-in `--version / -v` is a global
+ * action: anywhere on the line it prints the version and exits 0 without running the command, so
+ * `run --point P --yes -v` (meant: verbose) would do no rollback and still turn a Jenkins build
+ * green. Without the alias, `-v` is an unknown flag: exit 2, and the error names --verbose.
+ */
+export const versionFlag: GlobalFlag.Action<boolean> = GlobalFlag.Action({
+  flag: Flag.Boolean("version").pipe(Flag.withDescription("Show version information"), Flag.withDefault(false)),
+  run: GlobalFlag.Version.run
+})
+
+/** effect/cli's built-in global flags, with {@link versionFlag} in place of its `--version / -v`. */
+export const cliConfig: Layer.Layer<never> = CliConfig.layer({
+  builtIns: GlobalFlag.BuiltIns.map((flag) => (flag === GlobalFlag.Version ? versionFlag : flag))
+})
+
+/**
+ * Where the command line writes and which global flags it knows: {@link cliPresenter},
+ * {@link cliConfig}, and every log line to stderr (never stdout).
+ */
+export const cliOutput: Layer.Layer<never> = Layer.mergeAll(CliOutput.layerPresenter(cliPresenter), cliConfig, Layer.succeed(Logger.LogToStderr, true))

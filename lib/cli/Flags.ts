@@ -2,6 +2,7 @@
  * @module Flags — the flags shared by several commands, defined once so they read the same everywhere.
  */
 import { Flag } from "effect/cli"
+import { MIN_POLL_MS } from "../workflow/RunRollback.ts"
 
 /** `--config FILE`. */
 export const config = Flag.String("config").pipe(Flag.withDescription("YAML config file (default ./fleet-rollback.yaml when present); flags win over it"), Flag.optional)
@@ -51,9 +52,20 @@ export const user = Flag.String("user").pipe(Flag.withDescription("who runs this
 /** `--yes`. */
 export const yes = Flag.Boolean("yes").pipe(Flag.withAlias("y"), Flag.withDescription("do not ask for confirmation"), Flag.withDefault(false))
 /** `--timeout SECONDS`. */
-export const timeout = Flag.Int("timeout").pipe(Flag.withDescription("seconds to wait for the deployment (Marathon has no timeout of its own); default 600"), Flag.optional)
-/** `--poll-ms MS`. */
-export const pollMs = Flag.Int("poll-ms").pipe(Flag.withDescription("how often to poll Marathon, milliseconds; default 1000"), Flag.optional)
+export const timeout = Flag.Int("timeout").pipe(
+  Flag.withDescription("seconds to wait for the deployment (Marathon has no timeout of its own); default 600"),
+  Flag.filter((seconds) => seconds >= 1, () => "at least 1 (seconds to wait for the deployment; default 600). Nothing was changed"),
+  Flag.optional
+)
+/** `--poll-ms MS`: at least {@link MIN_POLL_MS} (a shorter interval floods Marathon mid-incident). */
+export const pollMs = Flag.Int("poll-ms").pipe(
+  Flag.withDescription(`how often to poll Marathon, milliseconds, at least ${MIN_POLL_MS}; default 1000`),
+  Flag.filter(
+    (ms) => ms >= MIN_POLL_MS,
+    () => `at least ${MIN_POLL_MS} (milliseconds between two polls of Marathon; default 1000): a shorter interval floods Marathon with requests mid-incident. Nothing was changed`
+  ),
+  Flag.optional
+)
 /** `--force`. */
 export const force = Flag.Boolean("force").pipe(Flag.withDescription("override Marathon's deployment lock (force=true)"), Flag.withDefault(false))
 /** `--revert-on-failure`. */

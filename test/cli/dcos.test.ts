@@ -53,7 +53,7 @@ describe("DC/OS", () => {
     const plan = await runCli(["plan", "--dcos", cluster.clusterUrl, "--dcos-uid", "rollback-bot", "--point", "2026-11-15", "--json"], { cwd: dir, env })
     assert.strictEqual(plan.code, 0, plan.stderr)
     assert.strictEqual(JSON.parse(plan.stdout).services[0].action, "rollback")
-    const run = await runCli(["run", "--dcos", cluster.clusterUrl, "--dcos-uid", "rollback-bot", "--point", "2026-11-15", "--yes", "--poll-ms", "50"], { cwd: dir, env })
+    const run = await runCli(["run", "--dcos", cluster.clusterUrl, "--dcos-uid", "rollback-bot", "--point", "2026-11-15", "--yes", "--poll-ms", "100"], { cwd: dir, env })
     assert.strictEqual(run.code, 0, run.stderr)
     assert.match(String((cluster.apps()[0]!["container"] as { docker: { image: string } }).docker.image), /shop\/api:7-master$/)
     assert.isTrue(cluster.requests.filter((r) => r.path.startsWith("/service/marathon/")).every((r) => r.authorization?.startsWith("token=") === true))
@@ -73,13 +73,13 @@ describe("DC/OS", () => {
   it("undo after a DC/OS run goes back to the same cluster as the same uid, from the report alone (no --dcos)", async () => {
     assert.strictEqual((await get()).code, 0)
     const env = { DCOS_PASSWORD: PASSWORD }
-    const run = await runCli(["run", "--dcos", cluster.clusterUrl, "--dcos-uid", "rollback-bot", "--point", "2026-11-15", "--yes", "--poll-ms", "50"], { cwd: dir, env })
+    const run = await runCli(["run", "--dcos", cluster.clusterUrl, "--dcos-uid", "rollback-bot", "--point", "2026-11-15", "--yes", "--poll-ms", "100"], { cwd: dir, env })
     assert.strictEqual(run.code, 0, run.stderr)
     const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
     assert.deepStrictEqual(report.target, { kind: "dcos", url: cluster.clusterUrl, dcosUid: "rollback-bot" })
     assert.notInclude(JSON.stringify(report), PASSWORD)
     const before = cluster.requests.length
-    const undo = await runCli(["undo", "--yes", "--poll-ms", "50"], { cwd: dir, env })
+    const undo = await runCli(["undo", "--yes", "--poll-ms", "100"], { cwd: dir, env })
     assert.strictEqual(undo.code, 0, undo.stderr + undo.stdout)
     assert.match(String((cluster.apps()[0]!["container"] as { docker: { image: string } }).docker.image), /shop\/api:8-master$/)
     const undoCalls = cluster.requests.slice(before)
@@ -96,7 +96,7 @@ describe("DC/OS", () => {
       dcos: { users: { "rollback-bot": PASSWORD } },
       apps: [sampleApp("/shop/prod/api", `${new URL(registry.url).host}/shop/api:8-master`)]
     })
-    const running = runCli(["run", "--dcos", cluster.clusterUrl, "--dcos-uid", "rollback-bot", "--point", "2026-11-15", "--yes", "--poll-ms", "50"], { cwd: dir, env: { DCOS_PASSWORD: PASSWORD } })
+    const running = runCli(["run", "--dcos", cluster.clusterUrl, "--dcos-uid", "rollback-bot", "--point", "2026-11-15", "--yes", "--poll-ms", "100"], { cwd: dir, env: { DCOS_PASSWORD: PASSWORD } })
     for (let i = 0; i < 600 && !cluster.requests.some((r) => r.method === "PUT"); i++) await new Promise((r) => setTimeout(r, 20))
     cluster.expireTokens()
     const run = await running

@@ -49,7 +49,7 @@ afterEach(async () => {
 })
 
 const run = (...extra: ReadonlyArray<string>) =>
-  runCli(["run", "--marathon", marathon.url, "--point", "2026-11-15", "--yes", "--poll-ms", "50", ...extra], { cwd: dir })
+  runCli(["run", "--marathon", marathon.url, "--point", "2026-11-15", "--yes", "--poll-ms", "100", ...extra], { cwd: dir })
 
 const image = () => String((marathon.apps()[0]!["container"] as { docker: { image: string } }).docker.image)
 const puts = () => marathon.requests.filter((r) => r.method === "PUT")
@@ -229,6 +229,20 @@ describe("Marathon's answer to the deployment is lost", () => {
     assert.match(image(), /7-master$/)
   })
 
+  it("a 504 after Marathon listed the deployment but before it stored the apps: ONE PUT, that deployment is followed to a verified success", async () => {
+    await startApi({ deploymentMs: 400 })
+    marathon.failNext(504, 1, { method: "PUT", storeAfterMs: 300 })
+    const result = await run()
+    assert.strictEqual(result.code, 0, all(result))
+    assert.lengthOf(puts(), 1, "the deployment request is not sent again")
+    const followed = /lists a new deployment (\S+) for exactly these apps/.exec(result.stderr)?.[1]
+    assert.isDefined(followed, result.stderr)
+    const report = readReport()
+    assert.strictEqual(report.outcome, "succeeded")
+    assert.strictEqual(report.deploymentId, followed)
+    assert.match(image(), /7-master$/)
+  })
+
   it("connection reset after applying and Marathon unreachable: the report says it MAY have started and which app to check; undo considers it", async () => {
     await startApi()
     marathon.failNext("reset", 1, { method: "PUT", afterApplying: true, thenUnreachable: true })
@@ -244,15 +258,40 @@ describe("Marathon's answer to the deployment is lost", () => {
     assert.match(report.services[0].after, /7-master$/)
     // Marathon is back: the change had been applied, so undo puts 8-master back
     marathon.recover()
-    const undo = await runCli(["undo", "--yes", "--poll-ms", "50"], { cwd: dir })
+    const undo = await runCli(["undo", "--yes", "--poll-ms", "100"], { cwd: dir })
     assert.strictEqual(undo.code, 0, all(undo))
     assert.match(image(), /8-master$/)
   })
 })
 
+describe("flags that would make a run do nothing, or hammer Marathon", () => {
+  it("-v after run (meant: --verbose) is bad input, exit 2, pointing to --verbose; Marathon is never asked", async () => {
+    await startApi()
+    const result = await run("-v")
+    assert.strictEqual(result.code, 2, all(result))
+    assert.include(result.stderr, "Unrecognized flag: -v in command fleet-rollback run")
+    assert.include(result.stderr, "--verbose")
+    assert.notInclude(result.stdout, "0.")
+    assert.lengthOf(marathon.requests, 0)
+  })
+
+  it("--poll-ms under 100 and --timeout 0 are bad input, exit 2, before Marathon is asked", async () => {
+    await startApi()
+    for (const extra of [["--poll-ms", "0"], ["--poll-ms", "-1"], ["--poll-ms", "99"], ["--timeout", "0"]]) {
+      const result = await runCli(["run", "--marathon", marathon.url, "--point", "2026-11-15", "--yes", ...extra], { cwd: dir })
+      assert.strictEqual(result.code, 2, `${extra.join(" ")}: ${all(result)}`)
+      assert.include(result.stderr, `Invalid value for flag ${extra[0]}`)
+      assert.include(result.stderr, "at least")
+    }
+    const undo = await runCli(["undo", "--yes", "--poll-ms", "10"], { cwd: dir })
+    assert.strictEqual(undo.code, 2, all(undo))
+    assert.lengthOf(marathon.requests, 0)
+  })
+})
+
 describe("interrupted mid-run", () => {
   const spawnRun = () => {
-    const child = spawn(process.execPath, [join(projectRoot, "node_modules/tsx/dist/cli.mjs"), join(projectRoot, "scripts/fleet-rollback.ts"), "run", "--marathon", marathon.url, "--point", "2026-11-15", "--yes", "--poll-ms", "50"], {
+    const child = spawn(process.execPath, [join(projectRoot, "node_modules/tsx/dist/cli.mjs"), join(projectRoot, "scripts/fleet-rollback.ts"), "run", "--marathon", marathon.url, "--point", "2026-11-15", "--yes", "--poll-ms", "100"], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? "", HOME: dir, NO_COLOR: "1" }
     })
@@ -295,7 +334,7 @@ describe("interrupted mid-run", () => {
     assert.include(report.message, "/shop/api")
     assert.strictEqual(report.services[0].outcome, "unknown")
     assert.isNull(report.deploymentId)
-    const undo = await runCli(["undo", "--yes", "--poll-ms", "50"], { cwd: dir })
+    const undo = await runCli(["undo", "--yes", "--poll-ms", "100"], { cwd: dir })
     assert.strictEqual(undo.code, 0, all(undo))
     assert.match(image(), /8-master$/)
   })
@@ -339,7 +378,7 @@ describe("the operator sees the plan first, on a terminal or not", () => {
   it("on a terminal: answering no changes nothing (exit 2); answering yes rolls back", async () => {
     await startApi()
     const before = marathon.snapshot()
-    const args = ["run", "--marathon", marathon.url, "--point", "2026-11-15", "--poll-ms", "50"]
+    const args = ["run", "--marathon", marathon.url, "--point", "2026-11-15", "--poll-ms", "100"]
     const no = await runOnTerminal(args, "no")
     assert.strictEqual(no.code, 2, no.stdout)
     assert.include(no.stdout, "Type yes to go on")
@@ -393,7 +432,7 @@ describe("--quiet and --verbose", () => {
     assert.strictEqual(quiet.stderr, "")
     assert.notInclude(quiet.stdout, "Plan for")
     assert.include(quiet.stdout, "SUCCEEDED")
-    const back = await runCli(["undo", "--yes", "--quiet", "--verbose", "--poll-ms", "50"], { cwd: dir })
+    const back = await runCli(["undo", "--yes", "--quiet", "--verbose", "--poll-ms", "100"], { cwd: dir })
     assert.strictEqual(back.code, 0, all(back))
     assert.strictEqual(back.stderr, "")
     assert.include(back.stdout, `Marathon now:\n  /shop/api  ${host}/shop/api:8-master  2/2 running, 2 healthy`)
@@ -419,10 +458,10 @@ describe("who ran it, and Slack", () => {
 
   it("the report's user is --user, else BUILD_USER_ID, else USER", async () => {
     await startApi()
-    const jenkins = await runCli(["run", "--marathon", marathon.url, "--point", "2026-11-15", "--yes", "--poll-ms", "50"], { cwd: dir, env: { BUILD_USER_ID: "jenkins-bob" } })
+    const jenkins = await runCli(["run", "--marathon", marathon.url, "--point", "2026-11-15", "--yes", "--poll-ms", "100"], { cwd: dir, env: { BUILD_USER_ID: "jenkins-bob" } })
     assert.strictEqual(jenkins.code, 0, all(jenkins))
     assert.strictEqual(readReport().user, "jenkins-bob")
-    const undo = await runCli(["undo", "--yes", "--poll-ms", "50"], { cwd: dir })
+    const undo = await runCli(["undo", "--yes", "--poll-ms", "100"], { cwd: dir })
     assert.strictEqual(undo.code, 0, all(undo))
     assert.strictEqual(JSON.parse(readFileSync(join(dir, "rollback-undo-report.json"), "utf8")).user, "oncall", "USER when BUILD_USER_ID is unset")
   })
@@ -431,7 +470,7 @@ describe("who ran it, and Slack", () => {
     await startApi()
     const failing = await webhook(500)
     try {
-      const result = await runCli(["run", "--marathon", marathon.url, "--point", "2026-11-15", "--yes", "--poll-ms", "50"], { cwd: dir, env: { SLACK_WEBHOOK_URL: failing.url } })
+      const result = await runCli(["run", "--marathon", marathon.url, "--point", "2026-11-15", "--yes", "--poll-ms", "100"], { cwd: dir, env: { SLACK_WEBHOOK_URL: failing.url } })
       assert.strictEqual(result.code, 0, all(result))
       assert.lengthOf(failing.bodies, 2, "started and succeeded were attempted")
       assert.include(result.stderr, "Slack notification failed")
@@ -440,7 +479,7 @@ describe("who ran it, and Slack", () => {
       await failing.close()
     }
     // the same receiver, now gone: undo still works
-    const down = await runCli(["undo", "--yes", "--poll-ms", "50"], { cwd: dir, env: { SLACK_WEBHOOK_URL: failing.url } })
+    const down = await runCli(["undo", "--yes", "--poll-ms", "100"], { cwd: dir, env: { SLACK_WEBHOOK_URL: failing.url } })
     assert.strictEqual(down.code, 0, all(down))
     assert.include(down.stderr, "Slack notification failed")
     assert.notInclude(all(down), "hook-secret-91ac")

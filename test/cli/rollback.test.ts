@@ -118,7 +118,7 @@ describe("plan and run", () => {
   it("run rolls every service back in ONE deployment, keeps whole containers, leaves the unchanged service alone, reports, tells Slack; undo restores", async () => {
     assert.strictEqual((await get()).code, 0)
     const workerBefore = scenario.marathon.apps().find((a) => a["id"] === appId("worker"))
-    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--user", "alice", "--poll-ms", "50"])
+    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--user", "alice", "--poll-ms", "100"])
     assert.strictEqual(result.code, 0, result.stderr + result.stdout)
     const puts = marathonPuts()
     assert.lengthOf(puts, 1, "one deployment for the whole set")
@@ -145,7 +145,7 @@ describe("plan and run", () => {
     assert.include(slack[1], "alice")
     assertNoSecrets(result.stdout, result.stderr, readFileSync(join(dir, "rollback-report.json"), "utf8"), ...slack)
 
-    const undo = await cli(["undo", "--config", scenario.configFile, "--yes", "--poll-ms", "50"])
+    const undo = await cli(["undo", "--config", scenario.configFile, "--yes", "--poll-ms", "100"])
     assert.strictEqual(undo.code, 0, undo.stderr + undo.stdout)
     const restored = scenario.runningImages()
     for (const service of ["api", "web", "worker"] as Array<Service>) assert.strictEqual(tagOf(restored[service]), running[service], service)
@@ -170,7 +170,7 @@ describe("plan and run", () => {
     assert.include(refused.stderr, "--allow-partial")
     assert.deepStrictEqual(scenario.marathon.snapshot(), before, "the sandbox is exactly as it was")
     assert.isFalse(existsSync(join(dir, "rollback-report.json")), "a refusal writes no report")
-    const partial = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-18T10:30:00Z", "--yes", "--allow-partial", "--poll-ms", "50"])
+    const partial = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-18T10:30:00Z", "--yes", "--allow-partial", "--poll-ms", "100"])
     assert.strictEqual(partial.code, 0, partial.stderr)
     const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
     assert.deepStrictEqual(report.services.map((s: { service: string; outcome: string }) => [s.service, s.outcome]), [["api", "rolled-back"], ["web", "left-as-is"], ["worker", "unchanged"]])
@@ -179,7 +179,7 @@ describe("plan and run", () => {
 
   it("refuses to move a service forward unless --allow-forward", async () => {
     assert.strictEqual((await get()).code, 0)
-    assert.strictEqual((await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--poll-ms", "50"])).code, 0)
+    assert.strictEqual((await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--poll-ms", "100"])).code, 0)
     const before = scenario.marathon.snapshot()
     const reportBefore = readFileSync(join(dir, "rollback-report.json"), "utf8")
     const forward = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-20T15:45:00Z", "--yes"])
@@ -187,7 +187,7 @@ describe("plan and run", () => {
     assert.include(forward.stderr, "--allow-forward")
     assert.deepStrictEqual(scenario.marathon.snapshot(), before, "the sandbox is exactly as it was")
     assert.strictEqual(readFileSync(join(dir, "rollback-report.json"), "utf8"), reportBefore, "the report undo needs is left as it was")
-    const allowed = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-20T15:45:00Z", "--yes", "--allow-forward", "--poll-ms", "50"])
+    const allowed = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-20T15:45:00Z", "--yes", "--allow-forward", "--poll-ms", "100"])
     assert.strictEqual(allowed.code, 0, allowed.stderr)
     assert.strictEqual(tagOf(scenario.runningImages().api), "100-master")
   })
@@ -207,7 +207,7 @@ describe("plan and run", () => {
     assert.deepStrictEqual(scenario.marathon.snapshot(), before, "the sandbox is exactly as it was")
     // --pin-digest deploys exactly what rollback.json recorded, so the moved tag does not matter
     const recorded = scenario.digests.get("shop/api")!.get("99-master")!
-    const pinned = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--pin-digest", "--poll-ms", "50"])
+    const pinned = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--pin-digest", "--poll-ms", "100"])
     assert.strictEqual(pinned.code, 0, pinned.stderr)
     assert.strictEqual(scenario.runningImages().api, `${scenario.registry.host}/shop/api:99-master@${recorded}`)
   })
@@ -215,7 +215,7 @@ describe("plan and run", () => {
   it("a broken image times out without --revert-on-failure: the report says the fleet is half rolled back and the deployment still runs", async () => {
     assert.strictEqual((await get()).code, 0)
     scenario.marathon.markBroken(`${scenario.registry.host}/shop/api:99-master`)
-    const failed = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--user", "alice", "--timeout", "2", "--poll-ms", "50"])
+    const failed = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--user", "alice", "--timeout", "2", "--poll-ms", "100"])
     assert.strictEqual(failed.code, 1, failed.stderr)
     const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
     assert.strictEqual(report.outcome, "failed")
@@ -236,7 +236,7 @@ describe("plan and run", () => {
   it("with --revert-on-failure a stuck deployment is cancelled with Marathon's rollback form and every app is checked back on its previous image", async () => {
     assert.strictEqual((await get()).code, 0)
     scenario.marathon.markBroken(`${scenario.registry.host}/shop/api:99-master`)
-    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "2", "--poll-ms", "50", "--revert-on-failure"])
+    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "2", "--poll-ms", "100", "--revert-on-failure"])
     assert.strictEqual(result.code, 1, result.stderr)
     const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
     assert.strictEqual(report.outcome, "reverted")
@@ -256,7 +256,7 @@ describe("plan and run", () => {
     assert.strictEqual((await get()).code, 0)
     // 99-master starts, Marathon finishes the deployment (no health checks), then its tasks crash
     scenario.marathon.markCrashing(`${scenario.registry.host}/shop/api:99-master`)
-    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "5", "--poll-ms", "50", "--revert-on-failure"])
+    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "5", "--poll-ms", "100", "--revert-on-failure"])
     assert.strictEqual(result.code, 1, result.stderr)
     const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
     assert.strictEqual(report.outcome, "reverted", report.message)
@@ -273,7 +273,7 @@ describe("plan and run", () => {
     // the rollback target crashes, and so does the old image by now (its tasks die after the revert)
     scenario.marathon.markCrashing(`${scenario.registry.host}/shop/api:99-master`)
     scenario.marathon.markCrashing(`${scenario.registry.host}/shop/api:100-master`)
-    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "5", "--poll-ms", "50", "--revert-on-failure"])
+    const result = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--timeout", "5", "--poll-ms", "100", "--revert-on-failure"])
     assert.strictEqual(result.code, 1, result.stderr)
     const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8"))
     assert.strictEqual(report.outcome, "failed")
@@ -286,7 +286,7 @@ describe("plan and run", () => {
 
   it("undo refuses when someone changed an app since the rollback, and changes nothing", async () => {
     assert.strictEqual((await get()).code, 0)
-    assert.strictEqual((await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--poll-ms", "50"])).code, 0)
+    assert.strictEqual((await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--poll-ms", "100"])).code, 0)
     // someone deploys web 43-develop by hand after the rollback
     const container = structuredClone(scenario.marathon.apps().find((a) => a["id"] === appId("web"))!["container"]) as { docker: { image: string } }
     container.docker.image = `${scenario.registry.host}/shop/web:43-develop`
@@ -294,7 +294,7 @@ describe("plan and run", () => {
     assert.strictEqual(put.status, 200)
     await new Promise((r) => setTimeout(r, 400))
     const before = scenario.marathon.snapshot()
-    const undo = await cli(["undo", "--config", scenario.configFile, "--yes", "--poll-ms", "50"])
+    const undo = await cli(["undo", "--config", scenario.configFile, "--yes", "--poll-ms", "100"])
     assert.strictEqual(undo.code, 2, undo.stderr)
     assert.include(undo.stderr, "43-develop")
     assert.include(undo.stderr, "nothing was changed")
