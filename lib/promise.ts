@@ -3,7 +3,8 @@
  * plain options in, plain objects out. `getRollbacks`, `plan`, `run`, `undo`.
  *
  * Secrets are options here (a library caller decides where they come from); they are never
- * written to the results. What comes in is checked first: `file` and `report` are decoded with
+ * written to the results, and a URL that carries them (`https://user:pass@host`) is refused, as
+ * the command line refuses it: its URL goes into the report. What comes in is checked first: `file` and `report` are decoded with
  * the core's Schemas (a hand-edited or truncated rollback.json rejects with a RollbackError
  * naming the field, not a TypeError from deep inside).
  *
@@ -18,8 +19,8 @@ import { FetchHttpClient } from "effect/http"
 import type { HttpClient } from "effect/http"
 import type { RollbackPlan } from "./core/Plan.ts"
 import { RollbackReport as RollbackReportSchema } from "./core/Report.ts"
-import type { RollbackReport } from "./core/Report.ts"
-import { decodeRollbackFile } from "./core/RollbackFile.ts"
+import type { ReportTarget, RollbackReport } from "./core/Report.ts"
+import { decodeRollbackFile, stripCredentials } from "./core/RollbackFile.ts"
 import type { RollbackFile } from "./core/RollbackFile.ts"
 import { resolveTagScheme } from "./core/TagScheme.ts"
 import type { Granularity, IgnoredSummary } from "./core/Timeline.ts"
@@ -84,6 +85,28 @@ const httpLayer = (tls: TlsOptions, what: string): Layer.Layer<HttpClient.HttpCl
 }
 
 const formatIssue = SchemaIssue.makeFormatterDefault()
+
+/**
+ * `url` as an http(s) URL without user info (as the command line's `--marathon`/`--registry`
+ * check it): credentials belong in the options meant for them, never in a URL that reports,
+ * rollback.json and messages repeat. `what` names the option.
+ */
+const checkUrl = (url: string, what: string, instead: string): Effect.Effect<void, RollbackError> => {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined
+  if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    return Effect.fail(badInput(`${what} ${JSON.stringify(stripCredentials(url))} is not a URL: expected https://host[:port] (or http:// for a plain-text endpoint)`))
+  }
+  if (parsed.username !== "" || parsed.password !== "") {
+    return Effect.fail(badInput(`${what} must not carry credentials in the URL (user:password@ would end up in the report and messages): pass them as ${instead}`))
+  }
+  return Effect.void
+}
+
+const MARATHON_CREDENTIALS = "marathon.basic, marathon.token or marathon.dcos"
+
+/** How the report names this Marathon, so that `undo` (library or command line) goes back there. */
+const marathonTarget = (options: MarathonOptions): ReportTarget =>
+  options.dcos !== undefined ? { kind: "dcos", url: options.url, dcosUid: options.dcos.uid } : { kind: "marathon", url: options.url }
 
 /** `options.file`, decoded with the rollback.json Schema (a parsed file from disk or `getRollbacks`). */
 const decodeFile = (file: unknown): Effect.Effect<RollbackFile, RollbackError> => {
@@ -151,7 +174,7 @@ export const getRollbacks = (options: GetRollbacksOptions): Promise<{ readonly f
   const scheme = resolveTagScheme(schemeSpec)
   if ("_tag" in scheme) return Promise.reject(new RollbackError({ kind: "BadInput", message: scheme.message }))
   return toPromise(
-    getRollbacksEffect({
+    checkUrl(options.registry.url, "options.registry.url", "registry.username and registry.password").pipe(Effect.andThen(getRollbacksEffect({
       services: options.services,
       registryUrl: options.registry.url,
       scheme,
@@ -160,7 +183,7 @@ export const getRollbacks = (options: GetRollbacksOptions): Promise<{ readonly f
       tagFilter: options.tagFilter ?? options.environment,
       granularity: options.granularity ?? "instant",
       timeZone: options.timeZone ?? "UTC"
-    }).pipe(Effect.provide(registryLayer(options.registry)))
+    })), Effect.provide(registryLayer(options.registry)))
   )
 }
 
@@ -177,7 +200,8 @@ export interface PlanOptions {
 /** What `run` would do at a point, changing nothing. */
 export const plan = (options: PlanOptions): Promise<RollbackPlan> =>
   toPromise(
-    decodeFile(options.file).pipe(
+    checkUrl(options.marathon.url, "options.marathon.url", MARATHON_CREDENTIALS).pipe(
+      Effect.andThen(decodeFile(options.file)),
       Effect.flatMap((file) => planFleet(file, options.point, { timeZone: options.timeZone, scope: options.scope, pinDigest: options.pinDigest })),
       Effect.map((fleet) => fleet.plan),
       Effect.provide(marathonLayer(options.marathon))
@@ -202,25 +226,31 @@ export interface RunOptions extends PlanOptions {
 /** Rolls back to a point and resolves with the report (also when the rollback failed: check `outcome`). */
 export const run = (options: RunOptions): Promise<RollbackReport> =>
   toPromise(
-    decodeFile(options.file).pipe(Effect.flatMap((file) =>
-    runRollback(file, options.point, {
-      timeZone: options.timeZone,
-      scope: options.scope,
-      pinDigest: options.pinDigest,
-      allowPartial: options.allowPartial,
-      allowForward: options.allowForward,
-      allowMovedTags: options.allowMovedTags,
-      force: options.force,
-      revertOnFailure: options.revertOnFailure,
-      timeoutMs: options.timeoutMs,
-      pollMs: options.pollMs,
-      user: options.user,
-      environment: file.environment,
-      marathonUrl: options.marathon.url
-    }).pipe(
-      Effect.map((result) => result.report),
-      Effect.provide(Layer.mergeAll(marathonLayer(options.marathon), registryLayer(options.registry ?? { url: file.registry }), notifierLayer(options.slackWebhookUrl)))
-    )))
+    checkUrl(options.marathon.url, "options.marathon.url", MARATHON_CREDENTIALS).pipe(
+      Effect.andThen(options.registry !== undefined ? checkUrl(options.registry.url, "options.registry.url", "registry.username and registry.password") : Effect.void),
+      Effect.andThen(decodeFile(options.file)),
+      Effect.flatMap((file) =>
+        runRollback(file, options.point, {
+          timeZone: options.timeZone,
+          scope: options.scope,
+          pinDigest: options.pinDigest,
+          allowPartial: options.allowPartial,
+          allowForward: options.allowForward,
+          allowMovedTags: options.allowMovedTags,
+          force: options.force,
+          revertOnFailure: options.revertOnFailure,
+          timeoutMs: options.timeoutMs,
+          pollMs: options.pollMs,
+          user: options.user,
+          environment: file.environment,
+          marathonUrl: options.marathon.url,
+          target: marathonTarget(options.marathon)
+        }).pipe(
+          Effect.map((result) => result.report),
+          Effect.provide(Layer.mergeAll(marathonLayer(options.marathon), registryLayer(options.registry ?? { url: file.registry }), notifierLayer(options.slackWebhookUrl)))
+        )
+      )
+    )
   )
 
 /** Options of {@link undo}. */
@@ -237,14 +267,18 @@ export interface UndoOptions {
 /** Puts back what ran before a rollback, from its report; resolves with the undo's own report. */
 export const undo = (options: UndoOptions): Promise<RollbackReport> =>
   toPromise(
-    decodeReport(options.report).pipe(Effect.flatMap((report) =>
-      undoRollback(report, {
-        user: options.user,
-        force: options.force,
-        timeoutMs: options.timeoutMs,
-        pollMs: options.pollMs,
-        environment: report.environment,
-        marathonUrl: options.marathon.url
-      }).pipe(Effect.map((result) => result.report), Effect.provide(Layer.mergeAll(marathonLayer(options.marathon), notifierLayer(options.slackWebhookUrl))))
-    ))
+    checkUrl(options.marathon.url, "options.marathon.url", MARATHON_CREDENTIALS).pipe(
+      Effect.andThen(decodeReport(options.report)),
+      Effect.flatMap((report) =>
+        undoRollback(report, {
+          user: options.user,
+          force: options.force,
+          timeoutMs: options.timeoutMs,
+          pollMs: options.pollMs,
+          environment: report.environment,
+          marathonUrl: options.marathon.url,
+          target: marathonTarget(options.marathon)
+        }).pipe(Effect.map((result) => result.report), Effect.provide(Layer.mergeAll(marathonLayer(options.marathon), notifierLayer(options.slackWebhookUrl))))
+      )
+    )
   )

@@ -36,11 +36,11 @@ Deno.test("get, plan, run and undo through the Promise API on Deno", async () =>
     check(file.images.api?.[0]?.dateSource === "config" && file.images.api?.[1]?.dateSource === "annotation", "date sources as pushed")
     const preview = await plan({ file, point: "2026-11-15", marathon: { url: marathon.url } })
     check(preview.services.map((s) => s.action).join(",") === "rollback,unchanged", `plan: ${JSON.stringify(preview.services)}`)
-    const report = await run({ file, point: "2026-11-15", marathon: { url: marathon.url }, user: "deno", pollMs: 20 })
+    const report = await run({ file, point: "2026-11-15", marathon: { url: marathon.url }, user: "deno", pollMs: 100 })
     check(report.outcome === "succeeded", `run: ${report.outcome} ${report.message}`)
     const image = () => String((marathon.apps().find((a) => a["id"] === "/shop/api")?.["container"] as { docker: { image: string } }).docker.image)
     check(image().endsWith("shop/api:7-master"), `api runs ${image()}`)
-    const undone = await undo({ report, marathon: { url: marathon.url }, user: "deno", pollMs: 20 })
+    const undone = await undo({ report, marathon: { url: marathon.url }, user: "deno", pollMs: 100 })
     check(undone.outcome === "succeeded", `undo: ${undone.outcome} ${undone.message}`)
     check(image().endsWith("shop/api:8-master"), `api runs ${image()} after undo`)
   } finally {

@@ -2,11 +2,14 @@
  * @module test/project/promise — the Promise API (`fleet-rollback/promise`) at its boundary: a
  * malformed `file` or `report` (hand-edited, truncated, the wrong file) rejects with a
  * RollbackError saying what is wrong before anything is asked of Marathon; a file that went
- * through JSON (read from disk) is accepted; and on Node the registry and Marathon options take
- * `caFile` / `insecureSkipVerify`, against https servers with a private CA made by `openssl`.
+ * through JSON (read from disk) is accepted; a URL with credentials in it is refused (they would
+ * reach the report); a report records how to reach Marathon again, so the command line's undo
+ * of a DC/OS run made through the library logs in there; and on Node the registry and Marathon
+ * options take `caFile` / `insecureSkipVerify`, against https servers with a private CA made by
+ * `openssl`.
  */
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
 import type { AddressInfo } from "node:net"
@@ -20,6 +23,7 @@ import { startMarathonSandbox } from "../../lib/sandbox/Marathon.ts"
 import type { SandboxRegistry } from "../../lib/sandbox/Registry.ts"
 import { startSandboxRegistry } from "../../lib/sandbox/Registry.ts"
 import { sampleApp } from "../../lib/sandbox/SampleFleet.ts"
+import { runCli } from "../cli/runCli.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "fleet-rollback-promise-"))
 let registry: SandboxRegistry
@@ -113,6 +117,61 @@ describe("fleet-rollback/promise at its boundary", () => {
     const fromDisk = JSON.parse(JSON.stringify(file)) as RollbackFile
     const preview = await plan({ file: fromDisk, point: "2026-11-19", marathon: { url: marathon.url } })
     assert.deepStrictEqual(preview.services.map((s) => [s.service, s.action]), [["api", "rollback"]])
+  })
+})
+
+describe("fleet-rollback/promise keeps credentials out of URLs and reports", () => {
+  it("a Marathon URL with user:password@ is refused (BadInput) before Marathon is asked, without repeating the password", async () => {
+    const seen = marathon.requests.length
+    const before = marathon.snapshot()
+    const url = marathon.url.replace("http://", "http://ops:pw-SECRET-7f@")
+    for (const attempt of [
+      run({ file, point: "2026-11-19", marathon: { url, basic: { username: "ops", password: "pw-SECRET-7f" } }, user: "lib", pollMs: 100 }),
+      plan({ file, point: "2026-11-19", marathon: { url } })
+    ]) {
+      const error = await rejection(attempt)
+      assert.strictEqual(error.kind, "BadInput")
+      assert.include(error.message, "options.marathon.url must not carry credentials")
+      assert.include(error.message, "marathon.basic")
+      assert.notInclude(error.message, "pw-SECRET-7f")
+    }
+    const registryError = await rejection(getRollbacks({ registry: { url: registry.url.replace("http://", "http://ci:reg-SECRET-2a@") }, services: [{ name: "api", repository: "shop/api" }] }))
+    assert.include(registryError.message, "options.registry.url must not carry credentials")
+    assert.notInclude(registryError.message, "reg-SECRET-2a")
+    assert.strictEqual(marathon.requests.length, seen)
+    assert.deepStrictEqual(marathon.snapshot(), before)
+  })
+
+  it("pollMs under 100 is refused before anything changes (a tight request loop against Marathon)", async () => {
+    const before = marathon.snapshot()
+    const error = await rejection(run({ file, point: "2026-11-19", marathon: { url: marathon.url }, user: "lib", pollMs: 10 }))
+    assert.strictEqual(error.kind, "BadInput")
+    assert.include(error.message, "pollMs 10: expected at least 100 milliseconds")
+    assert.deepStrictEqual(marathon.snapshot(), before)
+  })
+
+  it("a DC/OS run through the library records its target: the command line's undo of its report logs in and reaches /service/marathon", async () => {
+    const password = "dcos-pw-lib-5e"
+    const cluster = await startMarathonSandbox({
+      deploymentMs: 50,
+      dcos: { users: { "rollback-bot": password } },
+      apps: [sampleApp("/shop/api", `${new URL(registry.url).host}/shop/api:100-master`)]
+    })
+    const work = mkdtempSync(join(tmpdir(), "fleet-rollback-promise-undo-"))
+    try {
+      const report = await run({ file, point: "2026-11-19", marathon: { url: cluster.clusterUrl, dcos: { uid: "rollback-bot", password } }, user: "lib", pollMs: 100 })
+      assert.strictEqual(report.outcome, "succeeded", report.message)
+      assert.deepStrictEqual(report.target, { kind: "dcos", url: cluster.clusterUrl, dcosUid: "rollback-bot" })
+      assert.notInclude(JSON.stringify(report), password)
+      writeFileSync(join(work, "rollback-report.json"), JSON.stringify(report))
+      const undone = await runCli(["undo", "--yes", "--poll-ms", "100"], { cwd: work, env: { DCOS_PASSWORD: password } })
+      assert.strictEqual(undone.code, 0, undone.stdout + undone.stderr)
+      assert.match(String((cluster.apps()[0]!["container"] as { docker: { image: string } }).docker.image), /shop\/api:100-master$/)
+      assert.isTrue(cluster.requests.some((r) => r.method === "PUT" && r.path === "/service/marathon/v2/apps"))
+    } finally {
+      await cluster.stop()
+      rmSync(work, { recursive: true, force: true })
+    }
   })
 })
 
