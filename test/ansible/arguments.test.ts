@@ -4,7 +4,7 @@
  * These need no registry and no Marathon: they stop before fleet-rollback would run.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { existsSync, mkdirSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll } from "vitest"
 import { MINIMUM_NODE } from "../../scripts/supported-node.js"
@@ -149,6 +149,16 @@ describe("ansible/rollback.yml arguments", () => {
       assert.include(result.output, "TASK [fleet_rollback : Read every service's images from the registry (fleet-rollback get)]")
       assert.include(result.output, "fleet-rollback get failed (exit 2)")
     })
+  })
+
+  it("the role's defaults say how the secrets really travel: as NAME_FILE files, not as environment variables", () => {
+    const role = join(projectRoot, "ansible/roles/fleet_rollback")
+    const defaults = readFileSync(join(role, "defaults/main.yml"), "utf8")
+    const secrets = readFileSync(join(role, "tasks/secrets.yml"), "utf8")
+    assert.include(secrets, "'_FILE'", "tasks/secrets.yml hands each secret over as NAME_FILE")
+    const comment = defaults.slice(defaults.indexOf("# Secrets:"), defaults.indexOf("fleet_rollback_registry_username:"))
+    assert.include(comment, "NAME_FILE")
+    assert.notMatch(comment, /only as environment variables/)
   })
 
   it("a plain run without tags never rolls back: the run tasks are tagged never", async () => {
