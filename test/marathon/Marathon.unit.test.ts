@@ -618,6 +618,26 @@ describe("a deployment request is never repeated blindly", () => {
       assert.include(result.answerLost!, "d-1 is gone")
     }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
   })
+
+  it.effect("a cancel whose answer is lost and whose deployment is gone with no new deployment listed: no revert is claimed, the answer says so", () => {
+    let deleted = 0
+    const fake = scripted((req) => {
+      if (req.method === "DELETE") {
+        deleted++
+        return { status: 503 }
+      }
+      // someone's deployment on the same app was running before the cancel: it is not our revert
+      const theirs = { id: "d-theirs", version: "v0", affectedApps: ["/prod/api"], currentStep: 1, totalSteps: 1 }
+      return { status: 200, body: deleted === 0 ? [theirs, { id: "d-1", version: "v1", affectedApps: ["/prod/api"], currentStep: 1, totalSteps: 1 }] : [theirs] }
+    })
+    return Effect.gen(function*() {
+      const result = yield* (yield* Marathon).cancelDeployment("d-1")
+      assert.strictEqual(deleted, 1)
+      assert.isUndefined(result.revertDeploymentId)
+      assert.include(result.answerLost!, "no revert deployment is listed")
+      assert.include(result.answerLost!, "finished before the cancel")
+    }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
+  })
 })
 
 describe("an app id prefix is a group path", () => {
