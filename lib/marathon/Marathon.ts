@@ -70,7 +70,10 @@ export interface DeploymentStarted {
   readonly deploymentId: string | undefined
   /** The version of the changed apps. */
   readonly version: string
-  /** Set when Marathon's answer was lost and the change was found applied by reading the apps: what happened. */
+  /**
+   * Set when Marathon's answer was lost and the change was found applied — in the apps, or as a
+   * new deployment of exactly these apps not yet stored in them: what happened.
+   */
   readonly answerLost?: string
 }
 
