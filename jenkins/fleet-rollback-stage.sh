@@ -9,7 +9,7 @@
 #
 # Environment (empty = not passed, the CLI or its config file decides):
 #   FLEET_ROLLBACK              the fleet-rollback executable. Default: `fleet-rollback` on PATH,
-#                               else this checkout (`npm ci` done): node scripts/fleet-rollback.js
+#                               else this checkout (`npm ci` done): scripts/fleet-rollback.js
 #                               (needs Node >= 22.19 on PATH).
 #   FLEET_ROLLBACK_CONFIG       config file; default ./fleet-rollback.yaml if it exists (get, plan, run)
 #   FLEET_ROLLBACK_ENV          environment name: dev | stage | prod     (get)
@@ -60,7 +60,8 @@ use_fleet_rollback() {
     set -- fleet-rollback
   elif [ -d "$root/node_modules/effect" ] && [ -f "$root/scripts/fleet-rollback.js" ]; then
     check_node
-    set -- node "$root/scripts/fleet-rollback.js"
+    # run through its shebang: the checked node on PATH, with the bin's V8 flags
+    set -- "$root/scripts/fleet-rollback.js"
   else
     fail "fleet-rollback not found: set FLEET_ROLLBACK, install it (npm install -g fleet-rollback-*.tgz), or run 'npm ci' in $root"
   fi

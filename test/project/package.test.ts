@@ -5,9 +5,9 @@
  * way to start it, and a Node older than 22.19 is told so plainly (exit 2) on every way too.
  */
 import { execFile } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { parse as parseYaml } from "yaml"
 import { MINIMUM_NODE } from "../../scripts/supported-node.js"
@@ -15,6 +15,9 @@ import { projectRoot } from "../cli/runCli.ts"
 import { oldNodeDir } from "../support/oldNode.ts"
 
 const packageJson = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { readonly version: string; readonly engines: { readonly node: string } }
+
+/** The V8 flag on the bin's shebang line (`#!/usr/bin/env -S node <flag>`). */
+const BIN_V8_FLAG = /^#!\/usr\/bin\/env -S node (\S+)\n/.exec(readFileSync(join(projectRoot, "scripts/fleet-rollback.js"), "utf8"))?.[1] ?? "(no flag on the shebang line)"
 
 const run = (file: string, args: ReadonlyArray<string>, cwd: string, env: Readonly<Record<string, string>> = {}): Promise<{ code: number; stdout: string; output: string }> =>
   new Promise((done) =>
@@ -72,6 +75,36 @@ describe("the packed package", () => {
       assert.notInclude(result.output, "internal error", way)
     }
   }, 120_000)
+
+  it("the bin starts Node with its young-generation cap (the shebang's --max-semi-space-size), installed and in a checkout", async () => {
+    // A probe preloaded into the bin's own Node process records the flags that Node started with.
+    const probe = join(dir, "probe.cjs")
+    const seen = join(dir, "exec-argv.json")
+    writeFileSync(probe, `require("node:fs").writeFileSync(${JSON.stringify(seen)}, JSON.stringify(process.execArgv))\n`)
+    const flag = BIN_V8_FLAG
+    const ways: ReadonlyArray<readonly [string, string]> = [
+      ["the installed bin", installedBin],
+      ["scripts/fleet-rollback.js executed in a checkout", join(projectRoot, "scripts/fleet-rollback.js")]
+    ]
+    for (const [way, file] of ways) {
+      rmSync(seen, { force: true })
+      const result = await run(file, ["--version"], dir, { ...env, NODE_OPTIONS: `--require ${probe}`, PATH: `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}` })
+      assert.strictEqual(result.code, 0, `${way}: ${result.output}`)
+      assert.deepStrictEqual(JSON.parse(readFileSync(seen, "utf8")), [flag], way)
+    }
+  }, 120_000)
+
+  it("whatever starts the bin through node explicitly passes the shebang's V8 flag too: npm run demo, the Ansible role", () => {
+    const scripts = (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts
+    assert.strictEqual(scripts["demo"], `node ${BIN_V8_FLAG} scripts/fleet-rollback.js demo`)
+    const roleVars = parseYaml(readFileSync(join(projectRoot, "ansible/roles/fleet_rollback/vars/main.yml"), "utf8")) as Record<string, unknown>
+    assert.deepStrictEqual(roleVars["fleet_rollback_node_flags"], [BIN_V8_FLAG])
+    const install = readFileSync(join(projectRoot, "ansible/roles/fleet_rollback/tasks/install.yml"), "utf8")
+    // every command line the role builds around an explicit Node.js
+    const explicitNode = install.split("\n").filter((line) => line.includes("fleet_rollback_argv:") && line.includes("fleet_rollback_node_path"))
+    assert.lengthOf(explicitNode, 2)
+    for (const line of explicitNode) assert.include(line, "[fleet_rollback_node_path] + fleet_rollback_node_flags + [", line)
+  })
 
   it("the minimum Node is one number: package.json engines, the version check, the Ansible role", () => {
     assert.strictEqual(packageJson.engines.node, `>=${MINIMUM_NODE}`)
