@@ -202,7 +202,7 @@ export const runRegistryBench = async (
     // GNU time (Debian package `time`) reports the CLI process's peak RSS (getrusage of the child).
     const timeBinary = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined
     const rssFile = join(cliCache, "maxrss-kb")
-    // The bin as an operator runs it: executed, so its shebang's V8 flags apply, with this Node on PATH.
+    // The bin as an operator runs it: executed, so its exec line's V8 flag applies, with this Node on PATH.
     const bin = join(ROOT, "scripts", "fleet-rollback.js")
     const cliArgs = [
       "get",

@@ -60,7 +60,7 @@ use_fleet_rollback() {
     set -- fleet-rollback
   elif [ -d "$root/node_modules/effect" ] && [ -f "$root/scripts/fleet-rollback.js" ]; then
     check_node
-    # run through its shebang: the checked node on PATH, with the bin's V8 flags
+    # executed: its first lines start the checked node on PATH with the bin's V8 flag
     set -- "$root/scripts/fleet-rollback.js"
   else
     fail "fleet-rollback not found: set FLEET_ROLLBACK, install it (npm install -g fleet-rollback-*.tgz), or run 'npm ci' in $root"

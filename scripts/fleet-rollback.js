@@ -1,4 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/bin/sh
+":" //; exec node --max-semi-space-size=2 "$0" "$@"
 /**
  * @module fleet-rollback.js — the `fleet-rollback` bin (package.json `bin`, `npm run demo`).
  * The package ships its TypeScript sources and has no build step, so this file decides how they
@@ -9,12 +10,14 @@
  *   start on V8 does not compile the ~500 modules again.
  * An old Node gets a clear message and exit code 2 first (scripts/supported-node.js).
  *
- * The shebang caps V8's young generation at 2 MiB per semi-space. A command keeps ~45 MiB of
- * live heap, but by default V8 lets the young generation grow to ~100 MiB during a `get` of
- * 10,000 images. With the cap the process peaks at ~195 MiB instead of ~280 MiB, for about 10%
- * more client CPU (measured by `npm run bench`). The flag can only be set when Node starts, so
- * whatever runs this file through `node` explicitly passes it too (package.json `demo`, the
- * Ansible role's project-directory mode).
+ * Executed, the file is a shell script for its first two lines (to JavaScript the second is a
+ * string and a comment): it starts the `node` on PATH with V8's young generation capped at
+ * 2 MiB per semi-space. A command keeps ~45 MiB of live heap, but by default V8 lets the young
+ * generation grow to ~100 MiB during a `get` of 10,000 images; with the cap the process peaks
+ * at ~195 MiB instead of ~280 MiB, for about 10% more client CPU (`npm run bench`). A flag on
+ * `#!/usr/bin/env -S node …` would need GNU or BSD env: BusyBox's (Alpine) has no `-S`. The
+ * flag can only be set when Node starts, so whatever runs this file through `node` explicitly
+ * passes it too (package.json `demo`, the Ansible role).
  */
 import { exitUnlessSupportedNode } from "./supported-node.js"
 

@@ -16,8 +16,8 @@ import { oldNodeDir } from "../support/oldNode.ts"
 
 const packageJson = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { readonly version: string; readonly engines: { readonly node: string } }
 
-/** The V8 flag on the bin's shebang line (`#!/usr/bin/env -S node <flag>`). */
-const BIN_V8_FLAG = /^#!\/usr\/bin\/env -S node (\S+)\n/.exec(readFileSync(join(projectRoot, "scripts/fleet-rollback.js"), "utf8"))?.[1] ?? "(no flag on the shebang line)"
+/** The V8 flag the bin's shell lines start Node with (`exec node <flag> "$0" "$@"`). */
+const BIN_V8_FLAG = /^#!\/bin\/sh\n":" \/\/; exec node (\S+) "\$0" "\$@"\n/.exec(readFileSync(join(projectRoot, "scripts/fleet-rollback.js"), "utf8"))?.[1] ?? "(no flag on the bin's exec line)"
 
 const run = (file: string, args: ReadonlyArray<string>, cwd: string, env: Readonly<Record<string, string>> = {}): Promise<{ code: number; stdout: string; output: string }> =>
   new Promise((done) =>
@@ -76,27 +76,32 @@ describe("the packed package", () => {
     }
   }, 120_000)
 
-  it("the bin starts Node with its young-generation cap (the shebang's --max-semi-space-size), installed and in a checkout", async () => {
+  it("the bin starts Node with its young-generation cap (--max-semi-space-size): installed, in a checkout, and under BusyBox's sh", async () => {
     // A probe preloaded into the bin's own Node process records the flags that Node started with.
     const probe = join(dir, "probe.cjs")
     const seen = join(dir, "exec-argv.json")
     writeFileSync(probe, `require("node:fs").writeFileSync(${JSON.stringify(seen)}, JSON.stringify(process.execArgv))\n`)
     const flag = BIN_V8_FLAG
-    const ways: ReadonlyArray<readonly [string, string]> = [
-      ["the installed bin", installedBin],
-      ["scripts/fleet-rollback.js executed in a checkout", join(projectRoot, "scripts/fleet-rollback.js")]
+    const checkoutBin = join(projectRoot, "scripts/fleet-rollback.js")
+    // /bin/sh is dash here; BusyBox's sh is Alpine's (node:*-alpine images, CI agents)
+    const ways: ReadonlyArray<readonly [string, string, ReadonlyArray<string>]> = [
+      ["the installed bin", installedBin, []],
+      ["scripts/fleet-rollback.js executed in a checkout", checkoutBin, []],
+      ["the bin run by BusyBox's sh", "busybox", ["sh", installedBin]]
     ]
-    for (const [way, file] of ways) {
+    for (const [way, file, before] of ways) {
       rmSync(seen, { force: true })
-      const result = await run(file, ["--version"], dir, { ...env, NODE_OPTIONS: `--require ${probe}`, PATH: `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}` })
+      const result = await run(file, [...before, "--version"], dir, { ...env, NODE_OPTIONS: `--require ${probe}`, PATH: `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}` })
       assert.strictEqual(result.code, 0, `${way}: ${result.output}`)
+      assert.strictEqual(result.stdout.trim(), `fleet-rollback v${packageJson.version}`, way)
       assert.deepStrictEqual(JSON.parse(readFileSync(seen, "utf8")), [flag], way)
     }
   }, 120_000)
 
-  it("whatever starts the bin through node explicitly passes the shebang's V8 flag too: npm run demo, the Ansible role", () => {
+  it("whatever starts the bin through node explicitly passes the bin's V8 flag too: npm run demo, npm run fleet-rollback, the Ansible role", () => {
     const scripts = (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts
     assert.strictEqual(scripts["demo"], `node ${BIN_V8_FLAG} scripts/fleet-rollback.js demo`)
+    assert.strictEqual(scripts["fleet-rollback"], `node ${BIN_V8_FLAG} scripts/fleet-rollback.js`)
     const roleVars = parseYaml(readFileSync(join(projectRoot, "ansible/roles/fleet_rollback/vars/main.yml"), "utf8")) as Record<string, unknown>
     assert.deepStrictEqual(roleVars["fleet_rollback_node_flags"], [BIN_V8_FLAG])
     const install = readFileSync(join(projectRoot, "ansible/roles/fleet_rollback/tasks/install.yml"), "utf8")
