@@ -14,7 +14,7 @@
  * string and a comment): it starts the `node` on PATH with V8's young generation capped at
  * 2 MiB per semi-space. A command keeps ~45 MiB of live heap, but by default V8 lets the young
  * generation grow to ~100 MiB during a `get` of 10,000 images; with the cap the process peaks
- * at ~195 MiB instead of ~280 MiB, for about 10% more client CPU (`npm run bench`). A flag on
+ * at 190–215 MiB instead of ~280 MiB, for about 10% more client CPU (`npm run bench`). A flag on
  * `#!/usr/bin/env -S node …` would need GNU or BSD env: BusyBox's (Alpine) has no `-S`. The
  * flag can only be set when Node starts, so whatever runs this file through `node` explicitly
  * passes it too (package.json `demo`, the Ansible role).
