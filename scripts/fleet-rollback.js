@@ -1,5 +1,5 @@
 #!/bin/sh
-":" //; exec node --max-semi-space-size=2 "$0" "$@"
+":" //; command -v node >/dev/null 2>&1 || { echo "fleet-rollback needs Node.js 22.19 or newer; there is no node on the PATH. Install Node.js 22.19 or newer (https://nodejs.org/en/download, your distribution's packages, or nvm) and put it first on the PATH." >&2; exit 2; }; exec node --max-semi-space-size=2 "$0" "$@"
 /**
  * @module fleet-rollback.js — the `fleet-rollback` bin (package.json `bin`, `npm run demo`).
  * The package ships its TypeScript sources and has no build step, so this file decides how they
@@ -11,7 +11,8 @@
  * An old Node gets a clear message and exit code 2 first (scripts/supported-node.js).
  *
  * Executed, the file is a shell script for its first two lines (to JavaScript the second is a
- * string and a comment): it starts the `node` on PATH with V8's young generation capped at
+ * string and a comment): it starts the `node` on PATH (none: the same message and exit code 2
+ * as for an old Node) with V8's young generation capped at
  * 2 MiB per semi-space. A command keeps ~45 MiB of live heap, but by default V8 lets the young
  * generation grow to ~100 MiB during a `get` of 10,000 images; with the cap the process peaks
  * at 190–215 MiB instead of ~280 MiB, for about 10% more client CPU (`npm run bench`). A flag on

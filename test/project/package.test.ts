@@ -16,8 +16,11 @@ import { oldNodeDir } from "../support/oldNode.ts"
 
 const packageJson = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { readonly version: string; readonly engines: { readonly node: string } }
 
-/** The V8 flag the bin's shell lines start Node with (`exec node <flag> "$0" "$@"`). */
-const BIN_V8_FLAG = /^#!\/bin\/sh\n":" \/\/; exec node (\S+) "\$0" "\$@"\n/.exec(readFileSync(join(projectRoot, "scripts/fleet-rollback.js"), "utf8"))?.[1] ?? "(no flag on the bin's exec line)"
+/** The bin's shell line (`":" //; …; exec node <flag> "$0" "$@"`, a string and a comment to JavaScript). */
+const BIN_SHELL_LINE = readFileSync(join(projectRoot, "scripts/fleet-rollback.js"), "utf8").split("\n")[1] ?? ""
+
+/** The V8 flag the bin's shell line starts Node with. */
+const BIN_V8_FLAG = /^":" \/\/; .*; exec node (\S+) "\$0" "\$@"$/.exec(BIN_SHELL_LINE)?.[1] ?? "(no flag on the bin's exec line)"
 
 const run = (file: string, args: ReadonlyArray<string>, cwd: string, env: Readonly<Record<string, string>> = {}): Promise<{ code: number; stdout: string; output: string }> =>
   new Promise((done) =>
@@ -111,8 +114,17 @@ describe("the packed package", () => {
     for (const line of explicitNode) assert.include(line, "[fleet_rollback_node_path] + fleet_rollback_node_flags + [", line)
   })
 
-  it("the minimum Node is one number: package.json engines, the version check, the Ansible role", () => {
+  it("with no node on the PATH, the bin says what it needs and exits 2", async () => {
+    const empty = mkdtempSync(join(dir, "no-node-"))
+    const result = await run(installedBin, ["--version"], dir, { ...env, PATH: empty })
+    assert.strictEqual(result.code, 2, result.output)
+    assert.include(result.output, `fleet-rollback needs Node.js ${MINIMUM_NODE} or newer; there is no node on the PATH.`)
+    assert.include(result.output, "put it first on the PATH")
+  })
+
+  it("the minimum Node is one number: package.json engines, the version check, the bin's shell line, the Ansible role", () => {
     assert.strictEqual(packageJson.engines.node, `>=${MINIMUM_NODE}`)
+    assert.strictEqual(BIN_SHELL_LINE.match(/\d+\.\d+/g)?.join(" "), `${MINIMUM_NODE} ${MINIMUM_NODE}`)
     const roleVars = parseYaml(readFileSync(join(projectRoot, "ansible/roles/fleet_rollback/vars/main.yml"), "utf8")) as Record<string, unknown>
     assert.strictEqual(roleVars["fleet_rollback_minimum_node"], MINIMUM_NODE)
   })
