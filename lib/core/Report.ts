@@ -43,17 +43,30 @@ export const ReportService = Schema.Struct({
 /** One service in the report. */
 export type ReportService = typeof ReportService.Type
 
-/** How to reach the Marathon a report's run changed (`undo` goes back there); never a secret. */
+/** The kinds of deployment target (`--target`, the config's `target.kind`, a report's `target.kind`). */
+export const TargetKind = Schema.Literals(["marathon", "dcos", "swarm", "kubernetes", "gitops", "pulumi", "openshift"])
+/** The kinds of deployment target. */
+export type TargetKind = typeof TargetKind.Type
+
+/**
+ * How to reach the target a report's run changed (`undo` goes back there); never a secret.
+ * Version 1 reports only knew `marathon` and `dcos`; readers older than the other kinds refuse
+ * such a report rather than send its changes to Marathon.
+ */
 export const ReportTarget = Schema.Struct({
-  /** Plain Marathon, or Marathon behind a DC/OS cluster's login. */
-  kind: Schema.Literals(["marathon", "dcos"]),
-  /** The Marathon URL, or for DC/OS the cluster URL (Marathon at `<url>/service/marathon`). */
+  /** Which target: plain Marathon, Marathon behind a DC/OS cluster's login, Swarm, Kubernetes, … */
+  kind: TargetKind,
+  /** The orchestrator's URL (DC/OS: the cluster URL, Marathon at `<url>/service/marathon`; Swarm: DOCKER_HOST; GitOps: the remote). */
   url: Schema.String,
   /** DC/OS: the uid that logged in (its secret comes from DCOS_PASSWORD or DCOS_PRIVATE_KEY_FILE). */
-  dcosUid: Schema.optionalKey(Schema.String)
+  dcosUid: Schema.optionalKey(Schema.String),
+  /** What else the target needs to find the same workloads again (stack, namespaces, context, branch); never a secret. */
+  settings: Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
 })
-/** How to reach the Marathon a report's run changed. */
+/** How to reach the target a report's run changed. */
 export type ReportTarget = typeof ReportTarget.Type
+/** A target's description of itself for the report (the same shape as {@link ReportTarget}). */
+export type TargetDescription = ReportTarget
 
 /** `rollback-report.json`, version 1. */
 export const RollbackReport = Schema.Struct({

@@ -1,0 +1,170 @@
+/**
+ * @module Target — the one contract between the workflows (`plan`, `run`, `undo`, the report,
+ * Slack, the Promise API) and a deployment target. A target lists the workloads in scope, applies
+ * a set of image changes in the fewest orchestrator-level changes it allows, watches them until
+ * done, failed or timed out, verifies every changed workload, reverts, and describes itself for
+ * the report. What it cannot do it declares in {@link TargetCapabilities}; the workflow refuses a
+ * flag that needs a missing capability before anything changes.
+ *
+ * Rules every target keeps:
+ * - A change is never sent twice blindly: after a lost answer the orchestrator's state tells
+ *   whether it was applied; when that cannot be told the error is `Indeterminate`.
+ * - `apply` either fails with nothing changed (any reason but `Indeterminate`), or returns what
+ *   happened workload by workload (a workload refused by its guard is `refused`, never overwritten).
+ * - Nothing a target returns or fails with contains a secret.
+ *
+ * To add a target: copy `lib/targets/marathon/`, keep its shape (transport, API calls with
+ * Schemas, errors, one file implementing this contract) and register it in `lib/targets/index.ts`.
+ */
+import { Context } from "effect"
+import type { Effect } from "effect"
+import type { TargetDescription } from "../core/Report.ts"
+import type { TargetError } from "./TargetError.ts"
+import type { Workload } from "./Workload.ts"
+
+/** One image change: a workload (and container), the image it should run, and what the plan saw it run. */
+export interface ImageChange {
+  /** The workload's id ({@link Workload.id}). */
+  readonly workload: string
+  /** The container; undefined = the workload's main container. */
+  readonly container?: string | undefined
+  /** The complete image reference to run. */
+  readonly image: string
+  /**
+   * The image the plan saw running: a target that can guard a change (Kubernetes `test`, Swarm's
+   * version) refuses the workload when it runs something else now. Undefined = not known.
+   */
+  readonly expected?: string | undefined
+}
+
+/** What became of one workload's change. */
+export interface AppliedWorkload {
+  readonly workload: string
+  /** `applied`: the orchestrator took it; `refused`: its guard refused it (changed meanwhile), nothing changed; `unknown`: may have been applied. */
+  readonly state: "applied" | "refused" | "unknown"
+  /** Why, when not applied. */
+  readonly problem?: string | undefined
+}
+
+/** The orchestrator-level change(s) `apply` made, to be watched, verified or reverted. */
+export interface AppliedChange {
+  /**
+   * The ids of the orchestrator's changes, for the report (Marathon: the deployment id; Swarm: the
+   * updated services; Kubernetes: `workload@generation`; GitOps: the commit). Empty when the change
+   * was applied but finished before it could be seen.
+   */
+  readonly changeIds: ReadonlyArray<string>
+  /** Workload by workload. */
+  readonly workloads: ReadonlyArray<AppliedWorkload>
+  /** How the answer was found when it was lost ("…found applied in the apps"), for the operator. */
+  readonly note?: string | undefined
+  /** Target-specific data the same target needs to watch or revert it (never a secret). */
+  readonly handle?: unknown
+}
+
+/** Progress of a change, for the operator. */
+export interface ChangeProgress {
+  /** One line: "deployment 4f2… step 1/2", "3 of 5 services updated". */
+  readonly summary: string
+  /** Per workload: its health now. */
+  readonly workloads: ReadonlyArray<{ readonly id: string; readonly running: number; readonly healthy: number; readonly desired: number }>
+}
+
+/** How to wait for a change: our own timeout, poll interval, progress. */
+export interface WatchOptions {
+  /** Give up after this long with reason `Timeout`. */
+  readonly timeoutMs: number
+  /** Poll this often. */
+  readonly pollMs?: number | undefined
+  /** Called with each poll's progress. */
+  readonly onProgress?: ((progress: ChangeProgress) => void) | undefined
+}
+
+/** The check of one changed workload after its change finished. */
+export interface WorkloadVerification {
+  readonly workload: string
+  /** What it runs now. */
+  readonly image: string | undefined
+  readonly expectedImage: string
+  /** Runs the expected image with every instance running (and healthy) and no new failure. */
+  readonly ok: boolean
+  /** What is wrong, readable (task errors, waiting reasons); absent when ok. */
+  readonly problem?: string | undefined
+}
+
+/** What a revert started. */
+export interface RevertStarted {
+  /** The change that puts the previous images back; undefined when nothing had to be sent. */
+  readonly applied: AppliedChange | undefined
+  /** How it went when not as planned ("the deployment had finished before the cancel"). */
+  readonly note?: string | undefined
+}
+
+/** What a target can do; a flag that needs a missing capability is refused before anything changes. */
+export interface TargetCapabilities {
+  /** Override the orchestrator's lock (`--force`). */
+  readonly force: boolean
+  /** Put the previous images back itself (`--revert-on-failure`, `undo`). */
+  readonly revert: boolean
+  /** Ask the orchestrator to validate a change without applying it (`plan --server-dry-run`). */
+  readonly serverDryRun: boolean
+  /** Wait until the change runs healthy (false: a GitOps commit ends at "pushed"). */
+  readonly watch: boolean
+  /** Deploy `repo:tag@digest` (`--pin-digest`). */
+  readonly pinDigest: boolean
+}
+
+/** Where to look for workloads, as the environment's config says (each target interprets it). */
+export interface TargetScope {
+  /** Marathon: a group path; other targets: a name prefix. */
+  readonly idPrefix?: string | undefined
+  /** A label selector (`env==prod`, `app in (a,b)`). */
+  readonly labelSelector?: string | undefined
+}
+
+/** The operations of a deployment target. */
+export interface TargetShape {
+  /** What the target is, for the report and for `undo` to reach it again; never a secret. */
+  readonly description: TargetDescription
+  /** The orchestrator's name for messages: "Marathon", "Docker Swarm", "Kubernetes". */
+  readonly displayName: string
+  /** What it calls one change, for messages: "deployment", "service update", "patch", "commit". */
+  readonly changeNoun: string
+  /** What it can do. */
+  readonly capabilities: TargetCapabilities
+  /** Every workload it can see, each marked in or out of `scope`. */
+  readonly listWorkloads: (scope: TargetScope) => Effect.Effect<ReadonlyArray<Workload>, TargetError>
+  /** One workload, read now. */
+  readonly getWorkload: (id: string) => Effect.Effect<Workload, TargetError>
+  /** Applies the changes (see the module's rules); `force` only when the capability exists. */
+  readonly apply: (
+    changes: ReadonlyArray<ImageChange>,
+    options: { readonly force: boolean; readonly dryRun?: boolean | undefined; readonly cause?: string | undefined }
+  ) => Effect.Effect<AppliedChange, TargetError>
+  /** Waits until the change is done; fails with `Timeout`, `RolloutFailed`, or a read failure. */
+  readonly watch: (applied: AppliedChange, options: WatchOptions) => Effect.Effect<void, TargetError>
+  /** Whether the change is still in progress (a deployment still listed, an update still updating). */
+  readonly inProgress: (applied: AppliedChange) => Effect.Effect<boolean, TargetError>
+  /**
+   * Checks every changed workload against its expected image; `before` are the workloads as read
+   * before the change (their failure markers). Fails only when the target cannot be read.
+   */
+  readonly verify: (
+    changes: ReadonlyArray<ImageChange>,
+    before: ReadonlyMap<string, Workload>
+  ) => Effect.Effect<ReadonlyArray<WorkloadVerification>, TargetError>
+  /**
+   * Puts the previous images (`back`) of a failed change back: Marathon cancels a running
+   * deployment or deploys them, Swarm rolls each service back to its previous spec, Kubernetes
+   * patches back. The workflow then watches what it returns and verifies `back`.
+   */
+  readonly revert: (args: {
+    readonly applied: AppliedChange
+    readonly stillInProgress: boolean
+    readonly back: ReadonlyArray<ImageChange>
+    readonly force: boolean
+  }) => Effect.Effect<RevertStarted, TargetError>
+}
+
+/** The deployment target the workflows drive. */
+export class Target extends Context.Service<Target, TargetShape>()("fleet-rollback/target/Target") {}
