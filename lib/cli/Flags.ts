@@ -70,3 +70,8 @@ export const pollMs = Flag.Int("poll-ms").pipe(
 export const force = Flag.Boolean("force").pipe(Flag.withDescription("override Marathon's deployment lock (force=true)"), Flag.withDefault(false))
 /** `--revert-on-failure`. */
 export const revertOnFailure = Flag.Boolean("revert-on-failure").pipe(Flag.withDescription("cancel a failed or timed-out deployment with Marathon's rollback and wait for it"), Flag.withDefault(false))
+/** `--last N` of `get`. */
+export const last = Flag.Int("last").pipe(
+  Flag.withDescription("per repository only the N newest tags, by the tag's build number, timestamp or version (only about N manifests are read); a scheme without those reads every tag and keeps the N newest by date"),
+  Flag.optional
+)

@@ -48,6 +48,8 @@ export const ConfigFile = Schema.Struct({
   ),
   scheme: Schema.optionalKey(SchemeConfig),
   granularity: Schema.optionalKey(Schema.Literals(["instant", "day"])),
+  /** `get --last N`: per repository only the N newest tags (the flag wins). */
+  last: Schema.optionalKey(Schema.Int),
   timeZone: Schema.optionalKey(Schema.String),
   badTags: Schema.optionalKey(Schema.Array(Schema.String)),
   environments: Schema.optionalKey(Schema.Record(Schema.String, EnvironmentConfig)),

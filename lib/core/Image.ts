@@ -6,11 +6,16 @@
  */
 import { parseIsoInstant } from "./TimeZone.ts"
 
-/** Where an image's effective time came from, in order of preference. */
-export type DateSource = "annotation" | "config" | "tag" | "push"
+/**
+ * Where an image's effective time came from, in order of preference. `schema1-history` is the
+ * `created` of the first `history` entry's `v1Compatibility` JSON of a Docker schema1 manifest
+ * (images pushed before 2017): the image's own build date, as a config's `created` is, so it
+ * ranks right after `config` (a schema1 image has neither an annotation nor a config blob).
+ */
+export type DateSource = "annotation" | "config" | "schema1-history" | "tag" | "push"
 
 /** The date sources in order of preference (DESIGN.md "Selection semantics"). */
-export const DATE_SOURCES: ReadonlyArray<DateSource> = ["annotation", "config", "tag", "push"]
+export const DATE_SOURCES: ReadonlyArray<DateSource> = ["annotation", "config", "schema1-history", "tag", "push"]
 
 /**
  * What a registry adapter knows about one tag of one repository. Dates are RFC 3339 strings
@@ -29,6 +34,8 @@ export interface RegistryImage {
     readonly annotation?: string | undefined
     /** `created` of the config blob of the chosen platform. */
     readonly config?: string | undefined
+    /** A schema1 manifest's `created` of `history[0].v1Compatibility` (the newest layer's image JSON). */
+    readonly schema1?: string | undefined
     /** The registry's push time (Docker Hub `tag_last_pushed`, Harbor `push_time`). */
     readonly push?: string | undefined
   }
@@ -65,6 +72,8 @@ export const effectiveTime = (
   if (annotation !== undefined) return { time: annotation, source: "annotation" }
   const config = parseKnownInstant(dates.config)
   if (config !== undefined) return { time: config, source: "config" }
+  const schema1 = parseKnownInstant(dates.schema1)
+  if (schema1 !== undefined) return { time: schema1, source: "schema1-history" }
   if (tagTime !== undefined && Number.isFinite(tagTime) && tagTime >= EARLIEST_KNOWN_TIME) {
     return { time: tagTime, source: "tag" }
   }

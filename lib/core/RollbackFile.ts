@@ -41,7 +41,12 @@ export const RollbackImage = Schema.Struct({
   tag: Schema.String,
   digest: Schema.String,
   created: KnownInstant,
-  dateSource: Schema.Literals(["annotation", "config", "tag", "push"]),
+  /**
+   * Where `created` came from. `schema1-history` (a Docker schema1 manifest's first history
+   * entry) is newer than the other four: fleet-rollback versions before it refuse a file that
+   * holds such an image, naming this field (they skip schema1 images when they write a file).
+   */
+  dateSource: Schema.Literals(["annotation", "config", "schema1-history", "tag", "push"]),
   build: Schema.optionalKey(Schema.Int),
   version: Schema.optionalKey(Schema.String),
   /** The tag's own timestamp, when the scheme has one (what order `timestamp` compares). */
@@ -76,7 +81,9 @@ export const RollbackIgnored = Schema.Struct({
    * Tags the registry adapter listed but got no image from, each with the kind (`no-platform`,
    * `schema1`, `artifact`, `not-an-image`, `vanished`, `unreadable`, …) and what was found.
    */
-  notRead: Schema.optionalKey(Schema.Array(Schema.Struct({ tag: Schema.String, reason: Schema.String, detail: Schema.String })))
+  notRead: Schema.optionalKey(Schema.Array(Schema.Struct({ tag: Schema.String, reason: Schema.String, detail: Schema.String }))),
+  /** Tags of the scheme and environment left unread (or dropped after dating) by `get --last N`. */
+  beyondLast: Schema.optionalKey(Schema.Int)
 }).annotate({ identifier: "RollbackIgnored" })
 
 /**

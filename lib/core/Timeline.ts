@@ -233,7 +233,7 @@ export const targetIndices = (images: ReadonlyArray<TimelineImage>, order: TagOr
 
 /**
  * Merges per-service image lists into one timeline: parses tags with the scheme, keeps the
- * environment's tags (when the scheme has an environment part), gives each image its effective time (annotation, config, tag, push;
+ * environment's tags (when the scheme has an environment part), gives each image its effective time (annotation, config, schema1-history, tag, push;
  * before 1980 = unknown), drops images with no known time (reported in `ignored`), orders
  * every service's images, and derives the points newest first: the instants (or days) at which
  * a service's target, by the scheme's order, changes.
@@ -273,12 +273,16 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
         counts.markedBad++
         continue
       }
-      // effectiveTime, inlined without its result object: annotation, config, tag, push
+      // effectiveTime, inlined without its result object: annotation, config, schema1-history, tag, push
       let time = parseKnownInstant(raw.dates.annotation)
       let source: DateSource = "annotation"
       if (time === undefined) {
         time = parseKnownInstant(raw.dates.config)
         source = "config"
+      }
+      if (time === undefined) {
+        time = parseKnownInstant(raw.dates.schema1)
+        source = "schema1-history"
       }
       if (time === undefined && parsed.timestamp !== undefined && parsed.timestamp >= EARLIEST_KNOWN_TIME) {
         time = parsed.timestamp

@@ -4,6 +4,7 @@
  */
 export * from "./Image.ts"
 export * from "./ImageReference.ts"
+export * from "./LastTags.ts"
 export * from "./Plan.ts"
 export * from "./Point.ts"
 export * from "./RollbackFile.ts"

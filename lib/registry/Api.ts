@@ -11,7 +11,7 @@ import { createHash } from "node:crypto"
 import { Effect, Result, Schema } from "effect"
 import type { Authorizer } from "./Auth.ts"
 import { nextLinkTarget, resolveLink } from "./Link.ts"
-import { DIGEST_PATTERN, MANIFEST_ACCEPT, ManifestBody } from "./Manifest.ts"
+import { DIGEST_PATTERN, isSchema1MediaType, MANIFEST_ACCEPT, ManifestBody, schema1Payload } from "./Manifest.ts"
 import { RegistryError } from "./RegistryError.ts"
 import { displayUrl } from "./Transport.ts"
 import type { RequestKind, Transport, WireRequest, WireResponse } from "./Transport.ts"
@@ -116,6 +116,20 @@ export const hashHexSync = (algorithm: "sha256" | "sha512", bytes: Uint8Array): 
 export const digestOfSync = (body: Uint8Array, like?: string): string => {
   const algorithm = like?.startsWith("sha512:") ? "sha512" : "sha256"
   return `${algorithm}:${hashHexSync(algorithm, body)}`
+}
+
+/**
+ * The digest of a manifest answer as the registry computes it: over the body, except for a signed
+ * Docker schema1 manifest, whose digest is over its payload without the signature block (see
+ * `schema1Payload`; the registry re-signs it on every GET, so the body changes, the digest not).
+ * The payload is tried when the answer says schema1, or when the body's own digest is not the one
+ * claimed and the body carries signatures.
+ */
+export const manifestDigestSync = (body: Uint8Array, contentType: string | undefined, claimed: string | undefined): string => {
+  const plain = digestOfSync(body, claimed)
+  if (plain === claimed || (claimed === undefined && !isSchema1MediaType(contentType))) return plain
+  const signed = schema1Payload(body)
+  return signed._tag === "Signed" ? digestOfSync(signed.payload, claimed) : plain
 }
 
 const MAX_REDIRECTS = 5
@@ -269,7 +283,7 @@ export const makeApi = (registryUrl: URL, authorizer: Authorizer, transport: Tra
     const claimed = header !== undefined && header !== ""
       ? header
       : DIGEST_PATTERN.test(reference) ? reference : undefined
-    const computed = digestOfSync(response.body, claimed)
+    const computed = manifestDigestSync(response.body, response.headers["content-type"], claimed)
     if (claimed !== undefined && claimed !== computed) {
       return new RegistryError({
         reason: "DigestMismatch",

@@ -29,11 +29,13 @@ import { makeSingleFlight } from "./SingleFlight.ts"
 export const CachedImage = Schema.Struct({
   dates: Schema.Struct({
     annotation: Schema.optional(Schema.String),
-    config: Schema.optional(Schema.String)
+    config: Schema.optional(Schema.String),
+    /** A schema1 manifest's first history entry's `created`. */
+    schema1: Schema.optional(Schema.String)
   }),
   revision: Schema.optional(Schema.String),
   platform: Schema.optional(Schema.String),
-  /** Set when the digest is not a readable image for the platform (the reason), e.g. schema1. */
+  /** Set when the digest is not a readable image for the platform (the reason), e.g. an artifact. */
   skip: Schema.optional(Schema.String),
   /** What kind of skip (see `SkipKind` in Registry.ts); absent in caches written before it existed. */
   skipKind: Schema.optional(Schema.String)
@@ -278,7 +280,9 @@ export const diskCacheStore = (fs: FileSystem.FileSystem, cacheDir: string, regi
           dirty = true
         },
         setImage: (key, image) => {
-          if (data.images.has(key)) return
+          // A digest's description never changes, except one written before schema1 support.
+          const existing = data.images.get(key)
+          if (existing !== undefined && existing.skipKind !== "schema1") return
           data.images.set(key, image)
           changed.images.set(key, image)
           dirty = true

@@ -1,9 +1,11 @@
 /**
  * @module Manifest — OCI / Docker manifest, index and config schemas, and the pure choices made on
  * them: which child of an index to read (platform, attestations skipped) and which dates and
- * revision an image carries.
+ * revision an image carries; for Docker schema1 manifests (signed JWS, images pushed before
+ * 2017) the payload their digest is computed over and the date of their first history entry.
  */
-import { Schema } from "effect"
+import { Buffer } from "node:buffer"
+import { Result, Schema } from "effect"
 
 /** The four manifest media types sent in one `Accept` header (FACTS.md "Manifests and digests"). */
 export const MANIFEST_MEDIA_TYPES = [
@@ -45,7 +47,11 @@ export const ManifestBody = Schema.Struct({
   mediaType: Schema.optional(Schema.String),
   manifests: Schema.optional(Schema.Array(Descriptor)),
   config: Schema.optional(Descriptor),
-  annotations: Schema.optional(Annotations)
+  annotations: Schema.optional(Annotations),
+  /** schema1: the image's architecture (one platform per manifest). */
+  architecture: Schema.optional(Schema.String),
+  /** schema1: one entry per layer, newest first, each the layer's v1 image JSON as a string. */
+  history: Schema.optional(Schema.Array(Schema.Struct({ v1Compatibility: Schema.String })))
 })
 
 /** A manifest body as decoded. */
@@ -131,3 +137,70 @@ export const looksLikeDigest = (entry: string): boolean => /^[a-z0-9]+(?:[.+_-][
 
 /** True for a valid tag name per the distribution spec (`[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`). */
 export const isValidTag = (entry: string): boolean => /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/.test(entry)
+
+/** The media type of a signed Docker schema1 manifest (a JWS in libtrust's "pretty" form). */
+export const SCHEMA1_SIGNED_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+
+/** True for a `Content-Type` of a Docker schema1 manifest (signed or not). */
+export const isSchema1MediaType = (contentType: string | undefined): boolean =>
+  (contentType ?? "").trim().toLowerCase().startsWith("application/vnd.docker.distribution.manifest.v1")
+
+/** What the digest of a schema1 answer is computed over. */
+export type Schema1Payload =
+  | { readonly _tag: "Signed"; readonly payload: Uint8Array }
+  | { readonly _tag: "Unsigned" }
+  | { readonly _tag: "Invalid"; readonly why: string }
+
+const decodeJws = Schema.decodeUnknownResult(Schema.fromJsonString(Schema.Struct({
+  signatures: Schema.optional(Schema.Array(Schema.Struct({ protected: Schema.String })))
+})))
+
+const decodeProtectedHeader = Schema.decodeUnknownResult(Schema.fromJsonString(Schema.Struct({
+  formatLength: Schema.Int,
+  formatTail: Schema.String
+})))
+
+/**
+ * The payload a registry computes a signed schema1 manifest's digest over, as libtrust's
+ * `ParsePrettySignature` rebuilds it: the body's first `formatLength` bytes followed by the
+ * base64url-decoded `formatTail`, both from each signature's protected header (they must agree),
+ * i.e. the manifest without its `signatures` block. `Unsigned` when the body has no signatures
+ * (its digest is over the body itself).
+ */
+export const schema1Payload = (body: Uint8Array): Schema1Payload => {
+  const jws = decodeJws(new TextDecoder().decode(body))
+  if (Result.isFailure(jws)) return { _tag: "Invalid", why: `not JSON: ${jws.failure.message}` }
+  const signatures = jws.success.signatures ?? []
+  if (signatures.length === 0) return { _tag: "Unsigned" }
+  let format: { length: number; tail: string } | undefined
+  for (const signature of signatures) {
+    const header = decodeProtectedHeader(Buffer.from(signature.protected, "base64url").toString("utf8"))
+    if (Result.isFailure(header)) return { _tag: "Invalid", why: `a signature's protected header has no formatLength/formatTail: ${header.failure.message}` }
+    const { formatLength, formatTail } = header.success
+    if (format !== undefined && (format.length !== formatLength || format.tail !== formatTail)) {
+      return { _tag: "Invalid", why: "the signatures disagree on formatLength/formatTail" }
+    }
+    format = { length: formatLength, tail: formatTail }
+  }
+  if (format!.length < 0 || format!.length > body.length) return { _tag: "Invalid", why: `formatLength ${format!.length} is outside the body` }
+  const tail = Buffer.from(format!.tail, "base64url")
+  const payload = new Uint8Array(format!.length + tail.length)
+  payload.set(body.subarray(0, format!.length), 0)
+  payload.set(tail, format!.length)
+  return { _tag: "Signed", payload }
+}
+
+const decodeV1Compatibility = Schema.decodeUnknownResult(Schema.fromJsonString(Schema.Struct({
+  created: Schema.optional(Schema.NullOr(Schema.String))
+})))
+
+/**
+ * The build date of a schema1 image: `created` of its first `history` entry's `v1Compatibility`
+ * JSON (the newest layer's v1 image JSON, i.e. the image's own); undefined when absent or unreadable.
+ */
+export const schema1Created = (manifest: ManifestBody): string | undefined => {
+  const first = manifest.history?.[0]
+  if (first === undefined) return undefined
+  const decoded = decodeV1Compatibility(first.v1Compatibility)
+  return Result.isSuccess(decoded) ? decoded.success.created ?? undefined : undefined
+}

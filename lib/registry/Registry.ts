@@ -29,6 +29,7 @@ import {
   offeredPlatforms,
   parsePlatform,
   REVISION_ANNOTATION,
+  schema1Created,
   selectPlatform
 } from "./Manifest.ts"
 import type { ManifestBody, Platform } from "./Manifest.ts"
@@ -101,9 +102,13 @@ export const registryRepositoryName = (url: URL, repository: string): string =>
 /**
  * Why a tag-list entry gave no image. Before any request: `digest-in-tag-list`, `invalid-tag`,
  * `signature` (cosign artifacts), `filtered` (`keepTag` said no). After reading it:
- * `no-platform` (an index without the wanted platform), `schema1`, `artifact` (a Helm chart, an
- * SBOM…), `not-an-image` (another manifest type), `vanished` (404: deleted since the listing),
- * `unreadable` (an answer that is not a manifest or config).
+ * `no-platform` (an index without the wanted platform, or a schema1 image of another
+ * architecture), `schema1-conversion` (a schema1 manifest the registry made up from a schema2
+ * image for a client that accepts no schema2 type: its digest is stored nowhere, so it is never
+ * deployed from), `artifact` (a Helm chart, an SBOM…), `not-an-image` (another manifest type),
+ * `vanished` (404: deleted since the listing), `unreadable` (an answer that is not a manifest or
+ * config). `schema1` is what versions before schema1 support cached for schema1 images: such
+ * cache entries are read again.
  */
 export type SkipKind =
   | "digest-in-tag-list"
@@ -112,6 +117,7 @@ export type SkipKind =
   | "filtered"
   | "no-platform"
   | "schema1"
+  | "schema1-conversion"
   | "artifact"
   | "not-an-image"
   | "vanished"
@@ -129,8 +135,10 @@ export interface SkippedTag {
 export interface RepositoryRead {
   readonly repository: string
   readonly images: ReadonlyArray<RegistryImage>
-  /** Tag-list entries not read, and why (digests in the tag list, filtered tags, schema1, no such platform…). */
+  /** Tag-list entries not read, and why (digests in the tag list, filtered tags, no such platform…). */
   readonly skipped: ReadonlyArray<SkippedTag>
+  /** With `last`: kept tags left unread because `count` newer ones gave images. */
+  readonly beyondLast?: number | undefined
 }
 
 /** Options of `readRepository`. */
@@ -143,6 +151,19 @@ export interface ReadRepositoryOptions {
   readonly onTags?: ((count: number) => void) | undefined
   /** Called after each tag read. */
   readonly onImage?: (() => void) | undefined
+  /**
+   * Read only the `count` newest tags (`get --last N`): `newestFirst` orders the kept tags
+   * newest first (from the tags alone); they are read in that order, in rounds, until `count`
+   * of them gave an image that `counts` accepts (dated, not marked bad) or none are left. The
+   * tags not read are counted in {@link RepositoryRead.beyondLast}, not listed.
+   */
+  readonly last?: {
+    readonly count: number
+    readonly newestFirst: (tags: ReadonlyArray<string>) => ReadonlyArray<string>
+    readonly counts: (image: RegistryImage) => boolean
+  } | undefined
+  /** Called when a later `last` round adds tags to read, with how many. */
+  readonly onMoreTags?: ((count: number) => void) | undefined
 }
 
 /** Request counters of one client since it was built. */
@@ -207,12 +228,19 @@ interface ListedTag {
 }
 
 const SKIP_KINDS: ReadonlySet<string> = new Set<SkipKind>([
-  "digest-in-tag-list", "invalid-tag", "signature", "filtered", "no-platform", "schema1", "artifact", "not-an-image", "vanished", "unreadable"
+  "digest-in-tag-list", "invalid-tag", "signature", "filtered", "no-platform", "schema1", "schema1-conversion", "artifact", "not-an-image", "vanished", "unreadable"
 ])
 
 /** The skip kind of a cached description (caches written before kinds existed say `not-an-image`). */
 const cachedSkipKind = (image: CachedImage): SkipKind =>
   image.skipKind !== undefined && SKIP_KINDS.has(image.skipKind) ? image.skipKind as SkipKind : "not-an-image"
+
+/**
+ * A cached description, unless it is one versions without schema1 support wrote for a schema1
+ * image (`skipKind` "schema1", no date): those are read again, once.
+ */
+const usableCached = (image: CachedImage | undefined): CachedImage | undefined =>
+  image?.skipKind === "schema1" ? undefined : image
 
 /** Why an index gave no image: the platform asked for and those it has. */
 const noPlatformReason = (platform: Platform, offered: ReadonlyArray<string>): string =>
@@ -349,19 +377,18 @@ const makeRegistry = (config: RegistryConfig) =>
       repository: string,
       platform: Platform,
       top: FetchedManifest,
-      cache: RepositoryCache
+      cache: RepositoryCache,
+      byTag: boolean
     ): Effect.Effect<CachedImage, RegistryError> =>
       descriptions.run(`${repository}|${imageKey(formatPlatform(platform), top.digest)}`, () =>
-        Effect.tap(describeUncached(repository, platform, top), (description) =>
+        Effect.tap(describeUncached(repository, platform, top, byTag), (description) =>
           // Into the image cache before the memo forgets it: every later tag on this digest finds it there.
           Effect.sync(() => cache.setImage(imageKey(formatPlatform(platform), top.digest), description))))
 
-    const describeUncached = (repository: string, platform: Platform, top: FetchedManifest): Effect.Effect<CachedImage, RegistryError> =>
+    const describeUncached = (repository: string, platform: Platform, top: FetchedManifest, byTag: boolean): Effect.Effect<CachedImage, RegistryError> =>
       Effect.suspend(() => {
         const kind = manifestKind(top.contentType, top.manifest)
-        if (kind === "schema1") {
-          return Effect.succeed<CachedImage>({ dates: {}, skipKind: "schema1", skip: "a Docker schema1 manifest (no reliable build date); rebuild and push it with a current client" })
-        }
+        if (kind === "schema1") return describeSchema1(repository, platform, top, byTag)
         if (kind === "index") {
           const index = top.manifest
           const child = selectPlatform(index.manifests ?? [], platform)
@@ -379,6 +406,39 @@ const makeRegistry = (config: RegistryConfig) =>
         }
         return describeImage(repository, top.manifest, undefined, undefined)
       })
+
+    /**
+     * A schema1 image: its date from the first history entry. Fetched by tag, it must be stored
+     * under its digest (one HEAD by digest): a registry answers a client that accepts no schema2
+     * type with a schema1 conversion of a schema2 image, whose digest it stores nowhere. `get`
+     * always accepts schema2 and OCI, so only a proxy that drops `Accept` brings one; it is
+     * refused, never dated (its date is the conversion's, its digest not deployable).
+     */
+    const describeSchema1 = (repository: string, platform: Platform, top: FetchedManifest, byTag: boolean): Effect.Effect<CachedImage, RegistryError> => {
+      const architecture = top.manifest.architecture
+      if (architecture !== undefined && architecture !== "" && architecture !== platform.architecture) {
+        return Effect.succeed<CachedImage>({
+          dates: {},
+          skipKind: "no-platform",
+          skip: `a schema1 image for ${architecture}, not ${formatPlatform(platform)}; choose another with --platform`
+        })
+      }
+      const created = schema1Created(top.manifest)
+      const described: CachedImage = { dates: created === undefined ? {} : { schema1: created } }
+      if (!byTag) return Effect.succeed(described)
+      return api.headManifest(repository, top.digest).pipe(
+        Effect.as(described),
+        Effect.catch((error): Effect.Effect<CachedImage, RegistryError> =>
+          error.reason === "NotFound"
+            ? Effect.succeed({
+              dates: {},
+              skipKind: "schema1-conversion",
+              skip: `the registry answered with a schema1 conversion (digest ${top.digest}, stored nowhere) instead of the stored schema2 image: something between here and the registry drops the Accept header; fix that proxy`
+            })
+            : Effect.fail(error)
+        )
+      )
+    }
 
     /** The dates and revision of an image manifest (the index's annotations as a fallback). */
     const describeImage = (
@@ -424,6 +484,7 @@ const makeRegistry = (config: RegistryConfig) =>
             dates: {
               ...(described.dates.annotation === undefined ? {} : { annotation: described.dates.annotation }),
               ...(described.dates.config === undefined ? {} : { config: described.dates.config }),
+              ...(described.dates.schema1 === undefined ? {} : { schema1: described.dates.schema1 }),
               ...(push === undefined ? {} : { push })
             },
             ...(described.revision === undefined ? {} : { revision: described.revision }),
@@ -452,20 +513,20 @@ const makeRegistry = (config: RegistryConfig) =>
         const withDigest = (digest: string, top: FetchedManifest | undefined): Effect.Effect<TagOutcome, RegistryError> => {
           cache.setTagDigest(tag, digest)
           const key = imageKey(platformKey, digest)
-          const cached = cache.image(key)
+          const cached = usableCached(cache.image(key))
           if (cached !== undefined) {
             if (top === undefined) counters.cacheHits++
             return Effect.succeed(toOutcome(repository, tag, digest, cached, push))
           }
           const described = top === undefined
-            ? Effect.flatMap(manifestByDigest(repository, digest), (manifest) => describe(repository, platform, manifest, cache))
-            : describe(repository, platform, top, cache)
+            ? Effect.flatMap(manifestByDigest(repository, digest), (manifest) => describe(repository, platform, manifest, cache, false))
+            : describe(repository, platform, top, cache, true)
           return Effect.map(described, (description) => toOutcome(repository, tag, digest, description, push))
         }
         if (hub?.digest !== undefined && DIGEST_PATTERN.test(hub.digest)) {
           const digest = hub.digest
           const isIndex = hub.images.length > 0 && hub.images.every((image) => image.digest !== digest)
-          if (isIndex && selectPlatform(hub.images.map(hubDescriptor), platform) === undefined && cache.image(imageKey(platformKey, digest)) === undefined) {
+          if (isIndex && selectPlatform(hub.images.map(hubDescriptor), platform) === undefined && usableCached(cache.image(imageKey(platformKey, digest))) === undefined) {
             cache.setTagDigest(tag, digest)
             return Effect.succeed<TagOutcome>({ _tag: "Skip", kind: "no-platform", reason: noPlatformReason(platform, hubPlatforms(hub)) })
           }
@@ -543,7 +604,6 @@ const makeRegistry = (config: RegistryConfig) =>
           skipped.push({ tag, kind: "filtered", reason: "filtered out (not of the chosen environment or scheme)" })
         } else wanted.push(entry)
       }
-      options?.onTags?.(wanted.length)
       const cache = yield* store.repository(name)
       const readOne = (entry: ListedTag) =>
         tagReads.withPermit(readTag(name, entry, platform, cache, isMutableTag)).pipe(
@@ -558,29 +618,56 @@ const makeRegistry = (config: RegistryConfig) =>
           ),
           Effect.tap(() => Effect.sync(() => options?.onImage?.()))
         )
-      // New tags first (GET by tag), then known ones (cache or HEAD): a moved tag whose new digest
-      // came with a new tag then finds that manifest already fetched instead of fetching it again.
-      const fresh = wanted.filter((entry) => cache.tagDigest(entry.tag) === undefined)
-      const known = wanted.filter((entry) => cache.tagDigest(entry.tag) !== undefined)
       const concurrency = Math.max(1, config.concurrency ?? 8) * 2
       const byTag = new Map<string, TagOutcome>()
-      yield* Effect.forEach(
-        [fresh, known],
-        (group) =>
-          Effect.forEach(group, (entry) => Effect.map(readOne(entry), (outcome) => byTag.set(entry.tag, outcome)), {
-            concurrency,
-            discard: true
-          }),
-        { discard: true }
-      ).pipe(Effect.ensuring(cache.flush))
+      // New tags first (GET by tag), then known ones (cache or HEAD): a moved tag whose new digest
+      // came with a new tag then finds that manifest already fetched instead of fetching it again.
+      const readAll = (entries: ReadonlyArray<ListedTag>) =>
+        Effect.forEach(
+          [entries.filter((entry) => cache.tagDigest(entry.tag) === undefined), entries.filter((entry) => cache.tagDigest(entry.tag) !== undefined)],
+          (group) =>
+            Effect.forEach(group, (entry) => Effect.map(readOne(entry), (outcome) => byTag.set(entry.tag, outcome)), {
+              concurrency,
+              discard: true
+            }),
+          { discard: true }
+        )
+      const last = options?.last
+      let read: ReadonlyArray<ListedTag> = wanted
+      let beyondLast: number | undefined
+      if (last === undefined) {
+        options?.onTags?.(wanted.length)
+        yield* readAll(wanted).pipe(Effect.ensuring(cache.flush))
+      } else {
+        // Newest first, in rounds: each round reads as many tags as images are still missing.
+        const byName = new Map(wanted.map((entry) => [entry.tag, entry]))
+        const order = last.newestFirst(wanted.map((entry) => entry.tag))
+        const done: Array<ListedTag> = []
+        let counted = 0
+        options?.onTags?.(Math.min(Math.max(0, last.count), order.length))
+        yield* Effect.gen(function*() {
+          while (counted < last.count && done.length < order.length) {
+            const round = order.slice(done.length, done.length + last.count - counted).map((tag) => byName.get(tag)!)
+            if (done.length > 0) options?.onMoreTags?.(round.length)
+            yield* readAll(round)
+            for (const entry of round) {
+              done.push(entry)
+              const outcome = byTag.get(entry.tag)!
+              if (outcome._tag === "Image" && last.counts({ ...outcome.image, repository })) counted++
+            }
+          }
+        }).pipe(Effect.ensuring(cache.flush))
+        read = done
+        beyondLast = order.length - done.length
+      }
       const images: Array<RegistryImage> = []
-      for (const entry of wanted) {
+      for (const entry of read) {
         const outcome = byTag.get(entry.tag)!
         if (outcome._tag === "Image") images.push({ ...outcome.image, repository })
         else skipped.push({ tag: entry.tag, kind: outcome.kind, reason: outcome.reason })
       }
-      const read: RepositoryRead = { repository, images, skipped }
-      return read
+      const result: RepositoryRead = { repository, images, skipped, ...(beyondLast === undefined ? {} : { beyondLast }) }
+      return result
     }, withClientSettings)
 
     const stats = Effect.sync((): RegistryStats => ({

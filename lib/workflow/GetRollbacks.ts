@@ -11,6 +11,9 @@ import { classifyTag, parseTag } from "../core/TagScheme.ts"
 import type { Granularity, IgnoredSummary, ServiceSpec } from "../core/Timeline.ts"
 import { mergeTimeline } from "../core/Timeline.ts"
 import type { RegistryImage } from "../core/Image.ts"
+import { effectiveTime } from "../core/Image.ts"
+import { keepNewestDated, lastRankOf, newestTagsFirst } from "../core/LastTags.ts"
+import { isMarkedBad } from "../core/Timeline.ts"
 import { Registry } from "../registry/Registry.ts"
 import type { SkippedTag } from "../registry/Registry.ts"
 import type { RegistryError } from "../registry/RegistryError.ts"
@@ -40,6 +43,12 @@ export interface GetRollbacksOptions {
   readonly badTags?: ReadonlyArray<string> | undefined
   /** Progress: repositories and images done so far. */
   readonly onProgress?: ((progress: GetProgress) => void) | undefined
+  /**
+   * `--last N`: per repository only the N newest tags of the scheme and environment (see
+   * `LastTags`): ranked by the tag itself when the scheme can, so only about N manifests are read;
+   * otherwise every tag is read and the N newest by date are kept. Undefined reads every tag.
+   */
+  readonly last?: number | undefined
 }
 
 /** Progress of `get`. */
@@ -65,6 +74,8 @@ export interface NotRead {
 /** What was ignored of one service: the core's counts, and the tags the registry gave no image for. */
 export interface IgnoredTags extends IgnoredSummary {
   readonly notRead: ReadonlyArray<NotRead>
+  /** With `--last N`: tags of the scheme and environment not read (or dropped after dating) because N newer ones were. */
+  readonly beyondLast?: number
 }
 
 /** The result of `get`: the file, and what was ignored per service. */
@@ -94,6 +105,11 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
   if (options.services.length === 0) {
     return yield* badInput("no services to read: give --repo a,b,c or a `services:` map in the config file")
   }
+  const last = options.last
+  if (last !== undefined && !(Number.isSafeInteger(last) && last >= 1)) {
+    return yield* badInput(`--last expects a whole number of tags per repository, 1 or more; got ${last}. Leave it out to read every tag.`)
+  }
+  const badTagSet = new Set(options.badTags ?? [])
   const registry = yield* Registry
   const progress = {
     repositoriesDone: 0,
@@ -133,7 +149,12 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
         onImage: () => {
           progress.imagesDone++
           report()
-        }
+        },
+        onMoreTags: (count) => {
+          progress.imagesTotal += count
+          report()
+        },
+        last: last === undefined ? undefined : lastOption(options, service, parsed, last, badTagSet)
       }).pipe(
         Effect.tap(() =>
           Effect.sync(() => {
@@ -149,12 +170,22 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
   const failures: Array<{ service: ServiceSpec; error: RegistryError }> = []
   const images: Record<string, ReadonlyArray<RegistryImage>> = {}
   const skipped: Record<string, ReadonlyArray<SkippedTag>> = {}
+  const beyondLast: Record<string, number> = {}
   results.forEach((result, i) => {
     const service = options.services[i]!
     if (result._tag === "Failure") failures.push({ service, error: result.failure })
     else {
       images[service.name] = result.success.images
       skipped[service.name] = result.success.skipped
+      if (result.success.beyondLast !== undefined) beyondLast[service.name] = result.success.beyondLast
+      else if (last !== undefined) {
+        // The scheme cannot rank tags without their dates: N applies after dating.
+        const parsed = parsedTags[service.name]!
+        const kept = keepNewestDated(result.success.images.filter((image) => !isMarkedBad(badTagSet, service.name, image.tag)), last, (tag) => parsed.get(tag)?.timestamp)
+        const bad = result.success.images.filter((image) => isMarkedBad(badTagSet, service.name, image.tag))
+        images[service.name] = [...kept.kept, ...bad]
+        beyondLast[service.name] = kept.dropped
+      }
     }
   })
   // A setting of the whole client (the platform, the Docker Hub API) fails every repository the
@@ -200,7 +231,8 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
       else if (reason === "other-environment") summary.otherEnvironment++
       else if (reason === "digest-in-tag-list") summary.digestInTagList++
     }
-    ignored[service.name] = { ...summary, notRead }
+    const beyond = beyondLast[service.name]
+    ignored[service.name] = { ...summary, notRead, ...(beyond === undefined ? {} : { beyondLast: beyond }) }
   }
   const now = yield* Clock.currentTimeMillis
   const file = toRollbackFile(
@@ -220,6 +252,27 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
   )
   return { file, ignored, skipped, environmentNote: merged.environmentNote } satisfies GetRollbacksResult
 })
+
+/**
+ * The registry's `last` option for one service, or undefined when the scheme cannot rank tags
+ * without dates (then every tag is read, and N is applied after dating). An image counts towards
+ * N when it has a date and is not marked bad: N is the number of images selection can use.
+ */
+const lastOption = (
+  options: GetRollbacksOptions,
+  service: ServiceSpec,
+  parsed: ReadonlyMap<string, ParsedTag>,
+  count: number,
+  badTags: ReadonlySet<string>
+) => {
+  if (lastRankOf(options.scheme) === undefined) return undefined
+  return {
+    count,
+    newestFirst: (tags: ReadonlyArray<string>) => newestTagsFirst(options.scheme, tags, (tag) => parsed.get(tag)) ?? tags,
+    counts: (image: RegistryImage) =>
+      !isMarkedBad(badTags, service.name, image.tag) && effectiveTime(image.dates, parsed.get(image.tag)?.timestamp) !== undefined
+  }
+}
 
 /** Why the scheme and environment leave a tag out, or undefined when they keep it. */
 const ignoredReasonOf = (options: GetRollbacksOptions, tag: string): IgnoredReason | undefined => {

@@ -3,6 +3,7 @@
  */
 import { Clock, Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
+import { describeLastRank } from "../../core/LastTags.ts"
 import { resolveTagScheme } from "../../core/TagScheme.ts"
 import { isValidTimeZone } from "../../core/TimeZone.ts"
 import { DATE_SOURCES } from "../../core/Image.ts"
@@ -29,6 +30,7 @@ export const getCommand = Command.make(
     scheme: Flag.String("scheme").pipe(Flag.withDescription("tag scheme: build-branch, env-timestamp-sha, branch-sha, git-sha, semver, or a regex with named groups"), Flag.optional),
     since: Flag.String("since").pipe(Flag.withDescription("only points since: a duration (14d, 36h) or a date"), Flag.optional),
     out: Flag.String("out").pipe(Flags.describedWithDefault("where to write rollback.json", "rollback.json")),
+    last: Flags.last,
     granularity: Flag.Literals("granularity", ["instant", "day"]).pipe(Flag.withDescription("one point per instant, or per calendar day (seed 004)"), Flag.optional),
     tz: Flags.tz,
     platform: Flag.String("platform").pipe(Flag.withDescription("platform of multi-arch images, default linux/amd64"), Flag.optional),
@@ -62,6 +64,11 @@ export const getCommand = Command.make(
       const since = Option.isSome(flags.since) ? parseSince(flags.since.value, now) : undefined
       if (typeof since === "string") return yield* badInput(since)
       const badTags = [...(config.badTags ?? []), ...Option.match(flags.badTag, { onNone: () => [], onSome: (s) => s.split(",").map((t) => t.trim()) })]
+      const last = Option.getOrUndefined(flags.last) ?? config.last
+      if (last !== undefined && !(last >= 1)) {
+        return yield* badInput(`${Option.isSome(flags.last) ? "--last" : "last (config)"} expects a whole number of tags per repository, 1 or more; got ${last}. Leave it out to read every tag.`)
+      }
+      if (last !== undefined && !flags.quiet) platform.writeStderr(`note: ${describeLastRank(scheme, last)}\n`)
       const registry = yield* registryLayer(flags, config)
       const progress = makeProgress(platform, flags.quiet)
       const result = yield* Effect.gen(function*() {
@@ -76,6 +83,7 @@ export const getCommand = Command.make(
           timeZone,
           since,
           badTags,
+          last,
           onProgress: progress.update
         })
         const stats = yield* (yield* Registry).stats
@@ -139,6 +147,7 @@ export const formatGetSummary = (
       ig.otherEnvironment > 0 ? `${ig.otherEnvironment} other env` : "",
       ig.digestInTagList > 0 ? `${ig.digestInTagList} digests` : "",
       ig.markedBad > 0 ? `${ig.markedBad} marked bad` : "",
+      (ig.beyondLast ?? 0) > 0 ? `${ig.beyondLast} beyond --last` : "",
       notReadTotal > 0 ? `${notReadTotal} not read (${Object.entries(notRead).map(([k, v]) => `${v} ${k}`).join(", ")})` : ""
     ].filter((x) => x !== "").join(", ") || "-"
     return [
