@@ -54,6 +54,12 @@ export interface DockerRegistryOptions {
   readonly port?: number
   /** How long to wait for `GET /v2/` to answer, default 10 s. */
   readonly startTimeoutMs?: number
+  /**
+   * Accept pushes of signed schema1 manifests (`compatibility.schema1.enabled`, off by default
+   * since 2.7), as registries that have run since before 2017 do. No `signingkeyfile`: the
+   * registry signs what it serves with a key it makes at start.
+   */
+  readonly schema1?: boolean
 }
 
 /** A running registry. */
@@ -115,6 +121,7 @@ const configYaml = (options: {
   readonly port: number
   readonly storageDir: string
   readonly auth: string
+  readonly schema1: boolean
 }): string =>
   [
     "version: 0.1",
@@ -140,6 +147,7 @@ const configYaml = (options: {
     "health:",
     "  storagedriver:",
     "    enabled: false",
+    ...(options.schema1 ? ["compatibility:", "  schema1:", "    enabled: true"] : []),
     options.auth
   ].join("\n") + "\n"
 
@@ -302,7 +310,7 @@ const startOnce = async (options: DockerRegistryOptions): Promise<DockerRegistry
     const port = options.port ?? await freeLoopbackPort()
     const bundlePath = join(dir, "root-cert-bundle.pem")
     if (options.token !== undefined) await writeFile(bundlePath, options.token.rootCertificatePem)
-    await writeFile(configPath, configYaml({ port, storageDir, auth: authYaml(options, htpasswdPath, bundlePath) }))
+    await writeFile(configPath, configYaml({ port, storageDir, auth: authYaml(options, htpasswdPath, bundlePath), schema1: options.schema1 === true }))
     const spawned = spawn(options.binary ?? DOCKER_REGISTRY_BINARY, ["serve", configPath], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dir }

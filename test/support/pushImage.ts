@@ -1,7 +1,8 @@
 /**
  * @module pushImage — pushes fixture images into a registry through the distribution HTTP API
  * with plain `fetch`: Docker schema2 images, OCI images (optionally annotated), multi-arch OCI
- * indexes with a BuildKit attestation entry, and whole fleets for the benchmark.
+ * indexes with a BuildKit attestation entry, signed Docker schema1 images (as docker 1.x pushed
+ * them), and whole fleets for the benchmark.
  *
  * Blobs go up monolithically (`POST /v2/<name>/blobs/uploads/` then `PUT <location>&digest=`;
  * distribution 2.8.2 ignores a `digest` on the POST), shared layers are mounted across
@@ -12,6 +13,8 @@
 import { createHash } from "node:crypto"
 import { gzipSync } from "node:zlib"
 import type { RegistryUser } from "./DockerRegistry.ts"
+import { SCHEMA1_SIGNED, signedSchema1Manifest } from "./schema1.ts"
+import type { SignedSchema1 } from "./schema1.ts"
 
 /** Media types used by the fixtures. */
 export const MediaType = {
@@ -48,6 +51,11 @@ export interface ConfigSpec {
   readonly labels?: Readonly<Record<string, string>> | undefined
   readonly architecture?: string | undefined
   readonly os?: string | undefined
+  /**
+   * The config's `history`, one entry per layer (the fixtures have one): what a registry needs to
+   * make a schema1 conversion of the image for a client that accepts no schema2 type.
+   */
+  readonly history?: ReadonlyArray<{ readonly created: string; readonly createdBy: string }> | undefined
 }
 
 /** A content descriptor as it appears in manifests. */
@@ -89,6 +97,7 @@ export const configBlob = (spec: ConfigSpec): Buffer => {
   config["os"] = spec.os ?? "linux"
   config["config"] = spec.labels === undefined ? {} : { Labels: spec.labels }
   config["rootfs"] = { type: "layers", diff_ids: [DIFF_ID] }
+  if (spec.history !== undefined) config["history"] = spec.history.map((h) => ({ created: h.created, created_by: h.createdBy }))
   return Buffer.from(JSON.stringify(config))
 }
 
@@ -280,6 +289,38 @@ export class Pusher {
     const body = JSON.stringify(manifest)
     const pushed = await this.pushManifest(options.repository, options.tag ?? sha256Digest(body), manifest["mediaType"] as string, body)
     return { ...pushed, configDigest }
+  }
+
+  /**
+   * Pushes a signed schema1 image as docker 1.x did (the registry must run with
+   * `schema1: true`): the layer blob, then the pretty JWS; `created` per layer, newest first.
+   * Checks the registry confirms the digest of the payload without signatures.
+   */
+  async pushSchema1(options: {
+    readonly repository: string
+    readonly tag: string
+    readonly created: ReadonlyArray<string>
+    readonly architecture?: string
+  }): Promise<SignedSchema1> {
+    await this.pushBlob(options.repository, LAYER)
+    const manifest = signedSchema1Manifest({
+      name: options.repository,
+      tag: options.tag,
+      layers: options.created.map((created) => ({ blobSum: LAYER_DIGEST, created })),
+      ...(options.architecture === undefined ? {} : { architecture: options.architecture })
+    })
+    const response = await this.request(options.repository, `/v2/${options.repository}/manifests/${options.tag}`, {
+      method: "PUT",
+      headers: { "content-type": SCHEMA1_SIGNED },
+      body: Buffer.from(manifest.body)
+    })
+    if (response.status !== 201) throw await this.failure(`putting schema1 manifest ${options.repository}:${options.tag}`, response)
+    await response.arrayBuffer()
+    const confirmed = response.headers.get("docker-content-digest")
+    if (confirmed !== manifest.digest) {
+      throw new Error(`schema1 manifest ${options.repository}:${options.tag}: registry confirmed ${confirmed}, the payload's digest is ${manifest.digest}`)
+    }
+    return manifest
   }
 
   /** A BuildKit-style attestation manifest (config of os/arch `unknown`, one in-toto layer). */
