@@ -230,7 +230,7 @@ const suite = (wire: WireLayer) => {
         assert.isFalse(server.seen.some((s) => s.path.endsWith(chart.config.digest)))
       }))
 
-    it.live("a tag deleted since the listing, a garbled manifest and a schema1 manifest are skipped, each with its kind and what was found", () =>
+    it.live("a tag deleted since the listing, a garbled manifest and a schema1 manifest stored nowhere by its digest (a conversion) are skipped, each with its kind and what was found", () =>
       Effect.gen(function*() {
         const schema1 = JSON.stringify({ schemaVersion: 1, name: "shop/api", tag: "old", fsLayers: [], history: [] })
         const fixture = registryHandler({ "shop/api": repo({ "1-master": api }, ["1-master", "2-master", "3-master", "old"]) })
@@ -245,7 +245,7 @@ const suite = (wire: WireLayer) => {
         })
         const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.readRepository("shop/api")))
         assert.deepStrictEqual(read.images.map((i) => i.tag), ["1-master"])
-        assert.deepStrictEqual(read.skipped.map((s) => [s.tag, s.kind]), [["2-master", "vanished"], ["3-master", "unreadable"], ["old", "schema1"]])
+        assert.deepStrictEqual(read.skipped.map((s) => [s.tag, s.kind]), [["2-master", "vanished"], ["3-master", "unreadable"], ["old", "schema1-conversion"]])
         assert.include(read.skipped[0]!.reason, "404")
         assert.include(read.skipped[1]!.reason, "not an OCI/Docker manifest")
       }))
