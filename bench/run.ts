@@ -1,13 +1,14 @@
 /**
  * @module bench/run — `npm run bench`: the registry benchmark (`bench/registry.ts`: a real
  * `docker-registry`, 10,000 images, `get` cold/warm/--verify-tags against the floor and a
- * `skopeo inspect` loop), then the core benchmark (`bench/core.ts`, merge + select over a million
+ * `skopeo inspect` loop), the `--last` benchmark (`bench/last.ts`: 20,000 tags, in memory), then the core benchmark (`bench/core.ts`, merge + select over a million
  * images) as a child process. Prints each benchmark's table and JSON line. Not a test; not run in CI.
  * Every process it starts is stopped before it exits.
  */
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { formatLastReport, runLastBench } from "./last.ts"
 import { formatRegistryReport, runRegistryBench } from "./registry.ts"
 import { runChild } from "./support/processes.ts"
 
@@ -23,6 +24,16 @@ const main = async (): Promise<number> => {
   } catch (error) {
     failed = true
     console.error(`registry benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
+  }
+  console.log("")
+  console.log("== get --last on a long tag history (bench/last.ts) ==")
+  try {
+    const report = await runLastBench()
+    console.log(formatLastReport(report))
+    console.log(JSON.stringify(report))
+  } catch (error) {
+    failed = true
+    console.error(`--last benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
   }
   console.log("")
   console.log("== core benchmark (bench/core.ts) ==")
