@@ -11,7 +11,7 @@ import { Schema } from "effect"
  * - `ServerError`: 5xx after all retries.
  * - `Unreachable`: connection refused/reset/DNS failure after all retries.
  * - `Timeout`: no complete answer within the per-request timeout, after all retries.
- * - `BadResponse`: an answer that is not what the distribution spec says (bad JSON, bad schema, schema1…).
+ * - `BadResponse`: an answer that is not what the distribution spec says (bad JSON, a body that is no manifest…).
  * - `DigestMismatch`: a manifest or blob body whose sha256 differs from its digest.
  * - `InsecureLink`: a `Link` or redirect to another scheme/host, or from https down to http.
  * - `Tls`: the TLS handshake failed (unknown CA, expired or mismatching certificate) or a CA file is unreadable.

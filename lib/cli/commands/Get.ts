@@ -123,7 +123,8 @@ export const getCommand = Command.make(
   Command.withDescription("Read every service's tags and build dates from the registry and write rollback.json"),
   Command.withExamples([
     { command: "fleet-rollback get --registry https://registry.example.com --repo shop/api,shop/web --env master", description: "read two repositories, keep the master builds" },
-    { command: "fleet-rollback get --config fleet-rollback.yaml --env prod --granularity day", description: "one point per day, services and tag filter from the config" }
+    { command: "fleet-rollback get --config fleet-rollback.yaml --env prod --granularity day", description: "one point per day, services and tag filter from the config" },
+    { command: "fleet-rollback get --registry https://registry.example.com --repo shop/api,shop/web --env master --last 10", description: "only the 10 newest builds per repository, as seed 004 reads them (about 10 manifest reads each)" }
   ])
 )
 
