@@ -15,6 +15,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net"
 import { DcosAuth } from "./marathon/DcosAuth.ts"
 import { LabelSelectorError, matchesLabelSelectors, parseLabelSelectors } from "./marathon/LabelSelector.ts"
+import { allTasks, appTasks, groupInfo, launchQueue, resolveAppEmbed } from "./marathon/Reads.ts"
 import { clone, type DeploymentResult, type Json, MarathonState, normalizeContainer, READ_ONLY_FIELDS, withDefaults } from "./marathon/State.ts"
 import {
   HttpError,
@@ -182,7 +183,13 @@ const injectedBody = (status: number): unknown => {
   }
 }
 
-const isTrue = (value: string | null): boolean => value === "true"
+/**
+ * A boolean query parameter as Marathon's Jersey reads it (`@QueryParam … force: Boolean`, converted
+ * with `java.lang.Boolean.valueOf`): "true" in any case is true, anything else false; absent →
+ * the `@DefaultValue`. python3-marathon sends `force=True`/`force=False`.
+ */
+const queryBoolean = (value: string | null, absent: boolean): boolean =>
+  value === null ? absent : value.toLowerCase() === "true"
 
 const send = (res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}) => {
   if (body === undefined) {
@@ -219,9 +226,15 @@ const maskLogin = (body: unknown): unknown => {
   return out
 }
 
+/**
+ * Drops the AppInfo-only fields (counts, tasks, deployments, …): Marathon's reader for the PUT
+ * body (`raml.AppUpdate`, generated from the RAML `App` type) has no such fields and ignores
+ * them. `version` and `versionInfo` are App fields and stay for {@link resolveUpdate}.
+ */
 const stripReadOnly = (json: Json): Json => {
   const out: Json = { ...json }
   for (const key of READ_ONLY_FIELDS) if (key !== "version" && key !== "versionInfo") delete out[key]
+  delete out.tasksStats
   return out
 }
 
@@ -255,10 +268,8 @@ const resolveUpdate = (
     }
     return old
   }
-  if (update.versionInfo !== undefined && others.length > 1) {
-    // FACTS.md: version/versionInfo sent together with other fields is refused
-    throw notValid([{ path: `${prefix}/versionInfo`, errors: ["versionInfo is read-only: strip it before a PUT"] }])
-  }
+  // Marathon keeps the app's versionInfo whatever the update says (`api/v2/AppHelpers.scala`
+  // `updateApp`: "versionInfo doesn't change - it's never overridden by an AppUpdate")
   delete update.versionInfo
   if (existing === undefined) return withDefaults({ ...update, id: appId })
   return normalizeContainer({ ...existing, ...update, id: appId })
@@ -340,8 +351,8 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
       }
       return parseJsonBody(bodyText)
     }
-    const force = isTrue(params.get("force"))
-    const partialUpdate = params.get("partialUpdate") !== "false"
+    const force = queryBoolean(params.get("force"), false)
+    const partialUpdate = queryBoolean(params.get("partialUpdate"), true)
 
     if (route === "/ping" && method === "GET") return { status: 200, body: undefined, text: "pong" }
     if (route === "/v2/info" && method === "GET") return { status: 200, body: info(port) }
@@ -361,13 +372,12 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
             throw e
           }
         }
-        const embed = params.getAll("embed")
-        const lastTaskFailure = embed.includes("apps.lastTaskFailure") || embed.includes("apps.failures")
-        const tasks = embed.includes("apps.tasks") || embed.includes("apps.failures")
+        // `AppsResource.index`: counts and deployments always, the rest as embedded
+        const embed = resolveAppEmbed(params.getAll("embed"), ["counts", "deployments"])
         const apps = state
           .appIds()
           .filter((id) => idFilter === undefined || id.toLowerCase().includes(idFilter))
-          .map((id) => state.appInfo(id, { lastTaskFailure, tasks })!)
+          .map((id) => state.appInfo(id, embed)!)
           .filter((a) => cmdFilter === undefined || (typeof a.cmd === "string" && a.cmd.toLowerCase().includes(cmdFilter)))
           .filter((a) => matchesLabelSelectors(selectors, isObject(a.labels) ? a.labels : {}))
         return { status: 200, body: { apps } }
@@ -430,9 +440,14 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
         if (def === undefined) throw new HttpError(404, { message: `App '${appId}' does not exist in version ${v}` })
         return { status: 200, body: { ...def, version: v } }
       }
+      if (rest.endsWith("/tasks") && method === "GET") {
+        return { status: 200, body: appTasks(state, normalizeAppId(decodeURIComponent(rest.slice(0, -"/tasks".length)))) }
+      }
       const appId = normalizeAppId(decodeURIComponent(rest))
       if (method === "GET") {
-        const app = state.appInfo(appId, { lastTaskFailure: true, tasks: true })
+        // `AppsResource.show`: counts, tasks, lastTaskFailure and deployments always
+        const embed = resolveAppEmbed(params.getAll("embed"), ["counts", "tasks", "lastTaskFailure", "deployments"])
+        const app = state.appInfo(appId, embed)
         if (app === undefined) throw appNotFound(appId)
         return { status: 200, body: { app } }
       }
@@ -452,6 +467,12 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
       return methodNotAllowed()
     }
 
+    if (method === "GET" && route === "/v2/tasks") return { status: 200, body: allTasks(state) }
+    if (method === "GET" && route === "/v2/queue") return { status: 200, body: launchQueue(state) }
+    if (method === "GET" && (route === "/v2/groups" || route.startsWith("/v2/groups/"))) {
+      const groupId = normalizeAppId(decodeURIComponent(route.slice("/v2/groups".length)))
+      return { status: 200, body: groupInfo(state, groupId, params.getAll("embed")) }
+    }
     if (route === "/v2/deployments") {
       if (method === "GET") return { status: 200, body: state.deploymentList() }
       return methodNotAllowed()

@@ -73,7 +73,11 @@ describe("Marathon apps in the sandbox", () => {
     })
     assert.strictEqual(r.status, 200, r.text)
     const after = (await call("GET", `${sb.url}/v2/apps/prod/shop/api`)).body.app
-    assert.deepStrictEqual(after.container, { type: "DOCKER", docker: { image: "registry.example/shop/api:40-master" } })
+    // forcePullImage and privileged are Marathon's defaults (RAML DockerContainer), written out
+    assert.deepStrictEqual(after.container, {
+      type: "DOCKER",
+      docker: { image: "registry.example/shop/api:40-master", forcePullImage: false, privileged: false }
+    })
     // untouched top-level fields stay
     assert.deepStrictEqual(after.healthChecks, before.healthChecks)
     assert.deepStrictEqual(after.labels, before.labels)
@@ -187,14 +191,28 @@ describe("Marathon apps in the sandbox", () => {
     assert.isString(r.body.details)
   })
 
-  it("read-only version fields sent back with a definition are refused (422)", async () => {
+  it("an AppInfo sent back with `version` is refused (422); without `version` its derived fields are ignored", async () => {
     const info = (await call("GET", `${sb.url}/v2/apps/prod/shop/api`)).body.app
     const r = await call("PUT", `${sb.url}/v2/apps/prod/shop/api`, { ...info, instances: 3 })
     assert.strictEqual(r.status, 422)
     assert.deepStrictEqual(r.body.details, [{ path: "/", errors: ["The 'version' field may only be combined with the 'id' field."] }])
-    const r2 = await call("PUT", `${sb.url}/v2/apps/prod/shop/api`, { versionInfo: info.versionInfo, instances: 3 })
-    assert.strictEqual(r2.status, 422)
     assert.strictEqual(sb.apps().find((a) => a.id === "/prod/shop/api")!.instances, 2)
+    // FACTS.md "Apps" (corrected): the PUT body is the full App type; versionInfo, counts, tasks
+    // and deployments are accepted and ignored, the app's versionInfo is Marathon's own
+    const { version: _version, ...withoutVersion } = info
+    const r2 = await call("PUT", `${sb.url}/v2/apps/prod/shop/api`, {
+      ...withoutVersion,
+      versionInfo: { lastScalingAt: "2001-01-01T00:00:00.000Z", lastConfigChangeAt: "2001-01-01T00:00:00.000Z" },
+      instances: 3
+    })
+    assert.strictEqual(r2.status, 200, r2.text)
+    const stored = sb.apps().find((a) => a.id === "/prod/shop/api")!
+    assert.strictEqual(stored.instances, 3)
+    for (const derived of ["versionInfo", "tasksRunning", "tasks", "deployments", "version"]) assert.notProperty(stored, derived)
+    assert.deepStrictEqual(sb.app("/prod/shop/api")!.versionInfo, {
+      lastScalingAt: r2.body.version,
+      lastConfigChangeAt: info.versionInfo.lastConfigChangeAt
+    })
   })
 
   it("versions: scale-only changes make versions too, and {version} restores the whole old definition", async () => {
@@ -229,7 +247,8 @@ describe("Marathon apps in the sandbox", () => {
     assert.strictEqual(back.status, 200, back.text)
     const restored = sb.apps().find((a) => a.id === "/prod/shop/api")!
     assert.strictEqual(restored.instances, 2, "instances come back with the old version")
-    assert.deepStrictEqual(restored.container, shopApp("/x", "registry.example/shop/api:41-master").container)
+    const seeded = shopApp("/x", "registry.example/shop/api:41-master").container as { docker: object }
+    assert.deepStrictEqual(restored.container, { ...seeded, docker: { ...seeded.docker, privileged: false } })
     assert.strictEqual(sb.app("/prod/shop/api")!.version, back.body.version)
   })
 

@@ -131,12 +131,16 @@ export const withDefaults = (app: Json): Json => {
   return normalizeContainer(out)
 }
 
-/** `container.type` defaults to `DOCKER` (FACTS.md). */
+/**
+ * `container.type` defaults to `DOCKER` (FACTS.md), and `container.docker.forcePullImage` and
+ * `container.docker.privileged` default to false (RAML `types/appContainer.raml`, `DockerContainer`:
+ * both `default: false`), which Marathon writes out in every answer.
+ */
 export const normalizeContainer = (app: Json): Json => {
-  if (isObject(app.container) && app.container.type === undefined) {
-    return { ...app, container: { type: "DOCKER", ...app.container } }
-  }
-  return app
+  if (!isObject(app.container)) return app
+  const container: Json = { type: "DOCKER", ...app.container }
+  if (isObject(container.docker)) container.docker = { forcePullImage: false, privileged: false, ...container.docker }
+  return { ...app, container }
 }
 
 /** `container.docker.image` of a definition, if any. */
@@ -157,6 +161,19 @@ export interface TaskCounts {
   readonly tasksUnhealthy: number
 }
 
+/**
+ * What an AppInfo embeds (`InfoEmbedResolver`): counts and deployments unless set to false; the
+ * rest only when true.
+ */
+export interface AppEmbed {
+  readonly counts?: boolean
+  readonly deployments?: boolean
+  readonly tasks: boolean
+  readonly lastTaskFailure: boolean
+  readonly readiness?: boolean
+  readonly taskStats?: boolean
+}
+
 /** An event of Marathon's event stream (`GET /v2/events`). */
 export interface MarathonEvent {
   readonly eventType: string
@@ -172,6 +189,8 @@ export class MarathonState {
   private readonly crashing = new Set<string>()
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private readonly listeners = new Set<(event: MarathonEvent) => void>()
+  /** Group id → version of its last change; `/` is the root group. */
+  private readonly groups = new Map<string, string>([["/", new Date(0).toISOString()]])
   private lastVersionMs = 0
   /** The store of a deployment's new definitions that is still to come, and how to end the wait. */
   private storing: { readonly done: Promise<void>; readonly finish: () => void } | undefined
@@ -293,6 +312,13 @@ export class MarathonState {
       versions: [{ version, def: clone(def) }],
       restRunning: this.isBroken(def) || this.isCrashing(def) ? 0 : instancesOf(def)
     })
+    this.touchGroups(id, version)
+  }
+
+  /** The groups above an app changed at `version` (made when missing, as Marathon's `updateApp` does). */
+  private touchGroups(appId: string, version: string): void {
+    const segments = appId.split("/").filter((s) => s !== "")
+    for (let i = 0; i < segments.length; i++) this.groups.set("/" + segments.slice(0, i).join("/"), version)
   }
 
   /** Finishes every deployment whose time is up and that is not stuck on a broken image. */
@@ -348,24 +374,61 @@ export class MarathonState {
   }
 
   /**
-   * The AppInfo JSON: definition, version, versionInfo, counts, deployments, and optionally
-   * lastTaskFailure and tasks.
+   * The AppInfo JSON: definition, version, versionInfo, and what `embed` asks for. Counts and
+   * deployments are embedded unless `embed` turns them off (the group endpoints do).
    */
-  appInfo(id: string, embed: { readonly lastTaskFailure: boolean; readonly tasks: boolean }): Json | undefined {
+  appInfo(id: string, embed: AppEmbed): Json | undefined {
     this.tick()
     const rec = this.apps.get(id)
     if (!rec) return undefined
     const counts = this.counts(id, rec)
-    const info: Json = {
-      ...clone(rec.def),
-      version: rec.version,
-      versionInfo: { ...rec.versionInfo },
-      ...counts,
-      deployments: this.deploymentsOf([id]).map((d) => ({ id: d.id }))
-    }
+    const info: Json = { ...clone(rec.def), version: rec.version, versionInfo: { ...rec.versionInfo } }
+    if (embed.counts !== false) Object.assign(info, counts)
+    if (embed.deployments !== false) info.deployments = this.deploymentsOf([id]).map((d) => ({ id: d.id }))
+    if (embed.readiness === true) info.readinessCheckResults = []
     if (embed.lastTaskFailure && rec.lastTaskFailure) info.lastTaskFailure = clone(rec.lastTaskFailure)
     if (embed.tasks) info.tasks = this.tasks(id, rec, counts)
+    if (embed.taskStats === true) info.tasksStats = this.taskStats(rec, counts)
     return info
+  }
+
+  /** The running tasks of an app (`GET /v2/apps/{id}/tasks`), or undefined for an unknown app. */
+  appTasks(id: string): ReadonlyArray<Json> | undefined {
+    this.tick()
+    const rec = this.apps.get(id)
+    return rec ? this.tasks(id, rec, this.counts(id, rec)) : undefined
+  }
+
+  /**
+   * The launch queue (`GET /v2/queue`): every app with instances left to launch — apps in a
+   * deployment that is still starting tasks, and apps whose tasks keep failing (backed off).
+   */
+  queue(): ReadonlyArray<Json> {
+    this.tick()
+    const out: Array<Json> = []
+    for (const id of [...this.apps.keys()].sort()) {
+      const rec = this.apps.get(id)!
+      const d = [...this.deployments.values()].find((x) => x.apps.has(id))
+      const entry = d?.apps.get(id)
+      const counts = this.counts(id, rec)
+      if (d === undefined || entry === undefined || counts.tasksStaged === 0) continue
+      const backoff = typeof rec.def.backoffSeconds === "number" ? rec.def.backoffSeconds : 1
+      out.push({
+        app: { ...clone(rec.def), version: rec.version, versionInfo: { ...rec.versionInfo } },
+        count: Math.max(1, entry.targetInstances - counts.tasksRunning),
+        role: typeof rec.def.role === "string" ? rec.def.role : "*",
+        delay: entry.broken ? { timeLeftSeconds: backoff, overdue: false } : { timeLeftSeconds: 0, overdue: true },
+        since: new Date(d.startedAt).toISOString(),
+        processedOffersSummary: { processedOffersCount: 0, unusedOffersCount: 0 }
+      })
+    }
+    return out
+  }
+
+  /** When each group last changed (groups are made by the apps in them and stay when emptied). */
+  groupVersions(): ReadonlyMap<string, string> {
+    this.tick()
+    return new Map(this.groups)
   }
 
   /** `GET /v2/deployments` JSON. */
@@ -446,6 +509,7 @@ export class MarathonState {
       const rec = this.apps.get(change.appId)
       if (change.def === null) {
         if (!rec) continue
+        store.push(() => this.touchGroups(change.appId, version))
         const running = this.counts(change.appId, rec).tasksRunning
         store.push(() => this.apps.delete(change.appId))
         stopStep.push({ action: "StopApplication", app: change.appId })
@@ -477,6 +541,7 @@ export class MarathonState {
             restRunning: 0
           })
         )
+        store.push(() => this.touchGroups(change.appId, version))
         startStep.push({ action: "StartApplication", app: change.appId })
         mainStep.push({ action: "ScaleApplication", app: change.appId })
         entries.set(change.appId, {
@@ -491,6 +556,7 @@ export class MarathonState {
         })
       } else {
         if (jsonEqual(rec.def, def)) continue
+        store.push(() => this.touchGroups(change.appId, version))
         const running = this.counts(change.appId, rec).tasksRunning
         const scaleOnly = jsonEqual({ ...rec.def, instances: 0 }, { ...def, instances: 0 })
         const action: ActionName = scaleOnly ? "ScaleApplication" : "RestartApplication"
@@ -675,7 +741,18 @@ export class MarathonState {
       startedAt: rec.version,
       ports: [],
       slaveId: "sandbox-agent-0",
+      role: typeof rec.def.role === "string" ? rec.def.role : "*",
       ...(hasHealthChecks(rec.def) ? { healthCheckResults: [{ alive: true }] } : {})
     }))
+  }
+
+  private taskStats(rec: AppRecord, counts: TaskCounts): Json {
+    if (counts.tasksRunning + counts.tasksStaged === 0) return {}
+    const seconds = Math.max(0, (Date.now() - Date.parse(rec.version)) / 1000)
+    const stats = {
+      counts: { staged: counts.tasksStaged, running: counts.tasksRunning, healthy: counts.tasksHealthy, unhealthy: counts.tasksUnhealthy },
+      lifeTime: { averageSeconds: seconds, medianSeconds: seconds }
+    }
+    return { totalSummary: { stats } }
   }
 }
