@@ -7,7 +7,9 @@
  * `deploymentMs` and then disappear, 409 while an app is locked, 422 with `details`, versions
  * and the version-rollback form, the rollback form of `DELETE /v2/deployments/{id}`, broken
  * images whose deployments never finish, crashing images, the limit of running deployments, and
- * Marathon's order of a change (the deployment is listed before the new definitions are stored).
+ * Marathon's order of a change (the deployment is listed before the new definitions are stored),
+ * and the read-only endpoints for tasks, groups and the launch queue (`marathon/Reads.ts`). Debian's
+ * python3-marathon, an independently written client, is run against it in the tests.
  * For rehearsals it injects faults: error answers (before or after applying the change, or in
  * the window between listing and storing), connection resets, late answers and outages. Node-only (node:http, node:crypto), Promise-based.
  */
