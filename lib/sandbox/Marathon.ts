@@ -18,7 +18,16 @@ import type { AddressInfo } from "node:net"
 import { DcosAuth } from "./marathon/DcosAuth.ts"
 import { LabelSelectorError, matchesLabelSelectors, parseLabelSelectors } from "./marathon/LabelSelector.ts"
 import { allTasks, appTasks, groupInfo, launchQueue, resolveAppEmbed } from "./marathon/Reads.ts"
-import { clone, type DeploymentResult, type Json, MarathonState, normalizeContainer, READ_ONLY_FIELDS, withDefaults } from "./marathon/State.ts"
+import {
+  clone,
+  type DeploymentResult,
+  type Json,
+  MarathonState,
+  normalizeContainer,
+  READ_ONLY_FIELDS,
+  type StoreDelay,
+  withDefaults
+} from "./marathon/State.ts"
 import {
   HttpError,
   invalidJson,
@@ -120,6 +129,20 @@ export interface MarathonSandbox {
   goDown(): void
   /** Ends an outage ({@link goDown}, `thenUnreachable`). */
   recover(): void
+  /**
+   * Stores now the new definitions of a deployment whose store is deferred (`storeAfterMs`,
+   * `storeWhenReleased`, `storeDelayMs`); the change's answer, if held, goes out. False when none waits.
+   */
+  releaseStore(): boolean
+  /** Sends at once every answer `delayNext` holds back; returns how many. */
+  sendLateAnswers(): number
+  /** Resolves once no deployment waits to store its definitions. */
+  whenStored(): Promise<void>
+  /**
+   * Resolves with the deployment ids of the next answer to `GET /v2/deployments` that lists at
+   * least one deployment, once that answer has been written.
+   */
+  whenDeploymentListed(): Promise<ReadonlyArray<string>>
   /** The whole state (apps with their versions and failures, running deployments), for "nothing changed" checks. */
   snapshot(): Record<string, unknown>
   /** Stops the server. */
@@ -147,6 +170,12 @@ export interface FaultMatch {
    * failing store). Changes that come meanwhile wait for the store, as Marathon serializes them.
    */
   readonly storeAfterMs?: number
+  /**
+   * As {@link storeAfterMs}, but the definitions are stored only when the test calls
+   * `releaseStore()` (e.g. once `whenDeploymentListed()` resolves): the order of events is the
+   * test's, not the clock's.
+   */
+  readonly storeWhenReleased?: boolean
 }
 
 const MARATHON_VERSION = "1.10.17"
@@ -306,7 +335,9 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
   const requests: Array<SandboxRequest> = []
   const injected: Array<Injected> = []
   const delayed: Array<Delayed> = []
-  const lateAnswers = new Set<ReturnType<typeof setTimeout>>()
+  /** Answers held back by `delayNext`: their timers, and how to send each at once. */
+  const lateAnswers = new Map<ReturnType<typeof setTimeout>, () => void>()
+  const listedWaiters: Array<(ids: ReadonlyArray<string>) => void> = []
   let down = false
   let port = 0
 
@@ -571,11 +602,14 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
       const changing = method !== "GET" && route !== "/v2/events"
       if (changing) await state.whenStored()
       const failure = takeInjected(method, url.pathname)
-      const applying = failure !== undefined && (failure.match.afterApplying === true || failure.match.storeAfterMs !== undefined)
+      const deferring = failure !== undefined && (failure.match.storeAfterMs !== undefined || failure.match.storeWhenReleased === true)
+      const applying = failure !== undefined && (failure.match.afterApplying === true || deferring)
       if (failure && !applying) return injectFault(req, res, failure)
       if (route === "/v2/events") return events(method, req, res, url.searchParams)
-      const storeAfterMs = failure?.match.storeAfterMs ?? (changing && (options.storeDelayMs ?? 0) > 0 ? options.storeDelayMs : undefined)
-      if (storeAfterMs !== undefined) state.deferNextStore(storeAfterMs)
+      const storeDelay: StoreDelay | undefined = failure?.match.storeWhenReleased === true
+        ? "released"
+        : failure?.match.storeAfterMs ?? (changing && (options.storeDelayMs ?? 0) > 0 ? options.storeDelayMs : undefined)
+      if (storeDelay !== undefined) state.deferNextStore(storeDelay)
       const answer = await marathon(method, route, url.searchParams, req, bodyText).catch((e: unknown) => {
         if (failure) return undefined // applied (or refused) — the answer is lost either way
         throw e
@@ -583,7 +617,7 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
       if (failure) return injectFault(req, res, failure)
       if (answer === undefined) return
       // Marathon answers a change once its new root is stored.
-      if (storeAfterMs !== undefined) await state.whenStored()
+      if (storeDelay !== undefined) await state.whenStored()
       const late = takeDelayed(method, url.pathname)
       if (late !== undefined) {
         await new Promise<void>((resolve) => {
@@ -591,7 +625,7 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
             lateAnswers.delete(timer)
             resolve()
           }, late.ms)
-          lateAnswers.add(timer)
+          lateAnswers.set(timer, resolve)
         })
         if (res.destroyed) return
       }
@@ -601,6 +635,10 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
         return
       }
       send(res, answer.status, answer.body, answer.headers ?? {})
+      if (method === "GET" && route === "/v2/deployments" && Array.isArray(answer.body) && answer.body.length > 0) {
+        const ids = answer.body.map((d: Json) => String(d.id))
+        for (const waiter of listedWaiters.splice(0)) waiter(ids)
+      }
     } catch (e) {
       if (e instanceof HttpError) return send(res, e.status, e.body, e.headers)
       send(res, 500, { message: `Sandbox error: ${e instanceof Error ? e.message : String(e)}` })
@@ -681,10 +719,22 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
     recover: () => {
       down = false
     },
+    releaseStore: () => state.releaseStore(),
+    sendLateAnswers: () => {
+      const held = [...lateAnswers]
+      lateAnswers.clear()
+      for (const [timer, resolve] of held) {
+        clearTimeout(timer)
+        resolve()
+      }
+      return held.length
+    },
+    whenStored: () => state.whenStored(),
+    whenDeploymentListed: () => new Promise((resolve) => listedWaiters.push(resolve)),
     snapshot: () => state.snapshot(),
     stop: () =>
       new Promise<void>((resolve, reject) => {
-        for (const timer of lateAnswers) clearTimeout(timer)
+        for (const timer of lateAnswers.keys()) clearTimeout(timer)
         lateAnswers.clear()
         state.close()
         server.close((err) => (err ? reject(err) : resolve()))

@@ -231,12 +231,18 @@ describe("Marathon's answer to the deployment is lost", () => {
 
   it("a 504 after Marathon listed the deployment but before it stored the apps: ONE PUT, that deployment is followed to a verified success", async () => {
     await startApi({ deploymentMs: 400 })
-    marathon.failNext(504, 1, { method: "PUT", storeAfterMs: 300 })
+    // stored only once the CLI has seen the deployment listed: the order of events is fixed
+    marathon.failNext(504, 1, { method: "PUT", storeWhenReleased: true })
+    const listed = marathon.whenDeploymentListed().then((ids) => {
+      marathon.releaseStore()
+      return ids
+    })
     const result = await run()
     assert.strictEqual(result.code, 0, all(result))
     assert.lengthOf(puts(), 1, "the deployment request is not sent again")
     const followed = /lists a new deployment (\S+) for exactly these apps/.exec(result.stderr)?.[1]
     assert.isDefined(followed, result.stderr)
+    assert.deepStrictEqual(await listed, [followed])
     const report = readReport()
     assert.strictEqual(report.outcome, "succeeded")
     assert.strictEqual(report.deploymentId, followed)

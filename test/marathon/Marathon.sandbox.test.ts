@@ -265,10 +265,16 @@ describe("rolling a fleet back on Marathon", () => {
     withSandbox({ deploymentMs: 400 }, plain, (sandbox) =>
       Effect.gen(function*() {
         const marathon = yield* Marathon
-        sandbox.failNext(504, 1, { method: "PUT", storeAfterMs: 300 })
+        // the definitions are stored only once the client has seen the deployment listed: the
+        // order of events is fixed, not left to a time window
+        sandbox.failNext(504, 1, { method: "PUT", storeWhenReleased: true })
+        const listed = sandbox.whenDeploymentListed().then((ids) => {
+          sandbox.releaseStore()
+          return ids
+        })
         const started = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
         assert.strictEqual(sandbox.requests.filter((r) => r.method === "PUT").length, 1, "the PUT is not repeated")
-        assert.deepStrictEqual(sandbox.deployments().map((d) => d["id"]), [started.deploymentId], "the listed deployment is the one followed")
+        assert.deepStrictEqual(yield* Effect.promise(() => listed), [started.deploymentId], "the listed deployment is the one followed")
         assert.include(started.answerLost!, "504")
         assert.include(started.answerLost!, `new deployment ${started.deploymentId}`)
         yield* marathon.waitForDeployment(started.deploymentId, { pollMs: 50, timeoutMs: 10_000 })
@@ -281,10 +287,14 @@ describe("rolling a fleet back on Marathon", () => {
     withSandbox({ deploymentMs: 400 }, plain, (sandbox) =>
       Effect.gen(function*() {
         const marathon = yield* Marathon
-        sandbox.failNext(500, 1, { method: "PUT", storeAfterMs: 200 })
+        sandbox.failNext(500, 1, { method: "PUT", storeWhenReleased: true })
+        const listed = sandbox.whenDeploymentListed().then((ids) => {
+          sandbox.releaseStore()
+          return ids
+        })
         const started = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
         assert.strictEqual(sandbox.requests.filter((r) => r.method === "PUT").length, 1)
-        assert.deepStrictEqual(sandbox.deployments().map((d) => d["id"]), [started.deploymentId])
+        assert.deepStrictEqual(yield* Effect.promise(() => listed), [started.deploymentId])
         assert.include(started.answerLost!, "500")
       })))
 

@@ -23,6 +23,15 @@ afterEach(async () => {
 const imageChange = (image: string) => [{ id: "/prod/shop/api", container: { ...(shopApp("/prod/shop/api", image)["container"] as object) } }]
 const imageOf = (s: MarathonSandbox) => ((s.app("/prod/shop/api")!["container"] as { docker: { image: string } }).docker.image)
 
+/** A promise and whether it has settled yet. */
+const settles = <A>(promise: Promise<A>) => {
+  let done = false
+  const tracked = promise.finally(() => {
+    done = true
+  })
+  return { promise: tracked, settled: () => done }
+}
+
 /** A request whose connection is closed without an answer rejects (fetch: "fetch failed"). */
 const lost = async (promise: Promise<unknown>): Promise<boolean> => promise.then(() => false, () => true)
 
@@ -77,26 +86,31 @@ describe("faults the sandbox injects", () => {
     assert.deepStrictEqual(put.body.details, details)
   })
 
-  it("delayNext: the change is made at once, the answer comes late", async () => {
+  it("delayNext: the change is made at once, the answer is held until its time (or sendLateAnswers)", async () => {
     const s = await start()
-    s.delayNext(400, 1, { method: "PUT" })
-    const started = Date.now()
-    const answer = call("PUT", `${s.url}/v2/apps`, imageChange(V2))
-    await waitFor("the change to be applied", () => imageOf(s) === V2, 300)
-    const put = await answer
-    assert.strictEqual(put.status, 200)
-    assert.isAtLeast(Date.now() - started, 380)
+    s.delayNext(600_000, 1, { method: "PUT" })
+    const answer = settles(call("PUT", `${s.url}/v2/apps`, imageChange(V2)))
+    await waitFor("the change to be applied", () => imageOf(s) === V2, 5_000)
+    assert.isFalse(answer.settled(), "the change is made, its answer is still held")
+    assert.strictEqual(s.sendLateAnswers(), 1)
+    assert.strictEqual((await answer.promise).status, 200)
+  })
+
+  it("delayNext: a short delay ends by itself", async () => {
+    const s = await start()
+    s.delayNext(50, 1, { method: "PUT" })
+    assert.strictEqual((await call("PUT", `${s.url}/v2/apps`, imageChange(V2))).status, 200)
+    assert.strictEqual(s.sendLateAnswers(), 0, "nothing left to send")
   })
 })
 
 describe("Marathon lists a deployment before it stores the new definitions (GroupManagerImpl.updateRoot)", () => {
-  it("storeAfterMs: the fault answers at once; the deployment is listed while the app still shows its old definition", async () => {
+  it("storeWhenReleased: the fault answers before the store; the deployment is listed while the app still shows its old definition", async () => {
     const s = await start()
     const versionBefore = s.app("/prod/shop/api")!["version"]
-    s.failNext(504, 1, { method: "PUT", storeAfterMs: 300 })
-    const started = Date.now()
+    s.failNext(504, 1, { method: "PUT", storeWhenReleased: true })
+    // the store waits for releaseStore(): this 504 can only have come before it
     assert.strictEqual((await call("PUT", `${s.url}/v2/apps`, imageChange(V2))).status, 504)
-    assert.isBelow(Date.now() - started, 250, "the 504 comes before the store")
     const listed = (await call("GET", `${s.url}/v2/deployments`)).body as Array<{ id: string; affectedApps: Array<string> }>
     assert.lengthOf(listed, 1)
     assert.deepStrictEqual(listed[0]!.affectedApps, ["/prod/shop/api"])
@@ -104,29 +118,57 @@ describe("Marathon lists a deployment before it stores the new definitions (Grou
     assert.strictEqual(during.container.docker.image, V1, "the definition is not stored yet")
     assert.strictEqual(during.version, versionBefore)
     assert.deepStrictEqual(during.deployments, [{ id: listed[0]!.id }])
-    await waitFor("the store", () => imageOf(s) === V2, 1000)
+    assert.isTrue(s.releaseStore())
+    assert.strictEqual(imageOf(s), V2)
     assert.notStrictEqual(s.app("/prod/shop/api")!["version"], versionBefore)
+    assert.isFalse(s.releaseStore(), "nothing left to store")
+  })
+
+  it("storeAfterMs: the store comes by itself after the delay", async () => {
+    const s = await start({ deploymentMs: 5_000 })
+    s.failNext(504, 1, { method: "PUT", storeAfterMs: 50 })
+    assert.strictEqual((await call("PUT", `${s.url}/v2/apps`, imageChange(V2))).status, 504)
+    await s.whenStored()
+    assert.strictEqual(imageOf(s), V2)
+    assert.lengthOf(s.deployments(), 1)
+  })
+
+  it("whenDeploymentListed resolves once GET /v2/deployments has listed the deployment", async () => {
+    const s = await start({ deploymentMs: 5_000 })
+    const listed = settles(s.whenDeploymentListed())
+    s.failNext(504, 1, { method: "PUT", storeWhenReleased: true })
+    await call("PUT", `${s.url}/v2/apps`, imageChange(V2))
+    await call("GET", `${s.url}/v2/apps`)
+    assert.isFalse(listed.settled(), "not before anyone asked for the deployments")
+    const body = (await call("GET", `${s.url}/v2/deployments`)).body as Array<{ id: string }>
+    assert.deepStrictEqual(await listed.promise, [body[0]!.id])
+    s.releaseStore()
   })
 
   it("a change sent in that window waits for the store and then sees the new root: the same images again are an empty plan, never listed", async () => {
     const s = await start({ deploymentMs: 5_000 })
-    s.failNext(504, 1, { method: "PUT", storeAfterMs: 300 })
+    s.failNext(504, 1, { method: "PUT", storeWhenReleased: true })
     await call("PUT", `${s.url}/v2/apps`, imageChange(V2))
     const real = (s.deployments()[0] as { id: string }).id
-    const started = Date.now()
-    const again = await call("PUT", `${s.url}/v2/apps`, imageChange(V2))
-    assert.isAtLeast(Date.now() - started, 200, "the repeat waited for the store")
+    const repeat = settles(call("PUT", `${s.url}/v2/apps`, imageChange(V2)))
+    await waitFor("the repeat to reach the sandbox", () => s.requests.filter((r) => r.method === "PUT").length === 2, 5_000)
+    assert.isFalse(repeat.settled(), "the repeat waits for the store")
+    s.releaseStore()
+    const again = await repeat.promise
     assert.strictEqual(again.status, 200)
     assert.notStrictEqual(again.body.deploymentId, real)
     assert.deepStrictEqual(s.deployments().map((d) => d["id"]), [real], "only the real deployment is listed")
   })
 
   it("storeDelayMs: every change is listed first and answered once its definitions are stored", async () => {
-    const s = await start({ storeDelayMs: 300, deploymentMs: 5_000 })
-    const answer = call("PUT", `${s.url}/v2/apps`, imageChange(V2))
-    await waitFor("the deployment to be listed", () => s.deployments().length === 1, 250)
+    // a delay no test outlives: the store comes when the test releases it
+    const s = await start({ storeDelayMs: 600_000, deploymentMs: 5_000 })
+    const answer = settles(call("PUT", `${s.url}/v2/apps`, imageChange(V2)))
+    await waitFor("the deployment to be listed", () => s.deployments().length === 1, 5_000)
     assert.strictEqual(imageOf(s), V1)
-    const put = await answer
+    assert.isFalse(answer.settled(), "no answer before the store")
+    assert.isTrue(s.releaseStore())
+    const put = await answer.promise
     assert.strictEqual(put.status, 200)
     assert.strictEqual(imageOf(s), V2)
     assert.strictEqual(put.body.deploymentId, s.deployments()[0]!["id"])

@@ -4,9 +4,13 @@
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 
-/** Root of the Marathon reference material (RAML, examples, old docs). */
-export const MARATHON_API = process.env.MARATHON_API_DIR ?? "/work/shared/marathon-api/marathon"
+/**
+ * Root of the Marathon reference material (RAML, examples, old docs): `../shared/marathon-api/marathon`
+ * beside the repository (this file is `test/sandbox-marathon/support.ts`), or `MARATHON_API_DIR`.
+ */
+export const MARATHON_API = process.env.MARATHON_API_DIR ?? fileURLToPath(new URL("../../../shared/marathon-api/marathon", import.meta.url))
 
 /** Reads a JSON file relative to {@link MARATHON_API}. */
 export const reference = <A = unknown>(path: string): A => JSON.parse(readFileSync(join(MARATHON_API, path), "utf8")) as A

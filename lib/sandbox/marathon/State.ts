@@ -60,6 +60,12 @@ interface Deployment {
   readonly apps: ReadonlyMap<string, DeploymentApp>
 }
 
+/**
+ * When a deployment stores its new definitions: this many ms after it is listed, or only when
+ * {@link MarathonState.releaseStore} is called (`"released"`).
+ */
+export type StoreDelay = number | "released"
+
 /** One app change of a deployment: a new complete definition, or `null` to destroy the app. */
 export interface AppChange {
   readonly appId: string
@@ -193,9 +199,9 @@ export class MarathonState {
   private readonly groups = new Map<string, string>([["/", new Date(0).toISOString()]])
   private lastVersionMs = 0
   /** The store of a deployment's new definitions that is still to come, and how to end the wait. */
-  private storing: { readonly done: Promise<void>; readonly finish: () => void } | undefined
-  /** Set by {@link deferNextStore}: the next deployment stores its definitions this much later. */
-  private nextStoreDelayMs: number | undefined
+  private storing: { readonly done: Promise<void>; readonly finish: () => void; readonly store: () => void } | undefined
+  /** Set by {@link deferNextStore}: when the next deployment stores its definitions. */
+  private nextStoreDelay: StoreDelay | undefined
 
   private readonly deploymentMs: number
   private readonly limits: { readonly maxRunningDeployments?: number | undefined; readonly crashingImages?: ReadonlyArray<string> | undefined }
@@ -269,8 +275,19 @@ export class MarathonState {
    * `GET /v2/deployments` and the apps' `deployments` show it while the apps show their old
    * definitions and version. `undefined` takes it back (nothing was deployed).
    */
-  deferNextStore(ms: number | undefined): void {
-    this.nextStoreDelayMs = ms
+  deferNextStore(delay: StoreDelay | undefined): void {
+    this.nextStoreDelay = delay
+  }
+
+  /**
+   * Stores now the definitions of the deployment whose store is deferred (by a delay or until
+   * released); false when none waits. Lets a test decide the order of events instead of a clock.
+   */
+  releaseStore(): boolean {
+    const pending = this.storing
+    if (pending === undefined) return false
+    pending.store()
+    return true
   }
 
   /**
@@ -470,8 +487,8 @@ export class MarathonState {
    */
   deploy(changes: ReadonlyArray<AppChange>, force: boolean): DeploymentResult {
     this.tick()
-    const storeDelayMs = this.nextStoreDelayMs
-    this.nextStoreDelayMs = undefined
+    const storeDelay = this.nextStoreDelay
+    this.nextStoreDelay = undefined
     const ids = changes
       .filter((c) => {
         const rec = this.apps.get(c.appId)
@@ -502,7 +519,7 @@ export class MarathonState {
     const mainStep: Array<{ action: ActionName; app: string }> = []
     const entries = new Map<string, DeploymentApp>()
     const now = new Date(Math.max(Date.now(), Date.parse(version))).toISOString()
-    // What storing the new root does to the app records: at once, or `storeDelayMs` later.
+    // What storing the new root does to the app records: at once, or as `storeDelay` says.
     const store: Array<() => void> = []
 
     for (const change of changes) {
@@ -601,7 +618,7 @@ export class MarathonState {
     }
 
     const steps = [stopStep, startStep, mainStep].filter((s) => s.length > 0)
-    const deferred = storeDelayMs !== undefined && steps.length > 0
+    const deferred = storeDelay !== undefined && steps.length > 0
     const deployment: Deployment = {
       id,
       version,
@@ -614,41 +631,54 @@ export class MarathonState {
     const storeRoot = () => {
       for (const apply of store) apply()
       deployment.stored = true
+      // finish on time even when nobody asks (lazy ticks do the same on every read)
+      if (steps.length > 0) this.later(Math.max(0, deployment.startedAt + deployment.durationMs - Date.now()) + 5, () => this.tick(), true)
     }
     if (steps.length > 0) {
       this.deployments.set(id, deployment)
       this.emit("deployment_info", { plan: this.planJson(deployment), currentStep: { actions: steps[0] } })
-      // finish on time even when nobody asks (lazy ticks do the same on every read)
-      const timer = setTimeout(() => {
-        this.timers.delete(timer)
-        this.tick()
-      }, Math.max(deployment.durationMs, storeDelayMs ?? 0) + 5)
-      timer.unref()
-      this.timers.add(timer)
     }
-    if (!deferred) {
-      storeRoot()
-    } else {
-      let finish = () => {}
-      const done = new Promise<void>((resolve) => {
-        finish = resolve
-      })
-      const timer = setTimeout(() => {
+    if (!deferred) storeRoot()
+    else this.deferStore(storeRoot, storeDelay)
+    return { deploymentId: id, version }
+  }
+
+  /** Runs `run` after `ms` (the timer is cleared by {@link close}; `unref` ones keep no process alive). */
+  private later(ms: number, run: () => void, unref = false): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer)
+      run()
+    }, ms)
+    if (unref) timer.unref()
+    this.timers.add(timer)
+    return timer
+  }
+
+  /** Holds the store of a deployment's definitions until `delay` ms have passed or {@link releaseStore}. */
+  private deferStore(storeRoot: () => void, delay: StoreDelay): void {
+    let finish = () => {}
+    const done = new Promise<void>((resolve) => {
+      finish = resolve
+    })
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const store = () => {
+      if (timer !== undefined) {
+        clearTimeout(timer)
         this.timers.delete(timer)
-        storeRoot()
+      }
+      this.storing = undefined
+      storeRoot()
+      finish()
+    }
+    if (delay !== "released") timer = this.later(delay, store)
+    this.storing = {
+      done,
+      store,
+      finish: () => {
         this.storing = undefined
         finish()
-      }, storeDelayMs)
-      this.timers.add(timer)
-      this.storing = {
-        done,
-        finish: () => {
-          this.storing = undefined
-          finish()
-        }
       }
     }
-    return { deploymentId: id, version }
   }
 
   /**
