@@ -218,10 +218,15 @@ describe("Marathon's limits and crashing images", () => {
   })
 
   it("a crashing image with health checks never gets healthy: the deployment does not finish", async () => {
-    const s = await start()
+    const s = await start({ apps: [shopApp("/prod/shop/api", V1), shopApp("/prod/shop/web", "registry.example/shop/web:1")] })
     s.markCrashing(V2)
     assert.strictEqual((await call("PUT", `${s.url}/v2/apps`, imageChange(V2))).status, 200)
-    await new Promise((r) => setTimeout(r, 500))
-    assert.lengthOf(s.deployments(), 1)
+    const stuck = s.deployments()[0]!["id"]
+    // a control deployment started later with the same duration: once it is done, the first
+    // one would have been done too, had it been able to finish
+    const control = await call("PUT", `${s.url}/v2/apps/prod/shop/web`, { instances: 3 })
+    assert.strictEqual(control.status, 200, control.text)
+    await waitFor("the control deployment to finish", () => !s.deployments().some((d) => d["id"] === control.body.deploymentId), 5_000)
+    assert.deepStrictEqual(s.deployments().map((d) => d["id"]), [stuck])
   })
 })
