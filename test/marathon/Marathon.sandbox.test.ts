@@ -90,6 +90,38 @@ const definition = (sandbox: MarathonSandbox, id: string) => {
 }
 
 describe("rolling a fleet back on Marathon", () => {
+  it.live("fields the client does not know (Marathon 1.10's role, networks, tty, secrets, pullConfig, linuxInfo, a future field) are kept: only the image changes", () => {
+    // what a newer Marathon answers: top-level and container fields beyond what the client reads
+    const extras = {
+      role: "slave_public",
+      networks: [{ mode: "container/bridge" }],
+      tty: false,
+      secrets: { dbPassword: { source: "/db/password" } },
+      env: { DB_PASSWORD: { secret: "dbPassword" } },
+      aFieldFromTheFuture: { nested: [1, 2, 3] }
+    }
+    const api = fleet()[0] as { container: Record<string, any> }
+    const container = {
+      ...api.container,
+      docker: { ...api.container["docker"], pullConfig: { secret: "dbPassword" }, aDockerFieldFromTheFuture: true },
+      linuxInfo: { seccomp: { unconfined: true } }
+    }
+    const apps = [{ ...api, ...extras, container }, ...fleet().slice(1)]
+    return withSandbox({ apps }, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const before = definition(sandbox, "/prod/shop/api")
+        const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
+        yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 10_000 })
+        assert.deepStrictEqual(definition(sandbox, "/prod/shop/api"), {
+          ...before,
+          container: { ...before["container"], docker: { ...before["container"]["docker"], image: img("api", "99-master") } }
+        })
+        const verified = yield* marathon.verifyApps(rollbackSet, { previousFailures: {} })
+        assert.deepStrictEqual(verified.map((v) => v.ok), [true, true])
+      }))
+  })
+
   it.live("one PUT with an array changes only the images: ports, volumes and docker parameters survive", () =>
     withSandbox({}, plain, (sandbox) =>
       Effect.gen(function*() {
