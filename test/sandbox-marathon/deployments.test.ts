@@ -28,6 +28,17 @@ describe("Marathon deployments in the sandbox", () => {
 
   const imageOf = (id: string): string => (sb.app(id)!.container as { docker: { image: string } }).docker.image
 
+  /**
+   * Starts a scale of `appId` (a deployment of the same length, started later) and waits until it
+   * has finished: by then a deployment started before it would have finished too, had it been
+   * able to. An event to wait on instead of a sleep.
+   */
+  const outlast = async (appId: string) => {
+    const control = await call("PUT", `${sb.url}/v2/apps${appId}`, { instances: 5 })
+    assert.strictEqual(control.status, 200, control.text)
+    await waitFor("a later deployment of the same length to finish", () => !sb.deployments().some((d) => d.id === control.body.deploymentId), 10_000)
+  }
+
   it("a rolling restart progresses over deploymentMs and then the deployment is gone with all tasks healthy", async () => {
     const started = Date.now()
     const put = await call("PUT", `${sb.url}/v2/apps/prod/shop/api`, {
@@ -74,7 +85,7 @@ describe("Marathon deployments in the sandbox", () => {
       { id: "/prod/shop/api", container: withImage(sb.apps().find((a) => a.id === "/prod/shop/api"), BAD) }
     ])
     assert.strictEqual(put.status, 200)
-    await new Promise((r) => setTimeout(r, 700)) // well past deploymentMs
+    await outlast("/prod/shop/web")
     const ds = (await call("GET", `${sb.url}/v2/deployments`)).body
     assert.strictEqual(ds.length, 1, "the deployment is still there")
     assert.strictEqual(ds[0].id, put.body.deploymentId)
@@ -104,7 +115,7 @@ describe("Marathon deployments in the sandbox", () => {
     await call("PUT", `${sb.url}/v2/apps/prod/shop/web`, {
       container: withImage(sb.apps().find((a) => a.id === "/prod/shop/web"), "registry.example/shop/web:16")
     })
-    await new Promise((r) => setTimeout(r, 600))
+    await outlast("/prod/shop/api")
     assert.strictEqual(sb.deployments().length, 1)
     assert.isDefined(sb.app("/prod/shop/web")!.lastTaskFailure)
   })
@@ -114,7 +125,7 @@ describe("Marathon deployments in the sandbox", () => {
     const put = await call("PUT", `${sb.url}/v2/apps/prod/shop/api`, {
       container: withImage(sb.apps().find((a) => a.id === "/prod/shop/api"), BAD)
     })
-    await new Promise((r) => setTimeout(r, 450))
+    await outlast("/prod/shop/web") // past its time: it is stuck, not slow
     const del = await call("DELETE", `${sb.url}/v2/deployments/${put.body.deploymentId}`)
     assert.strictEqual(del.status, 200, del.text)
     assert.deepStrictEqual(Object.keys(del.body).sort(), ["deploymentId", "version"])
