@@ -6,9 +6,9 @@
  * `undo`). People who do not use Effect: `fleet-rollback/promise`.
  */
 export * from "./core/index.ts"
-export { inScope, labelsMatch, matchServiceToApp, parseLabelSelector } from "./marathon/AppMatching.ts"
-export type { AppMatch, AppScope, LabelRequirement } from "./marathon/AppMatching.ts"
-export * from "./marathon/Marathon.ts"
+export { inScope, labelsMatch, matchServiceToApp, parseLabelSelector } from "./targets/marathon/AppMatching.ts"
+export type { AppMatch, AppScope, LabelRequirement } from "./targets/marathon/AppMatching.ts"
+export * from "./targets/marathon/Marathon.ts"
 export * from "./notify/Slack.ts"
 export { Registry, RegistryError, RegistryWire, resolveRegistryCredentials } from "./registry/Registry.ts"
 export type {

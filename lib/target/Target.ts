@@ -122,6 +122,24 @@ export interface TargetScope {
   readonly labelSelector?: string | undefined
 }
 
+/**
+ * Target-specific words for the workflow's messages, so an operator reads what the orchestrator
+ * calls things and how to check them by hand. Every field is optional; the workflow has generic
+ * wording for each.
+ */
+export interface TargetHints {
+  /** What to look at to check workloads by hand: Marathon `container.docker.image, tasks running and healthy, GET /v2/deployments`. */
+  readonly checkState?: string | undefined
+  /** How to tell whether a change of unknown outcome started: Marathon `do they run the new images? GET /v2/deployments`. */
+  readonly checkStarted?: string | undefined
+  /** How to cancel a running change by hand: Marathon `DELETE /v2/deployments/ID`. */
+  readonly cancelByHand?: ((changeId: string) => string) | undefined
+  /** The config keys that narrow the scope: Marathon `environments.<env>.appIdPrefix / labelSelector`. */
+  readonly narrowScope?: string | undefined
+  /** The orchestrator has no timeout of its own (Marathon): said in `--timeout`'s messages. */
+  readonly noOwnTimeout?: boolean | undefined
+}
+
 /** The operations of a deployment target. */
 export interface TargetShape {
   /** What the target is, for the report and for `undo` to reach it again; never a secret. */
@@ -132,6 +150,15 @@ export interface TargetShape {
   readonly changeNoun: string
   /** What it can do. */
   readonly capabilities: TargetCapabilities
+  /** What it calls one workload, for messages: "app", "service", "workload" (the default). */
+  readonly workloadNoun?: string | undefined
+  /**
+   * The canonical form of a workload id an operator typed (the config's `services.<name>.app`):
+   * Marathon makes ids absolute (`shop/api` → `/shop/api`). Default: the id as typed.
+   */
+  readonly canonicalId?: ((id: string) => string) | undefined
+  /** Words for messages (see {@link TargetHints}). */
+  readonly hints?: TargetHints | undefined
   /** Every workload it can see, each marked in or out of `scope`. */
   readonly listWorkloads: (scope: TargetScope) => Effect.Effect<ReadonlyArray<Workload>, TargetError>
   /** One workload, read now. */

@@ -4,7 +4,7 @@
  * must stop a rollback instead of guessing.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { groupPath, inGroup, inScope, labelsMatch, matchServiceToApp, parseLabelSelector } from "../../lib/marathon/AppMatching.ts"
+import { groupPath, inGroup, inScope, labelsMatch, matchServiceToApp, parseLabelSelector } from "../../lib/targets/marathon/AppMatching.ts"
 import { parseImageReference, registryHostOf, serviceRepository } from "../../lib/core/ImageReference.ts"
 
 const digest = "sha256:" + "ab".repeat(32)

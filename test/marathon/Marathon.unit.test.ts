@@ -8,9 +8,9 @@ import { Effect, Fiber, Layer, Redacted } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "effect/http"
 import { TestClock } from "effect/testing"
 import { createServer } from "node:net"
-import { LOST_ANSWER_CHECK_MS, Marathon } from "../../lib/marathon/Marathon.ts"
-import type { MarathonConfig } from "../../lib/marathon/Marathon.ts"
-import type { MarathonError } from "../../lib/marathon/MarathonError.ts"
+import { LOST_ANSWER_CHECK_MS, Marathon } from "../../lib/targets/marathon/Marathon.ts"
+import type { MarathonConfig } from "../../lib/targets/marathon/Marathon.ts"
+import type { MarathonError } from "../../lib/targets/marathon/MarathonError.ts"
 
 interface Seen {
   readonly method: string

@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { generateKeyPairSync, verify } from "node:crypto"
 import { Effect, Redacted } from "effect"
 import { TestClock } from "effect/testing"
-import { makeServiceAccountToken, pemToPkcs8 } from "../../lib/marathon/ServiceAccountToken.ts"
+import { makeServiceAccountToken, pemToPkcs8 } from "../../lib/targets/marathon/ServiceAccountToken.ts"
 
 const keys = generateKeyPairSync("rsa", { modulusLength: 2048 })
 const pkcs8Pem = keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString()

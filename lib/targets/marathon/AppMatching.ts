@@ -3,7 +3,7 @@
  * given, else the one app in scope (id prefix, label selector) whose running image comes from the
  * service's repository (registry host and path compared after proper reference parsing).
  */
-import { parseImageReference, serviceRepository } from "../core/ImageReference.ts"
+import { parseImageReference, serviceRepository } from "../../core/ImageReference.ts"
 
 /** The result of matching one service to the running apps. */
 export type AppMatch =
