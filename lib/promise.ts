@@ -1,6 +1,7 @@
 /**
  * @module fleet-rollback/promise — the small Promise API for people who do not use Effect:
- * plain options in, plain objects out. `getRollbacks`, `plan`, `run`, `undo`.
+ * plain options in, plain objects out. `getRollbacks`, `plan`, `run`, `undo`. `plan`, `run` and
+ * `undo` take Marathon options and run through the deployment Target contract (MarathonTarget).
  *
  * Secrets are options here (a library caller decides where they come from); they are never
  * written to the results, and a URL that carries them (`https://user:pass@host`) is refused, as
@@ -26,6 +27,7 @@ import { resolveTagScheme } from "./core/TagScheme.ts"
 import type { Granularity, IgnoredSummary } from "./core/Timeline.ts"
 import { Marathon } from "./targets/marathon/Marathon.ts"
 import type { MarathonConfig } from "./targets/marathon/Marathon.ts"
+import { MarathonTarget } from "./targets/marathon/MarathonTarget.ts"
 import { Notifier } from "./notify/Slack.ts"
 import { Registry, RegistryWire } from "./registry/Registry.ts"
 import { getRollbacks as getRollbacksEffect } from "./workflow/GetRollbacks.ts"
@@ -159,7 +161,8 @@ const marathonLayer = (options: MarathonOptions) => {
     ...(options.token !== undefined ? { token: Redacted.make(options.token) } : {}),
     ...(options.basic !== undefined ? { basic: { username: options.basic.username, password: Redacted.make(options.basic.password) } } : {})
   }
-  return Marathon.layer(config).pipe(Layer.provide(httpLayer(options, "marathon")))
+  // the workflows drive the Target; Marathon is the target here
+  return MarathonTarget.layer(marathonTarget(options)).pipe(Layer.provide(Marathon.layer(config)), Layer.provide(httpLayer(options, "marathon")))
 }
 
 const notifierLayer = (slackWebhookUrl: string | undefined) =>

@@ -75,3 +75,35 @@ export const last = Flag.Int("last").pipe(
   Flag.withDescription("per repository only the N newest tags, by the tag's build number, timestamp or version (only about N manifests are read); a scheme without those reads every tag and keeps the N newest by date"),
   Flag.optional
 )
+
+/** `--target KIND`: the deployment target (default: marathon, or dcos with --dcos / dcos.url). */
+export const target = Flag.String("target").pipe(
+  Flag.withDescription("the deployment target: marathon, dcos, swarm, kubernetes, gitops, pulumi, openshift (default: marathon, or dcos with --dcos; or target.kind in the config)"),
+  Flag.optional
+)
+/** `--target-from-report` (undo): go to the target the report names, with the credentials configured for that kind. */
+export const targetFromReport = Flag.Boolean("target-from-report").pipe(
+  Flag.withDescription("undo on the target the report names even though no flag or config names it (credentials from the environment are then sent there)"),
+  Flag.withDefault(false)
+)
+
+/**
+ * The flags that say where the deployment target is and how to reach it, on plan, run, undo and
+ * demo. A target adds its own flags HERE (one entry each), so every command gets them and its
+ * builder (lib/cli/targets/<kind>.ts) reads them from {@link TargetFlagValues}.
+ */
+export const targetFlags = {
+  target,
+  marathon,
+  dcos,
+  dcosUid,
+  caFile,
+  insecureSkipVerify
+  // swarm: add its flags here (e.g. stack)
+  // kubernetes: add its flags here (e.g. context, namespace)
+}
+
+/** The parsed values of {@link targetFlags}, as a builder receives them. */
+export type TargetFlagValues = {
+  readonly [K in keyof typeof targetFlags]: (typeof targetFlags)[K] extends Flag.Flag<infer A> ? A : never
+}

@@ -9,11 +9,8 @@ import { parseConfigFile } from "../core/ConfigFile.ts"
 import { parseRollbackFile, stripCredentials } from "../core/RollbackFile.ts"
 import type { RollbackFile } from "../core/RollbackFile.ts"
 import { parseReport } from "../core/Report.ts"
-import type { ReportTarget } from "../core/Report.ts"
 import type { ServiceSpec } from "../core/Timeline.ts"
-import type { AppScope } from "../targets/marathon/AppMatching.ts"
-import type { MarathonConfig } from "../targets/marathon/Marathon.ts"
-import { Marathon } from "../targets/marathon/Marathon.ts"
+import type { TargetScope } from "../target/Target.ts"
 import { Notifier } from "../notify/Slack.ts"
 import { Registry, resolveRegistryCredentials } from "../registry/Registry.ts"
 import { badInput, failed } from "../workflow/RollbackError.ts"
@@ -87,72 +84,13 @@ export const resolveServices = (repoFlag: Option.Option<string>, config: ConfigF
   return services
 }
 
-/** The environment's Marathon scope (app id prefix, label selector) from the config. */
-export const resolveScope = (config: ConfigFile, environment: string | null | undefined, flags: { readonly appPrefix: Option.Option<string>; readonly label: Option.Option<string> }): AppScope => {
+/** The environment's scope on the target (Marathon: app id prefix, label selector) from the config. */
+export const resolveScope = (config: ConfigFile, environment: string | null | undefined, flags: { readonly appPrefix: Option.Option<string>; readonly label: Option.Option<string> }): TargetScope => {
   const env = environment != null ? config.environments?.[environment] : undefined
   const idPrefix = Option.getOrUndefined(flags.appPrefix) ?? env?.appIdPrefix
   const labelSelector = Option.getOrUndefined(flags.label) ?? env?.labelSelector
   return { ...(idPrefix !== undefined ? { idPrefix } : {}), ...(labelSelector !== undefined ? { labelSelector } : {}) }
 }
-
-/** Flags that say where Marathon is. */
-export interface MarathonFlags {
-  readonly marathon: Option.Option<string>
-  readonly dcos: Option.Option<string>
-  readonly dcosUid: Option.Option<string>
-  readonly caFile: Option.Option<string>
-  readonly insecureSkipVerify: boolean
-}
-
-/** The Marathon layer from flags, config and `DCOS_PASSWORD` / `DCOS_PRIVATE_KEY_FILE` / `MARATHON_TOKEN` / `MARATHON_USERNAME`+`MARATHON_PASSWORD`. */
-export const marathonLayer = (flags: MarathonFlags, config: ConfigFile) =>
-  Effect.gen(function*() {
-    const platform = yield* CliPlatform
-    const dcosUrl = Option.getOrUndefined(flags.dcos) ?? (Option.isNone(flags.marathon) ? config.dcos?.url : undefined)
-    const marathonUrl = Option.getOrUndefined(flags.marathon) ?? config.marathon?.url
-    let marathonConfig: MarathonConfig
-    if (dcosUrl !== undefined) {
-      const uid = Option.getOrUndefined(flags.dcosUid) ?? config.dcos?.uid ?? platform.env.DCOS_UID
-      if (uid === undefined) return yield* badInput("DC/OS needs a user id: give --dcos-uid, dcos.uid in the config, or DCOS_UID")
-      const password = yield* readSecret("DCOS_PASSWORD")
-      const keyFile = platform.env.DCOS_PRIVATE_KEY_FILE
-      const privateKey = keyFile !== undefined && keyFile !== "" ? Option.some(Redacted.make(yield* readTextFile(keyFile, "DCOS_PRIVATE_KEY_FILE"))) : Option.none()
-      if (Option.isNone(password) && Option.isNone(privateKey)) {
-        return yield* badInput(`DC/OS login for ${uid} needs DCOS_PASSWORD (or DCOS_PASSWORD_FILE) or DCOS_PRIVATE_KEY_FILE (a service account's private key)`)
-      }
-      marathonConfig = {
-        url: dcosUrl,
-        dcos: { uid, ...(Option.isSome(password) ? { password: password.value } : {}), ...(Option.isSome(privateKey) ? { privateKeyPem: privateKey.value } : {}) }
-      }
-    } else if (marathonUrl !== undefined) {
-      const token = yield* readSecret("MARATHON_TOKEN")
-      const username = platform.env.MARATHON_USERNAME === "" ? undefined : platform.env.MARATHON_USERNAME
-      const password = yield* readSecret("MARATHON_PASSWORD")
-      // Basic needs both halves: one alone is a mistake, not a reason to go in without credentials.
-      if (username !== undefined && Option.isNone(password)) {
-        return yield* badInput(`MARATHON_USERNAME is set (${username}) but MARATHON_PASSWORD is not: set MARATHON_PASSWORD (or MARATHON_PASSWORD_FILE) for Basic auth, or unset MARATHON_USERNAME`)
-      }
-      if (username === undefined && Option.isSome(password)) {
-        return yield* badInput("MARATHON_PASSWORD is set but MARATHON_USERNAME is not: set MARATHON_USERNAME for Basic auth, or unset MARATHON_PASSWORD")
-      }
-      marathonConfig = {
-        url: marathonUrl,
-        ...(Option.isSome(token) ? { token: token.value } : {}),
-        ...(username !== undefined && Option.isSome(password) ? { basic: { username, password: password.value } } : {})
-      }
-    } else {
-      return yield* badInput("where is Marathon? give --marathon URL (or --dcos URL for DC/OS), or marathon.url / dcos.url in the config file")
-    }
-    yield* checkUrl(marathonConfig.url, dcosUrl !== undefined ? "--dcos" : "--marathon")
-    const tls = {
-      caFile: Option.getOrUndefined(flags.caFile) ?? config.marathon?.caFile,
-      insecureSkipVerify: flags.insecureSkipVerify || config.marathon?.insecureSkipVerify === true
-    }
-    const url = stripCredentials(marathonConfig.url)
-    // How to reach this Marathon again (for the report, so that `undo` goes back there); no secret.
-    const target: ReportTarget = marathonConfig.dcos !== undefined ? { kind: "dcos", url, dcosUid: marathonConfig.dcos.uid } : { kind: "marathon", url }
-    return { layer: Marathon.layer(marathonConfig).pipe(Layer.provide(platform.httpClient(tls))), url, target }
-  })
 
 /** Flags that say how to read the registry. */
 export interface RegistryFlags {
@@ -215,7 +153,8 @@ export const notifierLayer = (config: ConfigFile) =>
 export const defaultCacheDir = (env: Readonly<Record<string, string | undefined>>, home: string): string =>
   `${env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== "" ? env.XDG_CACHE_HOME : `${home}/.cache`}/fleet-rollback`
 
-const checkUrl = (url: string, flag: string) => {
+/** Refuses a URL that is not http(s) or carries credentials (BadInput naming the flag). */
+export const checkUrl = (url: string, flag: string) => {
   let parsed: URL | undefined
   try {
     parsed = new URL(url)

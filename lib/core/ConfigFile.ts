@@ -4,6 +4,7 @@
  */
 import { Result, Schema, SchemaIssue } from "effect"
 import { parse as parseYaml } from "yaml"
+import { TargetKind } from "./Report.ts"
 
 /** Per-environment settings: which tags belong to it, and where its Marathon apps live. */
 export const EnvironmentConfig = Schema.Struct({
@@ -68,7 +69,14 @@ export const ConfigFile = Schema.Struct({
       uid: Schema.optionalKey(Schema.String)
     })
   ),
-  slack: Schema.optionalKey(Schema.Struct({ channel: Schema.optionalKey(Schema.String) }))
+  slack: Schema.optionalKey(Schema.Struct({ channel: Schema.optionalKey(Schema.String) })),
+  /**
+   * The deployment target: `target: {kind: swarm, stack: shop}`. `kind` picks it (as `--target`
+   * does); every other key is a setting of that target, read by its builder (secrets never here).
+   */
+  target: Schema.optionalKey(
+    Schema.StructWithRest(Schema.Struct({ kind: TargetKind }), [Schema.Record(Schema.String, Schema.Unknown)])
+  )
 })
 /** `fleet-rollback.yaml`. */
 export type ConfigFile = typeof ConfigFile.Type

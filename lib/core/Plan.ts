@@ -16,8 +16,10 @@ export type PlanAction = "rollback" | "unchanged" | "forward" | "unresolved"
 export interface RunningService {
   /** Service name. */
   readonly service: string
-  /** Marathon app id; undefined when no app runs the service. */
+  /** The workload id on the target (Marathon: the app id); undefined when no workload runs the service. */
   readonly app: string | undefined
+  /** The container running the service, when the workload has several; undefined: its main container. */
+  readonly container?: string | undefined
   /** The image reference the app runs now. */
   readonly image: string | undefined
 }
@@ -26,8 +28,10 @@ export interface RunningService {
 export interface PlanEntry {
   /** Service name. */
   readonly service: string
-  /** Marathon app id (undefined when none was found). */
+  /** The workload id on the target (Marathon: the app id; undefined when none was found). */
   readonly app: string | undefined
+  /** The container of that workload, when it has several; undefined: its main container. */
+  readonly container?: string | undefined
   /** Image running now. */
   readonly current: string | undefined
   /** Image to deploy (undefined when unresolved). */
@@ -93,9 +97,10 @@ export const planRollback = (
     const name = selected.service.name
     const now = runningByService.get(name)
     const app = now?.app
+    const container = now?.container
     const current = now?.image
     if (selected._tag === "Unresolved") {
-      return { service: name, app, current, target: undefined, action: "unresolved", reason: selected.reason }
+      return { service: name, app, ...(container !== undefined ? { container } : {}), current, target: undefined, action: "unresolved", reason: selected.reason }
     }
     const image = selected.image
     const targetRef = targetImageReference(options.registry, selected.service.repository, image)
@@ -103,6 +108,7 @@ export const planRollback = (
       return {
         service: name,
         app,
+        ...(container !== undefined ? { container } : {}),
         current,
         target: undefined,
         action: "unresolved",
@@ -110,7 +116,7 @@ export const planRollback = (
       }
     }
     const target = formatImageReference(options.pinDigest === true ? targetRef : { ...targetRef, digest: undefined })
-    const base = { service: name, app, current, target, targetTag: image.tag, targetDigest: image.digest, builtAt: formatIsoInstant(image.time) }
+    const base = { service: name, app, ...(container !== undefined ? { container } : {}), current, target, targetTag: image.tag, targetDigest: image.digest, builtAt: formatIsoInstant(image.time) }
     if (app === undefined) {
       return { ...base, action: "unresolved", reason: `no Marathon app runs ${name} (no app's image is from ${selected.service.repository}; name it with services.${name}.app in the config)` }
     }

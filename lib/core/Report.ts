@@ -26,7 +26,10 @@ export type RunOutcome = typeof RunOutcome.Type
 /** One service in the report. */
 export const ReportService = Schema.Struct({
   service: Schema.String,
+  /** The workload id on the target (Marathon: the app id). */
   app: Schema.NullOr(Schema.String),
+  /** The container of that workload, when it has several (absent: its main container). */
+  container: Schema.optionalKey(Schema.String),
   action: Schema.Literals(["rollback", "unchanged", "forward", "unresolved"]),
   before: Schema.NullOr(Schema.String),
   /** What it runs afterwards, as far as known (null when it could not be read). */

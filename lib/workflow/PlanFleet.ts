@@ -1,6 +1,7 @@
 /**
  * @module PlanFleet — `plan`: read `rollback.json`, resolve the point, select the fleet as of it,
- * find each service's Marathon app, and compare with what runs now. Changes nothing.
+ * find each service's workload on the deployment target, and compare with what runs now. Changes
+ * nothing.
  */
 import { Effect, Result } from "effect"
 import { registryHostOf } from "../core/ImageReference.ts"
@@ -12,18 +13,20 @@ import type { RollbackFile } from "../core/RollbackFile.ts"
 import { timelineOfRollbackFile } from "../core/RollbackFile.ts"
 import { selectAsOf } from "../core/Selection.ts"
 import type { Timeline } from "../core/Timeline.ts"
-import type { AppScope } from "../targets/marathon/AppMatching.ts"
-import { matchServiceToApp, parseLabelSelector } from "../targets/marathon/AppMatching.ts"
-import type { MarathonApp } from "../targets/marathon/Marathon.ts"
-import { Marathon } from "../targets/marathon/Marathon.ts"
+import { matchServiceToWorkload } from "../target/Matching.ts"
+import type { TargetScope } from "../target/Target.ts"
+import { Target } from "../target/Target.ts"
+import type { Workload } from "../target/Workload.ts"
+import { checkCapabilities } from "./Capabilities.ts"
 import { badInput, failed } from "./RollbackError.ts"
+import { containerImage } from "../target/Workload.ts"
 
 /** What `plan` needs besides the file and the point. */
 export interface PlanFleetOptions {
   /** Zone for bare dates and instants without offset; default: the file's zone, else UTC. */
   readonly timeZone?: string | undefined
-  /** Which Marathon apps belong to the environment. */
-  readonly scope?: AppScope | undefined
+  /** Which workloads belong to the environment (Marathon: app group and label selector). */
+  readonly scope?: TargetScope | undefined
   /** Deploy `repository:tag@digest`. */
   readonly pinDigest?: boolean | undefined
   /** Tags never to select (found bad after `get`). */
@@ -35,8 +38,8 @@ export interface FleetPlan {
   readonly plan: RollbackPlan
   readonly point: ResolvedPoint
   readonly timeline: Timeline
-  /** The Marathon apps read while planning, by id. */
-  readonly apps: ReadonlyMap<string, MarathonApp>
+  /** The workloads read while planning, by id. */
+  readonly apps: ReadonlyMap<string, Workload>
 }
 
 /** Resolves a point against a file; a bad point is BadInput listing the accepted forms. */
@@ -52,44 +55,44 @@ export const resolvePoint = (file: RollbackFile, text: string, timeZone?: string
 export const planFleet = Effect.fn("planFleet")(function*(file: RollbackFile, pointText: string, options: PlanFleetOptions = {}) {
   const { timeline, point } = yield* Effect.fromResult(resolvePoint(file, pointText, options.timeZone))
   const selection = selectAsOf(timeline, point.instant, { badTags: options.badTags })
-  const marathon = yield* Marathon
-  const apps = yield* marathon.listApps().pipe(
+  const target = yield* Target
+  yield* checkCapabilities(target, { pinDigest: options.pinDigest })
+  const name = target.displayName
+  const noun = target.workloadNoun ?? "workload"
+  const workloads = yield* target.listWorkloads(options.scope ?? {}).pipe(
     Effect.mapError((error) =>
-      error.reason === "Unauthorized" || error.reason === "Forbidden" ? badInput(error.message) : failed(`cannot read the running apps: ${error.message}`)
+      error.reason === "Unauthorized" || error.reason === "Forbidden" || error.reason === "Invalid"
+        ? badInput(error.message)
+        : failed(`cannot read the running ${noun}s: ${error.message}`)
     )
   )
   const registryHost = registryHostOf(file.registry)
-  const scope = options.scope ?? {}
-  if (scope.labelSelector !== undefined && parseLabelSelector(scope.labelSelector) === undefined) {
-    return yield* badInput(
-      `the label selector ${JSON.stringify(scope.labelSelector)} is not valid: expected Marathon's forms key, key==value, key!=value, key in (a,b), key notin (a,b), joined by commas`
-    )
-  }
+  const canonicalId = target.canonicalId ?? ((id: string) => id)
+  const byId = new Map(workloads.map((w) => [canonicalId(w.id), w]))
   const running: Array<RunningService> = []
   const ambiguous: Array<string> = []
   const missingNamed: Array<string> = []
   for (const service of timeline.services) {
-    const match = matchServiceToApp({ ...service, registryHost }, apps, scope)
+    const match = matchServiceToWorkload({ ...service, registryHost }, workloads, canonicalId)
     if (match._tag === "Found") {
-      const app = apps.find((a) => normalize(a.id) === match.appId)
-      running.push({ service: service.name, app: match.appId, image: app?.image })
+      const workload = byId.get(match.workload)
+      const image = workload === undefined ? undefined : containerImage(workload, match.container)
+      running.push({ service: service.name, app: match.workload, ...(match.container !== undefined ? { container: match.container } : {}), image })
     } else if (match._tag === "Ambiguous") {
       ambiguous.push(`  ${service.name} (${service.repository}): ${match.candidates.join(", ")}`)
     } else {
-      if (service.app !== undefined) missingNamed.push(`  ${service.name}: app ${service.app} does not exist in Marathon`)
+      if (service.app !== undefined) missingNamed.push(`  ${service.name}: ${noun} ${service.app} does not exist in ${name}`)
       running.push({ service: service.name, app: undefined, image: undefined })
     }
   }
   if (ambiguous.length > 0) {
     return yield* badInput(
-      `several Marathon apps run the same repository; name the app with services.<name>.app in the config, or narrow the environment (environments.<env>.appIdPrefix / labelSelector):\n${ambiguous.join("\n")}`
+      `several ${name} ${noun}s run the same repository; name the ${noun} with services.<name>.app in the config, or narrow the environment (${target.hints?.narrowScope ?? "the environment's scope in the config"}):\n${ambiguous.join("\n")}`
     )
   }
   if (missingNamed.length > 0) {
-    return yield* badInput(`the config names apps that Marathon does not have:\n${missingNamed.join("\n")}`)
+    return yield* badInput(`the config names ${noun}s that ${name} does not have:\n${missingNamed.join("\n")}`)
   }
   const plan = planRollback(timeline, selection, running, { registry: file.registry, pinDigest: options.pinDigest, label: point.label })
-  return { plan, point, timeline, apps: new Map(apps.map((a) => [normalize(a.id), a])) } satisfies FleetPlan
+  return { plan, point, timeline, apps: byId } satisfies FleetPlan
 })
-
-const normalize = (id: string) => (id.startsWith("/") ? id : `/${id}`)

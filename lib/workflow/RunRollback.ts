@@ -1,16 +1,21 @@
 /**
- * @module RunRollback — `run` and `undo`: check, deploy the whole set as ONE Marathon
- * deployment, wait with our own timeout, verify every changed app, optionally revert, and
- * report service by service. Every refusal happens before anything changes; every path after
- * the deployment started ends in a report that says exactly what runs now.
+ * @module RunRollback — `run` and `undo` on any deployment target ({@link Target}): check, apply
+ * the whole set in the fewest changes the target allows (Marathon: ONE deployment), wait with our
+ * own timeout, verify every changed workload, optionally revert, and report service by service.
+ * Every refusal happens before anything changes; every path after the change was sent ends in a
+ * report that says exactly what runs now. Nothing here knows which target it drives.
  */
 import { Clock, Effect, Result, Schedule } from "effect"
 import { parseImageReference, sameImage } from "../core/ImageReference.ts"
 import type { PlanEntry, RollbackPlan } from "../core/Plan.ts"
 import type { ReportService, ReportTarget, RollbackReport, RunOutcome, ServiceOutcome } from "../core/Report.ts"
 import type { RollbackFile } from "../core/RollbackFile.ts"
-import type { AppVerification, DeploymentProgress, ImageChange, MarathonApp } from "../targets/marathon/Marathon.ts"
-import { lastFailureMarker, Marathon, MarathonError } from "../targets/marathon/Marathon.ts"
+import type { AppliedChange, ChangeProgress, ImageChange, TargetShape, WorkloadVerification } from "../target/Target.ts"
+import { Target } from "../target/Target.ts"
+import { RETRYABLE_READ_REASONS, TargetError } from "../target/TargetError.ts"
+import type { Workload } from "../target/Workload.ts"
+import { containerImage } from "../target/Workload.ts"
+import { checkCapabilities } from "./Capabilities.ts"
 import type { RollbackNotice } from "../notify/Slack.ts"
 import { Notifier } from "../notify/Slack.ts"
 import { Registry } from "../registry/Registry.ts"
@@ -27,9 +32,9 @@ export interface RunOptions extends PlanFleetOptions {
   readonly allowForward?: boolean | undefined
   /** Allow tags that now point to another digest than `rollback.json` recorded. */
   readonly allowMovedTags?: boolean | undefined
-  /** Override Marathon's deployment lock (`force=true`). */
+  /** Override the orchestrator's lock (Marathon: `force=true`); needs the target's `force` capability. */
   readonly force?: boolean | undefined
-  /** Cancel a failed or timed-out deployment with Marathon's rollback and wait for the revert. */
+  /** Revert a failed or timed-out change (Marathon: cancel with rollback) and wait for it; needs the `revert` capability. */
   readonly revertOnFailure?: boolean | undefined
   /** Our own deployment timeout; default 10 minutes. */
   readonly timeoutMs?: number | undefined
@@ -39,9 +44,9 @@ export interface RunOptions extends PlanFleetOptions {
   readonly user: string
   /** Environment name for the report. */
   readonly environment?: string | null | undefined
-  /** Marathon URL for the report (no credentials). */
-  readonly marathonUrl: string
-  /** How to reach that Marathon again, for the report (`undo` uses it); never a secret. */
+  /** The report's `marathon` field (no credentials); default: the target's URL. */
+  readonly marathonUrl?: string | undefined
+  /** How to reach the target again, for the report (`undo` uses it); never a secret. Default: the target's description. */
   readonly target?: ReportTarget | undefined
   /**
    * Asked after the plan is shown and the checks passed, only when something would change; false
@@ -50,8 +55,8 @@ export interface RunOptions extends PlanFleetOptions {
   readonly confirm?: ((plan: RollbackPlan) => Effect.Effect<boolean, RollbackError>) | undefined
   /** Called once with the plan before any check (show it to the operator). */
   readonly onPlan?: ((plan: RollbackPlan) => Effect.Effect<void>) | undefined
-  /** Deployment progress. */
-  readonly onProgress?: ((progress: DeploymentProgress) => void) | undefined
+  /** Progress of the change. */
+  readonly onProgress?: ((progress: ChangeProgress) => void) | undefined
   /** Lines for the operator as the run goes. */
   readonly onStep?: ((line: string) => void) | undefined
   /** Called with the report when the run is interrupted after the deployment started (write it!). */
@@ -82,8 +87,6 @@ export const FINAL_STATE_MS = 10_000
 /** How long asking whether a deployment is still listed may take. */
 const STILL_LISTED_MS = 15_000
 
-/** Read failures worth another try within the budget: Marathon busy, leaderless or unreachable. */
-const RETRYABLE_READS: ReadonlySet<MarathonError["reason"]> = new Set(["Unavailable", "Unreachable", "BadResponse"])
 
 /**
  * Refuses wait settings that cannot work, before anything is read or changed: a poll interval
@@ -107,6 +110,7 @@ export const checkWaitSettings = (
 /** Rolls the fleet back to a point. Fails only on bad input before anything changed; otherwise returns the report. */
 export const runRollback = Effect.fn("runRollback")(function*(file: RollbackFile, pointText: string, options: RunOptions) {
   yield* checkWaitSettings(options)
+  yield* checkCapabilities(yield* Target, options)
   const fleet = yield* planFleet(file, pointText, options)
   if (options.onPlan !== undefined) yield* options.onPlan(fleet.plan)
   const plan = fleet.plan
@@ -174,20 +178,40 @@ interface RunIds {
   readonly waitMs: number
 }
 
-/** Deploys the changing entries of a plan as one deployment; returns the report whatever happens. */
+/** The target's words for messages: its name, what it calls a change and a workload, its hints. */
+const wordsOf = (target: TargetShape) => {
+  const change = target.changeNoun
+  return {
+    name: target.displayName,
+    change,
+    Change: change.charAt(0).toUpperCase() + change.slice(1),
+    noun: target.workloadNoun ?? "workload",
+    hints: target.hints ?? {}
+  }
+}
+
+/** Deploys the changing entries of a plan in the fewest changes the target allows; returns the report whatever happens. */
 export const deployPlan = Effect.fn("deployPlan")(function*(
   plan: RollbackPlan,
   toChange: ReadonlyArray<PlanEntry>,
-  appsBefore: ReadonlyMap<string, MarathonApp>,
+  appsBefore: ReadonlyMap<string, Workload>,
   context: DeployContext
 ) {
-  const marathon = yield* Marathon
+  const target = yield* Target
   const notifier = yield* Notifier
   const startedAt = yield* Clock.currentTimeMillis
+  const { name, change, Change, noun, hints } = wordsOf(target)
   const step = (line: string) => Effect.sync(() => context.onStep?.(line))
-  const changes: Array<ImageChange> = toChange.map((s) => ({ appId: s.app!, image: s.target! }))
+  const changes: Array<ImageChange> = toChange.map((s) => ({
+    workload: s.app!,
+    ...(s.container !== undefined ? { container: s.container } : {}),
+    image: s.target!,
+    ...(s.current !== undefined ? { expected: s.current } : {})
+  }))
   const changing = new Set(toChange)
-  const appList = changes.map((c) => c.appId).join(", ")
+  const appList = changes.map((c) => c.workload).join(", ")
+  /** Services whose change the target refused (its guard: the workload changed meanwhile), with why. */
+  const refusedBy = new Map<string, string>()
   /**
    * One service's line; `after` is what it runs afterwards (by default: the target when deployed,
    * else what ran); `target` is what this run deploys to it (changed services only), so that
@@ -196,6 +220,7 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
   const serviceLine = (entry: PlanEntry, outcome: ServiceOutcome, problem?: string, after?: string | null): ReportService => ({
     service: entry.service,
     app: entry.app ?? null,
+    ...(entry.container !== undefined ? { container: entry.container } : {}),
     action: entry.action,
     before: entry.current ?? null,
     after: after !== undefined
@@ -208,9 +233,13 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     ...(problem !== undefined ? { problem } : {})
   })
   const untouchedOutcome = (entry: PlanEntry): ServiceOutcome => (entry.action === "unresolved" ? "left-as-is" : "unchanged")
-  /** Every service: the changing ones as `line` says, the others untouched. */
+  /** Every service: the changing ones as `line` says (refused ones not started), the others untouched. */
   const lines = (line: (entry: PlanEntry) => ReportService): ReadonlyArray<ReportService> =>
-    plan.services.map((s) => (changing.has(s) ? line(s) : serviceLine(s, untouchedOutcome(s))))
+    plan.services.map((s) => {
+      if (!changing.has(s)) return serviceLine(s, untouchedOutcome(s))
+      const refusal = s.app !== undefined ? refusedBy.get(s.app) : undefined
+      return refusal !== undefined ? serviceLine(s, "not-started", refusal) : line(s)
+    })
   const report = (
     at: number,
     outcome: RunOutcome,
@@ -228,8 +257,8 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     point: context.point,
     label: context.label,
     environment: context.environment ?? null,
-    marathon: context.marathonUrl,
-    ...(context.target !== undefined ? { target: context.target } : {}),
+    marathon: context.marathonUrl ?? target.description.url,
+    target: context.target ?? target.description,
     outcome,
     message,
     deploymentId: ids.deploymentId,
@@ -239,25 +268,25 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     finalState
   })
   /**
-   * What Marathon says now about the changed apps, read all at once within {@link FINAL_STATE_MS};
-   * an app that cannot be read in that time is left out rather than shown as stopped.
+   * What the target says now about the changed workloads, read all at once within
+   * {@link FINAL_STATE_MS}; one that cannot be read in that time is left out rather than shown as stopped.
    */
   const readFinalState = Effect.gen(function*() {
     const found: Array<RollbackReport["finalState"][number] | undefined> = changes.map(() => undefined)
     yield* Effect.forEach(changes, (c, i) =>
-      marathon.getApp(c.appId).pipe(
-        Effect.tap((app) =>
+      target.getWorkload(c.workload).pipe(
+        Effect.tap((w) =>
           Effect.sync(() => {
-            found[i] = { app: app.id, image: app.image ?? null, instances: app.instances, tasksRunning: app.tasksRunning, tasksHealthy: app.tasksHealthy }
+            found[i] = { app: w.id, image: containerImage(w, c.container) ?? null, instances: w.health.desired, tasksRunning: w.health.running, tasksHealthy: w.health.healthy }
           })
         ),
         Effect.ignore
       ), { concurrency: 16, discard: true }).pipe(Effect.timeoutOption(FINAL_STATE_MS))
     return found.filter((a) => a !== undefined)
   })
-  /** The report; `marathonAnswers: false` (Marathon gave no answer at the end) skips reading its final state. */
-  const finish = Effect.fn("deployPlan.finish")(function*(outcome: RunOutcome, message: string, services: ReadonlyArray<ReportService>, ids: RunIds, marathonAnswers = true) {
-    const finalState = marathonAnswers && changes.length > 0 ? yield* readFinalState : []
+  /** The report; `targetAnswers: false` (the target gave no answer at the end) skips reading its final state. */
+  const finish = Effect.fn("deployPlan.finish")(function*(outcome: RunOutcome, message: string, services: ReadonlyArray<ReportService>, ids: RunIds, targetAnswers = true) {
+    const finalState = targetAnswers && changes.length > 0 ? yield* readFinalState : []
     const finishedAt = yield* Clock.currentTimeMillis
     const result = report(finishedAt, outcome, message, services, ids, finalState)
     if (outcome !== "nothing-to-do" && outcome !== "refused") {
@@ -279,24 +308,22 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     return yield* finish("refused", "not confirmed; nothing was changed", lines((s) => serviceLine(s, "not-started")), noIds)
   }
   yield* notifier.notify(notice(context, "started", plan.services.filter((s) => changing.has(s)).map((s) => ({ ...serviceLine(s, "not-started"), after: s.target ?? null }))))
-  const previousFailures: Record<string, string | undefined> = {}
-  for (const c of changes) previousFailures[c.appId] = lastFailureMarker(appsBefore.get(c.appId) ?? { lastTaskFailure: undefined })
 
-  yield* step(`Deploying ${changes.length} app(s) as one Marathon deployment…`)
+  yield* step(`Deploying ${changes.length} ${noun}(s) as one ${name} ${change}…`)
   const deployStart = yield* Clock.currentTimeMillis
-  // What the interruption handler needs to know: has Marathon taken the deployment?
+  // What the interruption handler needs to know: has the target taken the change?
   const progress: { started: boolean; deploymentId: string | null; deployMs: number } = { started: false, deploymentId: null, deployMs: 0 }
-  // From the deployment request on, Marathon may be changing the fleet: an interruption (Ctrl-C,
+  // From the change request on, the target may be changing the fleet: an interruption (Ctrl-C,
   // a killed job) must still leave a report that says so.
   const interrupted = Effect.gen(function*() {
     const at = yield* Clock.currentTimeMillis
     const message = progress.started
-      ? `interrupted while deployment ${progress.deploymentId ?? "(already finished)"} was running: it goes on in Marathon and the fleet may be half rolled back. Check ${appList} in Marathon, or put the previous images back with \`fleet-rollback undo --report <this report>\`.`
-      : `interrupted while the deployment request was being sent: Marathon MAY have started the deployment. Check ${appList} in Marathon (do they run the new images? GET /v2/deployments); if they do, \`fleet-rollback undo --report <this report>\` puts the previous images back.`
+      ? `interrupted while ${change} ${progress.deploymentId ?? "(already finished)"} was running: it goes on in ${name} and the fleet may be half rolled back. Check ${appList} in ${name}, or put the previous images back with \`fleet-rollback undo --report <this report>\`.`
+      : `interrupted while the ${change} request was being sent: ${name} MAY have started the ${change}. Check ${appList} in ${name} (${hints.checkStarted ?? "do they run the new images?"}); if they do, \`fleet-rollback undo --report <this report>\` puts the previous images back.`
     const services = lines((s) =>
       progress.started
         ? serviceLine(s, "failed", "interrupted before it was verified")
-        : serviceLine(s, "unknown", `interrupted while the deployment request was being sent: may run ${s.target ?? "?"} or still ${s.current ?? "?"}`)
+        : serviceLine(s, "unknown", `interrupted while the ${change} request was being sent: may run ${s.target ?? "?"} or still ${s.current ?? "?"}`)
     )
     const ids: RunIds = progress.started
       ? { deploymentId: progress.deploymentId, revertDeploymentId: null, deployMs: progress.deployMs, waitMs: at - deployStart - progress.deployMs }
@@ -307,7 +334,7 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     if (context.onInterrupted !== undefined) yield* context.onInterrupted(result)
   })
   return yield* Effect.gen(function*() {
-    const deployed = yield* marathon.deployImages(changes, { force: context.force === true }).pipe(Effect.result)
+    const deployed = yield* target.apply(changes, { force: context.force === true, cause: context.kind }).pipe(Effect.result)
     const deployMs = (yield* Clock.currentTimeMillis) - deployStart
     if (Result.isFailure(deployed)) {
       const failure = deployed.failure
@@ -318,93 +345,100 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
         return yield* finish(
           "failed",
           message,
-          lines((s) => serviceLine(s, "unknown", `may run ${s.target ?? "?"} or still ${s.current ?? "?"}: check ${s.app ?? "its app"} in Marathon`)),
+          lines((s) => serviceLine(s, "unknown", `may run ${s.target ?? "?"} or still ${s.current ?? "?"}: check ${s.app ?? `its ${noun}`} in ${name}`)),
           { ...noIds, deployMs },
           failure.noAnswer !== true
         )
       }
-      // Every other failure of deployImages means that Marathon did not take the change.
-      const message = `Marathon did not take the deployment; nothing was changed: ${failure.message}`
+      // Every other failure of apply means that the target did not take the change.
+      const message = `${name} did not take the ${change}; nothing was changed: ${failure.message}`
       return yield* finish("failed", message, lines((s) => serviceLine(s, "not-started", failure.message)), { ...noIds, deployMs })
     }
-    const started = deployed.success
-    const deploymentId = started.deploymentId ?? null
+    const applied = deployed.success
+    for (const w of applied.workloads) if (w.state === "refused") refusedBy.set(w.workload, w.problem ?? `${name} refused the change: it changed meanwhile`)
+    const taken = changes.filter((c) => !refusedBy.has(c.workload))
+    const deploymentId = applied.changeIds.length > 0 ? applied.changeIds.join(", ") : null
     Object.assign(progress, { started: true, deploymentId, deployMs })
     const shownId = deploymentId ?? "(finished before it could be seen)"
-    if (started.answerLost !== undefined) yield* step(`${started.answerLost}; following it.`)
+    if (applied.note !== undefined) yield* step(`${applied.note}; following it.`)
+    if (taken.length === 0) {
+      const message = `${name} refused every change (each ${noun} changed since the plan); nothing was changed: ${[...refusedBy.entries()].map(([id, why]) => `${id}: ${why}`).join("; ")}`
+      yield* step(message)
+      return yield* finish("failed", message, lines((s) => serviceLine(s, "not-started")), { ...noIds, deployMs })
+    }
     const timeoutMs = context.timeoutMs ?? DEFAULT_TIMEOUT_MS
     const waitOptions = { timeoutMs, ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}) }
     const waitStart = yield* Clock.currentTimeMillis
-    let waited: Result.Result<void, MarathonError> = Result.succeed(undefined)
+    let waited: Result.Result<void, TargetError> = Result.succeed(undefined)
     if (deploymentId !== null) {
-      yield* step(`Deployment ${deploymentId} started; waiting for it to finish (timeout ${Math.round(timeoutMs / 1000)} s)…`)
-      waited = yield* marathon.waitForDeployment(deploymentId, {
-        ...waitOptions,
-        ...(context.onProgress !== undefined ? { onProgress: context.onProgress } : {}),
-        apps: changes.map((c) => c.appId)
-      }).pipe(Effect.result)
+      yield* step(`${Change} ${deploymentId} started; waiting for it to finish (timeout ${Math.round(timeoutMs / 1000)} s)…`)
+      waited = yield* target.watch(applied, { ...waitOptions, ...(context.onProgress !== undefined ? { onProgress: context.onProgress } : {}) }).pipe(Effect.result)
     }
     const waitMs = (yield* Clock.currentTimeMillis) - waitStart
-    // Is the deployment still running? Only Marathon's list can say: a timeout of ours, or a poll
+    // Is the change still in progress? Only the target can say: a timeout of ours, or a poll
     // that failed (503, a lost leader), says nothing about it by itself.
     const running: "yes" | "no" | "unknown" = Result.isSuccess(waited) || deploymentId === null
       ? "no"
-      : yield* marathon.deployments.pipe(
-        Effect.map((ds) => (ds.some((d) => d.id === deploymentId) ? "yes" as const : "no" as const)),
+      : yield* target.inProgress(applied).pipe(
+        Effect.map((listed) => (listed ? "yes" as const : "no" as const)),
         Effect.timeoutOption(STILL_LISTED_MS),
         Effect.map((listed) => (listed._tag === "Some" ? listed.value : "unknown" as const)),
         Effect.orElseSucceed(() => "unknown" as const)
       )
     const stillRunning = running === "yes"
-    const verified = yield* verifyWithin(changes, previousFailures)
+    const verified = yield* verifyWithin(target, taken, appsBefore)
     const problemOf = (entry: PlanEntry): string | undefined => {
       if (Result.isFailure(verified)) return `could not verify: ${verified.failure.message}`
-      const v = verified.success.find((x) => x.appId === entry.app)
+      const v = verified.success.find((x) => x.workload === entry.app)
       return v === undefined ? "not verified" : v.ok ? undefined : v.problem ?? "not healthy"
     }
     const ids: RunIds = { deploymentId, revertDeploymentId: null, deployMs, waitMs }
-    // verifyApps also fails an app that a deployment still touches: healthy means finished too.
-    const allHealthy = running !== "yes" && Result.isSuccess(verified) && toChange.every((e) => problemOf(e) === undefined)
-    if (allHealthy) {
-      const message = `${context.kind === "undo" ? "put back the previous images of" : "rolled back"} ${changes.length} app(s); all healthy on their target images`
+    const toCheck = toChange.filter((e) => !refusedBy.has(e.app!))
+    // verify also fails a workload that a change still touches: healthy means finished too.
+    const allHealthy = running !== "yes" && Result.isSuccess(verified) && toCheck.every((e) => problemOf(e) === undefined)
+    if (allHealthy && refusedBy.size === 0) {
+      const message = `${context.kind === "undo" ? "put back the previous images of" : "rolled back"} ${changes.length} ${noun}(s); all healthy on their target images`
       yield* step(message)
       return yield* finish("succeeded", message, lines((s) => serviceLine(s, "rolled-back")), ids)
     }
     // Nothing seen failing, only nothing seen at all: never revert a rollback that may be healthy.
     if (Result.isFailure(verified) && running !== "yes") {
       const cause = verified.failure.message
-      const state = running === "no" ? `Deployment ${shownId} finished` : `Deployment ${shownId} may still be running`
-      const message = `could not verify the ${context.kind === "undo" ? "undo" : "rollback"}: ${cause}. ${state}, but whether every app runs its target image, ` +
-        `all instances running and healthy, could not be read from Marathon (tried for up to ${Math.round(VERIFY_BUDGET_MS / 1000)} s). ` +
+      const state = running === "no" ? `${Change} ${shownId} finished` : `${Change} ${shownId} may still be running`
+      const message = `could not verify the ${context.kind === "undo" ? "undo" : "rollback"}: ${cause}. ${state}, but whether every ${noun} runs its target image, ` +
+        `all instances running and healthy, could not be read from ${name} (tried for up to ${Math.round(VERIFY_BUDGET_MS / 1000)} s). ` +
         `Nothing was reverted${context.revertOnFailure === true ? " (--revert-on-failure reverts only a failure it has seen)" : ""}. ` +
-        `Check ${appList} in Marathon (container.docker.image, tasks running and healthy, GET /v2/deployments); ` +
+        `Check ${appList} in ${name} (${hints.checkState ?? "the image it runs, its instances running and healthy"}); ` +
         "if they are not healthy, `fleet-rollback undo --report <this report>` puts the previous images back."
       yield* step(message)
       return yield* finish("failed", message, lines((s) => serviceLine(s, "failed", `could not verify: ${cause}`)), ids, verified.failure.noAnswer !== true)
     }
-    const why = stillRunning && Result.isFailure(waited) && waited.failure.reason === "DeploymentTimeout"
+    const why = stillRunning && Result.isFailure(waited) && waited.failure.reason === "Timeout"
       ? waited.failure.message
       : stillRunning
-      ? `deployment ${shownId} is still running${Result.isFailure(waited) ? ` (waiting for it failed: ${waited.failure.message})` : ""}`
-      : "the deployment finished but not every app is healthy on its target image"
+      ? `${change} ${shownId} is still running${Result.isFailure(waited) ? ` (waiting for it failed: ${waited.failure.message})` : ""}`
+      : allHealthy
+      ? `${name} refused the change of ${[...refusedBy.keys()].join(", ")} (changed since the plan)`
+      : `the ${change} finished but not every ${noun} is healthy on its target image`
     if (context.revertOnFailure === true) {
-      yield* step(`Deployment ${shownId} failed (${why}); reverting it…`)
-      // not known to have finished: cancel it (a deployment gone by then falls back to redeploying)
-      const reverted = yield* revertDeployment({ deploymentId, stillRunning: running !== "no", why, waitOptions, toChange, changes, force: context.force === true })
+      yield* step(`${Change} ${shownId} failed (${why}); reverting it…`)
+      // not known to have finished: cancel it (a change gone by then falls back to redeploying)
+      const reverted = yield* revertChange(target, { applied, stillRunning: running !== "no", waitOptions, toChange: toCheck, changes: taken, force: context.force === true })
       const how = reverted.note !== undefined ? ` (${reverted.note})` : ""
       const message = reverted.allBack
-        ? `rollback failed (${why}); it was reverted${reverted.revertDeploymentId !== null ? ` (deployment ${reverted.revertDeploymentId})` : ""}${how} and every changed app runs its previous image again, checked running and healthy`
-        : `rollback failed (${why}) AND ${reverted.attempted ? "the revert did not bring every app back" : "the previous images could not be put back"}${how}` +
+        ? `rollback failed (${why}); it was reverted${reverted.revertDeploymentId !== null ? ` (${change} ${reverted.revertDeploymentId})` : ""}${how} and every changed ${noun} runs its previous image again, checked running and healthy`
+        : `rollback failed (${why}) AND ${reverted.attempted ? `the revert did not bring every ${noun} back` : "the previous images could not be put back"}${how}` +
           `${reverted.problem !== undefined ? ` (${reverted.problem})` : ""}: ` +
-          `${reverted.notBack.join(", ")} not verified on the previous image — the fleet may be half rolled back; check in Marathon now`
+          `${reverted.notBack.join(", ")} not verified on the previous image — the fleet may be half rolled back; check in ${name} now`
       yield* step(message)
       return yield* finish(reverted.allBack ? "reverted" : "failed", message, lines((s) => reverted.line(s, serviceLine)), {
         ...ids,
         revertDeploymentId: reverted.revertDeploymentId
       }, !reverted.unanswered)
     }
+    const cancel = hints.cancelByHand?.(shownId)
     const message = stillRunning
-      ? `rollback failed: ${why}. Deployment ${shownId} is STILL RUNNING in Marathon and the fleet is half rolled back. Revert it with \`fleet-rollback undo --report <this report>\` or cancel it in Marathon (DELETE /v2/deployments/${shownId}); next time use --revert-on-failure.`
+      ? `rollback failed: ${why}. ${Change} ${shownId} is STILL RUNNING in ${name} and the fleet is half rolled back. Revert it with \`fleet-rollback undo --report <this report>\` or cancel it in ${name}${cancel !== undefined ? ` (${cancel})` : ""}; next time use --revert-on-failure.`
       : `rollback failed: ${why}. The fleet is half rolled back: see each service below; \`fleet-rollback undo --report <this report>\` puts the previous images back.`
     yield* step(message)
     return yield* finish(
@@ -417,26 +451,23 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
 })
 
 /**
- * The check after a deployment ({@link Marathon.verifyApps}), tried again while Marathon cannot be
+ * The check after a change ({@link TargetShape.verify}), tried again while the target cannot be
  * read (503 in a leader election, no answer) for up to {@link VERIFY_BUDGET_MS}. A failure means
- * "could not verify", never "unhealthy"; `noAnswer` says Marathon gave no answer at all.
+ * "could not verify", never "unhealthy"; `noAnswer` says the target gave no answer at all.
  */
-const verifyWithin = (changes: ReadonlyArray<ImageChange>, previousFailures: Record<string, string | undefined>) =>
-  Effect.gen(function*() {
-    const marathon = yield* Marathon
-    // suspended: each try asks Marathon again
-    return yield* Effect.suspend(() => marathon.verifyApps(changes, { previousFailures })).pipe(
-      Effect.retry({ while: (e) => RETRYABLE_READS.has(e.reason), schedule: Schedule.spaced(VERIFY_RETRY_MS) }),
-      Effect.timeoutOrElse({
-        duration: VERIFY_BUDGET_MS,
-        orElse: () =>
-          Effect.fail(
-            new MarathonError({ reason: "Unreachable", noAnswer: true, message: `Marathon did not answer within ${Math.round(VERIFY_BUDGET_MS / 1000)} s` })
-          )
-      }),
-      Effect.result
-    )
-  })
+const verifyWithin = (target: TargetShape, changes: ReadonlyArray<ImageChange>, before: ReadonlyMap<string, Workload>) =>
+  // suspended: each try asks the target again
+  Effect.suspend(() => target.verify(changes, before)).pipe(
+    Effect.retry({ while: (e) => RETRYABLE_READ_REASONS.has(e.reason), schedule: Schedule.spaced(VERIFY_RETRY_MS) }),
+    Effect.timeoutOrElse({
+      duration: VERIFY_BUDGET_MS,
+      orElse: () =>
+        Effect.fail(
+          new TargetError({ reason: "Unreachable", noAnswer: true, message: `${target.displayName} did not answer within ${Math.round(VERIFY_BUDGET_MS / 1000)} s` })
+        )
+    }),
+    Effect.result
+  )
 
 /** What the revert found for one service. */
 interface RevertOutcome {
@@ -445,92 +476,66 @@ interface RevertOutcome {
   readonly image: string | null
 }
 
+/** The workloads of `changes` as the target shows them now, read all at once within FINAL_STATE_MS (unreadable ones left out). */
+const readWorkloads = (target: TargetShape, changes: ReadonlyArray<ImageChange>) =>
+  Effect.gen(function*() {
+    const found = new Map<string, Workload>()
+    yield* Effect.forEach(changes, (c) =>
+      target.getWorkload(c.workload).pipe(Effect.tap((w) => Effect.sync(() => found.set(c.workload, w))), Effect.ignore), { concurrency: 16, discard: true }).pipe(
+        Effect.timeoutOption(FINAL_STATE_MS)
+      )
+    return found
+  })
+
 /**
- * `--revert-on-failure`: puts the previous images back — a deployment still running is cancelled
- * with Marathon's rollback (`DELETE /v2/deployments/{id}`); after a finished one, or when the
- * cancel finds it gone without a revert (it finished meanwhile), the previous images are deployed
- * (with force only when the user asked for it) — waits for that, and then looks at every app: a
- * service counts as reverted only when it runs its previous image again with every instance
- * running (and healthy) and no new task failure. `note` says how it went when not as planned.
+ * `--revert-on-failure`: the target puts the previous images back ({@link TargetShape.revert}:
+ * Marathon cancels a running deployment with its rollback, or deploys the previous images), the
+ * workflow waits for that, and then looks at every workload: a service counts as reverted only
+ * when it runs its previous image again with every instance running (and healthy) and no new
+ * failure. `note` says how it went when not as planned.
  */
-const revertDeployment = Effect.fn("revertDeployment")(function*(args: {
-  readonly deploymentId: string | null
+const revertChange = Effect.fn("revertChange")(function*(target: TargetShape, args: {
+  readonly applied: AppliedChange
   readonly stillRunning: boolean
-  readonly why: string
   readonly waitOptions: { readonly timeoutMs: number; readonly pollMs?: number }
   readonly toChange: ReadonlyArray<PlanEntry>
   readonly changes: ReadonlyArray<ImageChange>
   readonly force: boolean
 }) {
-  const marathon = yield* Marathon
-  const back: Array<ImageChange> = args.toChange.flatMap((s) => (s.current !== undefined ? [{ appId: s.app!, image: s.current }] : []))
-  // Task failures up to now belong to the failed deployment; only new ones count against the revert.
-  /** The apps as Marathon shows them now, read all at once within FINAL_STATE_MS (unreadable ones left out). */
-  const readApps = Effect.gen(function*() {
-    const found = new Map<string, MarathonApp>()
-    yield* Effect.forEach(args.changes, (c) =>
-      marathon.getApp(c.appId).pipe(Effect.tap((app) => Effect.sync(() => found.set(c.appId, app))), Effect.ignore), { concurrency: 16, discard: true }).pipe(
-        Effect.timeoutOption(FINAL_STATE_MS)
-      )
-    return found
-  })
-  const markers: Record<string, string | undefined> = {}
-  for (const [appId, app] of yield* readApps) markers[appId] = lastFailureMarker(app)
-  const notes: Array<string> = []
-  /** Deploys the previous images of the apps not already back on them. */
-  const redeployPrevious = Effect.gen(function*() {
-    const now = yield* readApps
-    const pending = back.filter((c) => !same(now.get(c.appId)?.image, c.image))
-    if (pending.length === 0) {
-      notes.push("every app already ran its previous image again, so nothing was deployed")
-      return { deploymentId: undefined as string | undefined }
-    }
-    const d = yield* marathon.deployImages(pending, { force: args.force })
-    notes.push(`the previous images were deployed again${d.deploymentId !== undefined ? ` as deployment ${d.deploymentId}` : ""}`)
-    if (d.answerLost !== undefined) notes.push(d.answerLost)
-    return { deploymentId: d.deploymentId }
-  })
-  const started = yield* (args.stillRunning && args.deploymentId !== null
-    ? marathon.cancelDeployment(args.deploymentId, { revert: true }).pipe(
-      // it ended between our timeout and the cancel
-      Effect.catchIf((e) => e.reason === "NotFound", () =>
-        Effect.sync(() => {
-          notes.push(`deployment ${args.deploymentId ?? ""} had finished before the cancel`)
-          return {} as { readonly revertDeploymentId?: string; readonly answerLost?: string }
-        })),
-      Effect.flatMap((r) => {
-        if (r.answerLost !== undefined) notes.push(r.answerLost)
-        if (r.revertDeploymentId !== undefined) return Effect.succeed({ deploymentId: r.revertDeploymentId as string | undefined })
-        // Gone without a revert (finished before the cancel): nothing was reverted, so put the previous images back.
-        return redeployPrevious
-      })
-    )
-    : redeployPrevious).pipe(Effect.result)
-  const revertDeploymentId = Result.isSuccess(started) ? started.success.deploymentId ?? null : null
-  const waited = revertDeploymentId !== null ? yield* marathon.waitForDeployment(revertDeploymentId, args.waitOptions).pipe(Effect.result) : Result.succeed(undefined)
+  const { name, change } = wordsOf(target)
+  const back: Array<ImageChange> = args.toChange.flatMap((s) =>
+    s.current !== undefined ? [{ workload: s.app!, ...(s.container !== undefined ? { container: s.container } : {}), image: s.current, ...(s.target !== undefined ? { expected: s.target } : {}) }] : []
+  )
+  // Failures up to now belong to the failed change; only new ones count against the revert.
+  const markers = yield* readWorkloads(target, args.changes)
+  const started = yield* target.revert({ applied: args.applied, stillInProgress: args.stillRunning, back, force: args.force }).pipe(Effect.result)
+  const revertApplied = Result.isSuccess(started) ? started.success.applied : undefined
+  const revertDeploymentId = revertApplied !== undefined && revertApplied.changeIds.length > 0 ? revertApplied.changeIds.join(", ") : null
+  const waited = revertApplied !== undefined && revertDeploymentId !== null ? yield* target.watch(revertApplied, args.waitOptions).pipe(Effect.result) : Result.succeed(undefined)
   const problem = Result.isFailure(started)
     ? `the revert could not be started: ${started.failure.message}`
     : Result.isFailure(waited)
-    ? `the revert deployment ${revertDeploymentId ?? ""} did not finish: ${waited.failure.message}`
+    ? `the revert ${change} ${revertDeploymentId ?? ""} did not finish: ${waited.failure.message}`
     : undefined
-  // Whatever Marathon answered, look at what runs now.
-  const verified = yield* verifyWithin(back, markers)
+  // Whatever the target answered, look at what runs now.
+  const verified = yield* verifyWithin(target, back, markers)
   const outcomeOf = (s: PlanEntry): RevertOutcome => {
-    if (s.current === undefined) return { ok: false, problem: "its previous image is unknown, so it could not be put back or checked: check it in Marathon", image: null }
+    if (s.current === undefined) return { ok: false, problem: `its previous image is unknown, so it could not be put back or checked: check it in ${name}`, image: null }
     if (Result.isFailure(verified)) return { ok: false, problem: `could not check the revert: ${verified.failure.message}`, image: null }
-    const v: AppVerification | undefined = verified.success.find((x) => x.appId === s.app)
+    const v: WorkloadVerification | undefined = verified.success.find((x) => x.workload === s.app)
     if (v?.ok === true) return { ok: true, problem: "the rollback failed; back on the previous image, checked running and healthy", image: s.current }
     return { ok: false, problem: `not back on ${s.current}: ${v?.problem ?? "not verified"}`, image: v?.image ?? null }
   }
   const notBack = args.toChange.filter((s) => !outcomeOf(s).ok).map((s) => s.service)
+  const note = Result.isSuccess(started) ? started.success.note : undefined
   return {
     allBack: notBack.length === 0,
     notBack,
     problem,
     /** False when no revert could even be started. */
     attempted: Result.isSuccess(started),
-    note: notes.length > 0 ? notes.join("; ") : undefined,
-    /** Marathon gave no answer to the last check. */
+    note,
+    /** The target gave no answer to the last check. */
     unanswered: Result.isFailure(verified) && verified.failure.noAnswer === true,
     revertDeploymentId,
     /** The report line of a changed service, from what was found. */
@@ -562,39 +567,72 @@ const notice = (context: DeployContext, stage: RollbackNotice["stage"], services
 /** Options of undo. */
 export interface UndoOptions extends Omit<RunOptions, "allowPartial" | "allowForward" | "allowMovedTags" | "pinDigest" | "badTags" | "timeZone" | "scope"> {}
 
+/** A reason an image reference from a report cannot be deployed, or undefined when it is a clean, parseable reference. */
+const badReference = (reference: string): string | undefined => {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(reference)) return "it contains control characters (a newline, an escape sequence)"
+  if (reference.trim() !== reference || reference === "") return "it is empty or has spaces around it"
+  if (parseImageReference(reference) === undefined) return "it is not an image reference (host/repository:tag[@sha256:…])"
+  return undefined
+}
+
+/**
+ * Refuses a report whose image references cannot be trusted (reports are archived build artifacts):
+ * every `before`, `after` and `target` of a service undo would touch must be a clean, parseable
+ * image reference. BadInput naming the service and field; nothing is read or changed.
+ */
+export const checkReportImages = (report: Pick<RollbackReport, "services">): Effect.Effect<void, RollbackError> => {
+  const problems: Array<string> = []
+  for (const [i, s] of report.services.entries()) {
+    for (const field of ["before", "after", "target"] as const) {
+      const value = s[field]
+      if (value === null || value === undefined) continue
+      const why = badReference(value)
+      if (why !== undefined) problems.push(`  services[${i}] (${JSON.stringify(s.service)}).${field} ${JSON.stringify(value)}: ${why}`)
+    }
+  }
+  return problems.length === 0
+    ? Effect.void
+    : Effect.fail(badInput(`the report holds image references that cannot be deployed; nothing was changed. Use a report written by fleet-rollback, unedited:\n${problems.join("\n")}`))
+}
+
 /**
  * Puts back what ran before a rollback, from its report: every service the report changed
- * returns to its `before` image, with the same checks (a service whose app now runs something
+ * returns to its `before` image, with the same checks (a service whose workload now runs something
  * else than its `before`, its `after` or the `target` the run deployed is refused: someone
- * changed it since).
+ * changed it since). Every image reference of the report is checked first ({@link checkReportImages}).
  */
 export const undoRollback = Effect.fn("undoRollback")(function*(report: RollbackReport, options: UndoOptions) {
   yield* checkWaitSettings(options)
-  const marathon = yield* Marathon
+  yield* checkReportImages(report)
+  const target = yield* Target
+  yield* checkCapabilities(target, options)
+  const { noun } = wordsOf(target)
   // Every service the run meant to change, whatever the report says came of it (a failed, an
-  // interrupted or an unknown deployment may have changed it): the check below tells from what runs.
+  // interrupted or an unknown change may have changed it): the check below tells from what runs.
   const candidates = report.services.filter((s) => s.app !== null && s.before !== null && (s.action === "rollback" || s.action === "forward") && s.outcome !== "unchanged" && s.outcome !== "left-as-is")
-  const apps = new Map<string, MarathonApp>()
+  const workloads = new Map<string, Workload>()
   const entries: Array<PlanEntry> = []
   const drifted: Array<string> = []
   for (const s of candidates) {
-    const app = yield* marathon.getApp(s.app!).pipe(
+    const workload = yield* target.getWorkload(s.app!).pipe(
       Effect.mapError((e) =>
         e.reason === "Unauthorized" || e.reason === "Forbidden"
           ? badInput(e.message)
-          : failed(`cannot read app ${s.app!} for undo; nothing was changed: ${e.message}`)
+          : failed(`cannot read ${noun} ${s.app!} for undo; nothing was changed: ${e.message}`)
       )
     )
-    apps.set(app.id, app)
-    const now = app.image
+    workloads.set(workload.id, workload)
+    const now = containerImage(workload, s.container)
+    const container = s.container !== undefined ? { container: s.container } : {}
     if (same(now, s.before)) {
-      entries.push({ service: s.service, app: app.id, current: now, target: s.before!, action: "unchanged" })
+      entries.push({ service: s.service, app: workload.id, ...container, current: now, target: s.before!, action: "unchanged" })
     } else if (same(now, s.after) || same(now, s.target)) {
-      entries.push({ service: s.service, app: app.id, current: now, target: s.before!, action: "rollback" })
+      entries.push({ service: s.service, app: workload.id, ...container, current: now, target: s.before!, action: "rollback" })
     } else {
       const said = [s.after !== null ? `runs ${s.after} afterwards` : undefined, s.target !== undefined && s.target !== s.after ? `deployed ${s.target}` : undefined]
         .filter((x) => x !== undefined)
-      drifted.push(`  ${s.service} (${app.id}): the report says it ran ${s.before} before${said.length > 0 ? ` and ${said.join(", ")}` : ""}; it runs ${now ?? "(none)"} now`)
+      drifted.push(`  ${s.service} (${workload.id}): the report says it ran ${s.before} before${said.length > 0 ? ` and ${said.join(", ")}` : ""}; it runs ${now ?? "(none)"} now`)
     }
   }
   if (drifted.length > 0) {
@@ -602,5 +640,5 @@ export const undoRollback = Effect.fn("undoRollback")(function*(report: Rollback
   }
   const plan: RollbackPlan = { point: report.point ?? "", label: `undo of ${report.label ?? report.point ?? "rollback"}`, services: entries }
   if (options.onPlan !== undefined) yield* options.onPlan(plan)
-  return yield* deployPlan(plan, entries.filter((e) => e.action === "rollback"), apps, { ...options, kind: "undo", point: report.point, label: plan.label ?? null })
+  return yield* deployPlan(plan, entries.filter((e) => e.action === "rollback"), workloads, { ...options, kind: "undo", point: report.point, label: plan.label ?? null })
 })

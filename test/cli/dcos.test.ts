@@ -70,7 +70,7 @@ describe("DC/OS", () => {
     assert.strictEqual(JSON.parse(plan.stdout).services[0].action, "rollback")
   })
 
-  it("undo after a DC/OS run goes back to the same cluster as the same uid, from the report alone (no --dcos)", async () => {
+  it("undo after a DC/OS run goes back to the same cluster as the same uid, from the report with --target-from-report (no --dcos)", async () => {
     assert.strictEqual((await get()).code, 0)
     const env = { DCOS_PASSWORD: PASSWORD }
     const run = await runCli(["run", "--dcos", cluster.clusterUrl, "--dcos-uid", "rollback-bot", "--point", "2026-11-15", "--yes", "--poll-ms", "100"], { cwd: dir, env })
@@ -79,7 +79,7 @@ describe("DC/OS", () => {
     assert.deepStrictEqual(report.target, { kind: "dcos", url: cluster.clusterUrl, dcosUid: "rollback-bot" })
     assert.notInclude(JSON.stringify(report), PASSWORD)
     const before = cluster.requests.length
-    const undo = await runCli(["undo", "--yes", "--poll-ms", "100"], { cwd: dir, env })
+    const undo = await runCli(["undo", "--yes", "--poll-ms", "100", "--target-from-report"], { cwd: dir, env })
     assert.strictEqual(undo.code, 0, undo.stderr + undo.stdout)
     assert.match(String((cluster.apps()[0]!["container"] as { docker: { image: string } }).docker.image), /shop\/api:8-master$/)
     const undoCalls = cluster.requests.slice(before)

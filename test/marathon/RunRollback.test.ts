@@ -11,6 +11,7 @@ import { TestClock } from "effect/testing"
 import type { PlanEntry, RollbackPlan } from "../../lib/core/Plan.ts"
 import type { RollbackReport } from "../../lib/core/Report.ts"
 import { Marathon, MarathonError } from "../../lib/targets/marathon/Marathon.ts"
+import { appToWorkload, MarathonTarget } from "../../lib/targets/marathon/MarathonTarget.ts"
 import type { AppVerification, ImageChange, MarathonApp, MarathonShape } from "../../lib/targets/marathon/Marathon.ts"
 import { Notifier } from "../../lib/notify/Slack.ts"
 import { deployPlan, undoRollback, VERIFY_BUDGET_MS } from "../../lib/workflow/RunRollback.ts"
@@ -63,7 +64,7 @@ const fakeMarathon = (overrides: (state: { running: string; deployed: Array<Read
     cancelDeployment: () => Effect.die("not expected"),
     deployments: Effect.succeed([])
   }
-  const layer = Layer.mergeAll(Layer.succeed(Marathon, Marathon.of({ ...base, ...overrides(state) })), Notifier.none)
+  const layer = Layer.mergeAll(MarathonTarget.layer({ kind: "marathon", url: "http://marathon.test" }).pipe(Layer.provide(Layer.succeed(Marathon, Marathon.of({ ...base, ...overrides(state) })))), Notifier.none)
   return { state, layer }
 }
 
@@ -155,7 +156,7 @@ describe("undo after a revert whose check could not read Marathon", () => {
           : Effect.succeed(healthy(changes))
     }))
     return Effect.gen(function*() {
-      const { result } = yield* timed(deployPlan(plan, [entry], new Map([["/prod/api", app(OLD)]]), { ...context, revertOnFailure: true, timeoutMs: 1000 }))
+      const { result } = yield* timed(deployPlan(plan, [entry], new Map([["/prod/api", appToWorkload(app(OLD), true)]]), { ...context, revertOnFailure: true, timeoutMs: 1000 }))
       const report: RollbackReport = result.report
       assert.strictEqual(report.outcome, "failed")
       assert.isNull(report.services[0]!.after, "what runs afterwards is unknown")
@@ -248,7 +249,7 @@ describe("a cancel whose answer was lost and whose deployment is gone", () => {
           : Effect.succeed(healthy(changes))
     }))
     return Effect.gen(function*() {
-      const { result } = yield* timed(deployPlan(plan, [entry], new Map([["/prod/api", app(OLD)]]), { ...context, revertOnFailure: true, timeoutMs: 1000 }))
+      const { result } = yield* timed(deployPlan(plan, [entry], new Map([["/prod/api", appToWorkload(app(OLD), true)]]), { ...context, revertOnFailure: true, timeoutMs: 1000 }))
       assert.deepStrictEqual(fake.state.deployed.map((d) => d.map((c) => c.image)), [[TARGET], [OLD]], "the previous image is deployed again")
       assert.strictEqual(result.report.outcome, "reverted")
       assert.strictEqual(result.report.revertDeploymentId, "d-2")
@@ -282,7 +283,7 @@ describe("Marathon stops answering after the PUT", () => {
       return Effect.succeed(HttpClientResponse.fromWeb(request, Response.json(body)))
     })
     const entries: Array<PlanEntry> = Array.from({ length: N }, (_, i) => ({ service: `s${i}`, app: `/prod/s${i}`, current: `r.example.com/s${i}:2`, target: `r.example.com/s${i}:1`, action: "rollback" }))
-    const layer = Layer.mergeAll(Marathon.layer({ url: "http://marathon.test" }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client))), Notifier.none)
+    const layer = Layer.mergeAll(MarathonTarget.layerFromConfig({ url: "http://marathon.test" }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client))), Notifier.none)
     return Effect.gen(function*() {
       const { result, elapsed } = yield* timed(deployPlan({ point: "p", services: entries }, entries, new Map(), context), 1000)
       assert.isAtMost(elapsed, 120_000, `the report took ${elapsed / 1000} s`)

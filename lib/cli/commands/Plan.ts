@@ -8,7 +8,9 @@ import { planFleet } from "../../workflow/PlanFleet.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import { makePaint, renderPlan, renderPlanTable } from "../Output.ts"
-import { loadConfig, loadRollbackFile, marathonLayer, resolveScope } from "../Settings.ts"
+import type { TargetFlagValues } from "../Flags.ts"
+import { loadConfig, loadRollbackFile, resolveScope } from "../Settings.ts"
+import { buildTarget } from "../targets/index.ts"
 
 /** Flags of plan (run has these too). */
 export const planFlags = {
@@ -17,13 +19,9 @@ export const planFlags = {
   config: Flags.config,
   env: Flags.env,
   tz: Flags.tz,
-  marathon: Flags.marathon,
-  dcos: Flags.dcos,
-  dcosUid: Flags.dcosUid,
+  ...Flags.targetFlags,
   appPrefix: Flags.appPrefix,
   label: Flags.label,
-  caFile: Flags.caFile,
-  insecureSkipVerify: Flags.insecureSkipVerify,
   pinDigest: Flags.pinDigest,
   badTag: Flags.badTag,
   json: Flags.json,
@@ -59,19 +57,14 @@ export const printPlan = (plan: RollbackPlan, options: PlanPrintOptions) =>
     yield* options.toStderr ? Console.error(text) : Console.log(text)
   })
 
-/** Everything plan and run read before talking to Marathon. */
-export const preparePlan = (flags: {
+/** Everything plan and run read before talking to the deployment target. */
+export const preparePlan = (flags: TargetFlagValues & {
   readonly file: string
   readonly config: Option.Option<string>
   readonly env: Option.Option<string>
   readonly tz: Option.Option<string>
-  readonly marathon: Option.Option<string>
-  readonly dcos: Option.Option<string>
-  readonly dcosUid: Option.Option<string>
   readonly appPrefix: Option.Option<string>
   readonly label: Option.Option<string>
-  readonly caFile: Option.Option<string>
-  readonly insecureSkipVerify: boolean
   readonly pinDigest: boolean
   readonly badTag: Option.Option<string>
 }) =>
@@ -88,14 +81,14 @@ export const preparePlan = (flags: {
       })
     }
     const environment = Option.getOrUndefined(flags.env) ?? file.environment ?? config.environment ?? null
-    const marathon = yield* marathonLayer(flags, config)
+    const target = yield* buildTarget(flags, config)
     const options = {
       timeZone: Option.getOrUndefined(flags.tz),
       scope: resolveScope(config, environment, flags),
       pinDigest: flags.pinDigest,
       badTags: [...(config.badTags ?? []), ...Option.match(flags.badTag, { onNone: () => [], onSome: (s) => s.split(",").map((t) => t.trim()) })]
     }
-    return { config, file, environment, marathon, options }
+    return { config, file, environment, target, options }
   })
 
 /** The documented `plan --json` object (DESIGN.md), plus the label and notes. */
@@ -118,7 +111,7 @@ export const planJson = (plan: RollbackPlan) => ({
 export const planCommand = Command.make("plan", { ...planFlags, verbose: Flags.verbose }, (flags) =>
   Effect.gen(function*() {
     const prepared = yield* preparePlan(flags)
-    const fleet = yield* planFleet(prepared.file, flags.point, prepared.options).pipe(Effect.provide(prepared.marathon.layer))
+    const fleet = yield* planFleet(prepared.file, flags.point, prepared.options).pipe(Effect.provide(prepared.target.layer))
     if (flags.json) yield* Console.log(JSON.stringify(planJson(fleet.plan), null, 2))
     else yield* printPlan(fleet.plan, { toStderr: false, verbose: flags.verbose, quiet: flags.quiet })
   })).pipe(

@@ -8,7 +8,7 @@ import { Command, Flag } from "effect/cli"
 import type { RollbackPlan } from "../../core/Plan.ts"
 import type { RollbackReport } from "../../core/Report.ts"
 import { fleetMayHaveChanged } from "../../core/Report.ts"
-import type { DeploymentProgress } from "../../targets/marathon/Marathon.ts"
+import type { ChangeProgress } from "../../target/Target.ts"
 import { planFleet } from "../../workflow/PlanFleet.ts"
 import { badInput, RollbackError } from "../../workflow/RollbackError.ts"
 import type { RunResult } from "../../workflow/RunRollback.ts"
@@ -63,13 +63,13 @@ export const planPrinter = (mode: OutputMode) =>
       ? Effect.void
       : printPlan(plan, { toStderr: mode.json, verbose: mode.verbose, quiet: false }).pipe(Effect.provideService(CliPlatform, platform)))
 
-/** Progress of a deployment: redrawn on a terminal, a line per change in CI; nothing with `--quiet`. */
+/** Progress of a change: redrawn on a terminal, a line per change in CI; nothing with `--quiet`. */
 export const progressPrinter = (platform: typeof CliPlatform.Service, quiet: boolean) => {
   let last = ""
-  return (p: DeploymentProgress) => {
+  return (p: ChangeProgress) => {
     if (quiet) return
-    const apps = p.apps.map((a) => `${a.id} ${a.tasksRunning}/${a.instances}`).join(", ")
-    const text = `deployment ${p.deploymentId.slice(0, 8)} step ${p.currentStep}/${p.totalSteps}: ${apps}`
+    const workloads = p.workloads.map((w) => `${w.id} ${w.running}/${w.desired}`).join(", ")
+    const text = `${p.summary}: ${workloads}`
     if (text === last) return
     last = text
     platform.writeStderr(platform.stderrIsTerminal ? `\r${text}\u001b[K` : `${text}\n`)
@@ -149,7 +149,7 @@ export const runCommand = Command.make(
       const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
       const prepared = yield* preparePlan(flags)
       if (flags.dryRun) {
-        const fleet = yield* planFleet(prepared.file, flags.point, prepared.options).pipe(Effect.provide(prepared.marathon.layer))
+        const fleet = yield* planFleet(prepared.file, flags.point, prepared.options).pipe(Effect.provide(prepared.target.layer))
         if (flags.json) yield* Console.log(JSON.stringify(planJson(fleet.plan), null, 2))
         else yield* printPlan(fleet.plan, { toStderr: false, verbose: flags.verbose, quiet: flags.quiet })
         return
@@ -172,14 +172,14 @@ export const runCommand = Command.make(
         pollMs: Option.getOrUndefined(flags.pollMs),
         user: resolveUser(flags.user, platform.env),
         environment: prepared.environment,
-        marathonUrl: prepared.marathon.url,
-        target: prepared.marathon.target,
+        marathonUrl: prepared.target.description.url,
+        target: prepared.target.description,
         confirm,
         onPlan: yield* planPrinter(mode),
         onProgress: progressPrinter(platform, flags.quiet),
         onInterrupted: (report) => writeFileAtomic(flags.report, JSON.stringify(report, null, 2) + "\n").pipe(Effect.provideService(FileSystem.FileSystem, fileSystem), Effect.ignore),
         onStep: stepPrinter(platform, flags.quiet)
-      }).pipe(Effect.provide(Layer.mergeAll(prepared.marathon.layer, registry.layer, notifier)))
+      }).pipe(Effect.provide(Layer.mergeAll(prepared.target.layer, registry.layer, notifier)))
       yield* finishRun(result, flags.report, mode, paint)
     })
 ).pipe(
