@@ -107,3 +107,8 @@ export const targetFlags = {
 export type TargetFlagValues = {
   readonly [K in keyof typeof targetFlags]: (typeof targetFlags)[K] extends Flag.Flag<infer A> ? A : never
 }
+/** `--server-dry-run` (plan): the target validates the changes without applying them, where it can. */
+export const serverDryRun = Flag.Boolean("server-dry-run").pipe(
+  Flag.withDescription("also have the target validate the changes without applying them (targets that can; not Marathon)"),
+  Flag.withDefault(false)
+)

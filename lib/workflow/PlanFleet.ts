@@ -14,7 +14,7 @@ import { timelineOfRollbackFile } from "../core/RollbackFile.ts"
 import { selectAsOf } from "../core/Selection.ts"
 import type { Timeline } from "../core/Timeline.ts"
 import { matchServiceToWorkload } from "../target/Matching.ts"
-import type { TargetScope } from "../target/Target.ts"
+import type { AppliedChange, ImageChange, TargetScope, TargetShape } from "../target/Target.ts"
 import { Target } from "../target/Target.ts"
 import type { Workload } from "../target/Workload.ts"
 import { checkCapabilities } from "./Capabilities.ts"
@@ -31,6 +31,8 @@ export interface PlanFleetOptions {
   readonly pinDigest?: boolean | undefined
   /** Tags never to select (found bad after `get`). */
   readonly badTags?: ReadonlyArray<string> | undefined
+  /** Also ask the target to validate the changes without applying them (needs its `serverDryRun` capability). */
+  readonly serverDryRun?: boolean | undefined
 }
 
 /** A plan plus what it was made from, for `run`. */
@@ -40,6 +42,8 @@ export interface FleetPlan {
   readonly timeline: Timeline
   /** The workloads read while planning, by id. */
   readonly apps: ReadonlyMap<string, Workload>
+  /** With `serverDryRun`: what the target's dry run said, workload by workload. */
+  readonly serverDryRun?: AppliedChange | undefined
 }
 
 /** Resolves a point against a file; a bad point is BadInput listing the accepted forms. */
@@ -53,10 +57,10 @@ export const resolvePoint = (file: RollbackFile, text: string, timeZone?: string
 
 /** Makes the plan for a point. */
 export const planFleet = Effect.fn("planFleet")(function*(file: RollbackFile, pointText: string, options: PlanFleetOptions = {}) {
+  const target = yield* Target
+  yield* checkCapabilities(target, { pinDigest: options.pinDigest, serverDryRun: options.serverDryRun })
   const { timeline, point } = yield* Effect.fromResult(resolvePoint(file, pointText, options.timeZone))
   const selection = selectAsOf(timeline, point.instant, { badTags: options.badTags })
-  const target = yield* Target
-  yield* checkCapabilities(target, { pinDigest: options.pinDigest })
   const name = target.displayName
   const noun = target.workloadNoun ?? "workload"
   const workloads = yield* target.listWorkloads(options.scope ?? {}).pipe(
@@ -94,5 +98,21 @@ export const planFleet = Effect.fn("planFleet")(function*(file: RollbackFile, po
     return yield* badInput(`the config names ${noun}s that ${name} does not have:\n${missingNamed.join("\n")}`)
   }
   const plan = planRollback(timeline, selection, running, { registry: file.registry, pinDigest: options.pinDigest, label: point.label })
-  return { plan, point, timeline, apps: byId } satisfies FleetPlan
+  const serverDryRun = options.serverDryRun === true ? yield* dryRun(target, plan) : undefined
+  return { plan, point, timeline, apps: byId, ...(serverDryRun !== undefined ? { serverDryRun } : {}) } satisfies FleetPlan
 })
+
+/** The target's own validation of the plan's changes (nothing applied); a refusal is BadInput with its words. */
+const dryRun = (target: TargetShape, plan: RollbackPlan) => {
+  const changes: Array<ImageChange> = plan.services
+    .filter((s) => (s.action === "rollback" || s.action === "forward") && s.app !== undefined && s.target !== undefined)
+    .map((s) => ({ workload: s.app!, ...(s.container !== undefined ? { container: s.container } : {}), image: s.target!, ...(s.current !== undefined ? { expected: s.current } : {}) }))
+  if (changes.length === 0) return Effect.succeed(undefined)
+  return target.apply(changes, { force: false, dryRun: true }).pipe(
+    Effect.mapError((error) =>
+      error.reason === "Invalid" || error.reason === "Forbidden" || error.reason === "Conflict"
+        ? badInput(`${target.displayName} refused the changes in its dry run (nothing was applied): ${error.message}`)
+        : failed(`${target.displayName}'s dry run failed (nothing was applied): ${error.message}`)
+    )
+  )
+}

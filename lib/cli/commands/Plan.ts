@@ -23,6 +23,7 @@ export const planFlags = {
   appPrefix: Flags.appPrefix,
   label: Flags.label,
   pinDigest: Flags.pinDigest,
+  serverDryRun: Flags.serverDryRun,
   badTag: Flags.badTag,
   json: Flags.json,
   quiet: Flags.quiet
@@ -66,6 +67,7 @@ export const preparePlan = (flags: TargetFlagValues & {
   readonly appPrefix: Option.Option<string>
   readonly label: Option.Option<string>
   readonly pinDigest: boolean
+  readonly serverDryRun?: boolean | undefined
   readonly badTag: Option.Option<string>
 }) =>
   Effect.gen(function*() {
@@ -86,6 +88,7 @@ export const preparePlan = (flags: TargetFlagValues & {
       timeZone: Option.getOrUndefined(flags.tz),
       scope: resolveScope(config, environment, flags),
       pinDigest: flags.pinDigest,
+      serverDryRun: flags.serverDryRun === true,
       badTags: [...(config.badTags ?? []), ...Option.match(flags.badTag, { onNone: () => [], onSome: (s) => s.split(",").map((t) => t.trim()) })]
     }
     return { config, file, environment, target, options }
