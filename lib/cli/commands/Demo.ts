@@ -7,14 +7,15 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Clock, Console, Effect } from "effect"
+import { Clock, Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import type { MarathonSandbox } from "../../sandbox/Marathon.ts"
 import { startMarathonSandbox } from "../../sandbox/Marathon.ts"
 import { startSandboxRegistry } from "../../sandbox/Registry.ts"
 import { sampleApp, sampleFleet } from "../../sandbox/SampleFleet.ts"
 import { parseRollbackFile } from "../../core/RollbackFile.ts"
-import { failed } from "../../workflow/RollbackError.ts"
+import { badInput, failed } from "../../workflow/RollbackError.ts"
+import { builderOf, NO_TARGET_FLAGS, resolveTargetKind } from "../targets/index.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import { makePaint } from "../Output.ts"
@@ -32,10 +33,18 @@ export const demoCommand = Command.make(
   "demo",
   {
     keep: Flag.Boolean("keep").pipe(Flag.withDescription("keep the sandbox running afterwards and print its URLs and commands to try (Ctrl-C stops it and removes its files)"), Flag.withDefault(false)),
-    deploymentMs: Flag.Int("deployment-ms").pipe(Flags.describedWithDefault("how long a sandbox deployment takes, milliseconds", 1500))
+    deploymentMs: Flag.Int("deployment-ms").pipe(Flags.describedWithDefault("how long a sandbox deployment takes, milliseconds", 1500)),
+    target: Flags.target
   },
   (flags) =>
     Effect.gen(function*() {
+      // The demo's story runs on the Marathon sandbox; another target tells it only where its builder says so.
+      const kind = Option.getOrUndefined(flags.target)?.trim().toLowerCase() ?? "marathon"
+      if (kind !== "marathon" && kind !== "dcos") {
+        const checked = yield* resolveTargetKind({ ...NO_TARGET_FLAGS, target: flags.target }, {})
+        yield* builderOf(checked)
+        return yield* badInput(`demo --target ${checked}: the demo of this target is not available in this version; \`fleet-rollback demo\` shows the story on the built-in Marathon sandbox`)
+      }
       const platform = yield* CliPlatform
       const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
       const now = yield* Clock.currentTimeMillis

@@ -26,6 +26,16 @@ export const TARGET_BUILDERS: Partial<Record<TargetKind, TargetBuilder>> = {
 
 const KINDS: ReadonlyArray<string> = TargetKind.literals
 
+/** Target flags as when none is given (for callers that build a kind from elsewhere, e.g. `demo --target`). */
+export const NO_TARGET_FLAGS: TargetFlagValues = {
+  target: Option.none(),
+  marathon: Option.none(),
+  dcos: Option.none(),
+  dcosUid: Option.none(),
+  caFile: Option.none(),
+  insecureSkipVerify: false
+}
+
 /**
  * The kind to build: `--target`, else the config's `target.kind`, else `dcos` when `--dcos` (or
  * `dcos.url` without `--marathon`) names a DC/OS cluster, else `marathon` (as before targets
