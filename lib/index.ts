@@ -2,13 +2,34 @@
  * @module fleet-rollback — roll a whole fleet of container services back to one point in time.
  *
  * The pure core (tag schemes, timeline, selection, plan, file schemas), the Effect services
- * with their layers (registry, Marathon / DC/OS, Slack) and the workflows (`get`, `plan`, `run`,
- * `undo`). People who do not use Effect: `fleet-rollback/promise`.
+ * with their layers (registry, the deployment Target contract and Marathon / DC/OS on it, Slack)
+ * and the workflows (`get`, `plan`, `run`, `undo`, which drive only the Target). People who do not use Effect: `fleet-rollback/promise`.
  */
 export * from "./core/index.ts"
 export { inScope, labelsMatch, matchServiceToApp, parseLabelSelector } from "./targets/marathon/AppMatching.ts"
 export type { AppMatch, AppScope, LabelRequirement } from "./targets/marathon/AppMatching.ts"
 export * from "./targets/marathon/Marathon.ts"
+export { appToWorkload, describeMarathon, MarathonTarget, toTargetError } from "./targets/marathon/MarathonTarget.ts"
+export { Target } from "./target/Target.ts"
+export type {
+  AppliedChange,
+  AppliedWorkload,
+  ChangeProgress,
+  ImageChange as TargetImageChange,
+  RevertStarted,
+  TargetCapabilities,
+  TargetHints,
+  TargetScope,
+  TargetShape,
+  WatchOptions,
+  WorkloadVerification
+} from "./target/Target.ts"
+export { RETRYABLE_READ_REASONS, TargetError, TargetErrorReason } from "./target/TargetError.ts"
+export { containerImage } from "./target/Workload.ts"
+export type { Workload, WorkloadContainer, WorkloadHealth } from "./target/Workload.ts"
+export { matchServiceToWorkload } from "./target/Matching.ts"
+export type { ServiceToMatch, WorkloadMatch } from "./target/Matching.ts"
+export * from "./workflow/Capabilities.ts"
 export * from "./notify/Slack.ts"
 export { Registry, RegistryError, RegistryWire, resolveRegistryCredentials } from "./registry/Registry.ts"
 export type {
