@@ -1,7 +1,8 @@
 /**
  * @module bench/run — `npm run bench`: the registry benchmark (`bench/registry.ts`: a real
  * `docker-registry`, 10,000 images, `get` cold/warm/--verify-tags against the floor and a
- * `skopeo inspect` loop), the `--last` benchmark (`bench/last.ts`: 20,000 tags, in memory), then the core benchmark (`bench/core.ts`, merge + select over a million
+ * `skopeo inspect` loop), the `--last` benchmark (`bench/last.ts`: 20,000 tags, in memory), the
+ * `run` overhead on the Marathon sandbox (`bench/overhead.ts`: 50 services), then the core benchmark (`bench/core.ts`, merge + select over a million
  * images) as a child process. Prints each benchmark's table and JSON line. Not a test; not run in CI.
  * Every process it starts is stopped before it exits.
  */
@@ -9,6 +10,7 @@ import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { formatLastReport, runLastBench } from "./last.ts"
+import { formatOverheadReport, runOverheadBench } from "./overhead.ts"
 import { formatRegistryReport, runRegistryBench } from "./registry.ts"
 import { runChild } from "./support/processes.ts"
 
@@ -34,6 +36,16 @@ const main = async (): Promise<number> => {
   } catch (error) {
     failed = true
     console.error(`--last benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
+  }
+  console.log("")
+  console.log("== run overhead on the Marathon sandbox, 50 services (bench/overhead.ts) ==")
+  try {
+    const report = await runOverheadBench()
+    console.log(formatOverheadReport(report))
+    console.log(JSON.stringify(report))
+  } catch (error) {
+    failed = true
+    console.error(`run overhead benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
   }
   console.log("")
   console.log("== core benchmark (bench/core.ts) ==")

@@ -1,0 +1,157 @@
+/**
+ * @module bench/overhead — `run` overhead on the Marathon sandbox: 50 services rolled back (and
+ * forward again) through the Target contract, in process, as the command line does after parsing
+ * (plan: list the apps and match; run: ONE array PUT, watch, verify, final state). The sandbox's
+ * deployment takes a fixed time (Marathon's own time); everything else the run spends — planning,
+ * the PUT and its checks, the poll that notices the end, the verification and the report — is
+ * overhead. Goal: under 200 ms per run. The sandbox answers from the same process, so its own CPU
+ * counts as overhead too (an upper bound). Run with `npm run bench` or `tsx bench/overhead.ts`.
+ */
+import { Effect, Layer } from "effect"
+import { FetchHttpClient } from "effect/http"
+import type { RollbackFile } from "../lib/core/RollbackFile.ts"
+import { Notifier } from "../lib/notify/Slack.ts"
+import { startMarathonSandbox } from "../lib/sandbox/Marathon.ts"
+import { sampleApp } from "../lib/sandbox/SampleFleet.ts"
+import { MarathonTarget } from "../lib/targets/marathon/MarathonTarget.ts"
+import { planFleet } from "../lib/workflow/PlanFleet.ts"
+import { deployPlan } from "../lib/workflow/RunRollback.ts"
+
+/** Services in the fleet. */
+const SERVICES = Number(process.env["BENCH_SERVICES"] ?? 50)
+/** How long one sandbox deployment takes: Marathon's own time. */
+const DEPLOYMENT_MS = Number(process.env["BENCH_DEPLOYMENT_MS"] ?? 2000)
+/** Runs measured (alternately back to build 1 and forward to build 2), after one warm-up pair. */
+const RUNS = Number(process.env["BENCH_RUNS"] ?? 6)
+/** Poll interval of the run (the command line's default is 1000 ms; 100 is its minimum). */
+const POLL_MS = Number(process.env["BENCH_POLL_MS"] ?? 100)
+/** Goal: overhead per run. */
+export const OVERHEAD_GOAL_MS = 200
+
+const REGISTRY = "registry.bench.example:5000"
+const name = (i: number) => `svc-${String(i).padStart(2, "0")}`
+
+/** A rollback.json with two builds per service: build 1 before the first point, build 2 after. */
+const rollbackFile = (): RollbackFile => {
+  const digest = (i: number, b: number) => `sha256:${(i * 10 + b).toString(16).padStart(64, "0")}`
+  const services = Array.from({ length: SERVICES }, (_, i) => ({ name: name(i), repository: `shop/${name(i)}` }))
+  return {
+    schemaVersion: 1,
+    generatedAt: "2026-11-30T00:00:00.000Z",
+    environment: null,
+    registry: `https://${REGISTRY}`,
+    services,
+    images: Object.fromEntries(services.map((s, i) => [s.name, [
+      { tag: "1-master", digest: digest(i, 1), created: "2026-11-10T00:00:00.000Z", dateSource: "config" as const },
+      { tag: "2-master", digest: digest(i, 2), created: "2026-11-20T00:00:00.000Z", dateSource: "config" as const }
+    ]])),
+    points: [
+      { id: "2026-11-10T00:00:00.000Z", label: "release 1", changes: services.map((s) => ({ service: s.name, tag: "1-master" })) },
+      { id: "2026-11-20T00:00:00.000Z", label: "release 2", changes: services.map((s) => ({ service: s.name, tag: "2-master" })) }
+    ]
+  }
+}
+
+/** One measured run. */
+export interface OverheadRun {
+  readonly direction: "back" | "forward"
+  readonly wallMs: number
+  readonly planMs: number
+  readonly deployMs: number
+  readonly waitMs: number
+  readonly overheadMs: number
+}
+
+/** The benchmark's result. */
+export interface OverheadReport {
+  readonly services: number
+  readonly deploymentMs: number
+  readonly pollMs: number
+  readonly runs: ReadonlyArray<OverheadRun>
+  readonly medianOverheadMs: number
+  readonly overheadRatio: number
+  readonly goalMs: number
+  readonly met: boolean
+}
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** Runs the benchmark against a fresh sandbox (stopped at the end). */
+export const runOverheadBench = async (): Promise<OverheadReport> => {
+  const sandbox = await startMarathonSandbox({
+    deploymentMs: DEPLOYMENT_MS,
+    apps: Array.from({ length: SERVICES }, (_, i) => sampleApp(`/shop/${name(i)}`, `${REGISTRY}/shop/${name(i)}:2-master`))
+  })
+  try {
+    const file = rollbackFile()
+    const layer = Layer.mergeAll(MarathonTarget.layerFromConfig({ url: sandbox.url }).pipe(Layer.provide(FetchHttpClient.layer)), Notifier.none)
+    const once = (point: string, direction: OverheadRun["direction"]) =>
+      Effect.gen(function*() {
+        const start = performance.now()
+        const fleet = yield* planFleet(file, point, {})
+        const planMs = performance.now() - start
+        const toChange = fleet.plan.services.filter((s) => s.action === "rollback" || s.action === "forward")
+        if (toChange.length !== SERVICES) return yield* Effect.die(new Error(`expected ${SERVICES} changes, the plan has ${toChange.length}`))
+        const result = yield* deployPlan(fleet.plan, toChange, fleet.apps, { user: "bench", kind: "run", point, label: null, pollMs: POLL_MS })
+        const wallMs = performance.now() - start
+        if (result.report.outcome !== "succeeded") return yield* Effect.die(new Error(`run ${direction} ended ${result.report.outcome}: ${result.report.message}`))
+        const run: OverheadRun = {
+          direction,
+          wallMs: Math.round(wallMs),
+          planMs: Math.round(planMs),
+          deployMs: result.report.durations.deployMs,
+          waitMs: result.report.durations.waitMs,
+          overheadMs: Math.round(wallMs - DEPLOYMENT_MS)
+        }
+        return run
+      })
+    const runs = await Effect.runPromise(
+      Effect.gen(function*() {
+        // warm-up pair (JIT, connection pool), not counted
+        yield* once("2026-11-15", "back")
+        yield* once("2026-11-25", "forward")
+        const measured: Array<OverheadRun> = []
+        for (let i = 0; i < RUNS; i++) {
+          measured.push(yield* (i % 2 === 0 ? once("2026-11-15", "back") : once("2026-11-25", "forward")))
+        }
+        return measured
+      }).pipe(Effect.provide(layer))
+    )
+    const medianOverheadMs = median(runs.map((r) => r.overheadMs))
+    return {
+      services: SERVICES,
+      deploymentMs: DEPLOYMENT_MS,
+      pollMs: POLL_MS,
+      runs,
+      medianOverheadMs,
+      overheadRatio: Math.round((medianOverheadMs / DEPLOYMENT_MS) * 1000) / 1000,
+      goalMs: OVERHEAD_GOAL_MS,
+      met: medianOverheadMs < OVERHEAD_GOAL_MS
+    }
+  } finally {
+    await sandbox.stop()
+  }
+}
+
+/** The report as a table. */
+export const formatOverheadReport = (r: OverheadReport): string =>
+  [
+    `${r.services} services, one Marathon deployment of ${r.deploymentMs} ms (the sandbox's own time), poll every ${r.pollMs} ms`,
+    "run      wall ms  plan ms  PUT ms  wait ms  overhead ms",
+    ...r.runs.map((x) => `${x.direction.padEnd(8)} ${String(x.wallMs).padStart(7)}  ${String(x.planMs).padStart(7)}  ${String(x.deployMs).padStart(6)}  ${String(x.waitMs).padStart(7)}  ${String(x.overheadMs).padStart(11)}`),
+    `median overhead ${r.medianOverheadMs} ms per run = ${r.overheadRatio} × Marathon's own time; goal < ${r.goalMs} ms: ${r.met ? "met" : "MISSED"}`
+  ].join("\n")
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runOverheadBench().then((report) => {
+    console.log(formatOverheadReport(report))
+    console.log(JSON.stringify(report))
+  }, (error: unknown) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+}
