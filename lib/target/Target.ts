@@ -90,6 +90,11 @@ export interface WorkloadVerification {
   readonly ok: boolean
   /** What is wrong, readable (task errors, waiting reasons); absent when ok. */
   readonly problem?: string | undefined
+  /**
+   * Optional: the workload as read for this check, when the target has it at hand; the workflow
+   * then takes the report's final state from it instead of reading every workload again.
+   */
+  readonly read?: Workload | undefined
 }
 
 /** What a revert started. */

@@ -210,6 +210,13 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
   }))
   const changing = new Set(toChange)
   const appList = changes.map((c) => c.workload).join(", ")
+  /** The workloads as the last successful check read them (the report's final state comes from there when complete). */
+  const lastRead = new Map<string, Workload>()
+  const remember = <E>(verified: Result.Result<ReadonlyArray<WorkloadVerification>, E>) => {
+    lastRead.clear()
+    if (Result.isSuccess(verified)) for (const v of verified.success) if (v.read !== undefined) lastRead.set(v.workload, v.read)
+    return verified
+  }
   /** Services whose change the target refused (its guard: the workload changed meanwhile), with why. */
   const refusedBy = new Map<string, string>()
   /**
@@ -272,7 +279,12 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
    * {@link FINAL_STATE_MS}; one that cannot be read in that time is left out rather than shown as stopped.
    */
   const readFinalState = Effect.gen(function*() {
-    const found: Array<RollbackReport["finalState"][number] | undefined> = changes.map(() => undefined)
+    const found: Array<RollbackReport["finalState"][number] | undefined> = changes.map((c) => {
+      // the last check read it a moment ago: no need to ask again
+      const w = lastRead.get(c.workload)
+      return w === undefined ? undefined : { app: w.id, image: containerImage(w, c.container) ?? null, instances: w.health.desired, tasksRunning: w.health.running, tasksHealthy: w.health.healthy }
+    })
+    if (found.every((f) => f !== undefined)) return found
     yield* Effect.forEach(changes, (c, i) =>
       target.getWorkload(c.workload).pipe(
         Effect.tap((w) =>
@@ -281,7 +293,7 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
           })
         ),
         Effect.ignore
-      ), { concurrency: 16, discard: true }).pipe(Effect.timeoutOption(FINAL_STATE_MS))
+      ).pipe(Effect.when(Effect.sync(() => found[i] === undefined))), { concurrency: 16, discard: true }).pipe(Effect.timeoutOption(FINAL_STATE_MS))
     return found.filter((a) => a !== undefined)
   })
   /** The report; `targetAnswers: false` (the target gave no answer at the end) skips reading its final state. */
@@ -386,7 +398,7 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
         Effect.orElseSucceed(() => "unknown" as const)
       )
     const stillRunning = running === "yes"
-    const verified = yield* verifyWithin(target, taken, appsBefore)
+    const verified = remember(yield* verifyWithin(target, taken, appsBefore))
     const problemOf = (entry: PlanEntry): string | undefined => {
       if (Result.isFailure(verified)) return `could not verify: ${verified.failure.message}`
       const v = verified.success.find((x) => x.workload === entry.app)
@@ -423,7 +435,8 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     if (context.revertOnFailure === true) {
       yield* step(`${Change} ${shownId} failed (${why}); reverting it…`)
       // not known to have finished: cancel it (a change gone by then falls back to redeploying)
-      const reverted = yield* revertChange(target, { applied, stillRunning: running !== "no", waitOptions, toChange: toCheck, changes: taken, force: context.force === true })
+      lastRead.clear()
+      const reverted = yield* revertChange(target, { remember, applied, stillRunning: running !== "no", waitOptions, toChange: toCheck, changes: taken, force: context.force === true })
       const how = reverted.note !== undefined ? ` (${reverted.note})` : ""
       const message = reverted.allBack
         ? `rollback failed (${why}); it was reverted${reverted.revertDeploymentId !== null ? ` (${change} ${reverted.revertDeploymentId})` : ""}${how} and every changed ${noun} runs its previous image again, checked running and healthy`
@@ -495,6 +508,8 @@ const readWorkloads = (target: TargetShape, changes: ReadonlyArray<ImageChange>)
  * failure. `note` says how it went when not as planned.
  */
 const revertChange = Effect.fn("revertChange")(function*(target: TargetShape, args: {
+  /** Keeps what the check read, for the report's final state. */
+  readonly remember: <E>(verified: Result.Result<ReadonlyArray<WorkloadVerification>, E>) => Result.Result<ReadonlyArray<WorkloadVerification>, E>
   readonly applied: AppliedChange
   readonly stillRunning: boolean
   readonly waitOptions: { readonly timeoutMs: number; readonly pollMs?: number }
@@ -518,7 +533,7 @@ const revertChange = Effect.fn("revertChange")(function*(target: TargetShape, ar
     ? `the revert ${change} ${revertDeploymentId ?? ""} did not finish: ${waited.failure.message}`
     : undefined
   // Whatever the target answered, look at what runs now.
-  const verified = yield* verifyWithin(target, back, markers)
+  const verified = args.remember(yield* verifyWithin(target, back, markers))
   const outcomeOf = (s: PlanEntry): RevertOutcome => {
     if (s.current === undefined) return { ok: false, problem: `its previous image is unknown, so it could not be put back or checked: check it in ${name}`, image: null }
     if (Result.isFailure(verified)) return { ok: false, problem: `could not check the revert: ${verified.failure.message}`, image: null }

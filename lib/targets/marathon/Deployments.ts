@@ -53,6 +53,8 @@ export interface AppVerification {
   readonly ok: boolean
   /** What is wrong, readable; absent when ok. */
   readonly problem?: string
+  /** The app as read for this check (absent when it does not exist). */
+  readonly app?: MarathonApp
 }
 
 /** A deployment as listed by `GET /v2/deployments`. */
@@ -127,7 +129,7 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
           "appear more than once."
       })
     }
-    const apps = yield* Effect.forEach(changes, (c) => getApp(c.appId), { concurrency: 8 })
+    const apps = yield* Effect.forEach(changes, (c) => getApp(c.appId), { concurrency: 16 })
     // The deployments running before the request: Marathon lists a new deployment BEFORE it stores
     // the new app definitions (GroupManagerImpl.updateRoot: deploy(plan), then storeRoot), so after
     // a lost answer a deployment not in this list that touches these apps may be this change. The
@@ -245,7 +247,7 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
   ): Effect.Effect<ChangeState> =>
     Effect.gen(function*() {
       const [read, listed] = yield* Effect.all([
-        Effect.forEach(changes, (c) => getApp(c.appId), { concurrency: 8 }).pipe(Effect.result),
+        Effect.forEach(changes, (c) => getApp(c.appId), { concurrency: 16 }).pipe(Effect.result),
         listDeployments.pipe(Effect.result)
       ], { concurrency: 2 })
       const movingIds = new Set(changes.filter((c, i) => before[i]!.image !== c.image).map((c) => normalizeAppId(c.appId)))
@@ -341,7 +343,7 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
   }).pipe(Effect.withSpan("Marathon.deployments"))
 
   const appStates = (ids: ReadonlyArray<string>) =>
-    Effect.forEach(ids, (id) => Effect.option(getApp(id)), { concurrency: 8 }).pipe(
+    Effect.forEach(ids, (id) => Effect.option(getApp(id)), { concurrency: 16 }).pipe(
       Effect.map((apps) => apps.flatMap((a: Option.Option<MarathonApp>) => (a._tag === "Some" ? [a.value] : [])))
     )
 
@@ -433,7 +435,8 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
             image: app.image,
             expectedImage: change.image,
             ok: problems.length === 0,
-            ...(problems.length > 0 ? { problem: problems.join("; ") } : {})
+            ...(problems.length > 0 ? { problem: problems.join("; ") } : {}),
+            app
           }
         }),
         Effect.catchIf(
@@ -447,7 +450,7 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
               problem: "the app does not exist (any more)"
             })
         )
-      ), { concurrency: 8 })
+      ), { concurrency: 16 })
   })
 
   const cancelDeployment = Effect.fn("Marathon.cancelDeployment")(function*(

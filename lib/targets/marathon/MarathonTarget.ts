@@ -154,7 +154,8 @@ export const makeMarathonTarget = (description: TargetDescription) =>
             image: v.image,
             expectedImage: v.expectedImage,
             ok: v.ok,
-            ...(v.problem !== undefined ? { problem: v.problem } : {})
+            ...(v.problem !== undefined ? { problem: v.problem } : {}),
+            ...(v.app !== undefined ? { read: appToWorkload(v.app, true) } : {})
           }))
         ),
         Effect.mapError(toTargetError)
