@@ -141,8 +141,6 @@ export interface TargetHints {
   readonly cancelByHand?: ((changeId: string) => string) | undefined
   /** The config keys that narrow the scope: Marathon `environments.<env>.appIdPrefix / labelSelector`. */
   readonly narrowScope?: string | undefined
-  /** The orchestrator has no timeout of its own (Marathon): said in `--timeout`'s messages. */
-  readonly noOwnTimeout?: boolean | undefined
 }
 
 /** The operations of a deployment target. */

@@ -15,7 +15,7 @@ import { startSandboxRegistry } from "../../sandbox/Registry.ts"
 import { sampleApp, sampleFleet } from "../../sandbox/SampleFleet.ts"
 import { parseRollbackFile } from "../../core/RollbackFile.ts"
 import { badInput, failed } from "../../workflow/RollbackError.ts"
-import { builderOf, NO_TARGET_FLAGS, resolveTargetKind } from "../targets/index.ts"
+import { builderOf, parseTargetKind } from "../targets/index.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import { makePaint } from "../Output.ts"
@@ -41,7 +41,7 @@ export const demoCommand = Command.make(
       // The demo's story runs on the Marathon sandbox; another target tells it only where its builder says so.
       const kind = Option.getOrUndefined(flags.target)?.trim().toLowerCase() ?? "marathon"
       if (kind !== "marathon" && kind !== "dcos") {
-        const checked = yield* resolveTargetKind({ ...NO_TARGET_FLAGS, target: flags.target }, {})
+        const checked = yield* parseTargetKind(kind)
         yield* builderOf(checked)
         return yield* badInput(`demo --target ${checked}: the demo of this target is not available in this version; \`fleet-rollback demo\` shows the story on the built-in Marathon sandbox`)
       }

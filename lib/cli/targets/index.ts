@@ -26,14 +26,12 @@ export const TARGET_BUILDERS: Partial<Record<TargetKind, TargetBuilder>> = {
 
 const KINDS: ReadonlyArray<string> = TargetKind.literals
 
-/** Target flags as when none is given (for callers that build a kind from elsewhere, e.g. `demo --target`). */
-export const NO_TARGET_FLAGS: TargetFlagValues = {
-  target: Option.none(),
-  marathon: Option.none(),
-  dcos: Option.none(),
-  dcosUid: Option.none(),
-  caFile: Option.none(),
-  insecureSkipVerify: false
+/** Reads a kind as typed (`--target`); an unknown one is BadInput listing the kinds. */
+export const parseTargetKind = (asked: string) => {
+  const kind = asked.trim().toLowerCase()
+  return KINDS.includes(kind)
+    ? Effect.succeed(kind as TargetKind)
+    : Effect.fail(badInput(`--target ${JSON.stringify(asked)}: expected one of ${KINDS.join(", ")}`))
 }
 
 /**
@@ -43,12 +41,7 @@ export const NO_TARGET_FLAGS: TargetFlagValues = {
  */
 export const resolveTargetKind = (flags: TargetFlagValues, config: ConfigFile) => {
   const asked = Option.getOrUndefined(flags.target)
-  if (asked !== undefined) {
-    const kind = asked.trim().toLowerCase()
-    return KINDS.includes(kind)
-      ? Effect.succeed(kind as TargetKind)
-      : Effect.fail(badInput(`--target ${JSON.stringify(asked)}: expected one of ${KINDS.join(", ")}`))
-  }
+  if (asked !== undefined) return parseTargetKind(asked)
   if (config.target !== undefined) return Effect.succeed(config.target.kind)
   const dcos = Option.isSome(flags.dcos) || (Option.isNone(flags.marathon) && config.dcos?.url !== undefined)
   return Effect.succeed<TargetKind>(dcos ? "dcos" : "marathon")

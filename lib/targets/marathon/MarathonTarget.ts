@@ -231,8 +231,7 @@ export const makeMarathonTarget = (description: TargetDescription) =>
         checkState: "container.docker.image, tasks running and healthy, GET /v2/deployments",
         checkStarted: "do they run the new images? GET /v2/deployments",
         cancelByHand: (id) => `DELETE /v2/deployments/${id}`,
-        narrowScope: "environments.<env>.appIdPrefix / labelSelector",
-        noOwnTimeout: true
+        narrowScope: "environments.<env>.appIdPrefix / labelSelector"
       },
       listWorkloads,
       getWorkload,
