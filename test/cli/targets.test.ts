@@ -84,6 +84,13 @@ describe("--target and the config's target:", () => {
     })
   }
 
+  it("demo --target swarm (not built in this version): exit 2, no sandbox started", async () => {
+    const demo = await runCli(["demo", "--target", "swarm"], { cwd: dir })
+    assert.strictEqual(demo.code, 2, all(demo))
+    assert.include(demo.stderr, "target swarm is not available in this version")
+    assert.notInclude(demo.stdout, "Sandbox registry")
+  })
+
   it("an unknown --target: exit 2 listing the kinds; target.kind in the config is checked at load", async () => {
     const bad = await runCli(["plan", "--target", "nomad", "--marathon", marathon.url, "--point", "2026-11-15"], { cwd: dir })
     assert.strictEqual(bad.code, 2, all(bad))
