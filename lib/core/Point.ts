@@ -2,6 +2,7 @@
  * @module Point — what an operator types to say "roll back to here": a label printed by
  * `choices`, an ISO-8601 instant, or a date `YYYY-MM-DD` (the end of that day in a zone).
  */
+import { previousPoint, withoutRanFor } from "./History.ts"
 import type { TimelinePoint } from "./Timeline.ts"
 import { endOfDay, formatIsoInstant, isValidTimeZone, parseIsoInstant } from "./TimeZone.ts"
 
@@ -46,7 +47,15 @@ export const parsePoint = (
   if (!isValidTimeZone(timeZone)) {
     return problem(`unknown time zone "${timeZone}": expected an IANA name such as UTC or Europe/Berlin`)
   }
-  const byLabel = points.find((p) => p.label === input)
+  if (input === "previous") {
+    const previous = previousPoint(points)
+    if (previous === undefined) {
+      return problem(`"previous" means the set that ran just before the current one (the second-newest point), but there ${points.length === 0 ? "are no points" : "is only one point"}. ${accepted(points, timeZone)}`)
+    }
+    return resolved(parseIsoInstant(previous.id)!, "label", previous.label)
+  }
+  // a history point's label may be given without its " (ran …)" suffix
+  const byLabel = points.find((p) => p.label === input) ?? points.find((p) => withoutRanFor(p.label) === input)
   if (byLabel !== undefined) return resolved(parseIsoInstant(byLabel.id)!, "label", byLabel.label)
   const byId = points.find((p) => p.id === input)
   if (byId !== undefined) return resolved(parseIsoInstant(byId.id)!, "id", byId.label)
@@ -70,7 +79,7 @@ export const parsePoint = (
 const accepted = (points: ReadonlyArray<TimelinePoint>, timeZone: string): string => {
   const near = points.slice(0, 3).map((p) => `  ${p.label}`)
   return (
-    `Expected a label printed by \`choices\`, an ISO-8601 instant ` +
+    `Expected a label printed by \`choices\`, \`previous\` (the set before the newest point), an ISO-8601 instant ` +
     `(2026-11-21T14:03:00Z) or a date YYYY-MM-DD (end of that day, ${timeZone}).` +
     (near.length > 0 ? `\nNewest points:\n${near.join("\n")}` : "")
   )

@@ -7,6 +7,8 @@
  * reader that knows only version 1 refuses it instead of choosing other images.
  */
 import { Result, Schema, SchemaIssue } from "effect"
+import type { Deployment } from "./History.ts"
+import { HISTORY_SOURCES } from "./History.ts"
 import { EARLIEST_KNOWN_TIME } from "./Image.ts"
 import type { TagOrder } from "./TagScheme.ts"
 import type { Granularity, ServiceSpec, Timeline, TimelineImage } from "./Timeline.ts"
@@ -147,15 +149,57 @@ export const RollbackFileV2 = Schema.Struct({
 /** `rollback.json` schema version 2. */
 export type RollbackFileV2 = typeof RollbackFileV2.Type
 
-/** The schema versions this fleet-rollback reads. */
-export const ROLLBACK_FILE_VERSIONS = [1, 2] as const
+/** One remembered deployment of a service in a version 3 file: when it started running which image. */
+export const RollbackDeployment = Schema.Struct({
+  at: IsoInstant,
+  tag: Schema.optionalKey(Schema.String),
+  digest: Schema.optionalKey(Schema.String),
+  source: Schema.Literals(HISTORY_SOURCES),
+  revision: Schema.optionalKey(Schema.String),
+  cause: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "RollbackDeployment" })
+/** One remembered deployment of a service in a version 3 file. */
+export type RollbackDeployment = typeof RollbackDeployment.Type
 
-/** `rollback.json`, schema version 1 or 2 (see {@link RollbackFileV1}, {@link RollbackFileV2}). */
-export const RollbackFile = Schema.Union([RollbackFileV1, RollbackFileV2]).annotate({
-  title: "fleet-rollback rollback.json",
-  description: "Every service's images with effective build times, and the points a fleet can be rolled back to (schema version 1, or 2 when the scheme orders targets by build, semver or timestamp)."
+/** A point of a version 3 file: a set that ran together, from `id` until `ranUntil` (absent: still running). */
+export const RollbackHistoryPoint = Schema.Struct({
+  id: IsoInstant,
+  label: Schema.String,
+  changes: Schema.Array(Schema.Struct({ service: Schema.String, tag: Schema.String })),
+  source: Schema.Literal("history"),
+  ranUntil: Schema.optionalKey(IsoInstant)
+}).annotate({ identifier: "RollbackHistoryPoint" })
+
+/**
+ * `rollback.json` schema version 3 (`get --from history`): the points are sets that really ran
+ * together, from the targets' and the reports' memory of what ran when (`history`); a service's
+ * target at a point is what it ran at that instant. `images` still holds the registry's images
+ * (build dates, revisions). A reader of versions 1 and 2 refuses it rather than choose by build
+ * date, which would pick sets that may never have run.
+ */
+export const RollbackFileV3 = Schema.Struct({
+  schemaVersion: Schema.Literal(3),
+  ...headFields,
+  scheme: Schema.optionalKey(Schema.Union([Schema.String, RollbackOrderedScheme])),
+  ...bodyFields,
+  points: Schema.Array(RollbackHistoryPoint),
+  history: Schema.Record(Schema.String, Schema.Array(RollbackDeployment))
+}).annotate({
+  title: "rollback.json version 3",
+  description: "Points are sets that ran together (get --from history); the target at a point is what each service ran at that instant."
 })
-/** `rollback.json`, schema version 1 or 2. */
+/** `rollback.json` schema version 3. */
+export type RollbackFileV3 = typeof RollbackFileV3.Type
+
+/** The schema versions this fleet-rollback reads. */
+export const ROLLBACK_FILE_VERSIONS = [1, 2, 3] as const
+
+/** `rollback.json`, schema version 1, 2 or 3 (see {@link RollbackFileV1}, {@link RollbackFileV2}, {@link RollbackFileV3}). */
+export const RollbackFile = Schema.Union([RollbackFileV1, RollbackFileV2, RollbackFileV3]).annotate({
+  title: "fleet-rollback rollback.json",
+  description: "Every service's images with effective build times, and the points a fleet can be rolled back to (schema version 1, 2 when the scheme orders targets by build, semver or timestamp, 3 when the points are sets that ran together)."
+})
+/** `rollback.json`, schema version 1, 2 or 3. */
 export type RollbackFile = typeof RollbackFile.Type
 
 /** `rollback.json` could not be read; `message` names the field and the problem. */
@@ -171,10 +215,10 @@ const formatIssue = SchemaIssue.makeFormatterDefault()
  */
 export const decodeRollbackFile = (json: unknown, source = "rollback.json"): Result.Result<RollbackFile, RollbackFileError> => {
   const version = typeof json === "object" && json !== null && "schemaVersion" in json ? json.schemaVersion : 1
-  if (version !== 1 && version !== 2) {
+  if (version !== 1 && version !== 2 && version !== 3) {
     return Result.fail(
       new RollbackFileError({
-        message: `${source} has schemaVersion ${JSON.stringify(version)}; this fleet-rollback reads versions ${ROLLBACK_FILE_VERSIONS.join(" and ")}. Run \`fleet-rollback get\` with this version to write a new file.`
+        message: `${source} has schemaVersion ${JSON.stringify(version)}; this fleet-rollback reads versions ${ROLLBACK_FILE_VERSIONS.join(", ")}. Run \`fleet-rollback get\` with this version to write a new file.`
       })
     )
   }
@@ -182,7 +226,9 @@ export const decodeRollbackFile = (json: unknown, source = "rollback.json"): Res
   // (a union would list both versions' complaints about every field)
   const decoded: Result.Result<RollbackFile, Schema.SchemaError> = version === 1
     ? Schema.decodeUnknownResult(RollbackFileV1)(json, { errors: "all" })
-    : Schema.decodeUnknownResult(RollbackFileV2)(json, { errors: "all" })
+    : version === 2
+    ? Schema.decodeUnknownResult(RollbackFileV2)(json, { errors: "all" })
+    : Schema.decodeUnknownResult(RollbackFileV3)(json, { errors: "all" })
   if (Result.isFailure(decoded)) {
     return Result.fail(
       new RollbackFileError({
@@ -192,7 +238,7 @@ export const decodeRollbackFile = (json: unknown, source = "rollback.json"): Res
   }
   const file = decoded.success
   const names = new Set(file.services.map((s) => s.name))
-  const stray = Object.keys(file.images).filter((name) => !names.has(name))
+  const stray = [...Object.keys(file.images), ...(file.schemaVersion === 3 ? Object.keys(file.history) : [])].filter((name) => !names.has(name))
   if (stray.length > 0) {
     return Result.fail(new RollbackFileError({ message: `${source}: images of ${stray.join(", ")} but no such service in "services"` }))
   }
@@ -230,7 +276,8 @@ export interface RollbackFileHeader {
 }
 
 /** The order a file's targets are chosen by: a version 2 file's scheme's, else `created`. */
-export const orderOfRollbackFile = (file: RollbackFile): TagOrder => (file.schemaVersion === 2 ? file.scheme.order : "created")
+export const orderOfRollbackFile = (file: RollbackFile): TagOrder =>
+  file.schemaVersion === 2 ? file.scheme.order : file.schemaVersion === 3 && typeof file.scheme === "object" ? file.scheme.order : "created"
 
 /**
  * Writes a timeline as `rollback.json`: images newest first per service, points newest first;
@@ -274,6 +321,23 @@ export const toRollbackFile = (
     points: timeline.points.map((p) => ({ id: p.id, label: p.label, changes: p.changes.map((c) => ({ service: c.service, tag: c.tag })) })),
     ...(ignored !== undefined ? { ignored } : {})
   }
+  if (timeline.history !== undefined) {
+    const orderedScheme = order === "created" ? pattern : { pattern: pattern ?? "", order, ...(timestampFormat !== undefined ? { timestampFormat } : {}) }
+    return {
+      schemaVersion: 3,
+      ...head,
+      ...(orderedScheme !== undefined ? { scheme: orderedScheme } : {}),
+      ...rest,
+      points: timeline.points.map((p) => ({
+        id: p.id,
+        label: p.label,
+        changes: p.changes.map((c) => ({ service: c.service, tag: c.tag })),
+        source: "history" as const,
+        ...(p.ranUntil !== undefined ? { ranUntil: p.ranUntil } : {})
+      })),
+      history: historyToFile(timeline.history)
+    }
+  }
   if (order === "created") return { schemaVersion: 1, ...head, ...(pattern !== undefined ? { scheme: pattern } : {}), ...rest }
   return {
     schemaVersion: 2,
@@ -310,10 +374,38 @@ export const timelineOfRollbackFile = (file: RollbackFile): Timeline => {
     services,
     images,
     points: file.points,
+    ...(file.schemaVersion === 3 ? { history: historyOfFile(file.history) } : {}),
     granularity: (file.granularity ?? "instant") as Granularity,
     timeZone: file.timeZone ?? "UTC",
     order: orderOfRollbackFile(file)
   }
+}
+
+/** A timeline's history as `rollback.json` writes it: per service, oldest first. */
+const historyToFile = (history: Readonly<Record<string, ReadonlyArray<Deployment>>>): Record<string, Array<RollbackDeployment>> => {
+  const out: Record<string, Array<RollbackDeployment>> = {}
+  for (const [service, list] of Object.entries(history)) {
+    out[service] = list.map((d) => ({
+      at: formatIsoInstant(d.at),
+      ...(d.tag !== undefined ? { tag: d.tag } : {}),
+      ...(d.digest !== undefined ? { digest: d.digest } : {}),
+      source: d.source,
+      ...(d.revision !== undefined ? { revision: d.revision } : {}),
+      ...(d.cause !== undefined ? { cause: d.cause } : {})
+    }))
+  }
+  return out
+}
+
+/** A file's history back as deployments, oldest first per service. */
+const historyOfFile = (history: RollbackFileV3["history"]): Record<string, ReadonlyArray<Deployment>> => {
+  const out: Record<string, ReadonlyArray<Deployment>> = {}
+  for (const [service, list] of Object.entries(history)) {
+    out[service] = list
+      .map((d): Deployment => ({ service, at: parseIsoInstant(d.at)!, tag: d.tag, digest: d.digest, source: d.source, revision: d.revision, cause: d.cause }))
+      .sort((a, b) => a.at - b.at)
+  }
+  return out
 }
 
 /** Removes `user:password@` from a URL so credentials never reach the file. */

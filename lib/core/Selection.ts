@@ -4,6 +4,8 @@
  * the greatest by the scheme's order; tags marked bad are skipped. Services that did not change
  * get their older image too, so the set stays compatible.
  */
+import type { Deployment } from "./History.ts"
+import { imageOfDeployment } from "./History.ts"
 import type { TagOrder } from "./TagScheme.ts"
 import type { ServiceSpec, Timeline, TimelineImage } from "./Timeline.ts"
 import { compareImagesBy, isMarkedBad, targetIndices } from "./Timeline.ts"
@@ -72,6 +74,7 @@ export const selectAsOf = (timeline: Timeline, instant: number, options: SelectO
       }))
     }
   }
+  if (timeline.history !== undefined) return selectFromHistory(timeline, timeline.history, instant, bad)
   const services = timeline.services.map((service): ServiceSelection => {
     const images = timeline.images[service.name] ?? []
     const last = lastAtOrBefore(images, instant)
@@ -113,4 +116,42 @@ const targetSkippingBad = (
     if (top < 0 || compare(images[i]!, images[top]!) > 0) top = i
   }
   return top
+}
+
+/**
+ * Selection on a history timeline: every service's target is what it ran at `instant` (its last
+ * deployment at or before it), so the set is one that really ran together. A deployment of a tag
+ * marked bad is passed over for the one before it. A service with nothing remembered at or before
+ * the instant is `Unresolved`, saying when its history begins.
+ */
+const selectFromHistory = (
+  timeline: Timeline,
+  history: Readonly<Record<string, ReadonlyArray<Deployment>>>,
+  instant: number,
+  bad: ReadonlySet<string>
+): FleetSelection => {
+  const services = timeline.services.map((service): ServiceSelection => {
+    const deployments = history[service.name] ?? []
+    let index = lastDeploymentAtOrBefore(deployments, instant)
+    while (index >= 0 && isMarkedBad(bad, service.name, deployments[index]!.tag ?? "")) index--
+    if (index >= 0) return { _tag: "Selected", service, image: imageOfDeployment(timeline.images[service.name] ?? [], deployments[index]!) }
+    const first = deployments[0]
+    const reason = first === undefined
+      ? `nothing is known to have run for ${service.name}: no target and no report remembers a deployment of it`
+      : `nothing of ${service.name} is known to have run at or before ${describeInstant(instant)}; its history begins with ${first.tag ?? first.digest ?? "?"} at ${formatIsoInstant(first.at)}`
+    return { _tag: "Unresolved", service, reason }
+  })
+  return { instant, services }
+}
+
+/** Index of the last deployment at or before `instant` (ascending list), or -1. */
+const lastDeploymentAtOrBefore = (deployments: ReadonlyArray<Deployment>, instant: number): number => {
+  let lo = 0
+  let hi = deployments.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (deployments[mid]!.at <= instant) lo = mid + 1
+    else hi = mid
+  }
+  return lo - 1
 }

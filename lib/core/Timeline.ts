@@ -8,6 +8,7 @@
  * Flux's ImagePolicy and Kargo order images) a later build with a smaller number, version or tag
  * timestamp (a backport) is available but does not replace the greater one.
  */
+import type { Deployment } from "./History.ts"
 import type { DateSource, RegistryImage } from "./Image.ts"
 import { EARLIEST_KNOWN_TIME, parseKnownInstant } from "./Image.ts"
 import type { ParsedTag, TagOrder, TagScheme } from "./TagScheme.ts"
@@ -62,6 +63,10 @@ export interface TimelinePoint {
   readonly label: string
   /** The services whose target changed at this point (or on this day), with the new target. */
   readonly changes: ReadonlyArray<PointChange>
+  /** `history`: the point is a set that ran together (`get --from history`); absent: a moment in the build dates. */
+  readonly source?: "history" | undefined
+  /** A history point's set stopped running then (ISO-8601); absent while it runs, and on build points. */
+  readonly ranUntil?: string | undefined
 }
 
 /** How points are formed: one per instant, or one per calendar day (seed 004). */
@@ -95,6 +100,11 @@ export interface Timeline {
   readonly timeZone: string
   /** How a service's target is chosen among its available images; default `created` (the newest). */
   readonly order?: TagOrder | undefined
+  /**
+   * What each service ran when, oldest first (`get --from history`): when present, the target at
+   * a point is what the service ran at that instant (see `selectAsOf`), not the newest build.
+   */
+  readonly history?: Readonly<Record<string, ReadonlyArray<Deployment>>> | undefined
 }
 
 /** What mergeTimeline needs. */

@@ -2,6 +2,7 @@
  * @module core — the pure core of fleet-rollback: tag schemes, timeline, selection, plan and
  * the `rollback.json` schema. No I/O, no clock.
  */
+export * from "./History.ts"
 export * from "./Image.ts"
 export * from "./ImageReference.ts"
 export * from "./LastTags.ts"
