@@ -6,6 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
+import * as OldReader from "./oldReader.ts"
 import fc from "fast-check"
 import type { Deployment, ServiceSpec, Timeline, TimelineImage } from "../../lib/core/index.ts"
 import {
@@ -156,6 +157,8 @@ describe("history", () => {
     const decoded = decodeRollbackFile(JSON.parse(JSON.stringify(file)))
     assert.isTrue(Result.isSuccess(decoded))
     if (!Result.isSuccess(decoded)) return
+    const old = OldReader.decodeRollbackFile(JSON.parse(JSON.stringify(file)))
+    assert.isTrue(Result.isFailure(old), "a reader of version 1 refuses version 3 instead of choosing by build date")
     const back = timelineOfRollbackFile(decoded.success)
     for (const at of [T0 - 4 * DAY, T0 + 1.5 * DAY, T0 + 2 * DAY + HOUR, T0 + 3 * DAY]) {
       assert.deepStrictEqual(JSON.stringify(selectAsOf(back, at)), JSON.stringify(selectAsOf(timeline, at)))

@@ -118,9 +118,9 @@ describe("a damaged rollback.json is refused, naming the field", () => {
     assert.include(errorOf(decodeRollbackFile(withChange((j) => (j.timeZone = "Mars/Olympus")))).message, 'unknown timeZone "Mars/Olympus"')
   })
 
-  it("a file from a newer fleet-rollback (schemaVersion 3) says which versions this one reads", () => {
-    const error = errorOf(decodeRollbackFile(withChange((j) => (j.schemaVersion = 3))))
-    assert.include(error.message, "rollback.json has schemaVersion 3; this fleet-rollback reads versions 1 and 2")
+  it("a file from a newer fleet-rollback (schemaVersion 4) says which versions this one reads", () => {
+    const error = errorOf(decodeRollbackFile(withChange((j) => (j.schemaVersion = 4))))
+    assert.include(error.message, "rollback.json has schemaVersion 4; this fleet-rollback reads versions 1, 2, 3")
     assert.include(error.message, "fleet-rollback get")
   })
 
@@ -142,13 +142,15 @@ describe("docs/rollback.schema.json", () => {
     assert.strictEqual(committed, rollbackJsonSchemaText())
   })
 
-  it("is a draft 2020-12 document with an id and a title: version 1 or version 2, each requiring its fields", () => {
+  it("is a draft 2020-12 document with an id and a title: version 1, 2 or 3, each requiring its fields", () => {
     const schema = JSON.parse(rollbackJsonSchemaText())
     assert.strictEqual(schema.$schema, "https://json-schema.org/draft/2020-12/schema")
     assert.strictEqual(schema.$id, "urn:fleet-rollback:rollback.json")
     assert.strictEqual(schema.title, "fleet-rollback rollback.json")
-    const [v1, v2] = schema.anyOf
-    assert.strictEqual(schema.anyOf.length, 2)
+    const [v1, v2, v3] = schema.anyOf
+    assert.strictEqual(schema.anyOf.length, 3)
+    assert.deepStrictEqual(v3.required, ["schemaVersion", "generatedAt", "environment", "registry", "services", "images", "points", "history"])
+    assert.deepStrictEqual(v3.properties.schemaVersion.enum, [3])
     assert.deepStrictEqual(v1.required, ["schemaVersion", "generatedAt", "environment", "registry", "services", "images", "points"])
     assert.deepStrictEqual(v1.properties.schemaVersion.enum, [1])
     assert.deepStrictEqual(v1.properties.scheme, { type: "string" })
