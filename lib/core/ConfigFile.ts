@@ -19,7 +19,9 @@ export const EnvironmentConfig = Schema.Struct({
 /** A service: its repository and optionally its Marathon app. */
 export const ServiceConfig = Schema.Struct({
   repository: Schema.String,
-  app: Schema.optionalKey(Schema.String)
+  app: Schema.optionalKey(Schema.String),
+  /** The service's source repository URL (GitHub, GitLab, or a template with `{from}`/`{to}`), for the compare link of what a rollback undoes. */
+  source: Schema.optionalKey(Schema.String)
 })
 
 /** A custom tag scheme. */

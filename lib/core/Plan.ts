@@ -2,6 +2,8 @@
  * @module Plan — the selected set compared with what runs now: per service, roll back, leave
  * unchanged, move forward (needs `--allow-forward`) or unresolved (needs `--allow-partial`).
  */
+import type { RevisionsUndone } from "./History.ts"
+import { compareUrl, revisionsBetween, shortRevision } from "./History.ts"
 import type { FleetSelection } from "./Selection.ts"
 import type { ImageReference } from "./ImageReference.ts"
 import { formatImageReference, parseImageReference, sameImage, sameRepository, serviceRepository } from "./ImageReference.ts"
@@ -46,6 +48,8 @@ export interface PlanEntry {
   readonly builtAt?: string | undefined
   /** Why the action was chosen when it is not obvious (unresolved, unknown running image). */
   readonly reason?: string | undefined
+  /** A rollback: the source revisions it takes away (what ran after the target), and a compare link. */
+  readonly undoes?: RevisionsUndone | undefined
 }
 
 /** The plan for one point. */
@@ -66,6 +70,11 @@ export interface PlanOptions {
   readonly pinDigest?: boolean | undefined
   /** The point's label. */
   readonly label?: string | undefined
+  /**
+   * Per service, its source repository URL (`services.NAME.source`: a GitHub or GitLab project
+   * URL, or a template with `{from}` and `{to}`), for the compare link of what a rollback undoes.
+   */
+  readonly sources?: Readonly<Record<string, string>> | undefined
 }
 
 /**
@@ -134,7 +143,8 @@ export const planRollback = (
     if (sameImage({ ...runningRef!, digest: runningImage.digest }, targetRef)) return { ...base, action: "unchanged" }
     // older or newer by the order targets are chosen by (a backported 1.2.4 is below 2.0.0 by semver)
     const order = compareImagesBy(timeline.order ?? "created")(image, runningImage)
-    return { ...base, action: order < 0 ? "rollback" : order > 0 ? "forward" : "unchanged" }
+    if (order < 0) return { ...base, action: "rollback", ...undoneBy(timeline.images[name] ?? [], image, runningImage, options.sources?.[name]) }
+    return { ...base, action: order > 0 ? "forward" : "unchanged" }
   })
   return { point: describeInstant(selection.instant), ...(options.label !== undefined ? { label: options.label } : {}), services }
 }
@@ -149,6 +159,23 @@ const findRunningImage = (images: ReadonlyArray<TimelineImage>, running: ImageRe
   // (the tag was moved), and calling it unchanged would leave the unknown image running
   if (running.digest !== undefined) return images.find((i) => i.digest === running.digest)
   return running.tag !== undefined ? images.find((i) => i.tag === running.tag) : undefined
+}
+
+/**
+ * What rolling back from `running` to `target` takes away: the source revisions of the images
+ * after the target up to the one that runs (short SHAs), and the compare link when the service
+ * has a source URL. Nothing when no revision is known.
+ */
+const undoneBy = (
+  images: ReadonlyArray<TimelineImage>,
+  target: TimelineImage,
+  running: TimelineImage,
+  source: string | undefined
+): { readonly undoes?: RevisionsUndone } => {
+  const revisions = revisionsBetween(images, target, running)
+  if (revisions.length === 0) return {}
+  const link = compareUrl(source, target.revision, running.revision)
+  return { undoes: { revisions: revisions.map(shortRevision), ...(link !== undefined ? { compareUrl: link } : {}) } }
 }
 
 /** Counts of each action in a plan. */

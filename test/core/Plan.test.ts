@@ -186,3 +186,37 @@ describe("planRollback", () => {
     assert.isUndefined(plan.label)
   })
 })
+
+describe("what a rollback undoes", () => {
+  const sha = (c: string) => c.repeat(40)
+  const merged = mergeTimeline({
+    services: [{ name: "api", repository: "shop/api" }],
+    scheme: buildBranch,
+    images: {
+      api: [
+        built("shop/api", "1-master", "2026-11-01T00:00:00Z", { revision: sha("a") }),
+        built("shop/api", "2-master", "2026-11-10T00:00:00Z", { revision: sha("b") }),
+        built("shop/api", "3-master", "2026-11-20T00:00:00Z", { revision: sha("c") })
+      ]
+    }
+  })
+  const history = merged.timeline
+  const planFrom = (sources?: Record<string, string>) =>
+    planRollback(history, selectAsOf(history, at("2026-11-02T00:00:00Z")), [running("api", `${HOST}/shop/api:3-master`)], {
+      registry: REGISTRY,
+      ...(sources !== undefined ? { sources } : {})
+    })
+
+  it("a rollback lists the short revisions of every image after the target up to what runs, oldest first", () => {
+    assert.deepStrictEqual(entry(planFrom().services, "api").undoes, { revisions: ["bbbbbbb", "ccccccc"] })
+  })
+
+  it("with a GitHub source the plan links the comparison from the target's revision to the running one's", () => {
+    assert.strictEqual(entry(planFrom({ api: "https://github.com/shop/api" }).services, "api").undoes?.compareUrl, `https://github.com/shop/api/compare/${sha("a")}...${sha("c")}`)
+  })
+
+  it("an unchanged service undoes nothing", () => {
+    const plan = planRollback(history, selectAsOf(history, at("2026-11-21T00:00:00Z")), [running("api", `${HOST}/shop/api:3-master`)], { registry: REGISTRY })
+    assert.isUndefined(entry(plan.services, "api").undoes)
+  })
+})
