@@ -193,7 +193,7 @@ export const imageOfDeployment = (images: ReadonlyArray<TimelineImage>, d: Deplo
   const found = (d.digest !== undefined ? images.find((i) => i.digest === d.digest) : undefined) ??
     (d.tag !== undefined ? images.find((i) => i.tag === d.tag && (d.digest === undefined || i.digest === d.digest)) : undefined)
   if (found !== undefined) return found
-  return { service: d.service, tag: d.tag ?? "", digest: d.digest ?? "", time: d.at, dateSource: "push", revision: d.revision }
+  return { service: d.service, tag: d.tag ?? "", digest: d.digest ?? "", time: d.at, dateSource: "deployed", revision: d.revision }
 }
 
 /** What a rollback takes away from one service: the revisions between its target and what runs. */

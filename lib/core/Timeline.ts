@@ -35,8 +35,11 @@ export interface TimelineImage {
   readonly digest: string
   /** Effective time, epoch milliseconds. */
   readonly time: number
-  /** Where the effective time came from. */
-  readonly dateSource: DateSource
+  /**
+   * Where the effective time came from; `deployed` only on an image a history timeline selected
+   * that the registry no longer lists (dated when it began running; never written to `images`).
+   */
+  readonly dateSource: DateSource | "deployed"
   /** Build number from the tag, when the scheme has one. */
   readonly build?: number | undefined
   /** Semantic version from the tag, when the scheme has one. */
