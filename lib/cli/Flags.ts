@@ -107,6 +107,12 @@ export const targetFlags = {
 export type TargetFlagValues = {
   readonly [K in keyof typeof targetFlags]: (typeof targetFlags)[K] extends Flag.Flag<infer A> ? A : never
 }
+/** `--known-good`: how long a set must have run to be named as the known-good point (history timelines). */
+export const knownGood = Flag.String("known-good").pipe(
+  Flag.withDescription("on a history timeline (get --from history), name the newest earlier set that ran at least this long (24h, 3d); default 24h"),
+  Flag.optional
+)
+
 /** `--server-dry-run` (plan): the target validates the changes without applying them, where it can. */
 export const serverDryRun = Flag.Boolean("server-dry-run").pipe(
   Flag.withDescription("also have the target validate the changes without applying them (targets that can; not Marathon)"),

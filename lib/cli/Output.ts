@@ -2,6 +2,7 @@
  * @module Output — what the operator reads: aligned tables, colour only on a terminal (never with
  * `NO_COLOR`), progress lines that redraw on a terminal and are plain lines in CI.
  */
+import { withoutRanFor } from "../core/History.ts"
 import type { PlanAction, PlanEntry, RollbackPlan } from "../core/Plan.ts"
 import { planSummary } from "../core/Plan.ts"
 import type { RollbackReport } from "../core/Report.ts"
@@ -58,8 +59,18 @@ export const renderPlan = (plan: RollbackPlan, paint: Paint): string => {
     paint.bold(`Plan for ${plan.label ?? plan.point}${plan.label !== undefined ? ` (${plan.point})` : ""}`),
     renderPlanTable(plan, paint),
     `${counts.rollback} to roll back, ${counts.unchanged} unchanged, ${counts.forward} forward, ${counts.unresolved} unresolved`,
-    ...(notes.length > 0 ? ["Notes:", ...notes] : [])
+    ...(notes.length > 0 ? ["Notes:", ...notes] : []),
+    ...undoneLines(plan),
+    ...(plan.knownGood !== undefined ? [`Known good: ${withoutRanFor(plan.knownGood.label)} (ran ${plan.knownGood.ranFor}; the newest earlier set that ran at least --known-good)`] : [])
   ].join("\n")
+}
+
+/** What the rollback takes away, per service: the revisions after the target, and the compare link. */
+const undoneLines = (plan: RollbackPlan): ReadonlyArray<string> => {
+  const lines = plan.services.flatMap((s) =>
+    s.undoes === undefined ? [] : [`  ${s.service}: ${s.undoes.revisions.join(" ")}${s.undoes.compareUrl !== undefined ? `  ${s.undoes.compareUrl}` : ""}`]
+  )
+  return lines.length > 0 ? ["Takes away (revisions after the target, up to what runs):", ...lines] : []
 }
 
 /** The report as a table and its one-line verdict. */

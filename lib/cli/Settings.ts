@@ -171,6 +171,13 @@ export const checkUrl = (url: string, flag: string) => {
 }
 
 
+/** Parses a duration (`24h`, `3d`, `90m`, `2w`) into milliseconds; a string says what was expected. */
+export const parseDuration = (text: string): number | string => {
+  const duration = /^(\d+)\s*([mhdw])$/.exec(text.trim())
+  if (duration === null) return "expected a duration such as 24h, 3d, 90m or 2w"
+  return Number(duration[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[duration[2] as "m" | "h" | "d" | "w"]
+}
+
 /** Parses `--since`: a duration (`14d`, `36h`, `2w`, `90m`) before now, or a date/instant. */
 export const parseSince = (text: string, now: number): number | string => {
   const duration = /^(\d+)\s*([mhdw])$/.exec(text.trim())

@@ -12,10 +12,10 @@ import { pointLabel } from "./Timeline.ts"
 import { formatIsoInstant, parseIsoInstant } from "./TimeZone.ts"
 
 /** Who remembered a deployment. */
-export type HistorySource = "marathon" | "kubernetes" | "swarm" | "gitops" | "openshift" | "report"
+export type HistorySource = "marathon" | "kubernetes" | "swarm" | "gitops" | "pulumi" | "openshift" | "report"
 
 /** Every history source, in the order `rollback.json` documents them. */
-export const HISTORY_SOURCES: ReadonlyArray<HistorySource> = ["marathon", "kubernetes", "swarm", "gitops", "openshift", "report"]
+export const HISTORY_SOURCES: ReadonlyArray<HistorySource> = ["marathon", "kubernetes", "swarm", "gitops", "pulumi", "openshift", "report"]
 
 /** One moment a service started running an image, as a target or a report remembers it. */
 export interface Deployment {

@@ -60,6 +60,11 @@ export interface RollbackPlan {
   readonly label?: string | undefined
   /** One entry per service. */
   readonly services: ReadonlyArray<PlanEntry>
+  /**
+   * On a history timeline: the newest earlier set that ran at least the known-good time
+   * (`--known-good`, default 24 h) before the current one began — probably a good point.
+   */
+  readonly knownGood?: { readonly id: string; readonly label: string; readonly ranFor: string } | undefined
 }
 
 /** Options of planRollback. */

@@ -46,6 +46,11 @@ export type SandboxApp = Record<string, unknown>
 export interface MarathonSandboxOptions {
   /** Initial app definitions; their tasks start running and healthy, no deployment. */
   readonly apps?: ReadonlyArray<Record<string, unknown>>
+  /**
+   * Earlier versions of seeded apps, by app id, oldest first: when each began and the image it ran
+   * (what `GET /v2/apps/{id}/versions` then lists before the seeded definition).
+   */
+  readonly appHistory?: Readonly<Record<string, ReadonlyArray<{ readonly version: string; readonly image: string }>>>
   /** How long a deployment takes before it disappears (default 300 ms). */
   readonly deploymentMs?: number
   /** Images whose tasks fail: their deployments never finish and `lastTaskFailure` is set. */
@@ -324,7 +329,7 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
       delete def.version
       delete def.versionInfo
       checkValid(def, "")
-      state.seed(def)
+      state.seed(def, options.appHistory?.[id] ?? [])
     } catch (e) {
       if (!(e instanceof HttpError)) throw e
       throw new Error(`Sandbox option apps: ${id} is not a valid Marathon app: ${JSON.stringify(e.body)}`)

@@ -143,6 +143,30 @@ export interface TargetHints {
   readonly narrowScope?: string | undefined
 }
 
+/** What a target remembers one workload (container) ran: an image, since when. */
+export interface WorkloadMemory {
+  /** The workload's id. */
+  readonly workload: string
+  /** The container; undefined = the main container. */
+  readonly container?: string | undefined
+  /** The complete image reference it ran. */
+  readonly image: string
+  /** When it started running it, epoch ms (a Marathon version, a ReplicaSet's creation, a commit's time). */
+  readonly at: number
+  /** The orchestrator's revision then (Marathon version, ReplicaSet revision, commit). */
+  readonly revision?: string | undefined
+  /** Why it changed, when recorded (`kubernetes.io/change-cause`, a commit subject). */
+  readonly cause?: string | undefined
+}
+
+/** A target's memory of what ran when. */
+export interface TargetHistory {
+  /** Every remembered image of the asked workloads, in any order. */
+  readonly entries: ReadonlyArray<WorkloadMemory>
+  /** How far the memory goes, for the operator ("Swarm remembers one step: the previous spec"). */
+  readonly note?: string | undefined
+}
+
 /** The operations of a deployment target. */
 export interface TargetShape {
   /** What the target is, for the report and for `undo` to reach it again; never a secret. */
@@ -162,6 +186,11 @@ export interface TargetShape {
   readonly canonicalId?: ((id: string) => string) | undefined
   /** Words for messages (see {@link TargetHints}). */
   readonly hints?: TargetHints | undefined
+  /**
+   * What the asked workloads ran when, as far as the orchestrator remembers (`get --from history`);
+   * absent when it remembers nothing (then only our own reports count).
+   */
+  readonly history?: ((workloads: ReadonlyArray<{ readonly workload: string; readonly container?: string | undefined }>) => Effect.Effect<TargetHistory, TargetError>) | undefined
   /** Every workload it can see, each marked in or out of `scope`. */
   readonly listWorkloads: (scope: TargetScope) => Effect.Effect<ReadonlyArray<Workload>, TargetError>
   /** One workload, read now. */

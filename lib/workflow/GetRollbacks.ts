@@ -14,6 +14,9 @@ import type { RegistryImage } from "../core/Image.ts"
 import { effectiveTime } from "../core/Image.ts"
 import { keepNewestDated, lastRankOf, newestTagsFirst } from "../core/LastTags.ts"
 import { isMarkedBad } from "../core/Timeline.ts"
+import type { Timeline } from "../core/Timeline.ts"
+import type { Deployment } from "../core/History.ts"
+import { deploymentsByService, historyPoints, runningSets } from "../core/History.ts"
 import { Registry } from "../registry/Registry.ts"
 import type { SkippedTag } from "../registry/Registry.ts"
 import type { RegistryError } from "../registry/RegistryError.ts"
@@ -49,6 +52,12 @@ export interface GetRollbacksOptions {
    * otherwise every tag is read and the N newest by date are kept. Undefined reads every tag.
    */
   readonly last?: number | undefined
+  /**
+   * `get --from history`: what the fleet ran when (see `readFleetHistory`). The points are then
+   * the sets that ran together (rollback.json version 3); the registry's images still give build
+   * dates and revisions.
+   */
+  readonly history?: ReadonlyArray<Deployment> | undefined
 }
 
 /** Progress of `get`. */
@@ -236,7 +245,7 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
   }
   const now = yield* Clock.currentTimeMillis
   const file = toRollbackFile(
-    merged.timeline,
+    options.history === undefined ? merged.timeline : historyTimeline(merged.timeline, options.history, options, now),
     {
       generatedAt: new Date(now).toISOString(),
       environment: options.environment ?? null,
@@ -278,4 +287,15 @@ const lastOption = (
 const ignoredReasonOf = (options: GetRollbacksOptions, tag: string): IgnoredReason | undefined => {
   const c = classifyTag(options.scheme, tag, options.tagFilter)
   return c._tag === "Ignored" ? c.reason : undefined
+}
+
+/**
+ * The registry's timeline turned into a history timeline: the deployments merged per service, and
+ * one point per set that ran together (newest first; with `since`, only sets still running at or
+ * after it), labelled with how long each ran until `now`.
+ */
+const historyTimeline = (timeline: Timeline, deployments: ReadonlyArray<Deployment>, options: GetRollbacksOptions, now: number): Timeline => {
+  const history = deploymentsByService(deployments, options.services)
+  const sets = runningSets(history).filter((s) => options.since === undefined || (s.until ?? now) >= options.since)
+  return { ...timeline, granularity: "instant", history, points: historyPoints(sets, options.timeZone, now) }
 }

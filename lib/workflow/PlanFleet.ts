@@ -12,6 +12,8 @@ import { parsePoint } from "../core/Point.ts"
 import type { RollbackFile } from "../core/RollbackFile.ts"
 import { timelineOfRollbackFile } from "../core/RollbackFile.ts"
 import { selectAsOf } from "../core/Selection.ts"
+import { formatRanFor, knownGoodPoint } from "../core/History.ts"
+import { parseIsoInstant } from "../core/TimeZone.ts"
 import type { Timeline } from "../core/Timeline.ts"
 import { matchServiceToWorkload } from "../target/Matching.ts"
 import type { AppliedChange, ImageChange, TargetScope, TargetShape } from "../target/Target.ts"
@@ -33,6 +35,21 @@ export interface PlanFleetOptions {
   readonly badTags?: ReadonlyArray<string> | undefined
   /** Also ask the target to validate the changes without applying them (needs its `serverDryRun` capability). */
   readonly serverDryRun?: boolean | undefined
+  /** Per service, its source repository URL (`services.NAME.source`) for the compare link of what a rollback undoes. */
+  readonly sources?: Readonly<Record<string, string>> | undefined
+  /** How long a set must have run to count as known good (history timelines); default 24 hours. */
+  readonly knownGoodMs?: number | undefined
+}
+
+/** The known-good time when none is given: a set that ran a day was probably good (seed 000). */
+export const DEFAULT_KNOWN_GOOD_MS = 86_400_000
+
+/** The known-good hint of a history timeline (see `knownGoodPoint`); undefined on build-date timelines. */
+const knownGoodOf = (timeline: Timeline, minMs: number): RollbackPlan["knownGood"] => {
+  if (!timeline.points.some((p) => p.source === "history")) return undefined
+  const spans = timeline.points.map((p) => ({ id: p.id, label: p.label, from: parseIsoInstant(p.id) ?? 0, until: p.ranUntil === undefined ? undefined : parseIsoInstant(p.ranUntil) }))
+  const found = knownGoodPoint(spans, minMs)
+  return found === undefined || found.until === undefined ? undefined : { id: found.id, label: found.label, ranFor: formatRanFor(found.until - found.from) }
 }
 
 /** A plan plus what it was made from, for `run`. */
@@ -97,7 +114,9 @@ export const planFleet = Effect.fn("planFleet")(function*(file: RollbackFile, po
   if (missingNamed.length > 0) {
     return yield* badInput(`the config names ${noun}s that ${name} does not have:\n${missingNamed.join("\n")}`)
   }
-  const plan = planRollback(timeline, selection, running, { registry: file.registry, pinDigest: options.pinDigest, label: point.label })
+  const planned = planRollback(timeline, selection, running, { registry: file.registry, pinDigest: options.pinDigest, label: point.label, sources: options.sources })
+  const knownGood = knownGoodOf(timeline, options.knownGoodMs ?? DEFAULT_KNOWN_GOOD_MS)
+  const plan: RollbackPlan = knownGood === undefined ? planned : { ...planned, knownGood }
   const serverDryRun = options.serverDryRun === true ? yield* dryRun(target, plan) : undefined
   return { plan, point, timeline, apps: byId, ...(serverDryRun !== undefined ? { serverDryRun } : {}) } satisfies FleetPlan
 })

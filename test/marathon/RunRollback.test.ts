@@ -53,6 +53,7 @@ const fakeMarathon = (overrides: (state: { running: string; deployed: Array<Read
     listApps: () => Effect.succeed([app(state.running)]),
     getApp: () => Effect.sync(() => app(state.running)),
     appVersions: () => Effect.succeed([]),
+    appVersion: () => Effect.sync(() => app(state.running)),
     deployImages: (changes) =>
       Effect.sync(() => {
         state.deployed.push(changes)

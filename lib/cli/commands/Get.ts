@@ -12,12 +12,19 @@ import type { ServiceSpec } from "../../core/Timeline.ts"
 import { describeRateLimit, isRateLimitLow } from "../../registry/RateLimit.ts"
 import { Registry } from "../../registry/Registry.ts"
 import { getRollbacks } from "../../workflow/GetRollbacks.ts"
+import { readFleetHistory } from "../../workflow/ReadHistory.ts"
+import { parseReport } from "../../core/Report.ts"
+import type { RollbackReport } from "../../core/Report.ts"
+import type { ConfigFile } from "../../core/ConfigFile.ts"
+import type { TargetFlagValues } from "../Flags.ts"
+import { buildTarget } from "../targets/index.ts"
+import { FileSystem } from "effect"
 import type { GetProgress, IgnoredTags } from "../../workflow/GetRollbacks.ts"
 import { badInput } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import { table } from "../Output.ts"
-import { loadConfig, parseSince, registryLayer, resolveServices, writeFileAtomic } from "../Settings.ts"
+import { loadConfig, parseSince, readTextFile, registryLayer, resolveScope, resolveServices, writeFileAtomic } from "../Settings.ts"
 
 /** `get`. */
 export const getCommand = Command.make(
@@ -39,8 +46,14 @@ export const getCommand = Command.make(
     verifyTags: Flag.Boolean("verify-tags").pipe(Flag.withDescription("re-check every cached tag with one HEAD"), Flag.withDefault(false)),
     dockerHubApi: Flag.Boolean("docker-hub-api").pipe(Flag.withDescription("Docker Hub: read tags, digests and push times from its web API (pages of 100), dates from the registry"), Flag.withDefault(false)),
     concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("requests at once per registry host (default 8)"), Flag.optional),
-    caFile: Flags.caFile,
-    insecureSkipVerify: Flags.insecureSkipVerify,
+    ...Flags.targetFlags,
+    appPrefix: Flags.appPrefix,
+    label: Flags.label,
+    from: Flag.Literals("from", ["registry", "history"]).pipe(
+      Flag.withDescription("where points come from: the images' build dates (registry, the default), or what actually ran together (history: the target's memory and the --reports)"),
+      Flag.withDefault("registry" as const)
+    ),
+    reports: Flag.String("reports").pipe(Flag.withDescription("with --from history: a directory of run/undo reports (rollback-report*.json); each is a moment the fleet changed"), Flag.optional),
     badTag: Flags.badTag,
     json: Flags.json,
     quiet: Flags.quiet,
@@ -69,6 +82,9 @@ export const getCommand = Command.make(
         return yield* badInput(`${Option.isSome(flags.last) ? "--last" : "last (config)"} expects a whole number of tags per repository, 1 or more; got ${last}. Leave it out to read every tag.`)
       }
       if (last !== undefined && !flags.quiet) platform.writeStderr(`note: ${describeLastRank(scheme, last)}\n`)
+      if (flags.from === "registry" && Option.isSome(flags.reports)) return yield* badInput("--reports is read only with --from history (points from what actually ran); add --from history or leave --reports out")
+      const history = flags.from === "history" ? yield* readHistory(flags, config, services, environment ?? null) : undefined
+      if (history !== undefined && !flags.quiet) for (const note of history.notes) platform.writeStderr(`note: ${note}\n`)
       const registry = yield* registryLayer(flags, config)
       const progress = makeProgress(platform, flags.quiet)
       const result = yield* Effect.gen(function*() {
@@ -84,6 +100,7 @@ export const getCommand = Command.make(
           since,
           badTags,
           last,
+          ...(history !== undefined ? { history: history.deployments } : {}),
           onProgress: progress.update
         })
         const stats = yield* (yield* Registry).stats
@@ -232,3 +249,51 @@ export const makeProgress = (platform: Pick<typeof CliPlatform.Service, "stderrI
     }
   }
 }
+
+/**
+ * `get --from history`: what the target remembers each service ran, and the reports in
+ * `--reports DIR` (every `*.json` there that is a run or undo report; other JSON files are
+ * passed over, a damaged report is bad input naming it).
+ */
+const readHistory = (
+  flags: TargetFlagValues & {
+    readonly reports: Option.Option<string>
+    readonly registry: Option.Option<string>
+    readonly appPrefix: Option.Option<string>
+    readonly label: Option.Option<string>
+  },
+  config: ConfigFile,
+  services: ReadonlyArray<ServiceSpec>,
+  environment: string | null
+) =>
+  Effect.gen(function*() {
+    const reports = Option.isSome(flags.reports) ? yield* readReports(flags.reports.value) : []
+    const target = yield* buildTarget(flags, config)
+    const registryUrl = Option.getOrUndefined(flags.registry) ?? config.registry?.url ?? ""
+    return yield* readFleetHistory({ services, registryUrl, scope: resolveScope(config, environment, flags), reports }).pipe(Effect.provide(target.layer))
+  })
+
+/** The run and undo reports in a directory, oldest name first. */
+const readReports = (dir: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const names = yield* fs.readDirectory(dir).pipe(Effect.mapError(() => badInput(`--reports ${dir}: not a readable directory; expected the directory where run and undo wrote their reports (--report)`)))
+    const reports: Array<RollbackReport> = []
+    for (const name of [...names].filter((n) => n.endsWith(".json")).sort()) {
+      const path = `${dir.replace(/\/+$/, "")}/${name}`
+      const text = yield* readTextFile(path, "a report")
+      const json = (() => {
+        try {
+          return JSON.parse(text) as unknown
+        } catch {
+          return undefined
+        }
+      })()
+      // rollback.json and other files may share the directory: only what claims to be a report is read
+      if (typeof json !== "object" || json === null || !("kind" in json) || !("services" in json) || !("finishedAt" in json)) continue
+      const parsed = parseReport(text, path)
+      if (parsed._tag === "Failure") return yield* badInput(parsed.failure.message)
+      reports.push(parsed.success)
+    }
+    return reports
+  })

@@ -9,7 +9,8 @@ import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import { makePaint, renderPlan, renderPlanTable } from "../Output.ts"
 import type { TargetFlagValues } from "../Flags.ts"
-import { loadConfig, loadRollbackFile, resolveScope } from "../Settings.ts"
+import { loadConfig, loadRollbackFile, parseDuration, resolveScope } from "../Settings.ts"
+import { badInput } from "../../workflow/RollbackError.ts"
 import { buildTarget } from "../targets/index.ts"
 
 /** Flags of plan (run has these too). */
@@ -24,6 +25,7 @@ export const planFlags = {
   label: Flags.label,
   pinDigest: Flags.pinDigest,
   serverDryRun: Flags.serverDryRun,
+  knownGood: Flags.knownGood,
   badTag: Flags.badTag,
   json: Flags.json,
   quiet: Flags.quiet
@@ -69,6 +71,7 @@ export const preparePlan = (flags: TargetFlagValues & {
   readonly pinDigest: boolean
   readonly serverDryRun?: boolean | undefined
   readonly badTag: Option.Option<string>
+  readonly knownGood: Option.Option<string>
 }) =>
   Effect.gen(function*() {
     const config = yield* loadConfig(flags.config)
@@ -84,11 +87,16 @@ export const preparePlan = (flags: TargetFlagValues & {
     }
     const environment = Option.getOrUndefined(flags.env) ?? file.environment ?? config.environment ?? null
     const target = yield* buildTarget(flags, config)
+    const knownGoodMs = Option.isSome(flags.knownGood) ? parseDuration(flags.knownGood.value) : undefined
+    if (typeof knownGoodMs === "string") return yield* badInput(`--known-good ${JSON.stringify(flags.knownGood.pipe(Option.getOrElse(() => "")))}: ${knownGoodMs}`)
+    const sources = Object.fromEntries(Object.entries(config.services ?? {}).flatMap(([name, s]) => (s.source !== undefined ? [[name, s.source]] : [])))
     const options = {
       timeZone: Option.getOrUndefined(flags.tz),
       scope: resolveScope(config, environment, flags),
       pinDigest: flags.pinDigest,
       serverDryRun: flags.serverDryRun === true,
+      sources,
+      knownGoodMs,
       badTags: [...(config.badTags ?? []), ...Option.match(flags.badTag, { onNone: () => [], onSome: (s) => s.split(",").map((t) => t.trim()) })]
     }
     return { config, file, environment, target, options }
@@ -106,8 +114,10 @@ export const planJson = (plan: RollbackPlan) => ({
     action: s.action,
     ...(s.builtAt !== undefined ? { builtAt: s.builtAt } : {}),
     ...(s.targetDigest !== undefined ? { digest: s.targetDigest } : {}),
-    ...(s.reason !== undefined ? { reason: s.reason } : {})
-  }))
+    ...(s.reason !== undefined ? { reason: s.reason } : {}),
+    ...(s.undoes !== undefined ? { undoes: s.undoes } : {})
+  })),
+  ...(plan.knownGood !== undefined ? { knownGood: plan.knownGood } : {})
 })
 
 /** `plan`. */

@@ -318,15 +318,25 @@ export class MarathonState {
     return new Date(ms).toISOString()
   }
 
-  /** Seeds an app that is already deployed and healthy (no deployment). */
-  seed(def: Json): void {
+  /**
+   * Seeds an app that is already deployed and healthy (no deployment). `past` are earlier versions
+   * (oldest first, each an ISO instant before now and the image it ran), as an app deployed over
+   * weeks has them: the same definition with that image.
+   */
+  seed(def: Json, past: ReadonlyArray<{ readonly version: string; readonly image: string }> = []): void {
     const version = this.nextVersion()
     const id = String(def.id)
+    const earlier = past.map((p) => {
+      const old = clone(def)
+      const container = (old.container ?? {}) as Json
+      old.container = { ...container, docker: { ...((container.docker ?? {}) as Json), image: p.image } }
+      return { version: new Date(Date.parse(p.version)).toISOString(), def: old }
+    })
     this.apps.set(id, {
       def: clone(def),
       version,
       versionInfo: { lastScalingAt: version, lastConfigChangeAt: version },
-      versions: [{ version, def: clone(def) }],
+      versions: [...earlier, { version, def: clone(def) }],
       restRunning: this.isBroken(def) || this.isCrashing(def) ? 0 : instancesOf(def)
     })
     this.touchGroups(id, version)

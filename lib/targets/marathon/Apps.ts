@@ -59,7 +59,14 @@ export const makeApps = (transport: Transport) => {
     return [...body.versions].sort().reverse()
   })
 
-  return { listApps, getApp, appVersions }
+  const appVersion = Effect.fn("Marathon.appVersion")(function*(id: string, version: string) {
+    const call: Call = { method: "GET", path: `${appPath(id)}/versions/${encodeURIComponent(version)}`, what: `reading version ${version} of app ${normalizeAppId(id)}` }
+    const reply = yield* expect(call, [200])
+    // the bare App as it was defined then (no wrapper, no counts)
+    return yield* appFromJson(call)(reply.body)
+  })
+
+  return { listApps, getApp, appVersions, appVersion }
 }
 
 /** The app calls ({@link makeApps}). */

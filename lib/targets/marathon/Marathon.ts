@@ -34,6 +34,8 @@ export interface MarathonShape {
   readonly getApp: (id: string) => Effect.Effect<MarathonApp, MarathonError>
   /** `GET /v2/apps/{id}/versions`: the app's versions, newest first (Marathon's order is undocumented). */
   readonly appVersions: (id: string) => Effect.Effect<ReadonlyArray<string>, MarathonError>
+  /** `GET /v2/apps/{id}/versions/{version}`: the app as it was defined in that version (no counts). */
+  readonly appVersion: (id: string, version: string) => Effect.Effect<MarathonApp, MarathonError>
   /**
    * ONE `PUT /v2/apps?partialUpdate=true[&force=true]` with an array: each element is the app's
    * id and its complete current container with only `docker.image` changed. Never repeated
@@ -84,6 +86,7 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
       listApps: apps.listApps,
       getApp: apps.getApp,
       appVersions: apps.appVersions,
+      appVersion: apps.appVersion,
       deployImages: d.deployImages,
       waitForDeployment: d.waitForDeployment,
       verifyApps: d.verifyApps,

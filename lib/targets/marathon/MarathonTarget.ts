@@ -10,6 +10,7 @@ import { Effect, Layer } from "effect"
 import { parseImageReference, sameImage } from "../../core/ImageReference.ts"
 import type { TargetDescription } from "../../core/Report.ts"
 import { stripCredentials } from "../../core/RollbackFile.ts"
+import { parseIsoInstant } from "../../core/TimeZone.ts"
 import type { AppliedChange, ChangeProgress, ImageChange, TargetShape, WatchOptions, WorkloadVerification } from "../../target/Target.ts"
 import { Target } from "../../target/Target.ts"
 import { TargetError } from "../../target/TargetError.ts"
@@ -96,6 +97,9 @@ const same = (a: string | undefined, b: string): boolean => {
   const y = parseImageReference(b)
   return x !== undefined && y !== undefined ? sameImage(x, y) : a === b
 }
+
+/** How many versions of each app `get --from history` reads, newest first. */
+export const HISTORY_VERSIONS = 100
 
 /** The Target over the Marathon client in context; `description` is what the report records. */
 export const makeMarathonTarget = (description: TargetDescription) =>
@@ -220,9 +224,34 @@ export const makeMarathonTarget = (description: TargetDescription) =>
         return { applied, ...(notes.length > 0 ? { note: notes.join("; ") } : {}) }
       })
 
+    /**
+     * What each app ran when: its versions (newest first, at most {@link HISTORY_VERSIONS} per app,
+     * read 8 at a time) and the image each defined. A version is when the definition changed, so
+     * scale-only versions repeat the image (the core drops repeats).
+     */
+    const history: NonNullable<TargetShape["history"]> = (asked) =>
+      Effect.gen(function*() {
+        const entries = yield* Effect.forEach(asked, ({ workload }) =>
+          Effect.gen(function*() {
+            const versions = (yield* marathon.appVersions(workload)).slice(0, HISTORY_VERSIONS)
+            return yield* Effect.forEach(versions, (version) =>
+              marathon.appVersion(workload, version).pipe(
+                Effect.map((app) => {
+                  const at = parseIsoInstant(version) ?? Number.NaN
+                  return app.image === undefined || !Number.isFinite(at) ? [] : [{ workload, image: app.image, at, revision: version }]
+                })
+              ), { concurrency: 8 })
+          }), { concurrency: 4 }).pipe(Effect.mapError(toTargetError))
+        return {
+          entries: entries.flat(2),
+          note: `Marathon remembers each app's definitions as versions (up to ${HISTORY_VERSIONS} read per app); a version is when a deployment began`
+        }
+      })
+
     return Target.of({
       description,
       displayName: "Marathon",
+      history,
       changeNoun: "deployment",
       workloadNoun: "app",
       capabilities: { force: true, revert: true, serverDryRun: false, watch: true, pinDigest: true },
