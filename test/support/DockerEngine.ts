@@ -144,6 +144,8 @@ export type TestImageBehaviour =
   | "unhealthy"
   /** Exits with code 3 right away. */
   | "exits"
+  /** Never becomes healthy nor unhealthy (a failing check inside a one-hour start period): an update waits forever. */
+  | "stuck"
 
 /** A service the harness creates for a test. */
 export interface TestService {
@@ -211,7 +213,9 @@ const dockerfile = (behaviour: TestImageBehaviour, reference: string): string =>
     `LABEL fleet-rollback.test.image=${JSON.stringify(reference)} fleet-rollback.test.behaviour=${behaviour}`,
     // busybox sleep as PID 1 ignores SIGTERM: stop at once instead of waiting out the grace period.
     "STOPSIGNAL SIGKILL",
-    `HEALTHCHECK --interval=1s --timeout=3s --retries=1 CMD ["/bin/busybox", "${behaviour === "unhealthy" ? "false" : "true"}"]`
+    behaviour === "stuck"
+      ? `HEALTHCHECK --interval=1s --timeout=3s --retries=1 --start-period=1h CMD ["/bin/busybox", "false"]`
+      : `HEALTHCHECK --interval=1s --timeout=3s --retries=1 CMD ["/bin/busybox", "${behaviour === "unhealthy" ? "false" : "true"}"]`
   ]
   lines.push(
     behaviour === "exits"
