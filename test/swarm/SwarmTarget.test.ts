@@ -125,6 +125,24 @@ describe("a stack rolled back to a point", () => {
     assert.deepStrictEqual(workerAfter, workerBefore, "the unchanged service was touched")
   })
 
+  it("the digest rollback.json recorded is what runs, even when the tag moved since; without one the registry's digest is pinned, as the docker CLI does", async () => {
+    const stack = await makeStack({ api: "api:1.2", web: "web:1.1" })
+    // the tag `web:release` now points at web:1.1, but rollback.json recorded web:1.0's digest for it
+    const moved = `${registry.host}/shop/web:release`
+    await engine.docker(["tag", tagged("web:1.1").image, moved])
+    await engine.docker(["push", "--quiet", moved])
+    const changes: Array<ImageChange> = [
+      { workload: `${stack}_web`, image: moved, digest: tagged("web:1.0").digest, expected: images["web:1.1"] },
+      { workload: `${stack}_api`, image: tagged("api:1.0").image, expected: images["api:1.2"] }
+    ]
+    await run(Effect.gen(function*() {
+      const target = yield* Target
+      yield* target.watch(yield* target.apply(changes, { force: false }), watchOptions)
+    }))
+    assert.strictEqual((await inspect(`${stack}_web`)).Spec.TaskTemplate.ContainerSpec.Image, `${moved}@${tagged("web:1.0").digest}`)
+    assert.strictEqual((await inspect(`${stack}_api`)).Spec.TaskTemplate.ContainerSpec.Image, images["api:1.0"])
+  })
+
   it("lists every service with its image, version and health, in scope by stack and label selector", async () => {
     const stack = await makeStack({ api: "api:1.1" })
     const other = await makeStack({ api: "api:1.0" })
