@@ -123,9 +123,14 @@ interface CommandResult {
   readonly stderr: string
 }
 
-const runCommand = (command: string, args: ReadonlyArray<string>, options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string } = {}): Promise<CommandResult> =>
+const runCommand = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string; readonly input?: string } = {}
+): Promise<CommandResult> =>
   new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env, cwd: options.cwd })
+    const child = spawn(command, args, { stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], env: options.env ?? process.env, cwd: options.cwd })
+    if (options.input !== undefined) child.stdin?.end(options.input)
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
@@ -171,6 +176,8 @@ export interface DockerEngine {
   readonly pid: number
   /** Runs the Debian docker CLI against this engine; rejects on a non-zero exit with its stderr. */
   readonly docker: (args: ReadonlyArray<string>) => Promise<string>
+  /** `docker login` to a registry (password on stdin), so `buildImage` can push there; the CLI config stays in the engine's directory. */
+  readonly login: (registryHost: string, username: string, password: string) => Promise<void>
   /** GET on the Engine API (unversioned path), decoded JSON. */
   readonly get: (path: string) => Promise<unknown>
   /**
@@ -314,6 +321,11 @@ export const startDockerEngine = async (options: { readonly startTimeoutMs?: num
       return result.stdout
     }
 
+    const login = async (registryHost: string, username: string, password: string): Promise<void> => {
+      const result = await runCommand(DOCKER_CLI_BINARY, ["login", "--username", username, "--password-stdin", registryHost], { env: cliEnv, input: password })
+      if (result.code !== 0) throw new Error(`docker login ${registryHost} failed (exit ${result.code}): ${result.stderr.trim()}`)
+    }
+
     const get = async (path: string): Promise<unknown> => {
       const response = await api("GET", path)
       if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}: ${JSON.stringify(response.json)}`)
@@ -385,7 +397,7 @@ export const startDockerEngine = async (options: { readonly startTimeoutMs?: num
       }
     }
 
-    return { dir, socketPath, dockerHost, pid, docker, get, buildImage, createService, waitConverged, stop }
+    return { dir, socketPath, dockerHost, pid, docker, login, get, buildImage, createService, waitConverged, stop }
   } catch (error) {
     await stop()
     throw error

@@ -5,7 +5,7 @@
  * meanwhile, lost answers never resent blindly, broken images failing with and without a revert,
  * our own timeout, and every refusal leaving every service's spec exactly as it was.
  */
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import type { AppliedChange, ImageChange, TargetShape } from "../../lib/target/Target.ts"
 import { Target } from "../../lib/target/Target.ts"
@@ -334,5 +334,65 @@ describe("every refusal leaves every service's spec exactly as it was", () => {
     assert.match(selector.message, /key or key=value/)
 
     assert.deepStrictEqual(await snapshot(names), before)
+  })
+})
+
+describe("registry credentials go to the engine as X-Registry-Auth", () => {
+  const user = { username: "deployer", password: "s3cret-Pa55word" }
+  let privateRegistry: DockerRegistry
+  let privateImage: string
+
+  beforeAll(async () => {
+    privateRegistry = await startDockerRegistry({ auth: "htpasswd", users: [user] })
+    await engine.login(privateRegistry.host, user.username, user.password)
+    privateImage = await engine.buildImage(`${privateRegistry.host}/shop/api:2.0-private`, "healthy")
+  }, 120_000)
+
+  afterAll(async () => {
+    await privateRegistry?.stop()
+  })
+
+  const toPrivate = (stack: string): ImageChange => {
+    const at = privateImage.indexOf("@")
+    return { workload: `${stack}_api`, image: privateImage.slice(0, at), digest: privateImage.slice(at + 1), expected: images["api:1.2"] }
+  }
+
+  /** The engine keeps what it built or pulled and runs it without pulling: forget it so the next task must pull. */
+  const forgetPrivateImage = async () => {
+    await engine.docker(["image", "rm", "--force", privateImage, privateImage.slice(0, privateImage.indexOf("@"))]).catch(() => "")
+  }
+
+  it("without them the engine cannot pull: the update fails naming the task error", async () => {
+    const stack = await makeStack({ api: "api:1.2" })
+    await forgetPrivateImage()
+    const error = await runFailing(Effect.gen(function*() {
+      const target = yield* Target
+      yield* target.watch(yield* target.apply([toPrivate(stack)], { force: false }), watchOptions)
+    }))
+    assert.strictEqual(error.reason, "RolloutFailed")
+    // the engine logs the refused pull and reports the task's last error: the image is not there
+    assert.match(error.message, /rejected: No such image: 127\.0\.0\.1:\d+\/shop\/api:2\.0-private@sha256:/)
+  })
+
+  it("with the registry's credentials the engine pulls from a registry that needs a login; the password appears nowhere", async () => {
+    const stack = await makeStack({ api: "api:1.2" })
+    await forgetPrivateImage()
+    const asked: Array<string> = []
+    const applied = await run(Effect.gen(function*() {
+      const target = yield* Target
+      const applied = yield* target.apply([toPrivate(stack)], { force: false })
+      yield* target.watch(applied, watchOptions)
+      return applied
+    }), {
+      registryCredentials: (host) =>
+        Effect.sync(() => {
+          asked.push(host)
+          return host === privateRegistry.host ? { username: user.username, password: Redacted.make(user.password) } : undefined
+        })
+    })
+    assert.deepStrictEqual(asked, [privateRegistry.host])
+    assert.strictEqual((await inspect(`${stack}_api`)).Spec.TaskTemplate.ContainerSpec.Image, privateImage)
+    assert.notInclude(JSON.stringify(applied), user.password)
+    assert.notInclude(JSON.stringify(await inspect(`${stack}_api`)), user.password)
   })
 })

@@ -161,13 +161,17 @@ export const pinnedImage = (image: string, digest: string | undefined): string =
 /** The registry host of an image reference (`docker.io` for Docker Hub). */
 export const registryHostOfImage = (image: string): string | undefined => parseImageReference(image)?.host
 
-/** The `X-Registry-Auth` value for credentials: base64url of Docker's auth config JSON. Never logged. */
+/**
+ * The `X-Registry-Auth` value for credentials: Docker's auth config JSON in base64url WITH padding
+ * (Go's `base64.URLEncoding`, which the engine decodes with; unpadded it silently fails to read the
+ * last bytes and pulls without credentials). Never logged.
+ */
 export const registryAuthHeader = (credentials: Credentials, registryHost: string): string =>
   Buffer.from(JSON.stringify({
     username: credentials.username,
     password: Redacted.value(credentials.password),
     serveraddress: registryHost
-  })).toString("base64url")
+  })).toString("base64").replace(/\+/g, "-").replace(/\//g, "_")
 
 /** The spec with one change: `TaskTemplate.ContainerSpec.Image`; everything else as the engine gave it. */
 export const specWithImage = (spec: Readonly<Record<string, unknown>>, image: string): Record<string, unknown> => {
