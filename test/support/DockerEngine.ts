@@ -133,8 +133,8 @@ const runCommand = (
     if (options.input !== undefined) child.stdin?.end(options.input)
     let stdout = ""
     let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
     child.once("error", reject)
     child.once("close", (code) => resolve({ code, stdout, stderr }))
   })

@@ -90,6 +90,10 @@ const runWithTransport = <A>(wrap: (t: Transport) => Transport, body: (target: T
     return yield* body(target)
   })))
 
+/** The error an effect must fail with (a success is a test failure). */
+const failureOf = <A>(effect: Effect.Effect<A, TargetError>): Effect.Effect<TargetError> =>
+  Effect.matchEffect(effect, { onFailure: Effect.succeed, onSuccess: () => Effect.die(new Error("expected a failure, it succeeded")) })
+
 const isUpdate = (path: string, method: string) => method === "POST" && path.endsWith("/update")
 
 const change = (workload: string, name: string, expected: string | undefined): ImageChange => ({ workload, ...tagged(name), expected })
@@ -277,7 +281,7 @@ describe("broken images", () => {
       const target = yield* Target
       const before = new Map((yield* target.listWorkloads({})).map((w) => [w.id, w]))
       const applied = yield* target.apply([change(`${stack}_api`, "api:broken-health", images["api:1.2"])], { force: false })
-      const failed = yield* Effect.flip(target.watch(applied, watchOptions))
+      const failed = yield* failureOf(target.watch(applied, watchOptions))
       assert.strictEqual(failed.reason, "RolloutFailed")
       const back: Array<ImageChange> = [{ workload: `${stack}_api`, image: images["api:1.2"]! }]
       const reverted = yield* target.revert({ applied, stillInProgress: yield* target.inProgress(applied), back, force: false })
@@ -297,7 +301,7 @@ describe("broken images", () => {
     await run(Effect.gen(function*() {
       const target = yield* Target
       const applied: AppliedChange = yield* target.apply([change(`${stack}_api`, "api:stuck", images["api:1.2"])], { force: false })
-      const timedOut = yield* Effect.flip(target.watch(applied, { timeoutMs: 2_000, pollMs: 250 }))
+      const timedOut = yield* failureOf(target.watch(applied, { timeoutMs: 2_000, pollMs: 250 }))
       assert.strictEqual(timedOut.reason, "Timeout")
       assert.deepStrictEqual(timedOut.workloads, [`${stack}_api`])
       assert.isTrue(yield* target.inProgress(applied))
