@@ -183,6 +183,34 @@ export const distributionRequest = (image: string, registryAuth: string | undefi
   what: `asking the registry (through the engine) for the digest of ${image}`
 })
 
+/** `POST /services/create` with a complete spec (the demo creates its stack with it). */
+export const createServiceRequest = (spec: Readonly<Record<string, unknown>>, registryAuth?: string): EngineRequest => ({
+  method: "POST",
+  path: "/services/create",
+  body: spec,
+  headers: registryAuth !== undefined ? { "X-Registry-Auth": registryAuth } : {},
+  what: `creating service ${String(spec["Name"])}`
+})
+
+/** `DELETE /services/{id}`. */
+export const removeServiceRequest = (idOrName: string): EngineRequest => ({
+  method: "DELETE",
+  path: `/services/${encodeURIComponent(idOrName)}`,
+  what: `removing service ${idOrName}`
+})
+
+/** `GET /info`: whether the engine is a swarm manager, its architecture. */
+export const infoRequest: EngineRequest = { method: "GET", path: "/info", what: "reading the engine's info" }
+
+/** The part of `GET /info` the demo reads. */
+export const InfoBody = Schema.Struct({
+  Architecture: Schema.optional(Schema.String),
+  Swarm: Schema.optional(Schema.Struct({
+    LocalNodeState: Schema.optional(Schema.String),
+    ControlAvailable: Schema.optional(Schema.Boolean)
+  }))
+})
+
 /** The calls of the Swarm target over one engine. */
 export interface SwarmApi {
   readonly listServices: (filters?: EngineFilters) => Effect.Effect<ReadonlyArray<SwarmService>, SwarmError>
@@ -196,6 +224,10 @@ export interface SwarmApi {
   ) => Effect.Effect<ReadonlyArray<string>, SwarmError>
   readonly listTasks: (filters: EngineFilters) => Effect.Effect<ReadonlyArray<TaskBody>, SwarmError>
   readonly distributionDigest: (image: string, registryAuth: string | undefined) => Effect.Effect<string, SwarmError>
+  /** Creates a service; its ID. */
+  readonly createService: (spec: Readonly<Record<string, unknown>>) => Effect.Effect<string, SwarmError>
+  readonly removeService: (idOrName: string) => Effect.Effect<void, SwarmError>
+  readonly info: Effect.Effect<typeof InfoBody.Type, SwarmError>
 }
 
 /** The API calls over a transport. */
@@ -232,5 +264,11 @@ export const makeSwarmApi = (transport: Transport): SwarmApi => ({
     return Effect.flatMap(transport.send(request), (r) => decodeJson(DistributionBody, r.text, request.what)).pipe(
       Effect.map((body) => body.Descriptor.digest)
     )
-  }
+  },
+  createService: (spec) => {
+    const request = createServiceRequest(spec)
+    return Effect.flatMap(transport.send(request), (r) => decodeJson(Schema.Struct({ ID: Schema.String }), r.text, request.what)).pipe(Effect.map((b) => b.ID))
+  },
+  removeService: (idOrName) => Effect.asVoid(transport.send(removeServiceRequest(idOrName))),
+  info: Effect.flatMap(transport.send(infoRequest), (r) => decodeJson(InfoBody, r.text, infoRequest.what))
 })

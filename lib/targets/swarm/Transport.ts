@@ -94,7 +94,7 @@ export const describeEndpoint = (endpoint: DockerEndpoint): string =>
 
 /** One request to the Engine API: data only; the path is unversioned (`/services`). */
 export interface EngineRequest {
-  readonly method: "GET" | "POST"
+  readonly method: "GET" | "POST" | "DELETE"
   readonly path: string
   readonly query?: Readonly<Record<string, string | undefined>> | undefined
   readonly body?: unknown
