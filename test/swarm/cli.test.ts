@@ -119,3 +119,100 @@ describe("demo --target swarm", () => {
     assert.match(result.stderr + result.stdout, /docker swarm init --advertise-addr 127\.0\.0\.1/)
   })
 })
+
+describe("run and undo --target swarm", () => {
+  it("rolls a stack back to a point (the unchanged service untouched), reports where, and undo puts it back from the report", async () => {
+    const stack = await makeStack()
+    const file = writeRollbackFile()
+    const report = join(cwd, `${stack}-report.json`)
+    const [apiBefore, webBefore, workerBefore] = await Promise.all([inspect(`${stack}_api`), inspect(`${stack}_web`), inspect(`${stack}_worker`)])
+    const run = await cli(["run", "--target", "swarm", "--stack", stack, "--file", file, "--point", "2026-11-02", "--yes", "--report", report, "--poll-ms", "250"])
+    assert.strictEqual(run.code, 0, run.stdout + run.stderr)
+    assert.strictEqual(await imageOf(`${stack}_api`), images["api:1.1"])
+    assert.strictEqual(await imageOf(`${stack}_web`), images["web:1.0"])
+    assert.deepStrictEqual(await inspect(`${stack}_worker`), workerBefore, "the unchanged service keeps its version and spec")
+    const written = readReport(report)
+    assert.strictEqual(written.outcome, "succeeded")
+    assert.deepStrictEqual(written.target, { kind: "swarm", url: engine.dockerHost, settings: { stack } })
+    assert.deepStrictEqual(written.services.map((s) => [s.service, s.app, s.outcome]), [
+      ["api", `${stack}_api`, "rolled-back"],
+      ["web", `${stack}_web`, "rolled-back"],
+      ["worker", `${stack}_worker`, "unchanged"]
+    ])
+    // undo names no target: it goes where the report says (no credential would be sent there)
+    const undo = await cli(["undo", "--report", report, "--out", join(cwd, `${stack}-undo.json`), "--yes", "--poll-ms", "250"])
+    assert.strictEqual(undo.code, 0, undo.stdout + undo.stderr)
+    assert.deepStrictEqual((await inspect(`${stack}_api`)).Spec, apiBefore.Spec)
+    assert.deepStrictEqual((await inspect(`${stack}_web`)).Spec, webBefore.Spec)
+    assert.deepStrictEqual(await inspect(`${stack}_worker`), workerBefore)
+  }, 180_000)
+
+  it("a broken image fails the run with the task error (exit 1), and --revert-on-failure puts the previous spec back", async () => {
+    const stack = await makeStack()
+    const file = writeRollbackFile()
+    const report = join(cwd, `${stack}-report.json`)
+    const failedRun = await cli(["run", "--target", "swarm", "--stack", stack, "--file", file, "--point", "2026-11-04", "--allow-forward", "--yes", "--report", report, "--poll-ms", "250"])
+    assert.strictEqual(failedRun.code, 1, failedRun.stdout + failedRun.stderr)
+    const failed = readReport(report)
+    assert.strictEqual(failed.outcome, "failed")
+    assert.match(failed.message, /not every service is healthy/)
+    // the operator reads the engine's pause and the task's error on the service
+    assert.match(failed.services.find((s) => s.service === "api")?.problem ?? "", /update is paused: .*task \S+ \(.*1\.3-broken@sha256:.*\) failed: task: non-zero exit \(3\)/)
+    assert.strictEqual(await imageOf(`${stack}_api`), images["api:1.3-broken"], "without a revert the broken update is left as the engine paused it")
+
+    const other = await makeStack()
+    const otherBefore = await inspect(`${other}_api`)
+    const revertReport = join(cwd, `${other}-report.json`)
+    const reverted = await cli(["run", "--target", "swarm", "--stack", other, "--file", file, "--point", "2026-11-04", "--allow-forward", "--revert-on-failure", "--yes", "--report", revertReport, "--poll-ms", "250"])
+    assert.strictEqual(reverted.code, 1, reverted.stdout + reverted.stderr)
+    assert.strictEqual(readReport(revertReport).outcome, "reverted")
+    assert.deepStrictEqual((await inspect(`${other}_api`)).Spec, otherBefore.Spec)
+    assert.strictEqual((await inspect(`${other}_api`)).UpdateStatus?.State, "rollback_completed")
+  }, 180_000)
+
+  it("Ctrl-C after the updates were sent: the report is written and says the rollout goes on", async () => {
+    const stack = await makeStack()
+    const file = writeRollbackFile()
+    const report = join(cwd, `${stack}-report.json`)
+    const child = spawn(process.execPath, [bin, "run", "--target", "swarm", "--stack", stack, "--file", file, "--point", "2026-11-05", "--allow-forward", "--yes", "--report", report, "--poll-ms", "250"], {
+      cwd,
+      env: { PATH: process.env["PATH"] ?? "", HOME: cwd, USER: "oncall", NO_COLOR: "1", NODE_DISABLE_COMPILE_CACHE: "1", DOCKER_HOST: engine.dockerHost },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let output = ""
+    child.stdout.on("data", (c: Buffer) => (output += c.toString("utf8")))
+    child.stderr.on("data", (c: Buffer) => (output += c.toString("utf8")))
+    const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)))
+    try {
+      // the update reached the engine (the stuck image never gets healthy, so the run waits)
+      for (let waited = 0; (await imageOf(`${stack}_api`)) !== images["api:1.4-stuck"]; waited += 200) {
+        assert.isBelow(waited, 60_000, `the update was not sent:\n${output}`)
+        assert.isNull(child.exitCode, `the run ended early:\n${output}`)
+        await new Promise((r) => setTimeout(r, 200))
+      }
+      child.kill("SIGINT")
+      const code = await exited
+      assert.notStrictEqual(code, 0, output)
+      assert.isTrue(existsSync(report), `no report after Ctrl-C:\n${output}`)
+      const written = readReport(report)
+      assert.strictEqual(written.target?.kind, "swarm")
+      assert.notStrictEqual(written.services.find((s) => s.service === "api")?.outcome, "not-started")
+      assert.match(written.message, /interrupt|Ctrl-C/i)
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+    }
+  }, 120_000)
+
+  it("settings that cannot work exit 2 and change nothing: a selector Docker cannot say, ssh://", async () => {
+    const stack = await makeStack()
+    const file = writeRollbackFile()
+    const before = await Promise.all([inspect(`${stack}_api`), inspect(`${stack}_web`)])
+    const selector = await cli(["run", "--target", "swarm", "--label-selector", "tier in (a,b)", "--file", file, "--point", "2026-11-02", "--yes", "--report", join(cwd, "x.json")])
+    assert.strictEqual(selector.code, 2, selector.stdout + selector.stderr)
+    assert.match(selector.stderr, /key or key=value/)
+    const ssh = await cli(["run", "--target", "swarm", "--stack", stack, "--file", file, "--point", "2026-11-02", "--yes", "--report", join(cwd, "x.json")], { DOCKER_HOST: "ssh://ops@manager1" })
+    assert.strictEqual(ssh.code, 2, ssh.stdout + ssh.stderr)
+    assert.match(ssh.stderr, /ssh:\/\/ is not supported/)
+    assert.deepStrictEqual(await Promise.all([inspect(`${stack}_api`), inspect(`${stack}_web`)]), before)
+  }, 120_000)
+})

@@ -168,7 +168,7 @@ export const swarmDemo = <E, R>(tool: (args: ReadonlyArray<string>) => Effect.Ef
     for (const s of yield* api.listServices({ label: [`${STACK_LABEL}=${DEMO_STACK}`] }).pipe(Effect.orElseSucceed(() => []))) {
       yield* Console.log(`  ${s.name.padEnd(30)} ${(s.image ?? "").replace(`${host}/`, "").replace(/@sha256:([0-9a-f]{12})[0-9a-f]+$/, "@sha256:$1…")}  version ${s.version}`)
     }
-    yield* step(6, "Undo: put back what ran before (rollback=previous per service, the same checks)", [
+    yield* step(6, "Undo: put back what ran before (one update per service again, the same checks)", [
       "undo", "--config", config, "--report", report, "--out", path.join(dir, "undo-report.json"), "--yes", "--user", "demo", "--poll-ms", "250"
     ])
     yield* Console.log(`\n${paint.green(`Demo finished: rolled back and undone on ${address}; the stack ${DEMO_STACK} and the sandbox are removed.`)}`)

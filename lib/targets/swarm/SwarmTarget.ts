@@ -325,7 +325,15 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
     return Target.of({
       description,
       displayName: "Docker Swarm",
-      changeNoun: "service update",
+      // one update per service, all sent together: "the rollout" of the set
+      changeNoun: "rollout",
+      workloadNoun: "service",
+      hints: {
+        checkState: "docker service ps NAME (tasks, errors), docker service inspect NAME (image, UpdateStatus)",
+        checkStarted: "do they run the new images? docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}} {{.UpdateStatus.State}}' NAME",
+        cancelByHand: (id) => `docker service rollback ${id.split(", ").join(" && docker service rollback ")}`,
+        narrowScope: "--stack / --label-selector (target.stack / target.labelSelector in the config)"
+      },
       capabilities: { force: false, revert: true, serverDryRun: false, watch: true, pinDigest: true },
       listWorkloads,
       getWorkload,
