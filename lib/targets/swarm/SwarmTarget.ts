@@ -229,39 +229,48 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
       return failed.length === 0 ? "" : `; ${failed.map(describeTask).join("; ")}`
     }
 
+    type Watched = SwarmHandle["services"][number]
+    type Polled = { readonly s: Watched; readonly tasks: ReadonlyArray<TaskBody>; readonly p: ReturnType<typeof updateProgress>; readonly running: number; readonly desired: number }
+
+    /** One poll of the services still being watched: where each stands, and its replica counts. */
+    const poll = (pending: ReadonlyArray<Watched>) =>
+      Effect.map(readState(pending.map((s) => s.id)), (state) =>
+        pending.map((s): Polled => {
+          const service = state.services.get(s.id)
+          const tasks = state.tasks.get(s.id) ?? []
+          const current = tasks.filter((t) => t.DesiredState === "running")
+          const running = current.filter((t) => t.Status.State === "running").length
+          const desired = service?.replicas ?? current.length
+          const p = service === undefined ? { _tag: "Failed", why: "the service is gone" } as const : updateProgress(service, tasks, { image: s.image, rollback: s.rollback })
+          return { s, tasks, p, running, desired }
+        }))
+
+    const rolloutFailed = (failed: ReadonlyArray<Polled>) =>
+      new TargetError({
+        reason: "RolloutFailed",
+        workloads: failed.map((x) => x.s.name),
+        message: failed.map((x) => `service ${x.s.name}: ${x.p._tag === "Failed" ? x.p.why : ""}${failureDetail(x.tasks, x.s.image)}`).join("\n")
+      })
+
+    /** Polls until every service is done (a done one is not read again), one fails, or our timeout. */
     const watch: TargetShape["watch"] = (change, options) =>
       Effect.gen(function*() {
         const services = handleOf(change).services
-        if (services.length === 0) return
+        const last = new Map<string, Polled>()
         const started = yield* Clock.currentTimeMillis
-        for (;;) {
-          const state = yield* readState(services.map((s) => s.id))
-          const progress = services.map((s) => {
-            const service = state.services.get(s.id)
-            const tasks = state.tasks.get(s.id) ?? []
-            if (service === undefined) return { s, tasks, p: { _tag: "Failed", why: "the service is gone" } as const }
-            return { s, tasks, p: updateProgress(service, tasks, { image: s.image, rollback: s.rollback }) }
-          })
+        for (let pending = services; pending.length > 0;) {
+          for (const x of yield* poll(pending)) last.set(x.s.id, x)
+          const all = services.map((s) => last.get(s.id)!)
           options.onProgress?.({
-            summary: `${progress.filter((x) => x.p._tag === "Done").length} of ${services.length} services updated`,
-            workloads: progress.map(({ s, tasks }) => {
-              const current = tasks.filter((t) => t.DesiredState === "running")
-              const running = current.filter((t) => t.Status.State === "running").length
-              return { id: s.name, running, healthy: running, desired: state.services.get(s.id)?.replicas ?? current.length }
-            })
+            summary: `${all.filter((x) => x.p._tag === "Done").length} of ${services.length} services updated`,
+            workloads: all.map((x) => ({ id: x.s.name, running: x.running, healthy: x.running, desired: x.desired }))
           })
-          const failed = progress.filter((x) => x.p._tag === "Failed")
-          if (failed.length > 0) {
-            return yield* new TargetError({
-              reason: "RolloutFailed",
-              workloads: failed.map((x) => x.s.name),
-              message: failed.map((x) => `service ${x.s.name}: ${x.p._tag === "Failed" ? x.p.why : ""}${failureDetail(x.tasks, x.s.image)}`).join("\n")
-            })
-          }
-          const waiting = progress.filter((x) => x.p._tag === "Waiting")
-          if (waiting.length === 0) return
-          const now = yield* Clock.currentTimeMillis
-          if (now - started >= options.timeoutMs) {
+          const failed = all.filter((x) => x.p._tag === "Failed")
+          if (failed.length > 0) return yield* rolloutFailed(failed)
+          const waiting = all.filter((x) => x.p._tag === "Waiting")
+          pending = waiting.map((x) => x.s)
+          if (pending.length === 0) return
+          if ((yield* Clock.currentTimeMillis) - started >= options.timeoutMs) {
             return yield* new TargetError({
               reason: "Timeout",
               workloads: waiting.map((x) => x.s.name),
