@@ -203,7 +203,7 @@ describe("run and undo --target swarm", () => {
     }
   }, 120_000)
 
-  it("settings that cannot work exit 2 and change nothing: a selector Docker cannot say, ssh://", async () => {
+  it("settings that cannot work exit 2 and change nothing: a selector Docker cannot say, ssh://, --force (Swarm has no lock)", async () => {
     const stack = await makeStack()
     const file = writeRollbackFile()
     const before = await Promise.all([inspect(`${stack}_api`), inspect(`${stack}_web`)])
@@ -213,6 +213,10 @@ describe("run and undo --target swarm", () => {
     const ssh = await cli(["run", "--target", "swarm", "--stack", stack, "--file", file, "--point", "2026-11-02", "--yes", "--report", join(cwd, "x.json")], { DOCKER_HOST: "ssh://ops@manager1" })
     assert.strictEqual(ssh.code, 2, ssh.stdout + ssh.stderr)
     assert.match(ssh.stderr, /ssh:\/\/ is not supported/)
+    const forced = await cli(["run", "--target", "swarm", "--stack", stack, "--file", file, "--point", "2026-11-02", "--force", "--yes", "--report", join(cwd, "x.json")])
+    assert.strictEqual(forced.code, 2, forced.stdout + forced.stderr)
+    assert.match(forced.stderr, /Docker Swarm/)
+    assert.match(forced.stderr, /--force/)
     assert.deepStrictEqual(await Promise.all([inspect(`${stack}_api`), inspect(`${stack}_web`)]), before)
   }, 120_000)
 })
