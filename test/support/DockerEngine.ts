@@ -21,6 +21,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Agent, request } from "undici"
+import { freeLoopbackPort } from "./DockerRegistry.ts"
 
 /** Where Debian's docker.io installs the daemon. */
 export const DOCKERD_BINARY = "/usr/sbin/dockerd"
@@ -174,6 +175,12 @@ export interface DockerEngine {
   readonly dockerHost: string
   /** dockerd's process id. */
   readonly pid: number
+  /**
+   * With `tls: true`: `tcp://127.0.0.1:<port>`, where the engine also listens with `--tlsverify`
+   * (client certificates required), and the directory holding what `DOCKER_CERT_PATH` names
+   * (`ca.pem`, `cert.pem`, `key.pem`, made with the real openssl by a throw-away CA).
+   */
+  readonly tls?: { readonly host: string; readonly certPath: string } | undefined
   /** Runs the Debian docker CLI against this engine; rejects on a non-zero exit with its stderr. */
   readonly docker: (args: ReadonlyArray<string>) => Promise<string>
   /** `docker login` to a registry (password on stdin), so `buildImage` can push there; the CLI config stays in the engine's directory. */
@@ -191,6 +198,37 @@ export interface DockerEngine {
   readonly waitConverged: (names: ReadonlyArray<string>, timeoutMs?: number) => Promise<void>
   /** Leaves the swarm, stops the daemon, unmounts and removes the directory. Idempotent. */
   readonly stop: () => Promise<void>
+}
+
+/** Runs the real openssl; throws with its output when it fails. */
+const openssl = async (cwd: string, args: ReadonlyArray<string>): Promise<void> => {
+  const result = await runCommand("openssl", args, { cwd })
+  if (result.code !== 0) throw new Error(`openssl ${args.join(" ")} failed (exit ${result.code}): ${result.stderr}`)
+}
+
+/**
+ * A throw-away CA (valid one day, P-256 keys) with a server certificate for IP 127.0.0.1 and a
+ * client certificate: `serverDir` for dockerd, `clientDir` laid out as DOCKER_CERT_PATH.
+ * Exported so a test can make a second, unrelated CA.
+ */
+export const makeTlsMaterial = async (dir: string): Promise<{ readonly serverDir: string; readonly clientDir: string }> => {
+  const serverDir = join(dir, "server")
+  const clientDir = join(dir, "client")
+  await mkdir(serverDir, { recursive: true })
+  await mkdir(clientDir, { recursive: true })
+  const key = (file: string) => openssl(dir, ["ecparam", "-genkey", "-name", "prime256v1", "-noout", "-out", file])
+  await key("ca-key.pem")
+  await openssl(dir, ["req", "-x509", "-new", "-key", "ca-key.pem", "-days", "1", "-subj", "/CN=fleet-rollback test CA", "-out", join(serverDir, "ca.pem")])
+  const sign = async (name: string, subject: string, extensions: string, keyFile: string, certFile: string) => {
+    await key(keyFile)
+    await openssl(dir, ["req", "-new", "-key", keyFile, "-subj", subject, "-out", `${name}.csr`])
+    await writeFile(join(dir, `${name}.ext`), extensions)
+    await openssl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", join(serverDir, "ca.pem"), "-CAkey", "ca-key.pem", "-CAcreateserial", "-days", "1", "-extfile", `${name}.ext`, "-out", certFile])
+  }
+  await sign("server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n", join(serverDir, "server-key.pem"), join(serverDir, "server-cert.pem"))
+  await sign("client", "/CN=fleet-rollback test client", "extendedKeyUsage=clientAuth\n", join(clientDir, "key.pem"), join(clientDir, "cert.pem"))
+  await copyFile(join(serverDir, "ca.pem"), join(clientDir, "ca.pem"))
+  return { serverDir, clientDir }
 }
 
 /** Downloads Debian's busybox-static package into `dir` and extracts its static binary; returns its path. */
@@ -236,7 +274,7 @@ const dockerfile = (behaviour: TestImageBehaviour, reference: string): string =>
  * Starts a throw-away Docker Engine and initialises a single-node swarm. Throws (tests fail, never
  * skip) when docker.io is not installed or the daemon does not answer within `startTimeoutMs`.
  */
-export const startDockerEngine = async (options: { readonly startTimeoutMs?: number } = {}): Promise<DockerEngine> => {
+export const startDockerEngine = async (options: { readonly startTimeoutMs?: number; readonly tls?: boolean } = {}): Promise<DockerEngine> => {
   if (!existsSync(DOCKERD_BINARY)) throw missing(DOCKERD_BINARY, "docker.io")
   if (!existsSync(DOCKER_CLI_BINARY)) throw missing(DOCKER_CLI_BINARY, "docker.io")
   sweepLeftovers()
@@ -258,7 +296,16 @@ export const startDockerEngine = async (options: { readonly startTimeoutMs?: num
   try {
     await mkdir(join(dir, "data"))
     await mkdir(join(dir, "exec"))
+    const tls = options.tls === true ? await makeTlsMaterial(join(dir, "tls")) : undefined
+    const tlsPort = tls === undefined ? undefined : await freeLoopbackPort()
     const daemon = spawn(DOCKERD_BINARY, [
+      ...(tls === undefined ? [] : [
+        "--host", `tcp://127.0.0.1:${tlsPort}`,
+        "--tlsverify",
+        "--tlscacert", join(tls.serverDir, "ca.pem"),
+        "--tlscert", join(tls.serverDir, "server-cert.pem"),
+        "--tlskey", join(tls.serverDir, "server-key.pem")
+      ]),
       "--data-root", join(dir, "data"),
       "--exec-root", join(dir, "exec"),
       "--pidfile", join(dir, "docker.pid"),
@@ -397,7 +444,7 @@ export const startDockerEngine = async (options: { readonly startTimeoutMs?: num
       }
     }
 
-    return { dir, socketPath, dockerHost, pid, docker, login, get, buildImage, createService, waitConverged, stop }
+    return { dir, socketPath, dockerHost, pid, tls: tls === undefined ? undefined : { host: `tcp://127.0.0.1:${tlsPort}`, certPath: tls.clientDir }, docker, login, get, buildImage, createService, waitConverged, stop }
   } catch (error) {
     await stop()
     throw error

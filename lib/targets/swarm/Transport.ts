@@ -171,6 +171,10 @@ const connectionCodes = (error: unknown): Array<string> => {
   return codes
 }
 
+/** True when a connection failed in the TLS handshake (certificate checks, alerts from the engine). */
+const isTlsFailure = (codes: ReadonlyArray<string>, error: unknown): boolean =>
+  codes.some((c) => /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|EPROTO|ALTNAME/.test(c)) || /certificate|handshake|alert/i.test(String((error as Error)?.message ?? ""))
+
 const pathOf = (apiVersion: string | undefined, request: EngineRequest): string => {
   const query = Object.entries(request.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined)
   const search = query.length === 0 ? "" : `?${new URLSearchParams(query).toString()}`
@@ -256,6 +260,8 @@ export const makeTransport = (
             noAnswer: true,
             message: timedOut
               ? `${request.what}: the engine at ${address} gave no complete answer within ${timeoutMs} ms`
+              : isTlsFailure(codes, error)
+              ? `${request.what}: TLS with the engine at ${address} failed (${codes[0] ?? (error as Error)?.message}): check DOCKER_CERT_PATH — ca.pem must be the CA that signed the engine's certificate, cert.pem and key.pem a client certificate the engine accepts`
               : `${request.what}: cannot reach the engine at ${address} (${codes[0] ?? (error as Error)?.message ?? String(error)}); check DOCKER_HOST and that the engine runs`
           })
         }
