@@ -166,12 +166,16 @@ export const registryHostOfImage = (image: string): string | undefined => parseI
  * (Go's `base64.URLEncoding`, which the engine decodes with; unpadded it silently fails to read the
  * last bytes and pulls without credentials). Never logged.
  */
-export const registryAuthHeader = (credentials: Credentials, registryHost: string): string =>
-  Buffer.from(JSON.stringify({
+export const registryAuthHeader = (credentials: Credentials, registryHost: string): string => {
+  const bytes = new TextEncoder().encode(JSON.stringify({
     username: credentials.username,
     password: Redacted.value(credentials.password),
     serveraddress: registryHost
-  })).toString("base64").replace(/\+/g, "-").replace(/\//g, "_")
+  }))
+  let binary = ""
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_")
+}
 
 /** The spec with one change: `TaskTemplate.ContainerSpec.Image`; everything else as the engine gave it. */
 export const specWithImage = (spec: Readonly<Record<string, unknown>>, image: string): Record<string, unknown> => {
