@@ -139,6 +139,11 @@ describe("run and undo --target swarm", () => {
       ["web", `${stack}_web`, "rolled-back"],
       ["worker", `${stack}_worker`, "unchanged"]
     ])
+    // with registry credentials in the environment, undo does not send them where a report says
+    const guarded = await cli(["undo", "--report", report, "--out", join(cwd, `${stack}-undo.json`), "--yes"], { REGISTRY_USERNAME: "bot", REGISTRY_PASSWORD: "pw" })
+    assert.strictEqual(guarded.code, 2, guarded.stdout + guarded.stderr)
+    assert.match(guarded.stderr, /--target-from-report/)
+    assert.strictEqual(await imageOf(`${stack}_api`), images["api:1.1"], "nothing changed")
     // undo names no target: it goes where the report says (no credential would be sent there)
     const undo = await cli(["undo", "--report", report, "--out", join(cwd, `${stack}-undo.json`), "--yes", "--poll-ms", "250"])
     assert.strictEqual(undo.code, 0, undo.stdout + undo.stderr)
