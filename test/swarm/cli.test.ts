@@ -152,7 +152,7 @@ describe("run and undo --target swarm", () => {
     assert.deepStrictEqual(await inspect(`${stack}_worker`), workerBefore)
   }, 180_000)
 
-  it("a broken image fails the run with the task error (exit 1), and --revert-on-failure puts the previous spec back", async () => {
+  it("a broken image fails the run with the task error (exit 1), undo naming the target puts it back, and --revert-on-failure puts the previous spec back", async () => {
     const stack = await makeStack()
     const file = writeRollbackFile()
     const report = join(cwd, `${stack}-report.json`)
@@ -164,6 +164,13 @@ describe("run and undo --target swarm", () => {
     // the operator reads the engine's pause and the task's error on the service
     assert.match(failed.services.find((s) => s.service === "api")?.problem ?? "", /update is paused: .*task \S+ \(.*1\.3-broken@sha256:.*\) failed: task: non-zero exit \(3\)/)
     assert.strictEqual(await imageOf(`${stack}_api`), images["api:1.3-broken"], "without a revert the broken update is left as the engine paused it")
+    // the README's way out: undo naming the target, registry credentials in the environment
+    const undo = await cli(["undo", "--report", report, "--target", "swarm", "--stack", stack, "--out", join(cwd, `${stack}-undo.json`), "--yes", "--poll-ms", "250"], {
+      REGISTRY_USERNAME: "bot",
+      REGISTRY_PASSWORD: "pw"
+    })
+    assert.strictEqual(undo.code, 0, undo.stdout + undo.stderr)
+    assert.strictEqual(await imageOf(`${stack}_api`), images["api:1.2"])
 
     const other = await makeStack()
     const otherBefore = await inspect(`${other}_api`)
