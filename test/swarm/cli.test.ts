@@ -112,11 +112,14 @@ describe("demo --target swarm", () => {
     assert.deepStrictEqual(left, [], "the demo stack is removed")
   }, 240_000)
 
-  it("without a reachable engine it says what it needs, exits 2 and changes nothing", async () => {
+  it("without a reachable engine it says what it needs, exits 2 and changes nothing; --keep is refused", async () => {
     const result = await cli(["demo", "--target", "swarm"], { DOCKER_HOST: `unix://${cwd}/no-engine.sock` })
     assert.strictEqual(result.code, 2, result.stdout + result.stderr)
     assert.match(result.stderr + result.stdout, /demo --target swarm needs a Docker Engine that is a swarm manager/)
     assert.match(result.stderr + result.stdout, /docker swarm init --advertise-addr 127\.0\.0\.1/)
+    const keep = await cli(["demo", "--target", "swarm", "--keep"])
+    assert.strictEqual(keep.code, 2, keep.stdout + keep.stderr)
+    assert.match(keep.stderr, /demo --target swarm has no --keep/)
   })
 })
 

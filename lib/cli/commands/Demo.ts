@@ -42,7 +42,10 @@ export const demoCommand = Command.make(
       // The demo's story runs on the Marathon sandbox; another target tells it only where its builder says so.
       const kind = Option.getOrUndefined(flags.target)?.trim().toLowerCase() ?? "marathon"
       // On a real Docker Engine (DOCKER_HOST) when one is reachable; else it says what it needs.
-      if (kind === "swarm") return yield* swarmDemo((command) => Command.runWith(tool, { version: "demo" })(command))
+      if (kind === "swarm") {
+        if (flags.keep) return yield* badInput("demo --target swarm has no --keep: the demo removes its stack fleet-rollback-demo from your engine when it ends. Nothing was changed")
+        return yield* swarmDemo((command) => Command.runWith(tool, { version: "demo" })(command))
+      }
       if (kind !== "marathon" && kind !== "dcos") {
         const checked = yield* parseTargetKind(kind)
         yield* builderOf(checked)
