@@ -313,7 +313,7 @@ describe("broken images", () => {
 })
 
 describe("every refusal leaves every service's spec exactly as it was", () => {
-  it("an unknown service, plan guards that all fail, a dry run, --force, a bad selector: nothing sent", async () => {
+  it("an unknown service, plan guards that all fail, an image the engine refuses, a dry run, --force, a bad selector: nothing changed", async () => {
     const stack = await makeStack({ api: "api:1.2", web: "web:1.1", worker: "worker:1.0" })
     const names = [`${stack}_api`, `${stack}_web`, `${stack}_worker`]
     const before = await snapshot(names)
@@ -328,6 +328,13 @@ describe("every refusal leaves every service's spec exactly as it was", () => {
     ))
     assert.deepStrictEqual(guarded.workloads.map((w) => w.state), ["refused", "refused"])
     assert.deepStrictEqual(guarded.changeIds, [])
+
+    // an image reference the engine refuses (400): every service refused by the engine = the apply fails as the engine said
+    const invalid = await runFailing(Effect.flatMap(Target, (t) =>
+      t.apply([{ workload: `${stack}_api`, image: `${registry.host}/shop/API:Not A Tag`, expected: images["api:1.2"] }], { force: false })
+    ))
+    assert.strictEqual(invalid.reason, "Invalid")
+    assert.match(invalid.message, /updating service \S+_api: the engine answered 400/)
 
     const dryRun = await runFailing(Effect.flatMap(Target, (t) => t.apply(valid, { force: false, dryRun: true })))
     assert.strictEqual(dryRun.reason, "Unsupported")
