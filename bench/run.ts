@@ -2,7 +2,8 @@
  * @module bench/run — `npm run bench`: the registry benchmark (`bench/registry.ts`: a real
  * `docker-registry`, 10,000 images, `get` cold/warm/--verify-tags against the floor and a
  * `skopeo inspect` loop), the `--last` benchmark (`bench/last.ts`: 20,000 tags, in memory), the
- * `run` overhead on the Marathon sandbox (`bench/overhead.ts`: 50 services), then the core benchmark (`bench/core.ts`, merge + select over a million
+ * `run` overhead on the Marathon sandbox (`bench/overhead.ts`: 50 services) and on a real Docker
+ * Engine (`bench/overhead-swarm.ts`: 50 Swarm services, needs Debian's docker.io), then the core benchmark (`bench/core.ts`, merge + select over a million
  * images) as a child process. Prints each benchmark's table and JSON line. Not a test; not run in CI.
  * Every process it starts is stopped before it exits.
  */
@@ -11,6 +12,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { formatLastReport, runLastBench } from "./last.ts"
 import { formatOverheadReport, runOverheadBench } from "./overhead.ts"
+import { formatSwarmOverheadReport, runSwarmOverheadBench } from "./overhead-swarm.ts"
 import { formatRegistryReport, runRegistryBench } from "./registry.ts"
 import { runChild } from "./support/processes.ts"
 
@@ -46,6 +48,16 @@ const main = async (): Promise<number> => {
   } catch (error) {
     failed = true
     console.error(`run overhead benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
+  }
+  console.log("")
+  console.log("== run overhead on a real Docker Engine (Swarm), 50 services (bench/overhead-swarm.ts) ==")
+  try {
+    const report = await runSwarmOverheadBench()
+    console.log(formatSwarmOverheadReport(report))
+    console.log(JSON.stringify(report))
+  } catch (error) {
+    failed = true
+    console.error(`Swarm run overhead benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
   }
   console.log("")
   console.log("== core benchmark (bench/core.ts) ==")

@@ -10,6 +10,11 @@ export { inScope, labelsMatch, matchServiceToApp, parseLabelSelector } from "./t
 export type { AppMatch, AppScope, LabelRequirement } from "./targets/marathon/AppMatching.ts"
 export * from "./targets/marathon/Marathon.ts"
 export { appToWorkload, describeMarathon, MarathonTarget, toTargetError } from "./targets/marathon/MarathonTarget.ts"
+export { describeSwarm, makeSwarmTarget, openSwarmTarget, STACK_LABEL, SwarmTarget } from "./targets/swarm/SwarmTarget.ts"
+export type { SwarmConfig } from "./targets/swarm/SwarmTarget.ts"
+export { dockerHostFromEnv, parseDockerHost } from "./targets/swarm/Transport.ts"
+export type { DockerEndpoint, DockerHostSettings } from "./targets/swarm/Transport.ts"
+export { SwarmError, SwarmErrorReason } from "./targets/swarm/SwarmError.ts"
 export { Target } from "./target/Target.ts"
 export type {
   AppliedChange,

@@ -87,6 +87,17 @@ export const targetFromReport = Flag.Boolean("target-from-report").pipe(
   Flag.withDefault(false)
 )
 
+/** `--stack NAME` (swarm): the services of this stack (label com.docker.stack.namespace). */
+export const stack = Flag.String("stack").pipe(
+  Flag.withDescription("Docker Swarm: only the services of this stack (label com.docker.stack.namespace=NAME); the engine is DOCKER_HOST"),
+  Flag.optional
+)
+/** `--label-selector k=v,k2` (swarm): Docker label filters, all of which must hold. */
+export const labelSelector = Flag.String("label-selector").pipe(
+  Flag.withDescription("Docker Swarm: only the services with these labels (key or key=value, comma separated, all must hold)"),
+  Flag.optional
+)
+
 /**
  * The flags that say where the deployment target is and how to reach it, on plan, run, undo and
  * demo. A target adds its own flags HERE (one entry each), so every command gets them and its
@@ -98,8 +109,9 @@ export const targetFlags = {
   dcos,
   dcosUid,
   caFile,
-  insecureSkipVerify
-  // swarm: add its flags here (e.g. stack)
+  insecureSkipVerify,
+  stack,
+  labelSelector
   // kubernetes: add its flags here (e.g. context, namespace)
 }
 

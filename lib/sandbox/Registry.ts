@@ -14,6 +14,7 @@ import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
+import { pauseLayer } from "./PauseProgram.ts"
 
 /** One image the sandbox serves. */
 export interface SandboxImage {
@@ -33,6 +34,12 @@ export interface SandboxRegistryOptions {
   /** Port on 127.0.0.1; 0 (the default) picks a free one. */
   readonly port?: number | undefined
   readonly images: ReadonlyArray<SandboxImage>
+  /**
+   * Images a real Docker Engine can run (the Swarm demo): a second layer holds `/pause`, a tiny
+   * static x86-64 program that waits until killed (lib/sandbox/PauseProgram.ts), the entrypoint,
+   * stopped with SIGKILL. Default false: the layer-less images of the Marathon demo.
+   */
+  readonly runnable?: boolean | undefined
 }
 
 /** A running sandbox registry. */
@@ -99,15 +106,15 @@ interface StoredRepository {
 const encoder = new TextEncoder()
 
 /** Builds the config blob and OCI manifest of one image (deterministic bytes). */
-const buildImage = (image: SandboxImage): { config: Uint8Array; manifest: Uint8Array } => {
+const buildImage = (image: SandboxImage, runnable: boolean): { config: Uint8Array; manifest: Uint8Array } => {
   const labels: Record<string, string> = {}
   if (image.revision !== undefined) labels["org.opencontainers.image.revision"] = image.revision
   const config = encoder.encode(JSON.stringify({
     created: image.created,
     architecture: "amd64",
     os: "linux",
-    config: { Labels: labels },
-    rootfs: { type: "layers", diff_ids: [digestOf(emptyTar)] }
+    config: runnable ? { Labels: labels, Entrypoint: ["/pause"], StopSignal: "SIGKILL" } : { Labels: labels },
+    rootfs: { type: "layers", diff_ids: runnable ? [digestOf(emptyTar), digestOf(pauseLayer.tar)] : [digestOf(emptyTar)] }
   }))
   const annotations: Record<string, string> = {}
   if (image.annotationCreated !== undefined) annotations["org.opencontainers.image.created"] = image.annotationCreated
@@ -116,22 +123,26 @@ const buildImage = (image: SandboxImage): { config: Uint8Array; manifest: Uint8A
     schemaVersion: 2,
     mediaType: SandboxMediaType.manifest,
     config: { mediaType: SandboxMediaType.config, digest: digestOf(config), size: config.length },
-    layers: [{ mediaType: SandboxMediaType.layer, digest: digestOf(layerBytes), size: layerBytes.length }]
+    layers: [
+      { mediaType: SandboxMediaType.layer, digest: digestOf(layerBytes), size: layerBytes.length },
+      ...(runnable ? [{ mediaType: SandboxMediaType.layer, digest: digestOf(pauseLayer.gzip), size: pauseLayer.gzip.length }] : [])
+    ]
   }
   if (Object.keys(annotations).length > 0) manifest["annotations"] = annotations
   return { config, manifest: encoder.encode(JSON.stringify(manifest)) }
 }
 
 /** Indexes the images by repository; a later image with the same repository and tag wins. */
-const buildStore = (images: ReadonlyArray<SandboxImage>): Map<string, StoredRepository> => {
+const buildStore = (images: ReadonlyArray<SandboxImage>, runnable: boolean): Map<string, StoredRepository> => {
   const store = new Map<string, StoredRepository>()
   for (const image of images) {
     let repository = store.get(image.repository)
     if (repository === undefined) {
       repository = { tags: new Map(), manifests: new Map(), blobs: new Map([[digestOf(layerBytes), layerBytes]]) }
+      if (runnable) repository.blobs.set(digestOf(pauseLayer.gzip), pauseLayer.gzip)
       store.set(image.repository, repository)
     }
-    const { config, manifest } = buildImage(image)
+    const { config, manifest } = buildImage(image, runnable)
     const digest = digestOf(manifest)
     repository.blobs.set(digestOf(config), config)
     repository.manifests.set(digest, { digest, body: manifest })
@@ -259,7 +270,7 @@ const handle = (store: Map<string, StoredRepository>) => (req: IncomingMessage, 
  * Resolves once it listens; `stop()` closes it (idempotent).
  */
 export const startSandboxRegistry = (options: SandboxRegistryOptions): Promise<SandboxRegistry> => {
-  const store = buildStore(options.images)
+  const store = buildStore(options.images, options.runnable === true)
   let requests = 0
   const answer = handle(store)
   const server: Server = createServer((req, res) => {

@@ -35,6 +35,11 @@ export interface ImageChange {
    * version) refuses the workload when it runs something else now. Undefined = not known.
    */
   readonly expected?: string | undefined
+  /**
+   * The digest `rollback.json` recorded for `image` (`sha256:…`), when known. A target that deploys
+   * pinned references (Swarm, as the docker CLI does) sends `image@digest`; others may ignore it.
+   */
+  readonly digest?: string | undefined
 }
 
 /** What became of one workload's change. */

@@ -206,7 +206,9 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     workload: s.app!,
     ...(s.container !== undefined ? { container: s.container } : {}),
     image: s.target!,
-    ...(s.current !== undefined ? { expected: s.current } : {})
+    ...(s.current !== undefined ? { expected: s.current } : {}),
+    // the digest rollback.json recorded: a target that pins (Swarm) deploys image@digest
+    ...(s.targetDigest !== undefined ? { digest: s.targetDigest } : {})
   }))
   const changing = new Set(toChange)
   const appList = changes.map((c) => c.workload).join(", ")

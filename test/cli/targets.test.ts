@@ -74,7 +74,7 @@ describe("--target and the config's target:", () => {
     assert.strictEqual(JSON.parse(plan.stdout).services[0].app, "/shop/api")
   })
 
-  for (const kind of ["swarm", "kubernetes", "gitops", "pulumi", "openshift"]) {
+  for (const kind of ["kubernetes", "gitops", "pulumi", "openshift"]) {
     it(`--target ${kind} (not built in this version): exit 2, "not available", nothing asked or changed`, async () => {
       const before = marathon.requests.length
       const run = await runCli(["run", "--target", kind, "--marathon", marathon.url, "--point", "2026-11-15", "--yes"], { cwd: dir })
@@ -84,10 +84,10 @@ describe("--target and the config's target:", () => {
     })
   }
 
-  it("demo --target swarm (not built in this version): exit 2, no sandbox started", async () => {
-    const demo = await runCli(["demo", "--target", "swarm"], { cwd: dir })
+  it("demo --target kubernetes (not built in this version): exit 2, no sandbox started", async () => {
+    const demo = await runCli(["demo", "--target", "kubernetes"], { cwd: dir })
     assert.strictEqual(demo.code, 2, all(demo))
-    assert.include(demo.stderr, "target swarm is not available in this version")
+    assert.include(demo.stderr, "target kubernetes is not available in this version")
     assert.notInclude(demo.stdout, "Sandbox registry")
   })
 

@@ -20,6 +20,7 @@ import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import { makePaint } from "../Output.ts"
 import { choicesCommand } from "./Choices.ts"
+import { swarmDemo } from "./DemoSwarm.ts"
 import { getCommand } from "./Get.ts"
 import { planCommand } from "./Plan.ts"
 import { runCommand } from "./Run.ts"
@@ -40,6 +41,11 @@ export const demoCommand = Command.make(
     Effect.gen(function*() {
       // The demo's story runs on the Marathon sandbox; another target tells it only where its builder says so.
       const kind = Option.getOrUndefined(flags.target)?.trim().toLowerCase() ?? "marathon"
+      // On a real Docker Engine (DOCKER_HOST) when one is reachable; else it says what it needs.
+      if (kind === "swarm") {
+        if (flags.keep) return yield* badInput("demo --target swarm has no --keep: the demo removes its stack fleet-rollback-demo from your engine when it ends. Nothing was changed")
+        return yield* swarmDemo((command) => Command.runWith(tool, { version: "demo" })(command))
+      }
       if (kind !== "marathon" && kind !== "dcos") {
         const checked = yield* parseTargetKind(kind)
         yield* builderOf(checked)
@@ -138,6 +144,7 @@ export const demoCommand = Command.make(
   Command.withDescription("The whole flow against the built-in sandbox (registry + Marathon on loopback), no cluster needed"),
   Command.withExamples([
     { command: "fleet-rollback demo", description: "runs in seconds, leaves nothing behind" },
+    { command: "fleet-rollback demo --target swarm", description: "the same story on the Docker Engine at DOCKER_HOST (a swarm manager on this machine)" },
     { command: "fleet-rollback demo --keep", description: "keep the sandbox to explore" }
   ])
 )

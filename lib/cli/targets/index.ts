@@ -13,14 +13,15 @@ import { badInput } from "../../workflow/RollbackError.ts"
 import type { TargetFlagValues } from "../Flags.ts"
 import type { BuiltTarget, TargetBuilder } from "./Builder.ts"
 import { buildMarathonTarget } from "./marathon.ts"
+import { buildSwarmTarget } from "./swarm.ts"
 
 export type { BuiltTarget, TargetBuilder, TargetBuildInput } from "./Builder.ts"
 
 /** The targets this version can drive, by kind. A kind without a builder is refused (exit 2). */
 export const TARGET_BUILDERS: Partial<Record<TargetKind, TargetBuilder>> = {
   marathon: buildMarathonTarget,
-  dcos: buildMarathonTarget
-  // swarm: buildSwarmTarget,          (lib/cli/targets/swarm.ts)
+  dcos: buildMarathonTarget,
+  swarm: buildSwarmTarget
   // kubernetes: buildKubernetesTarget (lib/cli/targets/kubernetes.ts)
 }
 

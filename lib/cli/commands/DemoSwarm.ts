@@ -1,0 +1,175 @@
+/**
+ * @module DemoSwarm — `fleet-rollback demo --target swarm`: the demo's story on a real Docker
+ * Engine. The sandbox registry serves the sample fleet as images the engine can run offline (a
+ * tiny static program that waits), a stack `fleet-rollback-demo` runs the broken release, and the
+ * same commands as the Marathon demo roll it back with `--target swarm` and undo it. The stack and
+ * the sandbox are removed afterwards. When no engine is reachable, or it is no swarm manager, it
+ * says plainly what it needs (exit 2) and changes nothing.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Clock, Console, Effect } from "effect"
+import type { Scope } from "effect"
+import { parseRollbackFile } from "../../core/RollbackFile.ts"
+import { startSandboxRegistry } from "../../sandbox/Registry.ts"
+import type { SampleFleet } from "../../sandbox/SampleFleet.ts"
+import { sampleFleet } from "../../sandbox/SampleFleet.ts"
+import { makeSwarmApi } from "../../targets/swarm/Api.ts"
+import type { SwarmApi } from "../../targets/swarm/Api.ts"
+import { STACK_LABEL } from "../../targets/swarm/Services.ts"
+import { describeEndpoint, dockerHostFromEnv, makeTransport, parseDockerHost } from "../../targets/swarm/Transport.ts"
+import { SwarmError } from "../../targets/swarm/SwarmError.ts"
+import { badInput, failed } from "../../workflow/RollbackError.ts"
+import { CliPlatform } from "../CliPlatform.ts"
+import { makePaint } from "../Output.ts"
+
+/** The stack the demo creates (and removes). */
+export const DEMO_STACK = "fleet-rollback-demo"
+
+/** What the demo needs, said plainly, with what went wrong. */
+const needs = (address: string, problem: string) =>
+  badInput(
+    [
+      `demo --target swarm needs a Docker Engine that is a swarm manager on this machine, at DOCKER_HOST (now ${address}): ${problem}.`,
+      "Start one and make it a swarm (`sudo dockerd &`, then `docker swarm init --advertise-addr 127.0.0.1`), or point DOCKER_HOST at one",
+      "(unix:///path/docker.sock). The demo creates the stack fleet-rollback-demo, pulls its images from a sandbox registry on 127.0.0.1,",
+      "and removes both afterwards; its images hold an x86-64 program. Nothing was changed. `fleet-rollback demo` shows the story on the built-in Marathon sandbox."
+    ].join("\n")
+  )
+
+/** Opens the engine and checks the demo can run there. */
+const openEngine = Effect.gen(function*() {
+  const platform = yield* CliPlatform
+  const settings = dockerHostFromEnv(platform.env)
+  const endpoint = parseDockerHost(settings, platform.homeDir)
+  const address = endpoint instanceof SwarmError ? settings.host ?? "unix:///var/run/docker.sock" : describeEndpoint(endpoint)
+  if (endpoint instanceof SwarmError) return yield* needs(address, endpoint.message)
+  if (endpoint._tag === "Tcp" && !/^(127\.|localhost$|::1$)/.test(endpoint.host)) {
+    return yield* needs(address, "it is on another machine, which cannot pull from the demo's registry on this machine's loopback")
+  }
+  const transport = yield* makeTransport(settings, { requestTimeoutMs: 15_000, readRetries: 1 }, platform.homeDir).pipe(
+    Effect.mapError((e) => needs(address, e.message))
+  )
+  const api = makeSwarmApi(transport)
+  const info = yield* api.info.pipe(Effect.mapError((e) => needs(address, e.message)))
+  if (info.Swarm?.ControlAvailable !== true) {
+    return yield* needs(address, `it is not a swarm manager (swarm state: ${info.Swarm?.LocalNodeState || "inactive"}); run \`docker swarm init --advertise-addr 127.0.0.1\``)
+  }
+  if (info.Architecture !== undefined && !/^(x86_64|amd64)$/.test(info.Architecture)) {
+    return yield* needs(address, `it runs on ${info.Architecture}, and the demo's images hold an x86-64 program`)
+  }
+  const existing = yield* api.listServices({ label: [`${STACK_LABEL}=${DEMO_STACK}`] }).pipe(Effect.mapError((e) => needs(address, e.message)))
+  if (existing.length > 0) {
+    return yield* needs(address, `the stack ${DEMO_STACK} exists already (${existing.map((s) => s.name).join(", ")}); remove it first: docker stack rm ${DEMO_STACK}`)
+  }
+  return { api, address }
+})
+
+/** The stack's service spec for one sample service. */
+const serviceSpec = (name: string, image: string) => ({
+  Name: `${DEMO_STACK}_${name}`,
+  Labels: { [STACK_LABEL]: DEMO_STACK },
+  TaskTemplate: {
+    ContainerSpec: { Image: image, StopGracePeriod: 1_000_000_000 },
+    RestartPolicy: { Condition: "any", Delay: 1_000_000_000 }
+  },
+  Mode: { Replicated: { Replicas: 2 } },
+  UpdateConfig: { Parallelism: 2, Delay: 0, FailureAction: "pause", Monitor: 1_000_000_000, Order: "stop-first" },
+  RollbackConfig: { Parallelism: 2, Delay: 0, FailureAction: "pause", Monitor: 1_000_000_000, Order: "stop-first" }
+})
+
+/** Creates the stack on the broken release (images pinned as the docker CLI would), removed with the scope. */
+const createStack = (api: SwarmApi, host: string, fleet: SampleFleet): Effect.Effect<ReadonlyArray<string>, ReturnType<typeof failed>, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.forEach(fleet.services, (s) =>
+      Effect.gen(function*() {
+        const image = `${host}/${s.repository}:${fleet.running[s.name]}`
+        const digest = yield* api.distributionDigest(image, undefined)
+        yield* api.createService(serviceSpec(s.name, `${image}@${digest}`))
+        return `${DEMO_STACK}_${s.name}`
+      })).pipe(Effect.mapError((e) => failed(`creating the demo stack: ${e.message}`))),
+    () =>
+      Effect.gen(function*() {
+        const left = yield* api.listServices({ label: [`${STACK_LABEL}=${DEMO_STACK}`] }).pipe(Effect.orElseSucceed(() => []))
+        yield* Effect.forEach(left, (s) => Effect.ignore(api.removeService(s.id)), { discard: true })
+      })
+  )
+
+/** Waits until every service of the stack runs all its replicas (generous deadline). */
+const waitForStack = (api: SwarmApi, names: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const started = yield* Clock.currentTimeMillis
+    for (;;) {
+      const tasks = yield* api.listTasks({ service: [...names], "desired-state": ["running"] }).pipe(Effect.orElseSucceed(() => []))
+      const running = tasks.filter((t) => t.Status.State === "running").length
+      if (running >= names.length * 2) return
+      if ((yield* Clock.currentTimeMillis) - started > 120_000) return yield* failed(`the demo stack did not start within 120 s (${running}/${names.length * 2} tasks running): see docker service ps`)
+      yield* Effect.sleep("500 millis")
+    }
+  })
+
+/** The demo's story on the engine at DOCKER_HOST; `tool` runs the commands as an operator types them. */
+export const swarmDemo = <E, R>(tool: (args: ReadonlyArray<string>) => Effect.Effect<void, E, R>) =>
+  Effect.gen(function*() {
+    const platform = yield* CliPlatform
+    const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
+    const { api, address } = yield* openEngine
+    const fleet = sampleFleet(yield* Clock.currentTimeMillis)
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-demo-"))),
+      (d) => Effect.sync(() => fs.rmSync(d, { recursive: true, force: true }))
+    )
+    const registry = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => startSandboxRegistry({ runnable: true, images: fleet.images.map((i) => ({ repository: i.repository, tag: i.tag, created: i.created, annotationCreated: i.created, revision: i.revision })) }),
+        catch: (e) => failed(`cannot start the sandbox registry: ${String(e)}`)
+      }),
+      (r) => Effect.promise(() => r.stop())
+    )
+    const host = new URL(registry.url).host
+    yield* Console.log(paint.bold("fleet-rollback demo on Docker Swarm: the shop's release two hours ago is broken; roll the whole stack back."))
+    yield* Console.log(`Engine ${address}; sandbox registry ${registry.url} (4 repositories, a week of builds). Creating the stack ${DEMO_STACK} on the broken release…`)
+    const names = yield* createStack(api, host, fleet)
+    yield* waitForStack(api, names)
+    const config = path.join(dir, "fleet-rollback.yaml")
+    fs.writeFileSync(config, [
+      "# fleet-rollback demo config: the sample shop as a Swarm stack",
+      "environment: prod",
+      `registry: { url: "${registry.url}" }`,
+      "environments:",
+      "  prod: { tagFilter: master }",
+      "  dev: { tagFilter: develop }",
+      "services:",
+      ...fleet.services.map((s) => `  ${s.name}: { repository: ${s.repository} }`),
+      `target: { kind: swarm, stack: ${DEMO_STACK} }`,
+      ""
+    ].join("\n"))
+    const rollbackFile = path.join(dir, "rollback.json")
+    const report = path.join(dir, "rollback-report.json")
+    const step = (n: number, title: string, command: ReadonlyArray<string>) =>
+      Effect.gen(function*() {
+        const shown = command.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(" ").replaceAll(dir, "$DEMO")
+        yield* Console.log(`\n${paint.bold(`── ${n}. ${title}`)}\n${paint.dim(`$ fleet-rollback ${shown}`)}`)
+        yield* tool(command)
+      })
+    yield* step(1, "Read every service's tags and build dates from the registry", ["get", "--config", config, "--out", rollbackFile, "--no-cache"])
+    yield* step(2, "The points you can roll back to (a Jenkins dropdown)", ["choices", "--file", rollbackFile])
+    const file = parseRollbackFile(fs.readFileSync(rollbackFile, "utf8"))
+    if (file._tag === "Failure") return yield* failed(file.failure.message)
+    const beforeRelease = file.success.points.find((p) => Date.parse(p.id) < fleet.releasedAt)
+    if (beforeRelease === undefined) return yield* failed("the sample fleet has no point before the release")
+    yield* Console.log(`\nThe last point before the release is "${beforeRelease.label}".`)
+    yield* step(3, "The plan for that point (changes nothing): payments did not change all week, so it stays", ["plan", "--config", config, "--file", rollbackFile, "--point", beforeRelease.label])
+    yield* step(4, "Roll back: one service update per changed service, all sent before waiting; wait, verify, report", [
+      "run", "--config", config, "--file", rollbackFile, "--point", beforeRelease.label, "--yes", "--user", "demo", "--report", report, "--poll-ms", "250"
+    ])
+    yield* Console.log(`\n${paint.bold("── 5. What runs now")} ${paint.dim("(docker service ls)")}`)
+    for (const s of yield* api.listServices({ label: [`${STACK_LABEL}=${DEMO_STACK}`] }).pipe(Effect.orElseSucceed(() => []))) {
+      yield* Console.log(`  ${s.name.padEnd(30)} ${(s.image ?? "").replace(`${host}/`, "").replace(/@sha256:([0-9a-f]{12})[0-9a-f]+$/, "@sha256:$1…")}  version ${s.version}`)
+    }
+    yield* step(6, "Undo: put back what ran before (one update per service again, the same checks)", [
+      "undo", "--config", config, "--report", report, "--out", path.join(dir, "undo-report.json"), "--yes", "--user", "demo", "--poll-ms", "250"
+    ])
+    yield* Console.log(`\n${paint.green(`Demo finished: rolled back and undone on ${address}; the stack ${DEMO_STACK} and the sandbox are removed.`)}`)
+  }).pipe(Effect.scoped)

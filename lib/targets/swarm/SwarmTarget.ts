@@ -1,0 +1,414 @@
+/**
+ * @module SwarmTarget — Docker Swarm as a deployment {@link Target}: a workload is a service (id =
+ * its name, kind `service`, image = `Spec.TaskTemplate.ContainerSpec.Image`, revision =
+ * `Version.Index`, health from its tasks, lastFailure = its newest failed task).
+ *
+ * `apply` reads every service first (nothing is sent when one cannot be read), refuses a service
+ * whose image is no longer what the plan expected, then sends one update per service, all before
+ * waiting (bounded concurrency), each guarded by the version it read. A stale version (the engine's
+ * 500 "update out of sequence") is read again: refused when the image changed, else retried once
+ * on the new version. A lost answer is never resent blindly: the service is read again, and a
+ * moved version with our image means applied, an unmoved one means not applied (resent once, on
+ * the same version, so it cannot apply twice). `watch` follows `UpdateStatus` and the tasks of the
+ * new spec; `revert` is `rollback=previous` per service.
+ */
+import { Clock, Duration, Effect, Layer } from "effect"
+import type { Scope } from "effect"
+import type { TargetDescription } from "../../core/Report.ts"
+import type { Credentials } from "../../registry/Auth.ts"
+import type { AppliedChange, AppliedWorkload, ImageChange, TargetShape, WorkloadVerification } from "../../target/Target.ts"
+import { Target } from "../../target/Target.ts"
+import { TargetError } from "../../target/TargetError.ts"
+import type { Workload } from "../../target/Workload.ts"
+import { makeSwarmApi } from "./Api.ts"
+import type { SwarmApi, SwarmService, TaskBody } from "./Api.ts"
+import type { LabelRequirement } from "./Services.ts"
+import {
+  describeTask,
+  failuresSince,
+  parseLabelSelector,
+  pinnedImage,
+  registryAuthHeader,
+  registryHostOfImage,
+  sameImageText,
+  serviceInScope,
+  serviceToWorkload,
+  specWithImage,
+  STACK_LABEL,
+  updateProgress
+} from "./Services.ts"
+import { SwarmError, toTargetError } from "./SwarmError.ts"
+import { makeTransport } from "./Transport.ts"
+import type { DockerHostSettings, Transport, TransportOptions } from "./Transport.ts"
+
+/** Settings of the Swarm target. */
+export interface SwarmConfig {
+  /** The engine (`DOCKER_HOST`, TLS); see {@link dockerHostFromEnv}. */
+  readonly docker: DockerHostSettings
+  /** The stack whose services are in scope (`--stack`, label `com.docker.stack.namespace`). */
+  readonly stack?: string | undefined
+  /** A Docker label selector (`key=value,key2`), all of which must hold. */
+  readonly labelSelector?: string | undefined
+  /** Registry credentials for an image's registry host (sent as `X-Registry-Auth`); none = the engine keeps the stored ones. */
+  readonly registryCredentials?: ((registryHost: string) => Effect.Effect<Credentials | undefined, TargetError>) | undefined
+  /** Updates in flight at once, default 8. */
+  readonly concurrency?: number | undefined
+  readonly transport?: TransportOptions | undefined
+  /** For `DOCKER_CERT_PATH`'s default (`~/.docker`). */
+  readonly homeDir?: string | undefined
+}
+
+/** What `apply` hands to `watch` and `revert` (no secret). */
+interface SwarmHandle {
+  readonly services: ReadonlyArray<{ readonly id: string; readonly name: string; readonly image: string; readonly rollback: boolean }>
+}
+
+const handleOf = (applied: AppliedChange): SwarmHandle => (applied.handle as SwarmHandle | undefined) ?? { services: [] }
+
+/** How to reach the engine again, for the report: its address and scope, never a secret. */
+export const describeSwarm = (address: string, config: Pick<SwarmConfig, "stack" | "labelSelector">): TargetDescription => {
+  const settings: Record<string, string> = {}
+  if (config.stack !== undefined) settings["stack"] = config.stack
+  if (config.labelSelector !== undefined) settings["labelSelector"] = config.labelSelector
+  return { kind: "swarm", url: address, ...(Object.keys(settings).length > 0 ? { settings } : {}) }
+}
+
+/** One service's update, read and checked, ready to send. */
+interface Prepared {
+  readonly change: ImageChange
+  readonly service: SwarmService
+  /** The pinned reference to send. */
+  readonly image: string
+  readonly auth: string | undefined
+}
+
+/** What became of one service's change, with the service's id for the handle. */
+type Outcome = AppliedWorkload & { readonly serviceId?: string | undefined; readonly image?: string | undefined; readonly error?: SwarmError | undefined }
+
+const selectorOf = (selector: string | undefined): Effect.Effect<ReadonlyArray<LabelRequirement> | undefined, TargetError> => {
+  if (selector === undefined || selector.trim() === "") return Effect.succeed(undefined)
+  const parsed = parseLabelSelector(selector)
+  return parsed !== undefined ? Effect.succeed(parsed) : Effect.fail(
+    new TargetError({
+      reason: "Invalid",
+      message: `the label selector ${JSON.stringify(selector)} is not valid: expected Docker's label filters, key or key=value, joined by commas (all must hold)`
+    })
+  )
+}
+
+/** The Swarm target over an open transport. */
+export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effect.Effect<TargetShape, TargetError> =>
+  Effect.gen(function*() {
+    const api = makeSwarmApi(transport)
+    const configured = yield* selectorOf(config.labelSelector)
+    const concurrency = Math.max(1, config.concurrency ?? 8)
+    const description = describeSwarm(transport.address, config)
+
+    const listWorkloads: TargetShape["listWorkloads"] = (scope) =>
+      Effect.gen(function*() {
+        const selector = yield* selectorOf(scope.labelSelector)
+        const [services, tasks] = yield* Effect.all([api.listServices(), api.listTasks({})], { concurrency: 2 }).pipe(Effect.mapError((e) => toTargetError(e)))
+        const byService = groupTasks(tasks)
+        const within = { stack: config.stack, namePrefix: scope.idPrefix, labelSelector: [...(configured ?? []), ...(selector ?? [])] }
+        return services.map((s) => serviceToWorkload(s, byService.get(s.id) ?? [], serviceInScope(s, within)))
+      })
+
+    const getWorkload: TargetShape["getWorkload"] = (id) =>
+      Effect.gen(function*() {
+        const service = yield* api.inspectService(id)
+        const tasks = yield* api.listTasks({ service: [service.id] })
+        return serviceToWorkload(service, tasks, serviceInScope(service, { stack: config.stack, labelSelector: configured }))
+      }).pipe(Effect.mapError((e) => toTargetError(e, [id])))
+
+    const authFor = (image: string): Effect.Effect<string | undefined, TargetError> => {
+      const host = registryHostOfImage(image)
+      if (config.registryCredentials === undefined || host === undefined) return Effect.succeed(undefined)
+      return config.registryCredentials(host).pipe(Effect.map((c) => (c === undefined ? undefined : registryAuthHeader(c, host))))
+    }
+
+    /** The reference to send: pinned with the recorded digest, else the registry's digest (as the CLI), else as given. */
+    const referenceFor = (change: ImageChange, auth: string | undefined): Effect.Effect<string> => {
+      if (change.digest !== undefined || /@sha256:/.test(change.image)) return Effect.succeed(pinnedImage(change.image, change.digest))
+      return api.distributionDigest(change.image, auth).pipe(
+        Effect.map((digest) => pinnedImage(change.image, digest)),
+        Effect.catch((e) =>
+          Effect.as(Effect.logWarning(`image ${change.image} could not be accessed on a registry to record its digest (${e.message}); it is deployed by tag`), change.image)
+        )
+      )
+    }
+
+    /** Reads one service and checks the plan's guard; a read failure fails the whole apply. */
+    const prepare = (change: ImageChange): Effect.Effect<Prepared | Outcome, TargetError> =>
+      Effect.gen(function*() {
+        const service = yield* api.inspectService(change.workload).pipe(Effect.mapError((e) => toTargetError(e, [change.workload])))
+        if (service.name !== change.workload) {
+          return yield* new TargetError({ reason: "NotFound", workloads: [change.workload], message: `service ${change.workload} not found (the engine matched ${service.name}); nothing was sent` })
+        }
+        if (change.expected !== undefined && !sameImageText(service.image, change.expected)) {
+          return { workload: change.workload, state: "refused", problem: `it runs ${service.image ?? "no image"} now, not ${change.expected} as planned: someone changed it; it was left as it is` } as Outcome
+        }
+        const auth = yield* authFor(change.image)
+        const image = yield* referenceFor(change, auth)
+        return { change, service, image, auth } satisfies Prepared
+      })
+
+    const applied = (p: Prepared, note?: string): Outcome => ({ workload: p.change.workload, state: "applied", serviceId: p.service.id, image: p.image, ...(note !== undefined ? { problem: note } : {}) })
+
+    /** After a stale version: refuse when the image changed, else send once more on the new version. */
+    const onOutOfSequence = (p: Prepared): Effect.Effect<Outcome> =>
+      api.inspectService(p.service.id).pipe(
+        Effect.matchEffect({
+          onFailure: (e) => Effect.succeed<Outcome>({ workload: p.change.workload, state: "refused", problem: `its version moved and it could not be read again (${e.message}); nothing was sent`, error: e }),
+          onSuccess: (now) => {
+            if (sameImageText(now.image, p.image)) return Effect.succeed(applied(p, "someone else had already deployed this image"))
+            if (!sameImageText(now.image, p.service.image)) {
+              return Effect.succeed<Outcome>({ workload: p.change.workload, state: "refused", problem: `someone changed it meanwhile: it runs ${now.image ?? "no image"} now, not ${p.service.image ?? "no image"} as planned; it was left as it is` })
+            }
+            return api.updateService(now, now.version, specWithImage(now.spec, p.image), { registryAuth: p.auth }).pipe(
+              Effect.as(applied(p)),
+              Effect.catch((e) => Effect.succeed<Outcome>({ workload: p.change.workload, state: "refused", problem: `it was changed meanwhile, twice (${e.message}); it was left as it is`, error: e }))
+            )
+          }
+        })
+      )
+
+    /** After a lost answer: the version and image tell whether it was applied; never a blind resend. */
+    const onLostAnswer = (p: Prepared, lost: SwarmError, resent: boolean): Effect.Effect<Outcome> =>
+      api.inspectService(p.service.id).pipe(
+        Effect.matchEffect({
+          onFailure: (e) => Effect.succeed<Outcome>({ workload: p.change.workload, state: "unknown", serviceId: p.service.id, image: p.image, problem: `the update was sent but its answer was lost (${lost.message}) and the service could not be read again (${e.message}): check whether it runs ${p.image}` }),
+          onSuccess: (now) => {
+            if (now.version > p.service.version && sameImageText(now.image, p.image)) return Effect.succeed(applied(p, "the answer was lost; the service was found updated"))
+            if (now.version > p.service.version) {
+              return Effect.succeed<Outcome>({ workload: p.change.workload, state: "refused", problem: `the answer was lost and the service was changed by someone else (it runs ${now.image ?? "no image"}); it was left as it is` })
+            }
+            // not applied: send it again on the same version, which the engine takes at most once
+            return resent
+              ? Effect.succeed<Outcome>({ workload: p.change.workload, state: "unknown", serviceId: p.service.id, image: p.image, problem: `no answer twice (${lost.message}); check whether it runs ${p.image}` })
+              : send(p, true)
+          }
+        })
+      )
+
+    const send = (p: Prepared, resent: boolean): Effect.Effect<Outcome> =>
+      api.updateService(p.service, p.service.version, specWithImage(p.service.spec, p.image), { registryAuth: p.auth }).pipe(
+        Effect.as(applied(p)),
+        Effect.catch((e): Effect.Effect<Outcome> =>
+          e.reason === "OutOfSequence"
+            ? onOutOfSequence(p)
+            : e.noAnswer === true
+            ? onLostAnswer(p, e, resent)
+            : Effect.succeed({ workload: p.change.workload, state: "refused", problem: e.message, error: e })
+        )
+      )
+
+    const apply: TargetShape["apply"] = (changes, options) =>
+      Effect.gen(function*() {
+        if (options.dryRun === true) return yield* unsupported("Docker Swarm cannot validate a service update without applying it (no server-side dry run). Nothing was sent.")
+        if (options.force) return yield* unsupported("Docker Swarm has no lock to override (--force). Nothing was sent.")
+        const prepared = yield* Effect.forEach(changes, prepare, { concurrency })
+        const outcomes = yield* Effect.forEach(prepared, (p) => ("state" in p ? Effect.succeed(p) : send(p, false)), { concurrency })
+        const sent = outcomes.filter((o) => o.state !== "refused" || o.error === undefined)
+        const firstError = outcomes.find((o) => o.error !== undefined)?.error
+        // Every service refused by the engine itself: nothing changed, fail as the engine said.
+        if (sent.length === 0 && firstError !== undefined) return yield* toTargetError(firstError, changes.map((c) => c.workload))
+        return appliedChange(outcomes.filter((o) => o.state !== "refused" && o.serviceId !== undefined), outcomes, false)
+      })
+
+    const readState = (ids: ReadonlyArray<string>) =>
+      Effect.all([
+        api.listServices({ id: [...ids] }),
+        api.listTasks({ service: [...ids] })
+      ], { concurrency: 2 }).pipe(
+        Effect.map(([services, tasks]) => ({ services: new Map(services.map((s) => [s.id, s])), tasks: groupTasks(tasks) })),
+        Effect.mapError((e) => toTargetError(e))
+      )
+
+    const failureDetail = (tasks: ReadonlyArray<TaskBody>, image: string): string => {
+      const failed = failuresSince(tasks.filter((t) => sameImageText(t.Spec?.ContainerSpec?.Image, image)), undefined).slice(0, 3)
+      return failed.length === 0 ? "" : `; ${failed.map(describeTask).join("; ")}`
+    }
+
+    type Watched = SwarmHandle["services"][number]
+    type Polled = { readonly s: Watched; readonly tasks: ReadonlyArray<TaskBody>; readonly p: ReturnType<typeof updateProgress>; readonly running: number; readonly desired: number }
+
+    /** One poll of the services still being watched: where each stands, and its replica counts. */
+    const poll = (pending: ReadonlyArray<Watched>) =>
+      Effect.map(readState(pending.map((s) => s.id)), (state) =>
+        pending.map((s): Polled => {
+          const service = state.services.get(s.id)
+          const tasks = state.tasks.get(s.id) ?? []
+          const current = tasks.filter((t) => t.DesiredState === "running")
+          const running = current.filter((t) => t.Status.State === "running").length
+          const desired = service?.replicas ?? current.length
+          const p = service === undefined ? { _tag: "Failed", why: "the service is gone" } as const : updateProgress(service, tasks, { image: s.image, rollback: s.rollback })
+          return { s, tasks, p, running, desired }
+        }))
+
+    const rolloutFailed = (failed: ReadonlyArray<Polled>) =>
+      new TargetError({
+        reason: "RolloutFailed",
+        workloads: failed.map((x) => x.s.name),
+        message: failed.map((x) => `service ${x.s.name}: ${x.p._tag === "Failed" ? x.p.why : ""}${failureDetail(x.tasks, x.s.image)}`).join("\n")
+      })
+
+    /** Polls until every service is done (a done one is not read again), one fails, or our timeout. */
+    const watch: TargetShape["watch"] = (change, options) =>
+      Effect.gen(function*() {
+        const services = handleOf(change).services
+        const last = new Map<string, Polled>()
+        const started = yield* Clock.currentTimeMillis
+        for (let pending = services; pending.length > 0;) {
+          for (const x of yield* poll(pending)) last.set(x.s.id, x)
+          const all = services.map((s) => last.get(s.id)!)
+          options.onProgress?.({
+            summary: `${all.filter((x) => x.p._tag === "Done").length} of ${services.length} services updated`,
+            workloads: all.map((x) => ({ id: x.s.name, running: x.running, healthy: x.running, desired: x.desired }))
+          })
+          const failed = all.filter((x) => x.p._tag === "Failed")
+          if (failed.length > 0) return yield* rolloutFailed(failed)
+          const waiting = all.filter((x) => x.p._tag === "Waiting")
+          pending = waiting.map((x) => x.s)
+          if (pending.length === 0) return
+          if ((yield* Clock.currentTimeMillis) - started >= options.timeoutMs) {
+            return yield* new TargetError({
+              reason: "Timeout",
+              workloads: waiting.map((x) => x.s.name),
+              message: `not done within ${Math.round(options.timeoutMs / 1000)} s (the engine goes on): ${waiting.map((x) => `${x.s.name} ${x.p._tag === "Waiting" ? x.p.why : ""}`).join("; ")}`
+            })
+          }
+          yield* Effect.sleep(Duration.millis(options.pollMs ?? 500))
+        }
+      })
+
+    const inProgress: TargetShape["inProgress"] = (change) => {
+      const ids = handleOf(change).services.map((s) => s.id)
+      if (ids.length === 0) return Effect.succeed(false)
+      return api.listServices({ id: ids }).pipe(
+        Effect.map((services) => services.some((s) => s.updateState === "updating" || s.updateState === "rollback_started")),
+        Effect.mapError((e) => toTargetError(e))
+      )
+    }
+
+    const verify: TargetShape["verify"] = (changes, before) =>
+      Effect.gen(function*() {
+        const services = yield* api.listServices().pipe(Effect.mapError((e) => toTargetError(e)))
+        const byName = new Map(services.map((s) => [s.name, s]))
+        const ids = changes.flatMap((c) => byName.get(c.workload)?.id ?? [])
+        const tasks = ids.length === 0 ? new Map<string, ReadonlyArray<TaskBody>>() : groupTasks(yield* api.listTasks({ service: ids }).pipe(Effect.mapError((e) => toTargetError(e))))
+        return changes.map((c) => verifyOne(c, byName.get(c.workload), tasks, before.get(c.workload)))
+      })
+
+    const revert: TargetShape["revert"] = (args) =>
+      Effect.gen(function*() {
+        const outcomes = yield* Effect.forEach(args.back, revertOne, { concurrency })
+        const moved = outcomes.filter((o) => o.serviceId !== undefined)
+        const notes = outcomes.filter((o) => o.problem !== undefined).map((o) => `${o.workload}: ${o.problem}`)
+        const failed = outcomes.filter((o) => o.state === "refused" && o.error !== undefined)
+        if (failed.length === outcomes.length && failed[0]?.error !== undefined) return yield* toTargetError(failed[0].error, args.back.map((c) => c.workload))
+        return {
+          applied: moved.length === 0 ? undefined : appliedChange(moved, outcomes, true),
+          ...(notes.length > 0 ? { note: notes.join("; ") } : {})
+        }
+      })
+
+    /** One service back to `back.image`: nothing when it runs it, `rollback=previous` when its previous spec has it, else an update. */
+    const revertOne = (back: ImageChange): Effect.Effect<Outcome & { readonly rollback?: boolean }> =>
+      api.inspectService(back.workload).pipe(
+        Effect.matchEffect({
+          onFailure: (e) => Effect.succeed<Outcome>({ workload: back.workload, state: "refused", problem: e.message, error: e }),
+          onSuccess: (service): Effect.Effect<Outcome & { readonly rollback?: boolean }> => {
+            if (sameImageText(service.image, back.image)) return Effect.succeed({ workload: back.workload, state: "applied", problem: "it already ran its previous image" })
+            const p: Prepared = { change: back, service, image: back.image, auth: undefined }
+            if (service.hasPreviousSpec && sameImageText(service.previousImage, back.image)) {
+              return api.updateService(service, service.version, service.spec, { rollback: true }).pipe(
+                Effect.as({ ...applied({ ...p, image: service.previousImage! }), rollback: true }),
+                Effect.catch((e) => Effect.succeed<Outcome>({ workload: back.workload, state: "refused", problem: e.message, error: e }))
+              )
+            }
+            return Effect.flatMap(authFor(back.image).pipe(Effect.orElseSucceed(() => undefined)), (auth) => send({ ...p, auth, image: pinnedImage(back.image, back.digest) }, false))
+          }
+        })
+      )
+
+    return Target.of({
+      description,
+      displayName: "Docker Swarm",
+      // one update per service, all sent together: "the rollout" of the set
+      changeNoun: "rollout",
+      workloadNoun: "service",
+      hints: {
+        checkState: "docker service ps NAME (tasks, errors), docker service inspect NAME (image, UpdateStatus)",
+        checkStarted: "do they run the new images? docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}} {{.UpdateStatus.State}}' NAME",
+        cancelByHand: (id) => `docker service rollback ${id.split(", ").join(" && docker service rollback ")}`,
+        narrowScope: "--stack / --label-selector (target.stack / target.labelSelector in the config)"
+      },
+      capabilities: { force: false, revert: true, serverDryRun: false, watch: true, pinDigest: true },
+      listWorkloads,
+      getWorkload,
+      apply,
+      watch,
+      inProgress,
+      verify,
+      revert
+    })
+  })
+
+const unsupported = (message: string) => Effect.fail(new TargetError({ reason: "Unsupported", message }))
+
+const groupTasks = (tasks: ReadonlyArray<TaskBody>): Map<string, Array<TaskBody>> => {
+  const byService = new Map<string, Array<TaskBody>>()
+  for (const task of tasks) {
+    const list = byService.get(task.ServiceID)
+    if (list === undefined) byService.set(task.ServiceID, [task])
+    else list.push(task)
+  }
+  return byService
+}
+
+const appliedChange = (moved: ReadonlyArray<Outcome & { readonly rollback?: boolean }>, all: ReadonlyArray<Outcome>, rollback: boolean): AppliedChange => ({
+  changeIds: moved.map((o) => o.workload),
+  workloads: all.map((o) => ({ workload: o.workload, state: o.state, ...(o.problem !== undefined ? { problem: o.problem } : {}) })),
+  handle: {
+    services: moved.map((o) => ({ id: o.serviceId!, name: o.workload, image: o.image!, rollback: rollback && o.rollback === true }))
+  } satisfies SwarmHandle
+})
+
+/** The check of one changed service: its spec's image, every replica running it, no new task failure, no paused update. */
+const verifyOne = (
+  change: ImageChange,
+  service: SwarmService | undefined,
+  tasksById: ReadonlyMap<string, ReadonlyArray<TaskBody>>,
+  before: Workload | undefined
+): WorkloadVerification => {
+  const base = { workload: change.workload, image: service?.image, expectedImage: change.image }
+  if (service === undefined) return { ...base, ok: false, problem: "the service is gone" }
+  const tasks = tasksById.get(service.id) ?? []
+  const problems: Array<string> = []
+  if (!sameImageText(service.image, change.image)) problems.push(`it runs ${service.image ?? "no image"}, not ${change.image}`)
+  if (service.updateState === "paused" || service.updateState === "rollback_paused") problems.push(`its update is ${service.updateState}: ${service.updateMessage ?? ""}`)
+  const current = tasks.filter((t) => t.DesiredState === "running")
+  const ready = current.filter((t) => t.Status.State === "running" && t.Spec?.ContainerSpec?.Image === service.image).length
+  const desired = service.replicas ?? current.length
+  if (ready < desired) problems.push(`${ready}/${desired} replicas run it`)
+  const failures = failuresSince(tasks.filter((t) => sameImageText(t.Spec?.ContainerSpec?.Image, change.image)), before?.lastFailure)
+  if (failures.length > 0) problems.push(failures.slice(0, 3).map(describeTask).join("; "))
+  return problems.length === 0 ? { ...base, ok: true } : { ...base, ok: false, problem: problems.join("; ") }
+}
+
+/** Docker Swarm as the deployment target. */
+export const SwarmTarget = {
+  /** The Target on the engine the settings name (a connection pool closed with the layer). */
+  layer: (config: SwarmConfig): Layer.Layer<Target, TargetError> =>
+    Layer.effect(Target, openSwarmTarget(config))
+}
+
+/** Opens the transport (negotiating the API version) and builds the target; scoped. */
+export const openSwarmTarget = (config: SwarmConfig): Effect.Effect<TargetShape, TargetError, Scope.Scope> =>
+  makeTransport(config.docker, config.transport, config.homeDir).pipe(
+    Effect.mapError((e) => toTargetError(e)),
+    Effect.flatMap((transport) => makeSwarmTarget(transport, config))
+  )
+
+export { STACK_LABEL }
+export { dockerHostFromEnv } from "./Transport.ts"
