@@ -1,6 +1,7 @@
 /**
- * @module test/project/exports — one TypeScript source for npm and JSR/Deno: `package.json` and
- * `deno.json` export the same entry points, mapping to the same files, and those files exist.
+ * @module test/project/exports — one TypeScript source for npm and JSR/Deno: `deno.json` exports
+ * the `.ts` sources, `package.json` the same entry points built from them (`dist/`, by
+ * `npm run build`; test/project/library.test.ts checks the built package itself).
  */
 import { existsSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
@@ -11,29 +12,43 @@ const readJson = (file: string): Record<string, unknown> => JSON.parse(readFileS
 
 const normalise = (path: string): string => (path === "." || path === "./" ? "." : path.startsWith("./") ? path : `./${path}`)
 
-/** Entry point → file, with `./` prefixes normalised; a bare string export means `"."`. */
-const exportsOf = (file: string): Record<string, string> => {
-  const exported = readJson(file).exports
+/** deno.json's entry points → the TypeScript source each names. */
+const denoExports = (): Record<string, string> => {
+  const exported = readJson("deno.json").exports
   if (typeof exported === "string") return { ".": normalise(exported) }
-  if (typeof exported !== "object" || exported === null) throw new Error(`${file} has no "exports"`)
+  if (typeof exported !== "object" || exported === null) throw new Error(`deno.json has no "exports"`)
+  return Object.fromEntries(Object.entries(exported as Record<string, string>).map(([entry, file]) => [normalise(entry), normalise(file)]))
+}
+
+/** package.json's entry points (package.json itself aside) → their `types` and `import` conditions. */
+const npmExports = (): Record<string, { readonly types: string; readonly import: string }> => {
+  const exported = readJson("package.json").exports as Record<string, unknown>
   return Object.fromEntries(
-    Object.entries(exported).map(([entry, target]) => {
-      // package.json may use conditions ({"import": …, "types": …}); they must all name one file
-      const targets = typeof target === "string" ? [target] : Object.values(target as Record<string, string>)
-      const files = [...new Set(targets.map(normalise))]
-      if (files.length !== 1) throw new Error(`${file}: ${entry} maps to several files ${files.join(", ")}`)
-      return [normalise(entry), files[0]!]
+    Object.entries(exported).filter(([entry]) => entry !== "./package.json").map(([entry, target]) => {
+      if (typeof target !== "object" || target === null) throw new Error(`package.json exports ${entry} has no conditions: ${JSON.stringify(target)}`)
+      const conditions = target as Record<string, string>
+      // `types` must come first: TypeScript takes the first condition that matches
+      assert.deepStrictEqual(Object.keys(conditions), ["types", "import"], `package.json exports ${entry}`)
+      return [normalise(entry), { types: normalise(conditions["types"]!), import: normalise(conditions["import"]!) }]
     })
   )
 }
 
+/** The built file for a source under lib/ (`./lib/promise.ts` → `./dist/promise.js`). */
+const built = (source: string, extension: ".js" | ".d.ts"): string => source.replace(/^\.\/lib\//, "./dist/").replace(/\.ts$/, extension)
+
 describe("package.json and deno.json exports", () => {
-  it("list the same entry points mapping to the same files", () => {
-    assert.deepStrictEqual(exportsOf("deno.json"), exportsOf("package.json"))
+  it("list the same entry points: deno.json the TypeScript sources, package.json the JavaScript and declarations built from them", () => {
+    const deno = denoExports()
+    const npm = npmExports()
+    assert.deepStrictEqual(Object.keys(npm).sort(), Object.keys(deno).sort())
+    for (const [entry, source] of Object.entries(deno)) {
+      assert.deepStrictEqual(npm[entry], { types: built(source, ".d.ts"), import: built(source, ".js") }, entry)
+    }
   })
 
-  it("point at files that exist, written in TypeScript", () => {
-    const files = [...Object.values(exportsOf("package.json")), ...Object.values(exportsOf("deno.json"))]
+  it("deno.json points at TypeScript files that exist", () => {
+    const files = Object.values(denoExports())
     assert.isAbove(files.length, 0)
     for (const file of files) {
       assert.isTrue(existsSync(`${root}${file}`), `${file} is exported but does not exist`)
@@ -41,9 +56,10 @@ describe("package.json and deno.json exports", () => {
     }
   })
 
-  it("the main entry point is lib/index.ts in both", () => {
-    assert.strictEqual(exportsOf("package.json")["."], "./lib/index.ts")
-    assert.strictEqual(exportsOf("deno.json")["."], "./lib/index.ts")
+  it("the main entry point is lib/index.ts (dist/index.js once built)", () => {
+    assert.strictEqual(denoExports()["."], "./lib/index.ts")
+    assert.strictEqual(npmExports()["."]?.import, "./dist/index.js")
+    assert.strictEqual(readJson("package.json").types, "./dist/index.d.ts")
   })
 
   it("name the same version", () => {

@@ -1,11 +1,13 @@
 /**
  * @module test/project/package — the package as a host gets it (the Ansible role installs the
- * `npm pack` tarball): packed, installed into an empty prefix with its production dependencies,
- * and its `fleet-rollback` bin runs the demo end to end. Its version is package.json's on every
+ * `npm pack` tarball): packed (built by `prepack` in a temporary copy of the project), installed
+ * into an empty prefix with its production dependencies and without a warning, holding only what
+ * runs (no tsx, esbuild, redis or type packages), and its `fleet-rollback` bin — the bundle —
+ * runs the demo end to end. Its version is package.json's on every
  * way to start it, and a Node older than 22.19 is told so plainly (exit 2) on every way too.
  */
 import { execFile } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
@@ -13,6 +15,7 @@ import { parse as parseYaml } from "yaml"
 import { MINIMUM_NODE } from "../../scripts/supported-node.js"
 import { projectRoot } from "../cli/runCli.ts"
 import { oldNodeDir } from "../support/oldNode.ts"
+import { packProject } from "../support/packedTarball.ts"
 
 const packageJson = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { readonly version: string; readonly engines: { readonly node: string } }
 
@@ -36,10 +39,8 @@ const installedBin = join(dir, "host/node_modules/.bin/fleet-rollback")
 let installOutput = ""
 
 beforeAll(async () => {
-  const packed = await run("npm", ["pack", projectRoot, "--silent"], dir)
-  const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"))
-  if (packed.code !== 0 || tarball === undefined) throw new Error(`npm pack failed:\n${packed.output}`)
-  const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", join(dir, "host"), join(dir, tarball)], dir)
+  const tarball = await packProject(dir)
+  const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", join(dir, "host"), tarball], dir)
   installOutput = installed.output
 }, 300_000)
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -55,6 +56,20 @@ describe("the packed package", () => {
     assert.include(demo.output, "SUCCEEDED: rolled back 3 app(s)")
     assert.isTrue(existsSync(join(dir, "cache/fleet-rollback/node-compile-cache")), "the bin keeps Node's compile cache under XDG_CACHE_HOME")
   }, 300_000)
+
+  it("installs without a warning, and with only what runs: the bin is one bundle, the library needs effect, undici and yaml", () => {
+    assert.isTrue(existsSync(installedBin), installOutput)
+    assert.notMatch(installOutput, /npm (warn|WARN)|install script|allow-scripts|allowScripts/i, installOutput)
+    const installed = readdirSync(join(dir, "host/node_modules")).flatMap((name) =>
+      name.startsWith("@") ? readdirSync(join(dir, "host/node_modules", name)).map((scoped) => `${name}/${scoped}`) : [name]
+    )
+    for (const unwanted of ["tsx", "esbuild", "redis", "@redis/client", "@effect/platform-node", "@effect/platform-node-shared", "@types/node", "@types/ws", "typescript"]) {
+      assert.notInclude(installed, unwanted, `${unwanted} is installed with the package: ${installed.join(", ")}`)
+    }
+    for (const needed of ["effect", "undici", "yaml"]) assert.include(installed, needed)
+    const manifest = JSON.parse(readFileSync(join(dir, "host/node_modules/fleet-rollback/package.json"), "utf8")) as { dependencies: Record<string, string> }
+    assert.deepStrictEqual(Object.keys(manifest.dependencies).sort(), ["effect", "undici", "yaml"])
+  })
 
   it("under Deno, scripts/fleet-rollback.ts prints package.json's version", async () => {
     const deno = await run(join(projectRoot, "node_modules/.bin/deno"), ["run", "--no-remote", "-A", "scripts/fleet-rollback.ts", "--version"], projectRoot, { DENO_NO_UPDATE_CHECK: "1" })
@@ -115,8 +130,10 @@ describe("the packed package", () => {
   })
 
   it("with no node on the PATH, the bin says what it needs and exits 2", async () => {
-    const empty = mkdtempSync(join(dir, "no-node-"))
-    const result = await run(installedBin, ["--version"], dir, { ...env, PATH: empty })
+    // a PATH with a shell (the bin's `#!/usr/bin/env sh` finds it there) and no node
+    const noNode = mkdtempSync(join(dir, "no-node-"))
+    symlinkSync("/bin/sh", join(noNode, "sh"))
+    const result = await run(installedBin, ["--version"], dir, { ...env, PATH: noNode })
     assert.strictEqual(result.code, 2, result.output)
     assert.include(result.output, `fleet-rollback needs Node.js ${MINIMUM_NODE} or newer; there is no node on the PATH.`)
     assert.include(result.output, "put it first on the PATH")

@@ -1,0 +1,115 @@
+/**
+ * @module build — `npm run build` (and `prepack`): what the npm package ships, built from the
+ * TypeScript sources into `dist/` (or the directory given with `--out-dir`, as the tests do):
+ * - the library: `dist/index.js` and `dist/promise.js` (ES modules, shared code in
+ *   `dist/chunks/`), bundled by esbuild with `effect`, `undici` and `yaml` left as imports (the
+ *   package's runtime dependencies) and the few `@effect/platform-node` modules the library uses
+ *   (its file system and undici HTTP client) bundled in, so an install does not pull
+ *   `@effect/platform-node`'s peer `redis` and its type packages; `.d.ts` files next to them from
+ *   `tsc -p tsconfig.build.json`, with relative `.ts` imports turned into `.js`;
+ * - the bin: `dist/bin/fleet-rollback.js` (the shell lines of scripts/fleet-rollback.js, the
+ *   Node version check, the compile cache) and `dist/bin/cli.js`, the whole command line in one
+ *   bundle with its dependencies, so the installed bin needs no tsx and no node_modules.
+ * The directory is replaced at the end in one rename, so a concurrent reader never sees half of it.
+ */
+import { spawnSync } from "node:child_process"
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import * as esbuild from "esbuild"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+
+/** The oldest Node the package supports, as esbuild's target (package.json `engines`). */
+const TARGET = "node22.19"
+
+/** The library's runtime dependencies (package.json `dependencies`), left as imports. */
+const LIBRARY_EXTERNALS = ["effect", "effect/*", "undici", "yaml"]
+
+/** The bin's first two lines, the same as the checkout bin's (`#!/usr/bin/env sh` and the exec line; publint wants a bin to start with `#!/usr/bin/env`, and env with one argument is portable, BusyBox's too). */
+const binShellLines = (): string => readFileSync(join(root, "scripts/fleet-rollback.js"), "utf8").split("\n").slice(0, 2).join("\n")
+
+/** Files under `dir`, recursively. */
+const filesUnder = (dir: string): Array<string> =>
+  readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    return statSync(path).isDirectory() ? filesUnder(path) : [path]
+  })
+
+/** Relative `.ts` specifiers in a declaration file become `.js` (the files that exist next to it). */
+export const rewriteDeclarationImports = (text: string): string =>
+  text.replace(/((?:\bfrom\s+|\bimport\s*\(\s*)["'])(\.{1,2}\/[^"']*?)\.ts(["'])/g, "$1$2.js$3")
+
+const buildLibrary = async (out: string): Promise<void> => {
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { index: "lib/index.ts", promise: "lib/promise.ts" },
+    outdir: out,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: TARGET,
+    external: LIBRARY_EXTERNALS,
+    chunkNames: "chunks/[name]-[hash]",
+    logLevel: "warning"
+  })
+  const tsc = spawnSync(join(root, "node_modules/.bin/tsc"), ["-p", join(root, "tsconfig.build.json"), "--outDir", out], { cwd: root, encoding: "utf8" })
+  if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed:\n${tsc.stdout}${tsc.stderr}`)
+  for (const file of filesUnder(out).filter((f) => f.endsWith(".d.ts"))) {
+    writeFileSync(file, rewriteDeclarationImports(readFileSync(file, "utf8")))
+  }
+}
+
+/** In the bin's first file, the command line's import points at its bundle next door. */
+const cliBundleNextDoor: esbuild.Plugin = {
+  name: "cli-bundle-next-door",
+  setup: (build) => build.onResolve({ filter: /^\.\/cli-node\.ts$/ }, () => ({ path: "./cli.js", external: true }))
+}
+
+const buildBin = async (out: string): Promise<void> => {
+  const common = {
+    absWorkingDir: root,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: TARGET,
+    // Whitespace and syntax only: names stay readable in "internal error (please report it)".
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: "warning"
+  } as const
+  // The command line, one file; its lazily imported HTTP stack stays lazy inside it.
+  // Its CommonJS dependencies (yaml, undici) call require(): an ES module has none, so the bundle makes one.
+  await esbuild.build({
+    ...common,
+    entryPoints: ["scripts/cli-node.ts"],
+    outfile: join(out, "bin/cli.js"),
+    banner: { js: `import { createRequire as createRequireForBundle } from "node:module"; const require = createRequireForBundle(import.meta.url);` }
+  })
+  await esbuild.build({
+    ...common,
+    entryPoints: ["scripts/fleet-rollback-bundle.js"],
+    outfile: join(out, "bin/fleet-rollback.js"),
+    plugins: [cliBundleNextDoor],
+    banner: { js: binShellLines() }
+  })
+  chmodSync(join(out, "bin/fleet-rollback.js"), 0o755)
+}
+
+const main = async (): Promise<void> => {
+  const at = process.argv.indexOf("--out-dir")
+  const out = resolve(root, at === -1 ? "dist" : process.argv[at + 1] ?? "dist")
+  const partial = `${out}.partial-${process.pid}`
+  rmSync(partial, { recursive: true, force: true })
+  try {
+    await buildLibrary(partial)
+    await buildBin(partial)
+    rmSync(out, { recursive: true, force: true })
+    renameSync(partial, out)
+  } finally {
+    if (existsSync(partial)) rmSync(partial, { recursive: true, force: true })
+  }
+}
+
+await main()
