@@ -8,8 +8,9 @@
  *   `@effect/platform-node`'s peer `redis` and its type packages; `.d.ts` files next to them from
  *   `tsc -p tsconfig.build.json`, with relative `.ts` imports turned into `.js`;
  * - the bin: `dist/bin/fleet-rollback.js` (the shell lines of scripts/fleet-rollback.js, the
- *   Node version check, the compile cache) and `dist/bin/cli.js`, the whole command line in one
- *   bundle with its dependencies, so the installed bin needs no tsx and no node_modules.
+ *   Node version check, the compile cache), then `dist/bin/cli.js`: the command line bundled
+ *   with all its dependencies (chunks beside it in `dist/bin/chunks/` load only for the commands
+ *   that need them), so the installed bin needs no tsx and nothing from node_modules.
  * The directory is replaced at the end in one rename, so a concurrent reader never sees half of it.
  */
 import { spawnSync } from "node:child_process"
@@ -79,12 +80,15 @@ const buildBin = async (out: string): Promise<void> => {
     minifySyntax: true,
     logLevel: "warning"
   } as const
-  // The command line, one file; its lazily imported HTTP stack stays lazy inside it.
-  // Its CommonJS dependencies (yaml, undici) call require(): an ES module has none, so the bundle makes one.
+  // The command line: dist/bin/cli.js and what it imports, split so that code only some commands
+  // need (undici, ~1 MB, for the commands that talk to a server) is read only when they run.
+  // Its CommonJS dependencies (yaml, undici) call require(): an ES module has none, so each file makes one.
   await esbuild.build({
     ...common,
-    entryPoints: ["scripts/cli-node.ts"],
-    outfile: join(out, "bin/cli.js"),
+    entryPoints: { cli: "scripts/cli-node.ts" },
+    outdir: join(out, "bin"),
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
     banner: { js: `import { createRequire as createRequireForBundle } from "node:module"; const require = createRequireForBundle(import.meta.url);` }
   })
   await esbuild.build({

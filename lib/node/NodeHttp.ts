@@ -8,7 +8,7 @@
 import * as fs from "node:fs"
 import * as tls from "node:tls"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import type { HttpClient } from "effect/http"
 import type { Dispatcher } from "undici"
 import { RegistryError } from "../registry/RegistryError.ts"
@@ -125,6 +125,7 @@ export const undiciRegistryWire = (dispatcher: Dispatcher): RegistryWire["Servic
           path: `${request.url.pathname}${request.url.search}`,
           method: request.method,
           headers: request.headers,
+          ...(request.body === undefined ? {} : { body: Redacted.value(request.body) }),
           reset: false
         }, handler)
       } catch (error) {

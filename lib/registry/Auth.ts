@@ -17,10 +17,18 @@ import type { Transport, WireRequest, WireResponse } from "./Transport.ts"
 import { readHeaderValue } from "./HeaderValue.ts"
 import { makeSingleFlight } from "./SingleFlight.ts"
 
-/** Username and password for the registry (and its token server). */
+/** Username and password for the registry (and its token server), or an identity token. */
 export interface Credentials {
   readonly username: string
   readonly password: Redacted.Redacted<string>
+  /**
+   * An OAuth2 refresh token (`identitytoken` of a Docker config, or a credential helper's answer
+   * for user `<token>`): exchanged at the token server for access tokens (`grant_type=refresh_token`,
+   * a POST, as Docker does) instead of sending the password.
+   */
+  readonly identityToken?: Redacted.Redacted<string> | undefined
+  /** Where the credentials came from, for messages (`docker-credential-pass (credHelpers in …)`); never a secret. */
+  readonly source?: string | undefined
 }
 
 /** One parsed challenge of a `WWW-Authenticate` header; scheme lower-case, param names lower-case. */
@@ -76,6 +84,34 @@ const TokenResponse = Schema.Struct({
   issued_at: Schema.optional(Schema.String)
 })
 
+/** The OAuth2 client id sent with identity-token requests. */
+const CLIENT_ID = "fleet-rollback"
+
+/** `GET realm?service=…&scope=…` with Basic credentials, if any (distribution's token spec). */
+const passwordTokenRequest = (realm: URL, service: string | undefined, scope: string | undefined, credentials: Credentials | undefined, repository: string | undefined): WireRequest => {
+  if (service !== undefined) realm.searchParams.append("service", service)
+  for (const one of (scope ?? "").split(" ").filter((s) => s !== "")) realm.searchParams.append("scope", one)
+  const headers: Record<string, string> = { accept: "application/json" }
+  if (credentials !== undefined) headers["authorization"] = basicAuthorization(credentials)
+  return { kind: "token", method: "GET", url: realm, headers, repository }
+}
+
+/** `POST realm` with `grant_type=refresh_token` and the identity token (distribution's OAuth2 token spec, as Docker sends it). */
+const refreshTokenRequest = (realm: URL, service: string | undefined, scope: string | undefined, identityToken: Redacted.Redacted<string>, repository: string | undefined): WireRequest => {
+  const form = new URLSearchParams({ grant_type: "refresh_token", client_id: CLIENT_ID, refresh_token: Redacted.value(identityToken) })
+  if (service !== undefined) form.append("service", service)
+  const scopes = (scope ?? "").split(" ").filter((s) => s !== "")
+  if (scopes.length > 0) form.append("scope", scopes.join(" "))
+  return {
+    kind: "token",
+    method: "POST",
+    url: realm,
+    headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded" },
+    body: Redacted.make(form.toString()),
+    repository
+  }
+}
+
 /** How a host wants to be authenticated, learnt from its challenge. */
 type HostAuth =
   | { readonly scheme: "basic" }
@@ -97,7 +133,7 @@ export interface Authorizer {
 
 /** The advice every authentication failure carries (never the password itself). */
 export const CREDENTIALS_ADVICE =
-  "check REGISTRY_USERNAME and REGISTRY_PASSWORD (or REGISTRY_PASSWORD_FILE), or the auths entry for this registry in ~/.docker/config.json"
+  "check REGISTRY_USERNAME and REGISTRY_PASSWORD (or REGISTRY_PASSWORD_FILE), or the credentials for this registry in your auth files (docker login / podman login; README \"Registry credentials\")"
 
 /** Builds an authorizer over a transport. */
 export const makeAuthorizer = (
@@ -124,7 +160,7 @@ export const makeAuthorizer = (
       status,
       message: credentials === undefined
         ? `${request.method} ${displayUrl(request.url)} answered ${status}: ${detail}. The registry wants credentials and none were given: set REGISTRY_USERNAME and REGISTRY_PASSWORD (or REGISTRY_PASSWORD_FILE), or log in with docker login`
-        : `${request.method} ${displayUrl(request.url)} answered ${status}: ${detail} for user ${credentials.username}: ${CREDENTIALS_ADVICE}`
+        : `${request.method} ${displayUrl(request.url)} answered ${status}: ${detail} for user ${credentials.username}${credentials.source === undefined ? "" : ` (from ${credentials.source})`}: ${CREDENTIALS_ADVICE}`
     })
 
   const fetchToken = (
@@ -148,11 +184,9 @@ export const makeAuthorizer = (
           message: `the registry ${registryUrl.host} (https) sends credentials to the token server ${displayUrl(realm)} over plain http; refusing to send the password there. Fix the registry's auth.token.realm`
         })
       }
-      if (auth.service !== undefined) realm.searchParams.append("service", auth.service)
-      for (const one of (scope ?? "").split(" ").filter((s) => s !== "")) realm.searchParams.append("scope", one)
-      const headers: Record<string, string> = { accept: "application/json" }
-      if (credentials !== undefined) headers["authorization"] = basicAuthorization(credentials)
-      const tokenRequest: WireRequest = { kind: "token", method: "GET", url: realm, headers, repository: request.repository }
+      const tokenRequest = credentials?.identityToken !== undefined
+        ? refreshTokenRequest(realm, auth.service, scope, credentials.identityToken, request.repository)
+        : passwordTokenRequest(realm, auth.service, scope, credentials, request.repository)
       const response = yield* transport.send(tokenRequest)
       if (response.status === 401 || response.status === 403) {
         return yield* unauthorized(tokenRequest, response.status, "the token server refused to issue a token")

@@ -9,7 +9,7 @@
  * `lib/node/NodeHttp.ts` sends straight through an undici dispatcher, which costs a third of the
  * client's CPU less on big fleets (see bench/). Retries, limits and errors live in Transport.
  */
-import { Context, Duration, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer, Redacted } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientError } from "effect/http"
 
@@ -19,9 +19,12 @@ export type RequestKind = "token" | "tags" | "manifest" | "manifest-head" | "blo
 /** One HTTP request on the wire: absolute URL, method and headers (data only). */
 export interface WireRequest {
   readonly kind: RequestKind
-  readonly method: "GET" | "HEAD"
+  /** `POST` only for a token request with an identity token (a form body). */
+  readonly method: "GET" | "HEAD" | "POST"
   readonly url: URL
   readonly headers: Readonly<Record<string, string>>
+  /** The request body (a token request's form, with the identity token: kept redacted). */
+  readonly body?: Redacted.Redacted<string> | undefined
   /** The repository this request serves, named in errors. */
   readonly repository?: string | undefined
 }
@@ -148,7 +151,10 @@ const sendThroughHttpClient = (
   request: WireRequest,
   timeoutMs: number
 ): Effect.Effect<WireResponse, WireFailure> => {
-  const httpRequest = HttpClientRequest.make(request.method)(request.url.href, { headers: request.headers })
+  const base = HttpClientRequest.make(request.method)(request.url.href, { headers: request.headers })
+  const httpRequest = request.body === undefined
+    ? base
+    : HttpClientRequest.bodyText(base, Redacted.value(request.body), request.headers["content-type"] ?? "application/x-www-form-urlencoded")
   return Effect.gen(function*() {
     const response = yield* client.execute(httpRequest)
     const body = request.method === "HEAD" ? EMPTY_BODY : new Uint8Array(yield* response.arrayBuffer)

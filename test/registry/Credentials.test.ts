@@ -1,8 +1,10 @@
 /**
  * @module Credentials.test — where the registry password comes from (never a flag) and what is
- * said when it is half-configured.
+ * said when it is half-configured; the auth files in their order (REGISTRY_AUTH_FILE, the Docker
+ * config, containers' auth.json). Credential helpers against a real registry:
+ * test/registry-real/credential-helpers.test.ts.
  */
-import { NodeFileSystem } from "@effect/platform-node"
+import { NodeServices } from "@effect/platform-node"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import * as fs from "node:fs"
@@ -21,7 +23,7 @@ const tmp = () => {
 }
 
 const resolve = (url: string, env: Record<string, string | undefined>, home: string) =>
-  resolveRegistryCredentials(url, env, home).pipe(Effect.provide(NodeFileSystem.layer))
+  resolveRegistryCredentials(url, env, home).pipe(Effect.provide(NodeServices.layer))
 
 const plain = (credentials: { readonly username: string; readonly password: Redacted.Redacted<string> } | undefined) =>
   credentials === undefined ? undefined : { username: credentials.username, password: Redacted.value(credentials.password) }
@@ -109,5 +111,63 @@ describe("registry credentials", () => {
       const home = tmp()
       dockerConfig(home, { "registry.example.com": { auth: btoa("u:p") } })
       assert.isUndefined(yield* resolve("https://registry.example.com:5000", {}, home))
+    }))
+
+  it.effect("identitytoken in an auths entry is kept as the identity token (and the user, when given)", () =>
+    Effect.gen(function*() {
+      const home = tmp()
+      dockerConfig(home, { "r.io": { username: "ci", identitytoken: "refresh-123" } })
+      const creds = yield* resolve("https://r.io", {}, home)
+      assert.strictEqual(creds?.username, "ci")
+      assert.strictEqual(creds?.identityToken === undefined ? undefined : Redacted.value(creds.identityToken), "refresh-123")
+      assert.notInclude(String(creds?.identityToken), "refresh-123")
+    }))
+
+  it.effect("REGISTRY_AUTH_FILE comes before the Docker config", () =>
+    Effect.gen(function*() {
+      const home = tmp()
+      dockerConfig(home, { "r.io": { auth: btoa("docker:d") } })
+      const file = path.join(tmp(), "auth.json")
+      fs.writeFileSync(file, JSON.stringify({ auths: { "r.io": { auth: btoa("podman:p") } } }))
+      const creds = yield* resolve("https://r.io", { REGISTRY_AUTH_FILE: file }, home)
+      assert.deepStrictEqual(plain(creds), { username: "podman", password: "p" })
+      assert.include(creds?.source, file)
+    }))
+
+  it.effect("a REGISTRY_AUTH_FILE that cannot be read is an error naming it; one without this registry falls through", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(resolve("https://r.io", { REGISTRY_AUTH_FILE: "/nonexistent/auth.json" }, tmp()))
+      assert.include(error.message, "REGISTRY_AUTH_FILE (/nonexistent/auth.json)")
+      const home = tmp()
+      dockerConfig(home, { "r.io": { auth: btoa("docker:d") } })
+      const other = path.join(tmp(), "auth.json")
+      fs.writeFileSync(other, JSON.stringify({ auths: { "elsewhere.io": { auth: btoa("x:y") } } }))
+      assert.deepStrictEqual(plain(yield* resolve("https://r.io", { REGISTRY_AUTH_FILE: other }, home)), { username: "docker", password: "d" })
+    }))
+
+  it.effect("containers' auth.json: $XDG_RUNTIME_DIR/containers/auth.json, then $XDG_CONFIG_HOME/containers/auth.json, after the Docker config", () =>
+    Effect.gen(function*() {
+      const home = tmp()
+      const runtime = tmp()
+      const config = tmp()
+      const write = (dir: string, user: string) => {
+        fs.mkdirSync(path.join(dir, "containers"), { recursive: true })
+        fs.writeFileSync(path.join(dir, "containers", "auth.json"), JSON.stringify({ auths: { "r.io": { auth: btoa(`${user}:pw`) } } }))
+      }
+      write(config, "from-config-home")
+      const env = { XDG_RUNTIME_DIR: runtime, XDG_CONFIG_HOME: config }
+      assert.strictEqual((yield* resolve("https://r.io", env, home))?.username, "from-config-home")
+      write(runtime, "from-runtime-dir")
+      assert.strictEqual((yield* resolve("https://r.io", env, home))?.username, "from-runtime-dir")
+      dockerConfig(home, { "r.io": { auth: btoa("from-docker:pw") } })
+      assert.strictEqual((yield* resolve("https://r.io", env, home))?.username, "from-docker")
+    }))
+
+  it.effect("without XDG_CONFIG_HOME, containers' auth.json is read from ~/.config/containers/auth.json", () =>
+    Effect.gen(function*() {
+      const home = tmp()
+      fs.mkdirSync(path.join(home, ".config", "containers"), { recursive: true })
+      fs.writeFileSync(path.join(home, ".config", "containers", "auth.json"), JSON.stringify({ auths: { "r.io/team": { auth: btoa("podman:pw") } } }))
+      assert.deepStrictEqual(plain(yield* resolve("https://r.io", {}, home)), { username: "podman", password: "pw" })
     }))
 })

@@ -79,11 +79,19 @@ export interface TokenServerOptions {
   readonly expiresInSeconds?: number
   /** Also hand out pull-only tokens without credentials, default false. */
   readonly allowAnonymousPull?: boolean
+  /**
+   * Identity tokens (OAuth2 refresh tokens) → the user they stand for: `POST /token` with
+   * `grant_type=refresh_token` (distribution's OAuth2 token spec, what Docker sends for an
+   * `identitytoken`) gets an access token for that user. Default none.
+   */
+  readonly refreshTokens?: Readonly<Record<string, string>>
 }
 
 /** A request the token server answered. */
 export interface TokenRequestRecord {
   readonly status: number
+  /** `POST` for a `grant_type=refresh_token` request; absent for `GET` (Basic or anonymous). */
+  readonly method?: string
   readonly username: string | undefined
   readonly service: string | null
   readonly scopes: ReadonlyArray<string>
@@ -171,10 +179,38 @@ export const startTokenServer = async (options: TokenServerOptions): Promise<Tok
   const requests: Array<TokenRequestRecord> = []
   let issued = 0
 
+  /** `POST /token`, `grant_type=refresh_token`: an access token for the refresh token's user. */
+  const handleRefresh = (req: IncomingMessage, res: ServerResponse): void => {
+    let text = ""
+    req.setEncoding("utf8")
+    req.on("data", (chunk: string) => {
+      text += chunk
+    })
+    req.on("end", () => {
+      const form = new URLSearchParams(text)
+      const scopes = (form.get("scope") ?? "").split(" ").filter((s) => s !== "")
+      const username = options.refreshTokens?.[form.get("refresh_token") ?? ""]
+      const ok = form.get("grant_type") === "refresh_token" && username !== undefined && form.get("client_id") !== null &&
+        (form.get("service") === null || form.get("service") === service)
+      requests.push({ status: ok ? 200 : 401, method: "POST", username, service: form.get("service"), scopes })
+      if (!ok) {
+        json(res, 401, { errors: [{ code: "UNAUTHORIZED", message: "invalid refresh token" }] })
+        return
+      }
+      const token = signRegistryToken({ issuer, subject: username, audience: service, access: scopes.flatMap((scope) => parseScope(scope) ?? []), expiresInSeconds: expiresIn })
+      issued++
+      json(res, 200, { access_token: token, expires_in: expiresIn, issued_at: new Date().toISOString(), scope: scopes.join(" ") })
+    })
+  }
+
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1")
+    if (req.method === "POST" && url.pathname === "/token") {
+      handleRefresh(req, res)
+      return
+    }
     if (req.method !== "GET" || url.pathname !== "/token") {
-      json(res, 404, { errors: [{ code: "NOT_FOUND", message: "only GET /token is served" }] })
+      json(res, 404, { errors: [{ code: "NOT_FOUND", message: "only GET and POST /token are served" }] })
       return
     }
     const scopes = url.searchParams.getAll("scope").flatMap((s) => s.split(" ")).filter((s) => s !== "")
