@@ -14,10 +14,17 @@ import { planCommand } from "./commands/Plan.ts"
 import { runCommand } from "./commands/Run.ts"
 import { undoCommand } from "./commands/Undo.ts"
 
+/**
+ * `--wizard` (effect/cli's interactive mode, which builds a command line by asking and then runs
+ * it) only on the commands that change no fleet: `run` and `undo` are not built by a
+ * questionnaire, and there `--wizard` is an unknown flag (exit 2).
+ */
+const withWizard = Command.withGlobalFlags([GlobalFlag.Wizard])
+
 /** `fleet-rollback` with its subcommands. */
 export const cli = Command.make("fleet-rollback").pipe(
   Command.withDescription("Roll a whole fleet of container services back to one consistent point in time"),
-  Command.withSubcommands([getCommand, choicesCommand, planCommand, runCommand, undoCommand, demoCommand]),
+  Command.withSubcommands([withWizard(getCommand), withWizard(choicesCommand), withWizard(planCommand), runCommand, undoCommand, withWizard(demoCommand)]),
   Command.withExamples([
     { command: "fleet-rollback demo", description: "the whole flow against a built-in sandbox, no cluster needed" },
     { command: "fleet-rollback get --registry https://registry.example.com --repo shop/api,shop/web --env master", description: "read the registry, write ./rollback.json" },
@@ -70,9 +77,12 @@ export const versionFlag: GlobalFlag.Action<boolean> = GlobalFlag.Action({
   run: GlobalFlag.Version.run
 })
 
-/** effect/cli's built-in global flags, with {@link versionFlag} in place of its `--version / -v`. */
+/**
+ * effect/cli's built-in global flags, with {@link versionFlag} in place of its `--version / -v`,
+ * and without `--wizard`, which only the commands that change no fleet declare ({@link cli}).
+ */
 export const cliConfig: Layer.Layer<never> = CliConfig.layer({
-  builtIns: GlobalFlag.BuiltIns.map((flag) => (flag === GlobalFlag.Version ? versionFlag : flag))
+  builtIns: GlobalFlag.BuiltIns.filter((flag) => flag !== GlobalFlag.Wizard).map((flag) => (flag === GlobalFlag.Version ? versionFlag : flag))
 })
 
 /**

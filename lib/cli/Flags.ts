@@ -5,7 +5,7 @@ import { Flag } from "effect/cli"
 import { MIN_POLL_MS } from "../workflow/RunRollback.ts"
 
 /** `--config FILE`. */
-export const config = Flag.String("config").pipe(Flag.withDescription("YAML config file (default ./fleet-rollback.yaml when present); flags win over it"), Flag.optional)
+export const config = Flag.String("config").pipe(Flag.withDescription("YAML config file; default $FLEET_ROLLBACK_CONFIG, else the first of ./fleet-rollback.yaml, $XDG_CONFIG_HOME/fleet-rollback/config.yaml (~/.config), /etc/fleet-rollback/config.yaml; flags win over it"), Flag.optional)
 /**
  * A description and a default that `--help` shows: effect/cli's help has no place for a flag's
  * default, so it goes at the end of the description, from the same value the flag uses.
@@ -46,7 +46,7 @@ export const pinDigest = Flag.Boolean("pin-digest").pipe(Flag.withDescription("d
 /** `--bad-tag a,b`. */
 export const badTag = Flag.String("bad-tag").pipe(Flag.withDescription("tags never to select: tag or service:tag, comma separated"), Flag.optional)
 /** `--registry URL`. */
-export const registry = Flag.String("registry").pipe(Flag.withDescription("registry URL, e.g. https://registry.example.com (credentials: REGISTRY_USERNAME + REGISTRY_PASSWORD or ~/.docker/config.json)"), Flag.optional)
+export const registry = Flag.String("registry").pipe(Flag.withDescription("registry URL, e.g. https://registry.example.com (credentials: REGISTRY_USERNAME + REGISTRY_PASSWORD, else docker/podman login: README \"Registry credentials\")"), Flag.optional)
 /** `--user NAME`. */
 export const user = Flag.String("user").pipe(Flag.withDescription("who runs this, for the report and Slack (default BUILD_USER_ID, else USER)"), Flag.optional)
 /** `--yes`. */

@@ -1,6 +1,6 @@
 /**
  * @module Output — what the operator reads: aligned tables, colour only on a terminal (never with
- * `NO_COLOR`), progress lines that redraw on a terminal and are plain lines in CI.
+ * a non-empty `NO_COLOR`), progress lines that redraw on a terminal and are plain lines in CI.
  */
 import { withoutRanFor } from "../core/History.ts"
 import type { PlanAction, PlanEntry, RollbackPlan } from "../core/Plan.ts"
@@ -16,7 +16,14 @@ export interface Paint {
   readonly dim: (s: string) => string
 }
 
-/** Colour on when the stream is a terminal and `NO_COLOR` is unset (https://no-color.org). */
+/**
+ * Whether to colour a stream: only a terminal, and not when `NO_COLOR` is set to a value — an
+ * empty `NO_COLOR` does not count (https://no-color.org: "when present and not an empty string").
+ */
+export const colourWanted = (isTerminal: boolean, env: Readonly<Record<string, string | undefined>>): boolean =>
+  isTerminal && (env["NO_COLOR"] === undefined || env["NO_COLOR"] === "")
+
+/** Colour helpers; `enabled` from {@link colourWanted}. */
 export const makePaint = (enabled: boolean): Paint => {
   const wrap = (open: number, close: number) => (s: string) => (enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s)
   return { bold: wrap(1, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), dim: wrap(2, 22) }

@@ -15,6 +15,7 @@ import { Notifier } from "../notify/Slack.ts"
 import { Registry, resolveRegistryCredentials } from "../registry/Registry.ts"
 import { badInput, failed } from "../workflow/RollbackError.ts"
 import { CliPlatform } from "./CliPlatform.ts"
+import { findConfigFile } from "./ConfigLookup.ts"
 
 /** Reads a text file; a missing file is BadInput naming the flag it came from. */
 export const readTextFile = (path: string, what: string) =>
@@ -35,13 +36,20 @@ export const writeFileAtomic = (path: string, content: string) =>
     )
   })
 
-/** Loads the config file when given (or `./fleet-rollback.yaml` when it exists); `{}` otherwise. */
+/**
+ * Loads the config file found as lib/cli/ConfigLookup.ts says (`--config`, `$FLEET_ROLLBACK_CONFIG`,
+ * `./fleet-rollback.yaml`, `$XDG_CONFIG_HOME/fleet-rollback/config.yaml`, `/etc/fleet-rollback/config.yaml`)
+ * and says on stderr which one it read; `{}` when there is none.
+ */
 export const loadConfig = (path: Option.Option<string>) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const file = Option.isSome(path) ? path.value : (yield* fs.exists("fleet-rollback.yaml").pipe(Effect.orElseSucceed(() => false))) ? "fleet-rollback.yaml" : undefined
-    if (file === undefined) return {} as ConfigFile
-    const text = yield* readTextFile(file, "the config file")
+    const platform = yield* CliPlatform
+    const choice = yield* findConfigFile(Option.getOrUndefined(path), platform, (candidate) => fs.exists(candidate).pipe(Effect.orElseSucceed(() => false)))
+    if (choice === undefined) return {} as ConfigFile
+    const file = choice.path
+    const text = yield* readTextFile(file, choice.source === "FLEET_ROLLBACK_CONFIG" ? "the config file named by FLEET_ROLLBACK_CONFIG" : "the config file")
+    platform.writeStderr(`fleet-rollback: config file ${file} (${choice.source})\n`)
     return yield* Effect.fromResult(Result.mapError(parseConfigFile(text, file), (e) => badInput(e.message)))
   })
 

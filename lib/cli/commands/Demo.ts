@@ -18,7 +18,7 @@ import { badInput, failed } from "../../workflow/RollbackError.ts"
 import { builderOf, parseTargetKind } from "../targets/index.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
-import { makePaint } from "../Output.ts"
+import { colourWanted, makePaint } from "../Output.ts"
 import { choicesCommand } from "./Choices.ts"
 import { swarmDemo } from "./DemoSwarm.ts"
 import { getCommand } from "./Get.ts"
@@ -52,7 +52,7 @@ export const demoCommand = Command.make(
         return yield* badInput(`demo --target ${checked}: the demo of this target is not available in this version; \`fleet-rollback demo\` shows the story on the built-in Marathon sandbox`)
       }
       const platform = yield* CliPlatform
-      const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
+      const paint = makePaint(colourWanted(platform.stdoutIsTerminal, platform.env))
       const now = yield* Clock.currentTimeMillis
       const fleet = sampleFleet(now)
       // Removed also after --keep: once Ctrl-C stopped the sandbox, its files point at nothing.

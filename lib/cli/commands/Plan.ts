@@ -7,7 +7,7 @@ import type { RollbackPlan } from "../../core/Plan.ts"
 import { planFleet } from "../../workflow/PlanFleet.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
-import { makePaint, renderPlan, renderPlanTable } from "../Output.ts"
+import { colourWanted, makePaint, renderPlan, renderPlanTable } from "../Output.ts"
 import type { TargetFlagValues } from "../Flags.ts"
 import { loadConfig, loadRollbackFile, parseDuration, resolveScope } from "../Settings.ts"
 import { badInput } from "../../workflow/RollbackError.ts"
@@ -55,7 +55,7 @@ export const printPlan = (plan: RollbackPlan, options: PlanPrintOptions) =>
   Effect.gen(function*() {
     const platform = yield* CliPlatform
     const terminal = options.toStderr ? platform.stderrIsTerminal : platform.stdoutIsTerminal
-    const paint = makePaint(terminal && platform.env.NO_COLOR === undefined)
+    const paint = makePaint(colourWanted(terminal, platform.env))
     const text = options.quiet ? renderPlanTable(plan, paint) : renderPlan(plan, paint) + (options.verbose ? `\n${renderPlanDetails(plan)}` : "")
     yield* options.toStderr ? Console.error(text) : Console.log(text)
   })

@@ -16,7 +16,7 @@ import { runRollback } from "../../workflow/RunRollback.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import type { Paint } from "../Output.ts"
-import { makePaint, renderReport } from "../Output.ts"
+import { colourWanted, makePaint, renderReport } from "../Output.ts"
 import { checkReportPath, deploymentTimeoutMs, notifierLayer, registryLayer, writeFileAtomic } from "../Settings.ts"
 import { planFlags, planJson, preparePlan, printPlan } from "./Plan.ts"
 
@@ -146,7 +146,7 @@ export const runCommand = Command.make(
     Effect.gen(function*() {
       const platform = yield* CliPlatform
       const fileSystem = yield* FileSystem.FileSystem
-      const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
+      const paint = makePaint(colourWanted(platform.stdoutIsTerminal, platform.env))
       const prepared = yield* preparePlan(flags)
       if (flags.dryRun) {
         const fleet = yield* planFleet(prepared.file, flags.point, prepared.options).pipe(Effect.provide(prepared.target.layer))

@@ -11,7 +11,7 @@ import { undoRollback } from "../../workflow/RunRollback.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import type { ConfigFile } from "../../core/ConfigFile.ts"
 import * as Flags from "../Flags.ts"
-import { makePaint } from "../Output.ts"
+import { colourWanted, makePaint } from "../Output.ts"
 import type { TargetFlagValues } from "../Flags.ts"
 import { checkReportPath, deploymentTimeoutMs, loadConfig, loadReport, notifierLayer, writeFileAtomic } from "../Settings.ts"
 import { buildTarget, targetConfigured } from "../targets/index.ts"
@@ -92,7 +92,7 @@ export const undoCommand = Command.make(
     Effect.gen(function*() {
       const platform = yield* CliPlatform
       const fileSystem = yield* FileSystem.FileSystem
-      const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
+      const paint = makePaint(colourWanted(platform.stdoutIsTerminal, platform.env))
       const config = yield* loadConfig(flags.config)
       const report = yield* loadReport(flags.report)
       const target = yield* undoTarget(flags, config, report, flags.report)
