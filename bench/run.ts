@@ -3,7 +3,9 @@
  * `docker-registry`, 10,000 images, `get` cold/warm/--verify-tags against the floor and a
  * `skopeo inspect` loop), the `--last` benchmark (`bench/last.ts`: 20,000 tags, in memory), the
  * `run` overhead on the Marathon sandbox (`bench/overhead.ts`: 50 services) and on a real Docker
- * Engine (`bench/overhead-swarm.ts`: 50 Swarm services, needs Debian's docker.io), then the core benchmark (`bench/core.ts`, merge + select over a million
+ * Engine (`bench/overhead-swarm.ts`: 50 Swarm services, needs Debian's docker.io), the
+ * installed-package benchmark (`bench/package.ts`: the packed tarball's bin, `--version` and
+ * `choices` on 10,000 images, against `node -e 0`), then the core benchmark (`bench/core.ts`, merge + select over a million
  * images) as a child process. Prints each benchmark's table and JSON line. Not a test; not run in CI.
  * Every process it starts is stopped before it exits.
  */
@@ -13,6 +15,7 @@ import { fileURLToPath } from "node:url"
 import { formatLastReport, runLastBench } from "./last.ts"
 import { formatOverheadReport, runOverheadBench } from "./overhead.ts"
 import { formatSwarmOverheadReport, runSwarmOverheadBench } from "./overhead-swarm.ts"
+import { formatPackageReport, runPackageBench } from "./package.ts"
 import { formatRegistryReport, runRegistryBench } from "./registry.ts"
 import { runChild } from "./support/processes.ts"
 
@@ -58,6 +61,16 @@ const main = async (): Promise<number> => {
   } catch (error) {
     failed = true
     console.error(`Swarm run overhead benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
+  }
+  console.log("")
+  console.log("== installed package benchmark (bench/package.ts) ==")
+  try {
+    const report = await runPackageBench()
+    console.log(formatPackageReport(report))
+    console.log(JSON.stringify(report))
+  } catch (error) {
+    failed = true
+    console.error(`package benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
   }
   console.log("")
   console.log("== core benchmark (bench/core.ts) ==")

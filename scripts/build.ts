@@ -16,6 +16,7 @@
 import { spawnSync } from "node:child_process"
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
+import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 import * as esbuild from "esbuild"
 
@@ -62,6 +63,21 @@ const buildLibrary = async (out: string): Promise<void> => {
   }
 }
 
+/**
+ * `@effect/platform-node`'s Undici module is `export * from "undici"`: with undici (CommonJS)
+ * bundled into a split chunk, esbuild cannot list those names and the module's namespace comes out
+ * empty (`new _.Agent` fails). This plugin gives that module undici's export names, read from undici
+ * itself at build time.
+ */
+const undiciReexports: esbuild.Plugin = {
+  name: "undici-reexports",
+  setup: (build) =>
+    build.onLoad({ filter: /@effect[\\/]platform-node[\\/]dist[\\/]Undici\.js$/ }, () => {
+      const names = Object.keys(createRequire(join(root, "package.json"))("undici") as object).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== "default")
+      return { contents: `import Undici from "undici"\nexport default Undici\nexport const { ${names.join(", ")} } = Undici\n`, loader: "js", resolveDir: join(root, "node_modules/@effect/platform-node/dist") }
+    })
+}
+
 /** In the bin's first file, the command line's import points at its bundle next door. */
 const cliBundleNextDoor: esbuild.Plugin = {
   name: "cli-bundle-next-door",
@@ -89,6 +105,7 @@ const buildBin = async (out: string): Promise<void> => {
     outdir: join(out, "bin"),
     splitting: true,
     chunkNames: "chunks/[name]-[hash]",
+    plugins: [undiciReexports],
     banner: { js: `import { createRequire as createRequireForBundle } from "node:module"; const require = createRequireForBundle(import.meta.url);` }
   })
   await esbuild.build({
