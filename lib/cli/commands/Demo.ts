@@ -10,9 +10,6 @@ import * as path from "node:path"
 import { Clock, Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import type { MarathonSandbox } from "../../sandbox/Marathon.ts"
-import { startMarathonSandbox } from "../../sandbox/Marathon.ts"
-import { startSandboxRegistry } from "../../sandbox/Registry.ts"
-import { sampleApp, sampleFleet } from "../../sandbox/SampleFleet.ts"
 import { parseRollbackFile } from "../../core/RollbackFile.ts"
 import { badInput, failed } from "../../workflow/RollbackError.ts"
 import { builderOf, parseTargetKind } from "../targets/index.ts"
@@ -25,6 +22,17 @@ import { getCommand } from "./Get.ts"
 import { planCommand } from "./Plan.ts"
 import { runCommand } from "./Run.ts"
 import { undoCommand } from "./Undo.ts"
+
+/**
+ * The sandbox servers, loaded when the demo runs: importing `node:http` alone costs every other
+ * command ~30 ms at start (Node loads its internal undici for the module's exports).
+ */
+const loadSandbox = () =>
+  Effect.all([
+    Effect.promise(() => import("../../sandbox/Marathon.ts")),
+    Effect.promise(() => import("../../sandbox/Registry.ts")),
+    Effect.promise(() => import("../../sandbox/SampleFleet.ts"))
+  ]).pipe(Effect.map(([marathon, registry, fleet]) => ({ ...marathon, ...registry, ...fleet })))
 
 /** The commands the demo runs, in-process, exactly as an operator would type them. */
 const tool = Command.make("fleet-rollback").pipe(Command.withSubcommands([getCommand, choicesCommand, planCommand, runCommand, undoCommand]))
@@ -54,6 +62,7 @@ export const demoCommand = Command.make(
       const platform = yield* CliPlatform
       const paint = makePaint(colourWanted(platform.stdoutIsTerminal, platform.env))
       const now = yield* Clock.currentTimeMillis
+      const { sampleApp, sampleFleet, startMarathonSandbox, startSandboxRegistry } = yield* loadSandbox()
       const fleet = sampleFleet(now)
       // Removed also after --keep: once Ctrl-C stopped the sandbox, its files point at nothing.
       const dir = yield* Effect.acquireRelease(
