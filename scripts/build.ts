@@ -7,14 +7,14 @@
  *   (its file system and undici HTTP client) bundled in, so an install does not pull
  *   `@effect/platform-node`'s peer `redis` and its type packages; `.d.ts` files next to them from
  *   `tsc -p tsconfig.build.json`, with relative `.ts` imports turned into `.js`;
- * - the bin: `dist/bin/fleet-rollback.js` (the shell lines of scripts/fleet-rollback.js, the
- *   Node version check, the compile cache), then `dist/bin/cli.js`: the command line bundled
- *   with all its dependencies (chunks beside it in `dist/bin/chunks/` load only for the commands
- *   that need them), so the installed bin needs no tsx and nothing from node_modules.
+ * - the command line: `dist/bin/cli.js`, scripts/cli-node.ts bundled with all its dependencies
+ *   (chunks beside it in `dist/bin/chunks/` load only for the commands that need them), which the
+ *   bin (scripts/fleet-rollback.js, shipped as it is) runs when there are no sources next to it:
+ *   the installed bin needs no tsx and nothing from node_modules.
  * The directory is replaced at the end in one rename, so a concurrent reader never sees half of it.
  */
 import { spawnSync } from "node:child_process"
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
@@ -27,9 +27,6 @@ const TARGET = "node22.19"
 
 /** The library's runtime dependencies (package.json `dependencies`), left as imports. */
 const LIBRARY_EXTERNALS = ["effect", "effect/*", "undici", "yaml"]
-
-/** The bin's first two lines, the same as the checkout bin's (`#!/usr/bin/env sh` and the exec line; publint wants a bin to start with `#!/usr/bin/env`, and env with one argument is portable, BusyBox's too). */
-const binShellLines = (): string => readFileSync(join(root, "scripts/fleet-rollback.js"), "utf8").split("\n").slice(0, 2).join("\n")
 
 /** Files under `dir`, recursively. */
 const filesUnder = (dir: string): Array<string> =>
@@ -78,12 +75,6 @@ const undiciReexports: esbuild.Plugin = {
     })
 }
 
-/** In the bin's first file, the command line's import points at its bundle next door. */
-const cliBundleNextDoor: esbuild.Plugin = {
-  name: "cli-bundle-next-door",
-  setup: (build) => build.onResolve({ filter: /^\.\/cli-node\.ts$/ }, () => ({ path: "./cli.js", external: true }))
-}
-
 const buildBin = async (out: string): Promise<void> => {
   const common = {
     absWorkingDir: root,
@@ -108,14 +99,6 @@ const buildBin = async (out: string): Promise<void> => {
     plugins: [undiciReexports],
     banner: { js: `import { createRequire as createRequireForBundle } from "node:module"; const require = createRequireForBundle(import.meta.url);` }
   })
-  await esbuild.build({
-    ...common,
-    entryPoints: ["scripts/fleet-rollback-bundle.js"],
-    outfile: join(out, "bin/fleet-rollback.js"),
-    plugins: [cliBundleNextDoor],
-    banner: { js: binShellLines() }
-  })
-  chmodSync(join(out, "bin/fleet-rollback.js"), 0o755)
 }
 
 const main = async (): Promise<void> => {

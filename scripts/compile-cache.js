@@ -1,8 +1,7 @@
 /**
  * @module compile-cache — Node's compile cache for the command line, under the user's cache
  * directory, so that from the second start on V8 does not compile the bundle (or, in a checkout,
- * the ~500 modules) again. Used by the checkout bin (scripts/fleet-rollback.js) and the packed
- * bin (dist/bin/fleet-rollback.js, built from scripts/fleet-rollback-bundle.js) before the command line
+ * the ~500 modules) again. Used by the bin (scripts/fleet-rollback.js) before the command line
  * loads. Plain JavaScript, like supported-node.js: it runs before the Node version is known good.
  */
 import module from "node:module"

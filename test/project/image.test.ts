@@ -83,12 +83,13 @@ describe("the container image (Dockerfile)", () => {
   it("runs as a non-root user, with the bin's V8 flag, and holds the bundle and Node only", async () => {
     const config = JSON.parse(await engine!.docker(["image", "inspect", "--format", "{{json .Config}}", IMAGE])) as { User: string; Entrypoint: ReadonlyArray<string> }
     assert.strictEqual(config.User, "65532:65532")
-    assert.deepStrictEqual(config.Entrypoint, ["node", "--max-semi-space-size=2", "/opt/fleet-rollback/fleet-rollback.js"])
+    assert.deepStrictEqual(config.Entrypoint, ["node", "--max-semi-space-size=2", "/opt/fleet-rollback/scripts/fleet-rollback.js"])
     const probe = await run(["--entrypoint", "node", IMAGE, "-e", "console.log(JSON.stringify({ uid: process.getuid(), files: require('fs').readdirSync('/opt/fleet-rollback', { recursive: true }).sort() }))"])
     const seen = JSON.parse(probe.trim()) as { uid: number; files: ReadonlyArray<string> }
     assert.strictEqual(seen.uid, 65532)
-    assert.includeMembers([...seen.files], ["cli.js", "fleet-rollback.js"])
-    assert.isTrue(seen.files.every((f) => f === "chunks" || f.endsWith(".js")), seen.files.join(", "))
+    assert.includeMembers([...seen.files], ["dist/bin/cli.js", "scripts/fleet-rollback.js", "scripts/supported-node.js", "scripts/compile-cache.js", "package.json"])
+    // the bin, the bundle and package.json: no sources, no node_modules
+    assert.isTrue(seen.files.every((f) => ["dist", "dist/bin", "dist/bin/chunks", "scripts", "package.json"].includes(f) || /^(dist\/bin|scripts)\/.*\.js$/.test(f)), seen.files.join(", "))
     // what the Dockerfile added on top of the base: the bundle directory and the working directory
     const history = await engine!.docker(["history", "--no-trunc", "--format", "{{.CreatedBy}}", IMAGE])
     assert.include(history, "COPY dir:")

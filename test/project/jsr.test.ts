@@ -1,0 +1,36 @@
+/**
+ * @module test/project/jsr — the JSR package (`deno publish --dry-run`, offline): deno.json names
+ * the license, and `publish.exclude` leaves out the tests, the benchmarks, CI and the npm build;
+ * the library's sources, README and LICENSE are in. Still with `--allow-slow-types`: the public
+ * API's Schema constants and Schema/Context classes have no explicit types yet (44 places; see
+ * the CHANGELOG), which `deno publish` without the flag refuses.
+ */
+import { spawnSync } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { assert, describe, it } from "@effect/vitest"
+
+const root = fileURLToPath(new URL("../../", import.meta.url))
+
+describe("deno publish", () => {
+  it("a dry run passes: license set, tests, bench and CI excluded, the library's sources, README and LICENSE included", () => {
+    const deno = JSON.parse(readFileSync(`${root}deno.json`, "utf8")) as { license?: string }
+    assert.strictEqual(deno.license, "Apache-2.0")
+    const result = spawnSync(`${root}node_modules/.bin/deno`, ["publish", "--dry-run", "--allow-dirty", "--allow-slow-types", "--no-check"], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 300_000,
+      env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" }
+    })
+    const output = `${result.stdout}${result.stderr}`
+    assert.strictEqual(result.status, 0, output)
+    const files = [...output.matchAll(/file:\/\/\S+?\/((?:[^\s/]+\/)*[^\s/]+) \(/g)].map((m) => m[1]!)
+    const relative = files.map((f) => f.startsWith(root.slice(1)) ? f.slice(root.length - 1) : f)
+    for (const wanted of ["lib/index.ts", "lib/promise.ts", "README.md", "LICENSE", "deno.json"]) {
+      assert.isTrue(relative.some((f) => f.endsWith(wanted)), `${wanted} is published:\n${output}`)
+    }
+    for (const unwanted of ["test/", "bench/", ".ci/", "node_modules/", "dist/", "package-lock.json"]) {
+      assert.isFalse(relative.some((f) => f.includes(`/${unwanted}`) || f.startsWith(unwanted)), `${unwanted} is not published:\n${relative.join("\n")}`)
+    }
+  }, 300_000)
+})
