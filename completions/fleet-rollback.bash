@@ -184,7 +184,7 @@ _fleet_rollback_get()
       ;;
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --config) _used_0=1 ;;
@@ -194,20 +194,21 @@ _fleet_rollback_get()
       --scheme) _used_4=1 ;;
       --since) _used_5=1 ;;
       --out) _used_6=1 ;;
-      --granularity) _used_7=1 ;;
-      --tz) _used_8=1 ;;
-      --platform) _used_9=1 ;;
-      --cache-dir) _used_10=1 ;;
-      --cache|--no-cache) _used_11=1 ;;
-      --verify-tags|--no-verify-tags) _used_12=1 ;;
-      --docker-hub-api|--no-docker-hub-api) _used_13=1 ;;
-      --concurrency) _used_14=1 ;;
-      --ca-file) _used_15=1 ;;
-      --insecure-skip-verify|--no-insecure-skip-verify) _used_16=1 ;;
-      --bad-tag) _used_17=1 ;;
-      --json|--no-json) _used_18=1 ;;
-      --quiet|-q|--no-quiet) _used_19=1 ;;
-      --verbose|--no-verbose) _used_20=1 ;;
+      --last) _used_7=1 ;;
+      --granularity) _used_8=1 ;;
+      --tz) _used_9=1 ;;
+      --platform) _used_10=1 ;;
+      --cache-dir) _used_11=1 ;;
+      --cache|--no-cache) _used_12=1 ;;
+      --verify-tags|--no-verify-tags) _used_13=1 ;;
+      --docker-hub-api|--no-docker-hub-api) _used_14=1 ;;
+      --concurrency) _used_15=1 ;;
+      --ca-file) _used_16=1 ;;
+      --insecure-skip-verify|--no-insecure-skip-verify) _used_17=1 ;;
+      --bad-tag) _used_18=1 ;;
+      --json|--no-json) _used_19=1 ;;
+      --quiet|-q|--no-quiet) _used_20=1 ;;
+      --verbose|--no-verbose) _used_21=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -218,20 +219,21 @@ _fleet_rollback_get()
   [[ -n "$_used_4" ]] || _filtered_flags+=" --scheme"
   [[ -n "$_used_5" ]] || _filtered_flags+=" --since"
   [[ -n "$_used_6" ]] || _filtered_flags+=" --out"
-  [[ -n "$_used_7" ]] || _filtered_flags+=" --granularity"
-  [[ -n "$_used_8" ]] || _filtered_flags+=" --tz"
-  [[ -n "$_used_9" ]] || _filtered_flags+=" --platform"
-  [[ -n "$_used_10" ]] || _filtered_flags+=" --cache-dir"
-  [[ -n "$_used_11" ]] || _filtered_flags+=" --cache --no-cache"
-  [[ -n "$_used_12" ]] || _filtered_flags+=" --verify-tags --no-verify-tags"
-  [[ -n "$_used_13" ]] || _filtered_flags+=" --docker-hub-api --no-docker-hub-api"
-  [[ -n "$_used_14" ]] || _filtered_flags+=" --concurrency"
-  [[ -n "$_used_15" ]] || _filtered_flags+=" --ca-file"
-  [[ -n "$_used_16" ]] || _filtered_flags+=" --insecure-skip-verify --no-insecure-skip-verify"
-  [[ -n "$_used_17" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_18" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_19" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_20" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_7" ]] || _filtered_flags+=" --last"
+  [[ -n "$_used_8" ]] || _filtered_flags+=" --granularity"
+  [[ -n "$_used_9" ]] || _filtered_flags+=" --tz"
+  [[ -n "$_used_10" ]] || _filtered_flags+=" --platform"
+  [[ -n "$_used_11" ]] || _filtered_flags+=" --cache-dir"
+  [[ -n "$_used_12" ]] || _filtered_flags+=" --cache --no-cache"
+  [[ -n "$_used_13" ]] || _filtered_flags+=" --verify-tags --no-verify-tags"
+  [[ -n "$_used_14" ]] || _filtered_flags+=" --docker-hub-api --no-docker-hub-api"
+  [[ -n "$_used_15" ]] || _filtered_flags+=" --concurrency"
+  [[ -n "$_used_16" ]] || _filtered_flags+=" --ca-file"
+  [[ -n "$_used_17" ]] || _filtered_flags+=" --insecure-skip-verify --no-insecure-skip-verify"
+  [[ -n "$_used_18" ]] || _filtered_flags+=" --bad-tag"
+  [[ -n "$_used_19" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_20" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_21" ]] || _filtered_flags+=" --verbose --no-verbose"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
