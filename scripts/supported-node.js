@@ -6,6 +6,8 @@
  * gets this message instead of a crash deep inside a dependency (undici needs Node >= 22.19).
  */
 
+import { existsSync } from "node:fs"
+
 /** The oldest Node.js fleet-rollback supports (package.json `engines`). */
 export const MINIMUM_NODE = "22.19"
 
@@ -34,7 +36,9 @@ export const unsupportedNodeMessage = (versions, executable, inCheckout) => {
 /** Exits with code 2 (bad input, nothing changed) and the message when this Node is too old. */
 export const exitUnlessSupportedNode = () => {
   const process = globalThis.process
-  const inCheckout = !new URL(import.meta.url).pathname.split("/").includes("node_modules")
+  // A checkout has the TypeScript sources next to this file; the package (installed, or in the
+  // container image) ships none.
+  const inCheckout = existsSync(new URL("./fleet-rollback.ts", import.meta.url))
   const message = unsupportedNodeMessage(process.versions, process.execPath, inCheckout)
   if (message === undefined) return
   process.stderr.write(message)

@@ -91,6 +91,9 @@ describe("the packed package", () => {
       assert.include(result.output, `fleet-rollback needs Node.js ${MINIMUM_NODE} or newer; this is Node.js ${old.version}`, way)
       assert.include(result.output, "put it first on the PATH", way)
       assert.notInclude(result.output, "internal error", way)
+      // the hint about the checkout's own Node 24 only where there is a checkout
+      if (way === "the installed bin") assert.notInclude(result.output, "In this checkout", way)
+      else assert.include(result.output, "In this checkout", way)
     }
   }, 120_000)
 
