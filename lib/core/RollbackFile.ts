@@ -15,11 +15,13 @@ import type { Granularity, ServiceSpec, Timeline, TimelineImage } from "./Timeli
 import { compareImages } from "./Timeline.ts"
 import { formatIsoInstant, isValidTimeZone, parseIsoInstant } from "./TimeZone.ts"
 
+/** The shape of an instant in the file (the `u` flag lets the JSON Schema carry the pattern too: Effect emits only unicode patterns). */
+const ISO_INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/u
+
 /** An ISO-8601 instant in UTC as written by toISOString (`2026-11-21T14:03:27.000Z`). */
 export const IsoInstant = Schema.String.pipe(
   Schema.check(
-    // the `u` flag lets the JSON Schema carry the pattern too (Effect emits only unicode patterns)
-    Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/u, {
+    Schema.isPattern(ISO_INSTANT_PATTERN, {
       message: "expected an ISO-8601 instant such as 2026-11-21T14:03:27.000Z"
     }),
     // Date.parse would roll 2026-02-30 over to March 2nd: the day must exist
@@ -209,6 +211,101 @@ export class RollbackFileError extends Schema.TaggedError<RollbackFileError>()("
 
 const formatIssue = SchemaIssue.makeFormatterDefault()
 
+/** The date sources an image may have (RollbackImage's `dateSource`). */
+const DATE_SOURCES: ReadonlySet<unknown> = new Set(RollbackImage.fields.dateSource.literals)
+
+const isIsoInstant = (value: unknown): value is string =>
+  typeof value === "string" && ISO_INSTANT_PATTERN.test(value) && parseIsoInstant(value) !== undefined
+
+/**
+ * One image checked by hand exactly as {@link RollbackImage} checks it, and built as it decodes
+ * it (unknown keys dropped); `undefined` when it does not pass, or might not: the Schema then
+ * decides and says why. A file of 10,000 images is read in a fresh process by every `choices`
+ * (a Jenkins dropdown) and `plan`; there the Schema's generic checks, not yet compiled by V8,
+ * took most of the time.
+ */
+const checkedImage = (value: unknown): RollbackImage | undefined => {
+  const image = asObject(value)
+  if (image === undefined) return undefined
+  const { tag, digest, created, dateSource, build, version, timestamp, revision } = image
+  if (typeof tag !== "string" || typeof digest !== "string" || !isIsoInstant(created) || !DATE_SOURCES.has(dateSource)) return undefined
+  if (parseIsoInstant(created)! < EARLIEST_KNOWN_TIME) return undefined
+  const has = (key: string) => Object.hasOwn(image, key)
+  if ((has("build") && !Number.isSafeInteger(build)) || (has("version") && typeof version !== "string")) return undefined
+  if ((has("timestamp") && !isIsoInstant(timestamp)) || (has("revision") && typeof revision !== "string")) return undefined
+  return {
+    tag,
+    digest,
+    created,
+    dateSource: dateSource as RollbackImage["dateSource"],
+    ...(has("build") ? { build: build as number } : {}),
+    ...(has("version") ? { version: version as string } : {}),
+    ...(has("timestamp") ? { timestamp: timestamp as string } : {}),
+    ...(has("revision") ? { revision: revision as string } : {})
+  }
+}
+
+/** A plain object (what a Schema.Struct accepts), as a record of its keys. */
+const asObject = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined
+
+/** One point checked by hand exactly as {@link RollbackPoint} checks it (see {@link checkedImage}). */
+const checkedPoint = (value: unknown): typeof RollbackPoint.Type | undefined => {
+  const point = asObject(value)
+  if (point === undefined || !isIsoInstant(point["id"]) || typeof point["label"] !== "string" || !Array.isArray(point["changes"])) return undefined
+  const changes: Array<{ readonly service: string; readonly tag: string }> = []
+  for (const item of point["changes"] as ReadonlyArray<unknown>) {
+    const change = asObject(item)
+    if (change === undefined || typeof change["service"] !== "string" || typeof change["tag"] !== "string") return undefined
+    changes.push({ service: change["service"], tag: change["tag"] })
+  }
+  return { id: point["id"], label: point["label"], changes }
+}
+
+/** The points checked by {@link checkedPoint}; `undefined` when one does not pass. */
+const checkedPoints = (value: unknown): Array<typeof RollbackPoint.Type> | undefined => {
+  if (!Array.isArray(value)) return undefined
+  const out: Array<typeof RollbackPoint.Type> = new Array(value.length)
+  for (let i = 0; i < value.length; i++) {
+    const point = checkedPoint(value[i])
+    if (point === undefined) return undefined
+    out[i] = point
+  }
+  return out
+}
+
+/**
+ * The file decoded with its images and points checked by {@link checkedImage} and
+ * {@link checkedPoint} and the rest by its Schema; `undefined` when one does not pass (the whole
+ * file then goes through the Schema, for its messages). The result is what the Schema alone
+ * gives (a property test compares them).
+ */
+const decodeQuickly = (json: unknown, version: 1 | 2): Result.Result<RollbackFile, Schema.SchemaError> | undefined => {
+  if (typeof json !== "object" || json === null || !("images" in json) || !("points" in json)) return undefined
+  const points = checkedPoints(json.points)
+  if (points === undefined) return undefined
+  const images = json.images
+  if (typeof images !== "object" || images === null || Array.isArray(images)) return undefined
+  const checked: Record<string, Array<RollbackImage>> = {}
+  for (const [service, list] of Object.entries(images)) {
+    if (service === "__proto__" || !Array.isArray(list)) return undefined
+    const out: Array<RollbackImage> = new Array(list.length)
+    for (let i = 0; i < list.length; i++) {
+      const image = checkedImage(list[i])
+      if (image === undefined) return undefined
+      out[i] = image
+    }
+    checked[service] = out
+  }
+  const rest = { ...json, images: {}, points: [] }
+  const decoded: Result.Result<RollbackFileV1 | RollbackFileV2, Schema.SchemaError> = version === 1
+    ? Schema.decodeUnknownResult(RollbackFileV1)(rest, { errors: "all" })
+    : Schema.decodeUnknownResult(RollbackFileV2)(rest, { errors: "all" })
+  if (Result.isFailure(decoded)) return undefined
+  const file: RollbackFileV1 | RollbackFileV2 = { ...decoded.success, images: checked, points }
+  return Result.succeed(file)
+}
+
 /**
  * Decodes `rollback.json` content (already parsed JSON). Checks the schema, then that every
  * image belongs to a listed service and the time zone is known.
@@ -224,11 +321,12 @@ export const decodeRollbackFile = (json: unknown, source = "rollback.json"): Res
   }
   // each version is decoded by its own schema, so a problem is reported against that version
   // (a union would list both versions' complaints about every field)
-  const decoded: Result.Result<RollbackFile, Schema.SchemaError> = version === 1
+  // version 3 (deployment history, its own points) goes through its Schema only
+  const decoded: Result.Result<RollbackFile, Schema.SchemaError> = (version === 3 ? undefined : decodeQuickly(json, version)) ?? (version === 1
     ? Schema.decodeUnknownResult(RollbackFileV1)(json, { errors: "all" })
     : version === 2
     ? Schema.decodeUnknownResult(RollbackFileV2)(json, { errors: "all" })
-    : Schema.decodeUnknownResult(RollbackFileV3)(json, { errors: "all" })
+    : Schema.decodeUnknownResult(RollbackFileV3)(json, { errors: "all" }))
   if (Result.isFailure(decoded)) {
     return Result.fail(
       new RollbackFileError({

@@ -4,6 +4,7 @@
  * file per kind in this folder, registered in `index.ts`.
  */
 import type { Effect, FileSystem, Layer } from "effect"
+import type { ChildProcessSpawner } from "effect/process"
 import type { ConfigFile } from "../../core/ConfigFile.ts"
 import type { ReportTarget, TargetDescription, TargetKind } from "../../core/Report.ts"
 import type { Target } from "../../target/Target.ts"
@@ -43,4 +44,4 @@ export interface BuiltTarget {
  * environment (`readSecret`), checks its settings, and fails with BadInput (exit 2) naming the flag
  * or key; nothing is sent to the orchestrator while building.
  */
-export type TargetBuilder = (input: TargetBuildInput) => Effect.Effect<BuiltTarget, RollbackError, CliPlatform | FileSystem.FileSystem>
+export type TargetBuilder = (input: TargetBuildInput) => Effect.Effect<BuiltTarget, RollbackError, CliPlatform | FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner>

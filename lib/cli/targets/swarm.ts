@@ -8,6 +8,7 @@
  * `auths` entry in `~/.docker/config.json`.
  */
 import { Effect, FileSystem, Layer, Option } from "effect"
+import { ChildProcessSpawner } from "effect/process"
 import { registryHostOf } from "../../core/ImageReference.ts"
 import { resolveRegistryCredentials } from "../../registry/Credentials.ts"
 import { TargetError } from "../../target/TargetError.ts"
@@ -46,6 +47,7 @@ export const buildSwarmTarget: TargetBuilder = (input) =>
   Effect.gen(function*() {
     const platform = yield* CliPlatform
     const fs = yield* FileSystem.FileSystem
+    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
     const configured = yield* settingsOf(input.settings)
     const fromReport = input.fromReport
     const env = dockerHostFromEnv(platform.env)
@@ -59,9 +61,11 @@ export const buildSwarmTarget: TargetBuilder = (input) =>
     const registryCredentials: SwarmConfig["registryCredentials"] = (host) => {
       // REGISTRY_USERNAME/PASSWORD belong to the registry `get` reads; other hosts only get their docker config entry
       const same = registryUrl !== undefined && registryHostOf(registryUrl) === host
-      const vars = same ? platform.env : { DOCKER_CONFIG: platform.env["DOCKER_CONFIG"] }
+      // (and their credential helpers, which need the PATH): everything but REGISTRY_USERNAME/PASSWORD(_FILE)
+      const vars = same ? platform.env : Object.fromEntries(Object.entries(platform.env).filter(([name]) => !/^REGISTRY_(USERNAME|PASSWORD)(_FILE)?$/.test(name)))
       return resolveRegistryCredentials(same ? registryUrl : `https://${host}`, vars, platform.homeDir).pipe(
         Effect.provideService(FileSystem.FileSystem, fs),
+        Effect.provideService(ChildProcessSpawner.ChildProcessSpawner, spawner),
         Effect.mapError((e) => new TargetError({ reason: "Unauthorized", message: e.message }))
       )
     }
