@@ -115,7 +115,16 @@ export const resolveRegistryCredentials = (
     }
     const url = parseRegistryUrl(registryUrl)
     if (url === undefined) return undefined
-    const host = url.host.toLowerCase()
+    return yield* fromAuthFiles(url.host.toLowerCase(), env, homeDir)
+  })
+
+/** The auth files in their order (module comment): the first with credentials for `host` wins. */
+const fromAuthFiles = (
+  host: string,
+  env: Record<string, string | undefined>,
+  homeDir: string
+): Effect.Effect<Credentials | undefined, RegistryError, FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner> =>
+  Effect.gen(function*() {
     const home = homeDir.replace(/\/+$/, "")
     const set = (name: string): string | undefined => (env[name] !== undefined && env[name] !== "" ? env[name] : undefined)
     const explicit = set("REGISTRY_AUTH_FILE")
