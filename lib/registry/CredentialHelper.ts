@@ -40,6 +40,39 @@ const helperError = (program: string, origin: HelperOrigin, what: string, cause?
     ...(cause === undefined ? {} : { cause })
   })
 
+/** Runs `program get` with `server` on stdin; its exit code and stdout, or an error naming it. */
+const runHelper = (
+  program: string,
+  server: string,
+  origin: HelperOrigin,
+  env: Readonly<Record<string, string | undefined>>
+): Effect.Effect<{ readonly code: number; readonly stdout: string }, RegistryError, ChildProcessSpawner.ChildProcessSpawner> =>
+  Effect.gen(function*() {
+    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
+    const command = ChildProcess.make(program, ["get"], {
+      env: { ...env },
+      extendEnv: false,
+      stdin: Stream.make(new TextEncoder().encode(server)),
+      stderr: "ignore"
+    })
+    return yield* Effect.scoped(Effect.gen(function*() {
+      const handle = yield* spawner.spawn(command)
+      const [stdout, code] = yield* Effect.all([handle.stdout.pipe(Stream.decodeText(), Stream.mkString), handle.exitCode], { concurrency: 2 })
+      return { code: Number(code), stdout }
+    }))
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: HELPER_TIMEOUT,
+      orElse: () => Effect.fail(helperError(program, origin, `did not answer within ${Duration.format(HELPER_TIMEOUT)} for ${server}: is it waiting for a passphrase or a desktop prompt? Unlock it, or give REGISTRY_USERNAME and REGISTRY_PASSWORD_FILE instead`))
+    }),
+    Effect.catchTag("PlatformError", (error) =>
+      Effect.fail(
+        error.reason._tag === "NotFound"
+          ? helperError(program, origin, `is not on the PATH: install it, or remove it from ${origin.field} in ${origin.file}`, error)
+          : helperError(program, origin, `could not be started (${error.reason._tag}): check that it is executable`, error)
+      ))
+  )
+
 /**
  * Asks the helper `name` for the credentials of `server` (what Docker sends: the host, with its
  * port, or `https://index.docker.io/v1/` for Docker Hub). `undefined` when it has none. The
@@ -56,29 +89,7 @@ export const credentialsFromHelper = (
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
       return yield* helperError(program, origin, `is not a valid helper name: expected letters, digits, ".", "_" or "-"; fix ${origin.field} in ${origin.file}`)
     }
-    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
-    const command = ChildProcess.make(program, ["get"], {
-      env: { ...env },
-      extendEnv: false,
-      stdin: Stream.make(new TextEncoder().encode(server)),
-      stderr: "ignore"
-    })
-    const { code, stdout } = yield* Effect.scoped(Effect.gen(function*() {
-      const handle = yield* spawner.spawn(command)
-      const [stdout, code] = yield* Effect.all([handle.stdout.pipe(Stream.decodeText(), Stream.mkString), handle.exitCode], { concurrency: 2 })
-      return { code: Number(code), stdout }
-    })).pipe(
-      Effect.timeoutOrElse({
-        duration: HELPER_TIMEOUT,
-        orElse: () => Effect.fail(helperError(program, origin, `did not answer within ${Duration.format(HELPER_TIMEOUT)} for ${server}: is it waiting for a passphrase or a desktop prompt? Unlock it, or give REGISTRY_USERNAME and REGISTRY_PASSWORD_FILE instead`))
-      }),
-      Effect.catchTag("PlatformError", (error) =>
-        Effect.fail(
-          error.reason._tag === "NotFound"
-            ? helperError(program, origin, `is not on the PATH: install it, or remove "${name}" from ${origin.field} in ${origin.file}`, error)
-            : helperError(program, origin, `could not be started (${error.reason._tag}): check that it is executable`, error)
-        ))
-    )
+    const { code, stdout } = yield* runHelper(program, server, origin, env)
     if (code !== 0) {
       if (stdout.trim() === NOT_FOUND) return undefined
       return yield* helperError(
@@ -90,9 +101,9 @@ export const credentialsFromHelper = (
     const answer = yield* Schema.decodeUnknownEffect(HelperAnswer)(stdout).pipe(
       Effect.mapError(() => helperError(program, origin, `answered something that is not {"Username", "Secret"} JSON for ${server}; check the helper's version`))
     )
-    const username = answer.Username ?? ""
-    if (username === IDENTITY_TOKEN_USERNAME) {
-      return { username, password: Redacted.make(""), identityToken: Redacted.make(answer.Secret), source: `${program} (${origin.field} in ${origin.file})` }
+    const source = `${program} (${origin.field} in ${origin.file})`
+    if (answer.Username === IDENTITY_TOKEN_USERNAME) {
+      return { username: IDENTITY_TOKEN_USERNAME, password: Redacted.make(""), identityToken: Redacted.make(answer.Secret), source }
     }
-    return { username, password: Redacted.make(answer.Secret), source: `${program} (${origin.field} in ${origin.file})` }
+    return { username: answer.Username ?? "", password: Redacted.make(answer.Secret), source }
   })
