@@ -132,7 +132,7 @@ const fromAuthFiles = (
       const found = yield* fromAuthFile(explicit, "REGISTRY_AUTH_FILE", host, env, true)
       if (found !== undefined) return found
     }
-    const docker = yield* fromAuthFile(`${set("DOCKER_CONFIG") ?? `${home}/.docker`}/config.json`, "Docker config", host, env, false)
+    const docker = yield* fromAuthFile(`${set("DOCKER_CONFIG") ?? `${home}/.docker`}/config.json`, "Docker client config", host, env, false)
     if (docker !== undefined) return docker
     const runtimeDir = set("XDG_RUNTIME_DIR")
     for (const file of [...(runtimeDir === undefined ? [] : [`${runtimeDir}/containers/auth.json`]), `${set("XDG_CONFIG_HOME") ?? `${home}/.config`}/containers/auth.json`]) {
