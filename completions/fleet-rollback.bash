@@ -182,9 +182,13 @@ _fleet_rollback_get()
       _fleet_rollback--choices "$cur" "$_comp_word" 'instant' 'day'
       return
       ;;
+    --from)
+      _fleet_rollback--choices "$cur" "$_comp_word" 'registry' 'history'
+      return
+      ;;
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30="" _used_31=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --config) _used_0=1 ;;
@@ -203,12 +207,22 @@ _fleet_rollback_get()
       --verify-tags|--no-verify-tags) _used_13=1 ;;
       --docker-hub-api|--no-docker-hub-api) _used_14=1 ;;
       --concurrency) _used_15=1 ;;
-      --ca-file) _used_16=1 ;;
-      --insecure-skip-verify|--no-insecure-skip-verify) _used_17=1 ;;
-      --bad-tag) _used_18=1 ;;
-      --json|--no-json) _used_19=1 ;;
-      --quiet|-q|--no-quiet) _used_20=1 ;;
-      --verbose|--no-verbose) _used_21=1 ;;
+      --target) _used_16=1 ;;
+      --marathon) _used_17=1 ;;
+      --dcos) _used_18=1 ;;
+      --dcos-uid) _used_19=1 ;;
+      --ca-file) _used_20=1 ;;
+      --insecure-skip-verify|--no-insecure-skip-verify) _used_21=1 ;;
+      --stack) _used_22=1 ;;
+      --label-selector) _used_23=1 ;;
+      --app-prefix) _used_24=1 ;;
+      --label) _used_25=1 ;;
+      --from) _used_26=1 ;;
+      --reports) _used_27=1 ;;
+      --bad-tag) _used_28=1 ;;
+      --json|--no-json) _used_29=1 ;;
+      --quiet|-q|--no-quiet) _used_30=1 ;;
+      --verbose|--no-verbose) _used_31=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -228,12 +242,22 @@ _fleet_rollback_get()
   [[ -n "$_used_13" ]] || _filtered_flags+=" --verify-tags --no-verify-tags"
   [[ -n "$_used_14" ]] || _filtered_flags+=" --docker-hub-api --no-docker-hub-api"
   [[ -n "$_used_15" ]] || _filtered_flags+=" --concurrency"
-  [[ -n "$_used_16" ]] || _filtered_flags+=" --ca-file"
-  [[ -n "$_used_17" ]] || _filtered_flags+=" --insecure-skip-verify --no-insecure-skip-verify"
-  [[ -n "$_used_18" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_19" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_20" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_21" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_16" ]] || _filtered_flags+=" --target"
+  [[ -n "$_used_17" ]] || _filtered_flags+=" --marathon"
+  [[ -n "$_used_18" ]] || _filtered_flags+=" --dcos"
+  [[ -n "$_used_19" ]] || _filtered_flags+=" --dcos-uid"
+  [[ -n "$_used_20" ]] || _filtered_flags+=" --ca-file"
+  [[ -n "$_used_21" ]] || _filtered_flags+=" --insecure-skip-verify --no-insecure-skip-verify"
+  [[ -n "$_used_22" ]] || _filtered_flags+=" --stack"
+  [[ -n "$_used_23" ]] || _filtered_flags+=" --label-selector"
+  [[ -n "$_used_24" ]] || _filtered_flags+=" --app-prefix"
+  [[ -n "$_used_25" ]] || _filtered_flags+=" --label"
+  [[ -n "$_used_26" ]] || _filtered_flags+=" --from"
+  [[ -n "$_used_27" ]] || _filtered_flags+=" --reports"
+  [[ -n "$_used_28" ]] || _filtered_flags+=" --bad-tag"
+  [[ -n "$_used_29" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_30" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_31" ]] || _filtered_flags+=" --verbose --no-verbose"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
@@ -282,7 +306,7 @@ _fleet_rollback_plan()
   case "$prev" in
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --file) _used_0=1 ;;
@@ -296,14 +320,17 @@ _fleet_rollback_plan()
       --dcos-uid) _used_8=1 ;;
       --ca-file) _used_9=1 ;;
       --insecure-skip-verify|--no-insecure-skip-verify) _used_10=1 ;;
-      --app-prefix) _used_11=1 ;;
-      --label) _used_12=1 ;;
-      --pin-digest|--no-pin-digest) _used_13=1 ;;
-      --server-dry-run|--no-server-dry-run) _used_14=1 ;;
-      --bad-tag) _used_15=1 ;;
-      --json|--no-json) _used_16=1 ;;
-      --quiet|-q|--no-quiet) _used_17=1 ;;
-      --verbose|--no-verbose) _used_18=1 ;;
+      --stack) _used_11=1 ;;
+      --label-selector) _used_12=1 ;;
+      --app-prefix) _used_13=1 ;;
+      --label) _used_14=1 ;;
+      --pin-digest|--no-pin-digest) _used_15=1 ;;
+      --server-dry-run|--no-server-dry-run) _used_16=1 ;;
+      --known-good) _used_17=1 ;;
+      --bad-tag) _used_18=1 ;;
+      --json|--no-json) _used_19=1 ;;
+      --quiet|-q|--no-quiet) _used_20=1 ;;
+      --verbose|--no-verbose) _used_21=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -318,14 +345,17 @@ _fleet_rollback_plan()
   [[ -n "$_used_8" ]] || _filtered_flags+=" --dcos-uid"
   [[ -n "$_used_9" ]] || _filtered_flags+=" --ca-file"
   [[ -n "$_used_10" ]] || _filtered_flags+=" --insecure-skip-verify --no-insecure-skip-verify"
-  [[ -n "$_used_11" ]] || _filtered_flags+=" --app-prefix"
-  [[ -n "$_used_12" ]] || _filtered_flags+=" --label"
-  [[ -n "$_used_13" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
-  [[ -n "$_used_14" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
-  [[ -n "$_used_15" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_16" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_17" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_18" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_11" ]] || _filtered_flags+=" --stack"
+  [[ -n "$_used_12" ]] || _filtered_flags+=" --label-selector"
+  [[ -n "$_used_13" ]] || _filtered_flags+=" --app-prefix"
+  [[ -n "$_used_14" ]] || _filtered_flags+=" --label"
+  [[ -n "$_used_15" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
+  [[ -n "$_used_16" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
+  [[ -n "$_used_17" ]] || _filtered_flags+=" --known-good"
+  [[ -n "$_used_18" ]] || _filtered_flags+=" --bad-tag"
+  [[ -n "$_used_19" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_20" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_21" ]] || _filtered_flags+=" --verbose --no-verbose"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
@@ -345,7 +375,7 @@ _fleet_rollback_run()
   case "$prev" in
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30="" _used_31="" _used_32="" _used_33=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --file) _used_0=1 ;;
@@ -359,26 +389,29 @@ _fleet_rollback_run()
       --dcos-uid) _used_8=1 ;;
       --ca-file) _used_9=1 ;;
       --insecure-skip-verify|--no-insecure-skip-verify) _used_10=1 ;;
-      --app-prefix) _used_11=1 ;;
-      --label) _used_12=1 ;;
-      --pin-digest|--no-pin-digest) _used_13=1 ;;
-      --server-dry-run|--no-server-dry-run) _used_14=1 ;;
-      --bad-tag) _used_15=1 ;;
-      --json|--no-json) _used_16=1 ;;
-      --quiet|-q|--no-quiet) _used_17=1 ;;
-      --verbose|--no-verbose) _used_18=1 ;;
-      --registry) _used_19=1 ;;
-      --yes|-y|--no-yes) _used_20=1 ;;
-      --user) _used_21=1 ;;
-      --report) _used_22=1 ;;
-      --allow-partial|--no-allow-partial) _used_23=1 ;;
-      --allow-forward|--no-allow-forward) _used_24=1 ;;
-      --allow-moved-tags|--no-allow-moved-tags) _used_25=1 ;;
-      --force|--no-force) _used_26=1 ;;
-      --revert-on-failure|--no-revert-on-failure) _used_27=1 ;;
-      --timeout) _used_28=1 ;;
-      --poll-ms) _used_29=1 ;;
-      --dry-run|--no-dry-run) _used_30=1 ;;
+      --stack) _used_11=1 ;;
+      --label-selector) _used_12=1 ;;
+      --app-prefix) _used_13=1 ;;
+      --label) _used_14=1 ;;
+      --pin-digest|--no-pin-digest) _used_15=1 ;;
+      --server-dry-run|--no-server-dry-run) _used_16=1 ;;
+      --known-good) _used_17=1 ;;
+      --bad-tag) _used_18=1 ;;
+      --json|--no-json) _used_19=1 ;;
+      --quiet|-q|--no-quiet) _used_20=1 ;;
+      --verbose|--no-verbose) _used_21=1 ;;
+      --registry) _used_22=1 ;;
+      --yes|-y|--no-yes) _used_23=1 ;;
+      --user) _used_24=1 ;;
+      --report) _used_25=1 ;;
+      --allow-partial|--no-allow-partial) _used_26=1 ;;
+      --allow-forward|--no-allow-forward) _used_27=1 ;;
+      --allow-moved-tags|--no-allow-moved-tags) _used_28=1 ;;
+      --force|--no-force) _used_29=1 ;;
+      --revert-on-failure|--no-revert-on-failure) _used_30=1 ;;
+      --timeout) _used_31=1 ;;
+      --poll-ms) _used_32=1 ;;
+      --dry-run|--no-dry-run) _used_33=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -393,26 +426,29 @@ _fleet_rollback_run()
   [[ -n "$_used_8" ]] || _filtered_flags+=" --dcos-uid"
   [[ -n "$_used_9" ]] || _filtered_flags+=" --ca-file"
   [[ -n "$_used_10" ]] || _filtered_flags+=" --insecure-skip-verify --no-insecure-skip-verify"
-  [[ -n "$_used_11" ]] || _filtered_flags+=" --app-prefix"
-  [[ -n "$_used_12" ]] || _filtered_flags+=" --label"
-  [[ -n "$_used_13" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
-  [[ -n "$_used_14" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
-  [[ -n "$_used_15" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_16" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_17" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_18" ]] || _filtered_flags+=" --verbose --no-verbose"
-  [[ -n "$_used_19" ]] || _filtered_flags+=" --registry"
-  [[ -n "$_used_20" ]] || _filtered_flags+=" --yes -y --no-yes"
-  [[ -n "$_used_21" ]] || _filtered_flags+=" --user"
-  [[ -n "$_used_22" ]] || _filtered_flags+=" --report"
-  [[ -n "$_used_23" ]] || _filtered_flags+=" --allow-partial --no-allow-partial"
-  [[ -n "$_used_24" ]] || _filtered_flags+=" --allow-forward --no-allow-forward"
-  [[ -n "$_used_25" ]] || _filtered_flags+=" --allow-moved-tags --no-allow-moved-tags"
-  [[ -n "$_used_26" ]] || _filtered_flags+=" --force --no-force"
-  [[ -n "$_used_27" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
-  [[ -n "$_used_28" ]] || _filtered_flags+=" --timeout"
-  [[ -n "$_used_29" ]] || _filtered_flags+=" --poll-ms"
-  [[ -n "$_used_30" ]] || _filtered_flags+=" --dry-run --no-dry-run"
+  [[ -n "$_used_11" ]] || _filtered_flags+=" --stack"
+  [[ -n "$_used_12" ]] || _filtered_flags+=" --label-selector"
+  [[ -n "$_used_13" ]] || _filtered_flags+=" --app-prefix"
+  [[ -n "$_used_14" ]] || _filtered_flags+=" --label"
+  [[ -n "$_used_15" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
+  [[ -n "$_used_16" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
+  [[ -n "$_used_17" ]] || _filtered_flags+=" --known-good"
+  [[ -n "$_used_18" ]] || _filtered_flags+=" --bad-tag"
+  [[ -n "$_used_19" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_20" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_21" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_22" ]] || _filtered_flags+=" --registry"
+  [[ -n "$_used_23" ]] || _filtered_flags+=" --yes -y --no-yes"
+  [[ -n "$_used_24" ]] || _filtered_flags+=" --user"
+  [[ -n "$_used_25" ]] || _filtered_flags+=" --report"
+  [[ -n "$_used_26" ]] || _filtered_flags+=" --allow-partial --no-allow-partial"
+  [[ -n "$_used_27" ]] || _filtered_flags+=" --allow-forward --no-allow-forward"
+  [[ -n "$_used_28" ]] || _filtered_flags+=" --allow-moved-tags --no-allow-moved-tags"
+  [[ -n "$_used_29" ]] || _filtered_flags+=" --force --no-force"
+  [[ -n "$_used_30" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
+  [[ -n "$_used_31" ]] || _filtered_flags+=" --timeout"
+  [[ -n "$_used_32" ]] || _filtered_flags+=" --poll-ms"
+  [[ -n "$_used_33" ]] || _filtered_flags+=" --dry-run --no-dry-run"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
@@ -432,7 +468,7 @@ _fleet_rollback_undo()
   case "$prev" in
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --report) _used_0=1 ;;
@@ -444,16 +480,18 @@ _fleet_rollback_undo()
       --dcos-uid) _used_6=1 ;;
       --ca-file) _used_7=1 ;;
       --insecure-skip-verify|--no-insecure-skip-verify) _used_8=1 ;;
-      --target-from-report|--no-target-from-report) _used_9=1 ;;
-      --yes|-y|--no-yes) _used_10=1 ;;
-      --user) _used_11=1 ;;
-      --force|--no-force) _used_12=1 ;;
-      --revert-on-failure|--no-revert-on-failure) _used_13=1 ;;
-      --timeout) _used_14=1 ;;
-      --poll-ms) _used_15=1 ;;
-      --json|--no-json) _used_16=1 ;;
-      --quiet|-q|--no-quiet) _used_17=1 ;;
-      --verbose|--no-verbose) _used_18=1 ;;
+      --stack) _used_9=1 ;;
+      --label-selector) _used_10=1 ;;
+      --target-from-report|--no-target-from-report) _used_11=1 ;;
+      --yes|-y|--no-yes) _used_12=1 ;;
+      --user) _used_13=1 ;;
+      --force|--no-force) _used_14=1 ;;
+      --revert-on-failure|--no-revert-on-failure) _used_15=1 ;;
+      --timeout) _used_16=1 ;;
+      --poll-ms) _used_17=1 ;;
+      --json|--no-json) _used_18=1 ;;
+      --quiet|-q|--no-quiet) _used_19=1 ;;
+      --verbose|--no-verbose) _used_20=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -466,16 +504,18 @@ _fleet_rollback_undo()
   [[ -n "$_used_6" ]] || _filtered_flags+=" --dcos-uid"
   [[ -n "$_used_7" ]] || _filtered_flags+=" --ca-file"
   [[ -n "$_used_8" ]] || _filtered_flags+=" --insecure-skip-verify --no-insecure-skip-verify"
-  [[ -n "$_used_9" ]] || _filtered_flags+=" --target-from-report --no-target-from-report"
-  [[ -n "$_used_10" ]] || _filtered_flags+=" --yes -y --no-yes"
-  [[ -n "$_used_11" ]] || _filtered_flags+=" --user"
-  [[ -n "$_used_12" ]] || _filtered_flags+=" --force --no-force"
-  [[ -n "$_used_13" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
-  [[ -n "$_used_14" ]] || _filtered_flags+=" --timeout"
-  [[ -n "$_used_15" ]] || _filtered_flags+=" --poll-ms"
-  [[ -n "$_used_16" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_17" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_18" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_9" ]] || _filtered_flags+=" --stack"
+  [[ -n "$_used_10" ]] || _filtered_flags+=" --label-selector"
+  [[ -n "$_used_11" ]] || _filtered_flags+=" --target-from-report --no-target-from-report"
+  [[ -n "$_used_12" ]] || _filtered_flags+=" --yes -y --no-yes"
+  [[ -n "$_used_13" ]] || _filtered_flags+=" --user"
+  [[ -n "$_used_14" ]] || _filtered_flags+=" --force --no-force"
+  [[ -n "$_used_15" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
+  [[ -n "$_used_16" ]] || _filtered_flags+=" --timeout"
+  [[ -n "$_used_17" ]] || _filtered_flags+=" --poll-ms"
+  [[ -n "$_used_18" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_19" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_20" ]] || _filtered_flags+=" --verbose --no-verbose"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
