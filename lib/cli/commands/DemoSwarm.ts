@@ -22,7 +22,7 @@ import { describeEndpoint, dockerHostFromEnv, makeTransport, parseDockerHost } f
 import { SwarmError } from "../../targets/swarm/SwarmError.ts"
 import { badInput, failed } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
-import { makePaint } from "../Output.ts"
+import { colourWanted, makePaint } from "../Output.ts"
 
 /** The stack the demo creates (and removes). */
 export const DEMO_STACK = "fleet-rollback-demo"
@@ -113,7 +113,7 @@ const waitForStack = (api: SwarmApi, names: ReadonlyArray<string>) =>
 export const swarmDemo = <E, R>(tool: (args: ReadonlyArray<string>) => Effect.Effect<void, E, R>) =>
   Effect.gen(function*() {
     const platform = yield* CliPlatform
-    const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
+    const paint = makePaint(colourWanted(platform.stdoutIsTerminal, platform.env))
     const { api, address } = yield* openEngine
     const fleet = sampleFleet(yield* Clock.currentTimeMillis)
     const dir = yield* Effect.acquireRelease(
