@@ -238,6 +238,7 @@ describe("jenkins/Jenkinsfile, simulated build with real sh steps", () => {
       'sh "$FLEET_ROLLBACK_STAGE" plan',
       'sh "$FLEET_ROLLBACK_STAGE" run'
     ])
+    for (const question of eventsOf(b, "input")) assert.isNull(question["agent"], `input in stage ${String(question["stage"])} holds an agent`)
     const [pointQuestion, confirmation] = eventsOf(b, "input")
     assert.strictEqual(pointQuestion!["ok"], "Show the plan")
     assert.strictEqual(pointQuestion!["submitter"], approvers)
