@@ -32,6 +32,8 @@
 #   FLEET_ROLLBACK_REVERT_ON_FAILURE   `true`: --revert-on-failure      (run, undo)
 #   UNDO_REPORT                 the earlier build's report that `undo` reverses (undo-summary, undo)
 #   UNDO_OUT                    the undo's own report, default rollback-undo-report.json (undo; fleet-state)
+#   FLEET_ROLLBACK_UNDO_TARGET_FROM_REPORT  `true`: --target-from-report (undo goes to the target the
+#                               report names when no flag or config names one; opt-in, as credentials go there)
 #   FLEET_ROLLBACK_MODE         `undo`: fleet-state reads UNDO_OUT instead of ROLLBACK_REPORT
 #   FLEET_ROLLBACK_LOCK_FILE    the lock `run` and `undo` hold while they change the fleet, shared
 #                               with the Ansible role (same file on the same machine); default
@@ -250,6 +252,7 @@ case "$stage" in
     [ -z "${ROLLBACK_APPROVER:-}" ] || set -- "$@" --user "$ROLLBACK_APPROVER"
     [ "${FLEET_ROLLBACK_REVERT_ON_FAILURE:-false}" != "true" ] || set -- "$@" --revert-on-failure
     [ -z "${FLEET_ROLLBACK_TIMEOUT:-}" ] || set -- "$@" --timeout "$FLEET_ROLLBACK_TIMEOUT"
+    [ "${FLEET_ROLLBACK_UNDO_TARGET_FROM_REPORT:-false}" != "true" ] || set -- "$@" --target-from-report
     locking=true
     with_target_flags "$@"
     ;;

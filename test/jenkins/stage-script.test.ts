@@ -147,6 +147,9 @@ describe("jenkins/fleet-rollback-stage.sh", () => {
     assert.deepStrictEqual(await argumentsOf("undo", { ...settings, UNDO_REPORT: "earlier-report.json", ROLLBACK_APPROVER: "carol" }), [
       "undo", "--report", "earlier-report.json", "--out", "rollback-undo-report.json", "--yes", "--user", "carol", "--revert-on-failure", "--timeout", "900"
     ])
+    assert.deepStrictEqual(await argumentsOf("undo", { UNDO_REPORT: "earlier-report.json", FLEET_ROLLBACK_UNDO_TARGET_FROM_REPORT: "true" }), [
+      "undo", "--report", "earlier-report.json", "--out", "rollback-undo-report.json", "--yes", "--target-from-report"
+    ])
   })
 
   it("run and undo wait for nobody: while another rollback holds the shared lock file, exit 75 and fleet-rollback is never called", async () => {
