@@ -105,7 +105,8 @@ describe("ansible/rollback.yml runs once, and says changed only when the fleet c
 
   it("three inventory hosts: the rollback runs once, on the first host, in one deployment", async () => {
     const putsBefore = puts()
-    const result = await playbook(["--tags", "run"], { rollback_point: "2026-11-19", fleet_rollback_user: "oncall-three" }, threeHosts)
+    // The target named as it would be for another kind: the real tool takes --target marathon.
+    const result = await playbook(["--tags", "run"], { rollback_point: "2026-11-19", fleet_rollback_user: "oncall-three", fleet_rollback_target: "marathon" }, threeHosts)
     assert.strictEqual(result.code, 0, result.output)
     assert.strictEqual(puts() - putsBefore, 1, "one Marathon deployment")
     assert.deepStrictEqual(changedTasks(result), ["fleet_rollback : Roll every service back to the chosen point (fleet-rollback run) @ h1"])

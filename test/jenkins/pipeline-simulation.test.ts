@@ -350,11 +350,11 @@ describe("jenkins/Jenkinsfile, simulated build with real sh steps", () => {
     assert.deepStrictEqual(scenario.marathon.snapshot(), before)
   }, 180_000)
 
-  it("REVERT_ON_FAILURE passes --revert-on-failure to run; aborted right after the run: post aborted says what the report says about the fleet", async () => {
+  it("REVERT_ON_FAILURE and FLEET_ROLLBACK_TARGET reach the real fleet-rollback; aborted right after the run: post aborted says what the report says about the fleet", async () => {
     rmSync(recorderLog, { force: true })
     const b = await build(approve("^2026-11-18", "alice"), {
       params: { REVERT_ON_FAILURE: true },
-      env: { FLEET_ROLLBACK: recorder },
+      env: { FLEET_ROLLBACK: recorder, FLEET_ROLLBACK_TARGET: "marathon" },
       spec: { abortAfter: 'sh "$FLEET_ROLLBACK_STAGE" run' }
     })
     assert.strictEqual(b.result, "ABORTED", failures(b))
@@ -363,6 +363,7 @@ describe("jenkins/Jenkinsfile, simulated build with real sh steps", () => {
     assert.isDefined(run)
     assert.include(run!, "--revert-on-failure")
     assert.notInclude(recordedCalls("plan")[0]!, "--revert-on-failure")
+    for (const call of [run!, recordedCalls("plan")[0]!]) assert.strictEqual(call[call.indexOf("--target") + 1], "marathon", call.join(" "))
     assert.deepStrictEqual(postConditions(b), ["always", "aborted", "aborted"])
     const state = echoes(b).split("\n").filter((line) => line !== "")
     const last = echoes(b).slice(echoes(b).lastIndexOf("Aborted while fleet-rollback was changing the fleet."))
