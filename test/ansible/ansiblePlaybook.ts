@@ -37,7 +37,8 @@ export const makeScratch = (): AnsibleScratch => {
 }
 
 /**
- * Runs `ansible-playbook -i localhost, -c local <playbook> ...args` in `scratch`, with `env`
+ * Runs `ansible-playbook -i localhost, -c local <playbook> ...args` in `scratch` (or another
+ * inventory and playbook: `options`), with `env`
  * added to the environment (secrets go here, never into args). Rejects only when the program
  * cannot be started, with a message saying what to install.
  */
@@ -45,14 +46,16 @@ export const ansiblePlaybook = (
   scratch: AnsibleScratch,
   args: ReadonlyArray<string>,
   env: Readonly<Record<string, string>> = {},
-  timeoutMs = 120_000
+  timeoutMs = 120_000,
+  /** Another inventory (a file, or `a,b,c`) and another playbook (a path, or a collection's FQCN). */
+  options: { readonly inventory?: string; readonly playbook?: string } = {}
 ): Promise<PlaybookResult> => {
   const home = join(scratch.dir, "ansible-home")
   mkdirSync(home, { recursive: true })
   return new Promise((done, fail) => {
     execFile(
       "ansible-playbook",
-      ["-i", "localhost,", "-c", "local", playbook, ...args],
+      ["-i", options.inventory ?? "localhost,", "-c", "local", options.playbook ?? playbook, ...args],
       {
         cwd: scratch.dir,
         timeout: timeoutMs,

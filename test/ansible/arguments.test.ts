@@ -4,7 +4,7 @@
  * These need no registry and no Marathon: they stop before fleet-rollback would run.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { existsSync, mkdirSync, readFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll } from "vitest"
 import { MINIMUM_NODE } from "../../scripts/supported-node.js"
@@ -174,5 +174,66 @@ describe("ansible/rollback.yml arguments", () => {
     assert.include(runTasks.stdout, "(fleet-rollback run)")
     assert.include(runTasks.stdout, "(fleet-rollback plan)")
     assert.notInclude(runTasks.stdout, "(fleet-rollback get)")
+  })
+
+  it("a target that is not one of the known kinds is refused before anything runs, listing them", async () => {
+    const result = await ansiblePlaybook(scratch, ["--tags", "get", "-e", "fleet_rollback_environment=prod", "-e", "fleet_rollback_target=nomad"])
+    assert.notStrictEqual(result.code, 0)
+    assert.match(result.output, /value of fleet_rollback_target must be one of: , marathon, dcos, swarm, kubernetes, gitops, pulumi, openshift, got: nomad/)
+    assert.notInclude(result.output, "Look for fleet-rollback on the host")
+  })
+
+  describe("what the role passes to fleet-rollback (a recording stand-in for the tool)", () => {
+    const dump = join(scratch.dir, "dump-recorded")
+    const calls = join(scratch.dir, "recorded-calls.txt")
+    const tool = join(scratch.dir, "bin", "fleet-rollback")
+    mkdirSync(join(scratch.dir, "bin"), { recursive: true })
+    mkdirSync(dump, { recursive: true })
+    writeFileSync(join(dump, "rollback.json"), "{}")
+    // Records each call (arguments one per line, then --); answers --version, and plan --json with one rollback.
+    writeFileSync(
+      tool,
+      [
+        "#!/bin/sh",
+        `{ for a in "$@"; do printf '%s\\n' "$a"; done; echo --; } >> '${calls}'`,
+        'case "$1" in',
+        "  --version) echo 'fleet-rollback v0.1.0' ;;",
+        `  plan) echo '{"point":"2026-11-19T23:59:59.999Z","services":[{"service":"api","app":"api","current":"r/api:2","target":"r/api:1","action":"rollback"}]}' ;;`,
+        "esac",
+        ""
+      ].join("\n")
+    )
+    chmodSync(tool, 0o755)
+    const recorded = (command: string): Array<string> =>
+      readFileSync(calls, "utf8").split("--\n").map((call) => call.split("\n").filter((line) => line !== "")).find((call) => call[0] === command) ?? []
+
+    it("the target, its settings, revert-on-failure, pin-digest and the timeout reach plan and run", async () => {
+      const result = await ansiblePlaybook(scratch, [
+        "--tags", "run",
+        "-e",
+        JSON.stringify({
+          fleet_rollback_environment: "prod",
+          rollback_point: "2026-11-19",
+          fleet_rollback_command: tool,
+          fleet_rollback_dump_path: dump,
+          fleet_rollback_lock_file: join(scratch.dir, "recorded.lock"),
+          fleet_rollback_user: "oncall",
+          fleet_rollback_target: "swarm",
+          fleet_rollback_stack: "shop",
+          fleet_rollback_namespace: "shop-prod",
+          fleet_rollback_context: "prod-cluster",
+          fleet_rollback_revert_on_failure: true,
+          fleet_rollback_pin_digest: true,
+          fleet_rollback_timeout: 900
+        })
+      ])
+      assert.strictEqual(result.code, 0, result.output)
+      const target = ["--target", "swarm", "--stack", "shop", "--namespace", "shop-prod", "--context", "prod-cluster"]
+      assert.deepStrictEqual(recorded("plan"), ["plan", "--file", join(dump, "rollback.json"), "--point", "2026-11-19", "--json", "--pin-digest", ...target])
+      assert.deepStrictEqual(recorded("run"), [
+        "run", "--file", join(dump, "rollback.json"), "--point", "2026-11-19", "--yes", "--report", join(dump, "rollback-report.json"),
+        "--user", "oncall", "--revert-on-failure", "--pin-digest", "--timeout", "900", ...target
+      ])
+    })
   })
 })

@@ -62,6 +62,8 @@ const playbook = async (
         fleet_rollback_environment: "prod",
         fleet_rollback_config: scenario.configFile,
         fleet_rollback_dump_path: dump,
+        // The lock shared with Jenkins: a file of this test's, not the machine's /var/lock.
+        fleet_rollback_lock_file: join(scratch.dir, "fleet-rollback.lock"),
         fleet_rollback_install_source: projectRoot,
         // Certainly not on PATH, so the role takes the directory form of the install source.
         fleet_rollback_command: join(scratch.dir, "not-installed", "fleet-rollback"),

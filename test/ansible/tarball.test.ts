@@ -49,6 +49,8 @@ const playbook = async (args: ReadonlyArray<string>, variables: Record<string, u
         fleet_rollback_environment: "prod",
         fleet_rollback_config: scenario.configFile,
         fleet_rollback_dump_path: dump,
+        // The lock shared with Jenkins: a file of this test's, not the machine's /var/lock.
+        fleet_rollback_lock_file: join(scratch.dir, "fleet-rollback.lock"),
         fleet_rollback_install_source: tarball,
         fleet_rollback_npm_prefix: prefix,
         fleet_rollback_command: join(scratch.dir, "not-installed", "fleet-rollback"),

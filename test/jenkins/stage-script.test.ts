@@ -4,7 +4,8 @@
  * it looks, and the failure notice reaches Slack without printing the webhook URL.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { spawn } from "node:child_process"
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer, type IncomingMessage, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { join } from "node:path"
@@ -21,7 +22,11 @@ afterAll(() => workspace.remove())
 const recorder = join(workspace.dir, "bin", "record-arguments")
 const recorded = join(workspace.dir, "arguments.txt")
 mkdirSync(join(workspace.dir, "bin"), { recursive: true })
-writeFileSync(recorder, `#!/bin/sh\nfor argument in "$@"; do printf '%s\\n' "$argument"; done > '${recorded}'\n`)
+// It answers `plan --json` with an empty plan, as the stage script reads it for the summary.
+writeFileSync(
+  recorder,
+  `#!/bin/sh\nfor argument in "$@"; do printf '%s\\n' "$argument"; done > '${recorded}'\n[ "$1" != plan ] || echo '{"point":"2026-11-20T23:59:59.999Z","services":[]}'\n`
+)
 chmodSync(recorder, 0o755)
 writeFileSync(join(workspace.dir, "rollback.json"), "{}")
 
@@ -54,7 +59,7 @@ describe("jenkins/fleet-rollback-stage.sh", () => {
   it("refuses an unknown stage with exit 2", async () => {
     const result = await runStage("rollback-everything", { workspace: workspace.dir, env: pipelineEnvironment("prod") })
     assert.strictEqual(result.code, 2)
-    assert.include(result.stderr, "unknown stage 'rollback-everything': use get, choices, plan, run or notify-failure")
+    assert.include(result.stderr, "unknown stage 'rollback-everything': use get, choices, plan, run, undo-summary, undo, fleet-state or notify-failure")
   })
 
   it("refuses plan and run without a chosen point, before calling fleet-rollback", async () => {
@@ -95,7 +100,7 @@ describe("jenkins/fleet-rollback-stage.sh", () => {
     assert.deepStrictEqual(await argumentsOf("choices", {}), ["choices", "--file", "rollback.json"])
     assert.deepStrictEqual(
       await argumentsOf("plan", { ROLLBACK_POINT: "2026-11-20", FLEET_ROLLBACK_MARATHON: "http://127.0.0.1:8080" }),
-      ["plan", "--file", "rollback.json", "--point", "2026-11-20", "--marathon", "http://127.0.0.1:8080"]
+      ["plan", "--file", "rollback.json", "--point", "2026-11-20", "--json", "--marathon", "http://127.0.0.1:8080"]
     )
     assert.deepStrictEqual(
       await argumentsOf("run", {
@@ -111,6 +116,86 @@ describe("jenkins/fleet-rollback-stage.sh", () => {
     )
   })
 
+  it("passes the target and its settings (FLEET_ROLLBACK_TARGET, _STACK, _NAMESPACE, _CONTEXT) to plan, run and undo, never to get", async () => {
+    const target = {
+      FLEET_ROLLBACK_TARGET: "kubernetes",
+      FLEET_ROLLBACK_STACK: "shop",
+      FLEET_ROLLBACK_NAMESPACE: "shop-prod",
+      FLEET_ROLLBACK_CONTEXT: "prod-cluster",
+      ROLLBACK_POINT: "2026-11-20"
+    }
+    const flags = ["--target", "kubernetes", "--stack", "shop", "--namespace", "shop-prod", "--context", "prod-cluster"]
+    assert.deepStrictEqual(await argumentsOf("plan", target), ["plan", "--file", "rollback.json", "--point", "2026-11-20", "--json", ...flags])
+    assert.deepStrictEqual(await argumentsOf("run", target), [
+      "run", "--file", "rollback.json", "--point", "2026-11-20", "--yes", "--report", "rollback-report.json", ...flags
+    ])
+    writeFileSync(join(workspace.dir, "earlier-report.json"), "{}")
+    assert.deepStrictEqual(await argumentsOf("undo", { ...target, UNDO_REPORT: "earlier-report.json" }), [
+      "undo", "--report", "earlier-report.json", "--out", "rollback-undo-report.json", "--yes", ...flags
+    ])
+    assert.deepStrictEqual(await argumentsOf("get", target), ["get", "--out", "rollback.json", "--env", "prod"])
+  })
+
+  it("REVERT_ON_FAILURE, pin-digest and the deployment timeout reach run (and undo) as --revert-on-failure, --pin-digest, --timeout", async () => {
+    const settings = { FLEET_ROLLBACK_REVERT_ON_FAILURE: "true", FLEET_ROLLBACK_PIN_DIGEST: "true", FLEET_ROLLBACK_TIMEOUT: "900", ROLLBACK_POINT: "2026-11-20" }
+    assert.deepStrictEqual(await argumentsOf("run", settings), [
+      "run", "--file", "rollback.json", "--point", "2026-11-20", "--yes", "--report", "rollback-report.json",
+      "--revert-on-failure", "--pin-digest", "--timeout", "900"
+    ])
+    assert.deepStrictEqual(await argumentsOf("plan", settings), ["plan", "--file", "rollback.json", "--point", "2026-11-20", "--json", "--pin-digest"])
+    writeFileSync(join(workspace.dir, "earlier-report.json"), "{}")
+    assert.deepStrictEqual(await argumentsOf("undo", { ...settings, UNDO_REPORT: "earlier-report.json", ROLLBACK_APPROVER: "carol" }), [
+      "undo", "--report", "earlier-report.json", "--out", "rollback-undo-report.json", "--yes", "--user", "carol", "--revert-on-failure", "--timeout", "900"
+    ])
+    assert.deepStrictEqual(await argumentsOf("undo", { UNDO_REPORT: "earlier-report.json", FLEET_ROLLBACK_UNDO_TARGET_FROM_REPORT: "true" }), [
+      "undo", "--report", "earlier-report.json", "--out", "rollback-undo-report.json", "--yes", "--target-from-report"
+    ])
+  })
+
+  it("run and undo wait for nobody: while another rollback holds the shared lock file, exit 75 and fleet-rollback is never called", async () => {
+    const lock = join(workspace.dir, "shared.lock")
+    rmSync(recorded, { force: true })
+    // Another holder: flock(1) keeps the lock while its command runs; it ends when stdin closes.
+    const holder = spawn("flock", [lock, "sh", "-c", "echo locked; cat >/dev/null"], { stdio: ["pipe", "pipe", "inherit"] })
+    await new Promise<void>((locked) => holder.stdout.once("data", () => locked()))
+    try {
+      for (const stage of ["run", "undo"]) {
+        const result = await runStage(stage, {
+          workspace: workspace.dir,
+          env: { ...pipelineEnvironment("prod"), FLEET_ROLLBACK: recorder, ROLLBACK_POINT: "2026-11-20", UNDO_REPORT: "earlier-report.json", FLEET_ROLLBACK_LOCK_FILE: lock }
+        })
+        assert.strictEqual(result.code, 75, result.output)
+        assert.include(result.stderr, `another rollback (a Jenkins build or an Ansible play) holds the lock ${lock}; nothing was changed.`)
+        assert.isFalse(existsSync(recorded), "fleet-rollback was called")
+      }
+    } finally {
+      holder.stdin.end()
+      await new Promise((exited) => holder.once("exit", exited))
+    }
+    const free = await runStage("run", {
+      workspace: workspace.dir,
+      env: { ...pipelineEnvironment("prod"), FLEET_ROLLBACK: recorder, ROLLBACK_POINT: "2026-11-20", FLEET_ROLLBACK_LOCK_FILE: lock }
+    })
+    assert.strictEqual(free.code, 0, free.output)
+    assert.include(free.stdout, `holding the lock ${lock}`)
+  })
+
+  it("plan writes plan --json to ROLLBACK_PLAN and prints its summary; a failed plan leaves no plan file", async () => {
+    rmSync(join(workspace.dir, "rollback-plan.json"), { force: true })
+    const result = await runStage("plan", { workspace: workspace.dir, env: { ...pipelineEnvironment("prod"), FLEET_ROLLBACK: recorder, ROLLBACK_POINT: "2026-11-20" } })
+    assert.strictEqual(result.code, 0, result.output)
+    assert.deepStrictEqual(JSON.parse(readFileSync(join(workspace.dir, "rollback-plan.json"), "utf8")), { point: "2026-11-20T23:59:59.999Z", services: [] })
+    assert.strictEqual(result.stdout, "Point: 2026-11-20T23:59:59.999Z\nNothing would change.\n")
+    const failing = join(workspace.dir, "bin", "failing")
+    writeFileSync(failing, "#!/bin/sh\necho '{\"partial'\necho 'no such point' >&2\nexit 2\n")
+    chmodSync(failing, 0o755)
+    const failed = await runStage("plan", { workspace: workspace.dir, env: { ...pipelineEnvironment("prod"), FLEET_ROLLBACK: failing, ROLLBACK_POINT: "2026-11-20" } })
+    assert.strictEqual(failed.code, 2)
+    assert.include(failed.stderr, "no such point")
+    assert.isFalse(existsSync(join(workspace.dir, "rollback-plan.json")))
+    assert.isFalse(existsSync(join(workspace.dir, "rollback-plan.json.partial")))
+  })
+
   it("uses fleet-rollback.yaml of the workspace as --config when FLEET_ROLLBACK_CONFIG is not set", async () => {
     const configured = makeWorkspace()
     try {
@@ -121,7 +206,7 @@ describe("jenkins/fleet-rollback-stage.sh", () => {
       })
       assert.strictEqual(result.code, 0, result.output)
       assert.deepStrictEqual(readFileSync(recorded, "utf8").split("\n").slice(0, -1), [
-        "plan", "--file", join(workspace.dir, "rollback.json"), "--point", "2026-11-20", "--config", "fleet-rollback.yaml"
+        "plan", "--file", join(workspace.dir, "rollback.json"), "--point", "2026-11-20", "--json", "--config", "fleet-rollback.yaml"
       ])
     } finally {
       configured.remove()

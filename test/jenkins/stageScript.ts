@@ -21,13 +21,18 @@ export interface StageResult {
   readonly output: string
 }
 
-/** The environment block of the Jenkinsfile, for ENVIRONMENT = `environment`. */
+/** The environment block of the Jenkinsfile (MODE=rollback), for ENVIRONMENT = `environment`, plus the test's lock file. */
 export const pipelineEnvironment = (environment: string): Record<string, string> => ({
   FLEET_ROLLBACK_STAGE: stageScript,
   FLEET_ROLLBACK_ENV: environment,
   FLEET_ROLLBACK_ALLOW_PARTIAL: "false",
+  FLEET_ROLLBACK_REVERT_ON_FAILURE: "false",
   ROLLBACK_FILE: "rollback.json",
-  ROLLBACK_REPORT: "rollback-report.json"
+  ROLLBACK_PLAN: "rollback-plan.json",
+  ROLLBACK_REPORT: "rollback-report.json",
+  UNDO_OUT: "rollback-undo-report.json",
+  // The lock shared with Ansible: a file of this workspace, not the machine's /var/lock.
+  FLEET_ROLLBACK_LOCK_FILE: "fleet-rollback.lock"
 })
 
 /** A Jenkins workspace: a scratch directory whose `jenkins/` is this checkout's; `remove()` deletes it. */

@@ -164,6 +164,30 @@ describe("a stack rolled back to a point", () => {
   })
 })
 
+describe("history: what each service ran, as far as the engine remembers", () => {
+  it("the tasks still listed tell each image a service ran and since when, oldest first; the note says how far that goes", async () => {
+    const stack = await makeStack({ api: "api:1.0" })
+    const name = `${stack}_api`
+    for (const next of ["api:1.1", "api:1.2"]) {
+      await run(Effect.gen(function*() {
+        const target = yield* Target
+        const current = yield* target.getWorkload(name)
+        yield* target.watch(yield* target.apply([{ workload: name, image: images[next]!, expected: current.image }], { force: false }), watchOptions)
+      }))
+    }
+    const tasks = await engine.get(`/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [name] }))}`) as Array<{ CreatedAt: string; Spec: { ContainerSpec: { Image: string } } }>
+    const made = (image: string) => Math.min(...tasks.filter((t) => t.Spec.ContainerSpec.Image === image).map((t) => Date.parse(t.CreatedAt)))
+    const memory = await run(Effect.gen(function*() {
+      const target = yield* Target
+      return yield* target.history!([{ workload: name }])
+    }))
+    assert.deepStrictEqual(memory.entries.map((e) => e.image), [images["api:1.0"], images["api:1.1"], images["api:1.2"]])
+    assert.deepStrictEqual(memory.entries.map((e) => e.at), [made(images["api:1.0"]!), made(images["api:1.1"]!), made(images["api:1.2"]!)])
+    assert.isTrue(memory.entries[0]!.at < memory.entries[1]!.at && memory.entries[1]!.at < memory.entries[2]!.at)
+    assert.include(memory.note ?? "", "one previous spec")
+  })
+})
+
 describe("guards: what changed meanwhile is refused, not overwritten", () => {
   it("a service whose image someone changed after the plan is refused and left as they left it; the others are applied", async () => {
     const stack = await makeStack({ api: "api:1.2", web: "web:1.1" })

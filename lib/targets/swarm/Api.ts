@@ -43,6 +43,8 @@ export const ServiceBody = Schema.Struct({
 export const TaskBody = Schema.Struct({
   ID: Schema.String,
   ServiceID: Schema.String,
+  /** When the task was made: a task of a new spec is made when the update reaches its slot. */
+  CreatedAt: Schema.optional(Schema.String),
   Slot: Schema.optional(Schema.Number),
   NodeID: Schema.optional(Schema.String),
   DesiredState: Schema.String,

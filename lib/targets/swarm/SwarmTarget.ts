@@ -16,7 +16,7 @@ import { Clock, Duration, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import type { TargetDescription } from "../../core/Report.ts"
 import type { Credentials } from "../../registry/Auth.ts"
-import type { AppliedChange, AppliedWorkload, ImageChange, TargetShape, WorkloadVerification } from "../../target/Target.ts"
+import type { AppliedChange, AppliedWorkload, ImageChange, TargetShape, WorkloadMemory, WorkloadVerification } from "../../target/Target.ts"
 import { Target } from "../../target/Target.ts"
 import { TargetError } from "../../target/TargetError.ts"
 import type { Workload } from "../../target/Workload.ts"
@@ -331,9 +331,27 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
         })
       )
 
+    /**
+     * What each service ran when, as far as the engine remembers: the tasks it still lists (the
+     * task history, 5 per slot by default) in the order they were made — a new entry wherever a
+     * task runs another image than the one made before it — and, when the tasks no longer show it,
+     * the previous spec's image (one step, with no time of its own: dated by the oldest task).
+     */
+    const history: NonNullable<TargetShape["history"]> = (asked) =>
+      Effect.gen(function*() {
+        const services = yield* Effect.forEach(asked, ({ workload }) => api.inspectService(workload), { concurrency })
+        const tasks = groupTasks(yield* api.listTasks({ service: services.map((s) => s.id) }))
+        const entries = services.flatMap((service) => serviceHistory(service, tasks.get(service.id) ?? []))
+        return {
+          entries,
+          note: "Docker Swarm remembers only the tasks it still lists (task history, 5 per slot by default) and one previous spec: older deployments come only from reports (--reports)"
+        }
+      }).pipe(Effect.mapError((e) => toTargetError(e)))
+
     return Target.of({
       description,
       displayName: "Docker Swarm",
+      history,
       // one update per service, all sent together: "the rollout" of the set
       changeNoun: "rollout",
       workloadNoun: "service",
@@ -353,6 +371,27 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
       revert
     })
   })
+
+/** One service's remembered images from its tasks (see `history` in the target). */
+const serviceHistory = (service: SwarmService, tasks: ReadonlyArray<TaskBody>): ReadonlyArray<WorkloadMemory> => {
+  const made = tasks
+    .flatMap((t) => {
+      const at = t.CreatedAt === undefined ? undefined : Date.parse(t.CreatedAt)
+      const image = t.Spec?.ContainerSpec?.Image
+      return at === undefined || !Number.isFinite(at) || image === undefined ? [] : [{ at, image }]
+    })
+    .sort((a, b) => a.at - b.at)
+  const entries: Array<WorkloadMemory> = []
+  for (const task of made) {
+    if (entries.length === 0 || entries[entries.length - 1]!.image !== task.image) entries.push({ workload: service.name, image: task.image, at: task.at })
+  }
+  const previous = service.previousImage
+  if (previous !== undefined && made.length > 0 && !entries.some((e) => e.image === previous)) {
+    // the previous spec ran before the oldest task still listed; when exactly, the engine forgot
+    entries.unshift({ workload: service.name, image: previous, at: made[0]!.at - 1, cause: "the previous spec (its start is not known)" })
+  }
+  return entries
+}
 
 const unsupported = (message: string) => Effect.fail(new TargetError({ reason: "Unsupported", message }))
 
