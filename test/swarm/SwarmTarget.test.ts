@@ -192,6 +192,8 @@ describe("guards: what changed meanwhile is refused, not overwritten", () => {
   it("a service whose image someone changed after the plan is refused and left as they left it; the others are applied", async () => {
     const stack = await makeStack({ api: "api:1.2", web: "web:1.1" })
     await engine.docker(["service", "update", "--detach", "--quiet", "--image", images["api:1.1"]!, `${stack}_api`])
+    // their update finished (its UpdateStatus no longer moves), so what is compared below is only ours
+    await engine.waitConverged([`${stack}_api`])
     const theirs = await inspect(`${stack}_api`)
     const applied = await run(Effect.flatMap(Target, (t) =>
       t.apply([change(`${stack}_api`, "api:1.0", images["api:1.2"]), change(`${stack}_web`, "web:1.0", images["web:1.1"])], { force: false })
