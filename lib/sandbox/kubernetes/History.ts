@@ -106,6 +106,16 @@ export const syncReplicaSets = (store: Store, d: KubeObject): string | undefined
   return previous
 }
 
+/** The Deployment controller's copy of the Deployment's annotations onto its current ReplicaSet (after an `annotate`). */
+export const copyAnnotationsToNewReplicaSet = (store: Store, d: KubeObject): void => {
+  const name = `${d.metadata.name}-${templateHash(withoutHash(d.spec.template))}`
+  const rs = replicaSetsOf(store, d).find((r) => r.metadata.name === name)
+  if (rs === undefined) return
+  const own = Object.fromEntries(Object.entries((rs.metadata.annotations ?? {}) as Record<string, string>).filter(([k]) => NOT_COPIED.has(k)))
+  const annotations = { ...copiedAnnotations(d), ...own }
+  if (!jsonEqual(annotations, rs.metadata.annotations ?? {})) store.update("replicasets", { ...rs, metadata: { ...rs.metadata, annotations } })
+}
+
 /** Sets the ReplicaSets' replica counts from the Deployment's status (new: updated; the one before: the rest; others: 0). */
 export const scaleReplicaSets = (store: Store, d: KubeObject, status: KubeObject, from: string | undefined): void => {
   const name = `${d.metadata.name}-${templateHash(withoutHash(d.spec.template))}`

@@ -11,7 +11,7 @@
  * replacing the template). `OnDelete` workloads observe a change but replace no pod.
  */
 import { jsonEqual } from "./Patch.ts"
-import { scaleReplicaSets, syncControllerRevisions, syncReplicaSets, templateHash, withoutHash } from "./History.ts"
+import { copyAnnotationsToNewReplicaSet, scaleReplicaSets, syncControllerRevisions, syncReplicaSets, templateHash, withoutHash } from "./History.ts"
 import type { KubeObject, Store } from "./Store.ts"
 
 /** How the simulated cluster behaves. */
@@ -57,14 +57,26 @@ export class Controllers {
 
   /**
    * After a workload was created or written: a new or changed pod template starts a rollout and a
-   * history entry. `settled` (objects the sandbox starts with) skips the rollout: already done.
+   * history entry.
    */
-  afterWrite(resource: string, previous: KubeObject | undefined, stored: KubeObject, settled = false): void {
+  afterWrite(resource: string, previous: KubeObject | undefined, stored: KubeObject): void {
     if (!(WORKLOADS as ReadonlyArray<string>).includes(resource)) return
-    if (previous !== undefined && jsonEqual(previous.spec?.template, stored.spec?.template)) return
+    if (previous !== undefined && jsonEqual(previous.spec?.template, stored.spec?.template)) {
+      if (resource === "deployments") copyAnnotationsToNewReplicaSet(this.store, stored)
+      return
+    }
     const key = `${resource}/${stored.metadata.namespace}/${stored.metadata.name}`
     const from = resource === "deployments" ? syncReplicaSets(this.store, stored) : syncControllerRevisions(this.store, resource, stored)
-    this.rollouts.set(key, { startedAt: settled ? Number.NEGATIVE_INFINITY : this.now(), from })
+    this.rollouts.set(key, { startedAt: this.now(), from })
+    this.reconcile()
+  }
+
+  /** A workload the sandbox starts with: its rollout is already done (its status at once). */
+  settle(resource: string, namespace: string, name: string): void {
+    const key = `${resource}/${namespace}/${name}`
+    const record = this.rollouts.get(key)
+    if (record === undefined) return
+    this.rollouts.set(key, { ...record, startedAt: Number.NEGATIVE_INFINITY })
     this.reconcile()
   }
 

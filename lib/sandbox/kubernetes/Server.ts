@@ -196,7 +196,7 @@ class SandboxCore {
     const existing = this.store.get(type.resource, namespace ?? "", object.metadata.name)
     if (existing !== undefined) return this.resources.update(type, namespace ?? "", object.metadata.name, { ...cloneJson(object), metadata: { ...object.metadata, resourceVersion: undefined } }, options)
     const created = this.resources.create(type, namespace, object, options)
-    if (settled) this.controllers.afterWrite(type.resource, undefined, this.store.get(type.resource, namespace ?? "", object.metadata.name)!, true)
+    if (settled) this.controllers.settle(type.resource, namespace ?? "", object.metadata.name)
     return created
   }
 
