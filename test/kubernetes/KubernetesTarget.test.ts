@@ -206,15 +206,11 @@ describe("Kubernetes target on the sandbox", () => {
     }))
 })
 
-/** Waits until no rollout in the sandbox is still writing status (so a snapshot stays still). */
+/** Waits until no rollout in the sandbox is still going (so its status stays still for a snapshot). */
 const settle = async (c: TestCluster): Promise<void> => {
   const deadline = Date.now() + 10_000
-  let last = JSON.stringify(c.sandbox.snapshot())
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 100))
-    const now = JSON.stringify(c.sandbox.snapshot())
-    if (now === last) return
-    if (Date.now() > deadline) throw new Error("the sandbox did not settle")
-    last = now
+  while (c.sandbox.rolling().length > 0) {
+    if (Date.now() > deadline) throw new Error(`the sandbox did not settle: ${c.sandbox.rolling().join(", ")} still rolling`)
+    await new Promise((r) => setTimeout(r, 20))
   }
 }

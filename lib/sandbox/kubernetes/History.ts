@@ -26,6 +26,20 @@ const stableJson = (value: unknown): string =>
     ? `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(",")}}`
     : JSON.stringify(value)
 
+const hashes = new Map<string, string>()
+
+/** `templateHash(withoutHash(template))`, remembered by the template's JSON (the controllers ask often). */
+export const podTemplateHash = (template: KubeObject): string => {
+  const key = JSON.stringify(template)
+  let hash = hashes.get(key)
+  if (hash === undefined) {
+    if (hashes.size > 10_000) hashes.clear()
+    hash = templateHash(withoutHash(template))
+    hashes.set(key, hash)
+  }
+  return hash
+}
+
 /** The template without the `pod-template-hash` label (what kubectl compares). */
 export const withoutHash = (template: KubeObject): KubeObject => {
   const copy = cloneJson(template)
@@ -62,7 +76,7 @@ const ownerReference = (owner: KubeObject, kind: string): KubeObject => ({
 
 /** The ReplicaSets a Deployment controls, newest revision first. */
 export const replicaSetsOf = (store: Store, d: KubeObject): Array<KubeObject> =>
-  store.list("replicasets", d.metadata.namespace).filter((rs) => ownedBy(rs, d))
+  store.owned("replicasets", d.metadata.uid)
     .sort((a, b) => Number(b.metadata.annotations?.[REVISION] ?? 0) - Number(a.metadata.annotations?.[REVISION] ?? 0))
 
 const copiedAnnotations = (d: KubeObject): Record<string, string> =>
@@ -74,7 +88,7 @@ const copiedAnnotations = (d: KubeObject): Record<string, string> =>
  */
 export const syncReplicaSets = (store: Store, d: KubeObject): string | undefined => {
   const sets = replicaSetsOf(store, d)
-  const hash = templateHash(withoutHash(d.spec.template))
+  const hash = podTemplateHash(d.spec.template)
   const name = `${d.metadata.name}-${hash}`
   const previous = sets.find((rs) => rs.metadata.name !== name)?.metadata.name
   const next = String(Math.max(0, ...sets.map((rs) => Number(rs.metadata.annotations?.[REVISION] ?? 0))) + 1)
@@ -108,7 +122,7 @@ export const syncReplicaSets = (store: Store, d: KubeObject): string | undefined
 
 /** The Deployment controller's copy of the Deployment's annotations onto its current ReplicaSet (after an `annotate`). */
 export const copyAnnotationsToNewReplicaSet = (store: Store, d: KubeObject): void => {
-  const name = `${d.metadata.name}-${templateHash(withoutHash(d.spec.template))}`
+  const name = `${d.metadata.name}-${podTemplateHash(d.spec.template)}`
   const rs = replicaSetsOf(store, d).find((r) => r.metadata.name === name)
   if (rs === undefined) return
   const own = Object.fromEntries(Object.entries((rs.metadata.annotations ?? {}) as Record<string, string>).filter(([k]) => NOT_COPIED.has(k)))
@@ -118,7 +132,7 @@ export const copyAnnotationsToNewReplicaSet = (store: Store, d: KubeObject): voi
 
 /** Sets the ReplicaSets' replica counts from the Deployment's status (new: updated; the one before: the rest; others: 0). */
 export const scaleReplicaSets = (store: Store, d: KubeObject, status: KubeObject, from: string | undefined): void => {
-  const name = `${d.metadata.name}-${templateHash(withoutHash(d.spec.template))}`
+  const name = `${d.metadata.name}-${podTemplateHash(d.spec.template)}`
   for (const rs of replicaSetsOf(store, d)) {
     const want = rs.metadata.name === name
       ? status.updatedReplicas ?? 0
@@ -137,7 +151,7 @@ export const scaleReplicaSets = (store: Store, d: KubeObject, status: KubeObject
 
 /** The ControllerRevisions a StatefulSet or DaemonSet controls, newest first. */
 export const controllerRevisionsOf = (store: Store, owner: KubeObject): Array<KubeObject> =>
-  store.list("controllerrevisions", owner.metadata.namespace).filter((cr) => ownedBy(cr, owner)).sort((a, b) => b.revision - a.revision)
+  store.owned("controllerrevisions", owner.metadata.uid).sort((a, b) => b.revision - a.revision)
 
 /**
  * Finds or creates the ControllerRevision of the template and gives it the next number. Returns
@@ -146,7 +160,7 @@ export const controllerRevisionsOf = (store: Store, owner: KubeObject): Array<Ku
 export const syncControllerRevisions = (store: Store, resource: string, owner: KubeObject): string | undefined => {
   const kind = resource === "statefulsets" ? "StatefulSet" : "DaemonSet"
   const revisions = controllerRevisionsOf(store, owner)
-  const hash = templateHash(withoutHash(owner.spec.template))
+  const hash = podTemplateHash(owner.spec.template)
   const name = `${owner.metadata.name}-${hash}`
   const next = Math.max(0, ...revisions.map((cr) => cr.revision as number)) + 1
   const existing = revisions.find((cr) => cr.metadata.name === name)

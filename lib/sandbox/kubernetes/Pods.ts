@@ -7,7 +7,7 @@
  * stored in the sandbox are listed as they are.
  */
 import { createHash } from "node:crypto"
-import { replicaSetsOf, templateHash, withoutHash } from "./History.ts"
+import { podTemplateHash } from "./History.ts"
 import type { Controllers } from "./Rollout.ts"
 import type { KubeObject, Store } from "./Store.ts"
 
@@ -63,10 +63,15 @@ export const podsIn = (store: Store, controllers: Controllers, namespace: string
   const rv = String(store.resourceVersion)
   const failingImage = (image: string) => controllers.failing({ spec: { containers: [{ image }] } }) !== undefined
   const pods: Array<KubeObject> = store.list("pods", namespace)
+  const setsByOwner = new Map<string, Array<KubeObject>>()
+  for (const rs of store.list("replicasets", namespace, (rs) => (rs.spec?.replicas ?? 0) > 0)) {
+    const owner = (rs.metadata.ownerReferences ?? []).find((r: KubeObject) => r.controller === true)?.uid
+    if (owner !== undefined) setsByOwner.set(owner, [...(setsByOwner.get(owner) ?? []), rs])
+  }
   for (const d of store.list("deployments", namespace)) {
     const started = d.metadata.creationTimestamp
-    for (const rs of replicaSetsOf(store, d)) {
-      const isNew = rs.metadata.name === `${d.metadata.name}-${templateHash(withoutHash(d.spec.template))}`
+    for (const rs of setsByOwner.get(d.metadata.uid) ?? []) {
+      const isNew = rs.metadata.name === `${d.metadata.name}-${podTemplateHash(d.spec.template)}`
       const count: number = rs.spec.replicas ?? 0
       const failing = isNew ? controllers.failing(rs.spec.template) : undefined
       for (let i = 0; i < count; i++) {

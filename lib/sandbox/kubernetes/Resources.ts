@@ -122,7 +122,10 @@ export class Resources {
     if (!(PATCH_TYPES as ReadonlyArray<string>).includes(media)) {
       throw new StatusError("UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(", ")}`)
     }
-    const current = this.get(type, namespace, name)
+    // The stored object itself (never mutated: the patch functions work on copies).
+    const stored = this.store.peek(type.resource, namespace, name)
+    if (stored === undefined) throw notFound(type.resource, type.group, name)
+    const current = withKind(type, stored)
     const next = media === "application/json-patch+json"
       ? applyJsonPatch(current as Json, body)
       : media === "application/merge-patch+json"

@@ -11,7 +11,7 @@
  * replacing the template). `OnDelete` workloads observe a change but replace no pod.
  */
 import { jsonEqual } from "./Patch.ts"
-import { copyAnnotationsToNewReplicaSet, scaleReplicaSets, syncControllerRevisions, syncReplicaSets, templateHash, withoutHash } from "./History.ts"
+import { copyAnnotationsToNewReplicaSet, podTemplateHash, scaleReplicaSets, syncControllerRevisions, syncReplicaSets } from "./History.ts"
 import type { KubeObject, Store } from "./Store.ts"
 
 /** How the simulated cluster behaves. */
@@ -44,6 +44,8 @@ export const templateImages = (template: KubeObject | undefined): Array<string> 
 /** The simulated controllers of one sandbox. */
 export class Controllers {
   private readonly rollouts = new Map<string, RolloutRecord>()
+  /** When each rolling workload's status can next change (nothing to do before). */
+  private readonly nextChange = new Map<string, number>()
 
   private readonly store: Store
   private readonly settings: RolloutSettings
@@ -68,7 +70,8 @@ export class Controllers {
     const key = `${resource}/${stored.metadata.namespace}/${stored.metadata.name}`
     const from = resource === "deployments" ? syncReplicaSets(this.store, stored) : syncControllerRevisions(this.store, resource, stored)
     this.rollouts.set(key, { startedAt: this.now(), from })
-    this.reconcile()
+    this.nextChange.delete(key)
+    this.reconcileOne(key)
   }
 
   /** A workload the sandbox starts with: its rollout is already done (its status at once). */
@@ -77,28 +80,51 @@ export class Controllers {
     const record = this.rollouts.get(key)
     if (record === undefined) return
     this.rollouts.set(key, { ...record, startedAt: Number.NEGATIVE_INFINITY })
-    this.reconcile()
+    this.nextChange.delete(key)
+    this.reconcileOne(key)
+  }
+
+  /** The workloads whose rollout is still going (`resource/namespace/name`). */
+  rolling(): ReadonlyArray<string> {
+    return [...this.rollouts.keys()]
   }
 
   /** Forgets a deleted workload. */
   afterDelete(resource: string, namespace: string, name: string): void {
     this.rollouts.delete(`${resource}/${namespace}/${name}`)
+    this.nextChange.delete(`${resource}/${namespace}/${name}`)
   }
 
-  /** Brings every rolling workload's status up to the server's clock (a write only when it changed). */
+  private lastReconcile = Number.NEGATIVE_INFINITY
+
+  /** Brings every rolling workload's status up to the server's clock (a write only when it changed); at most every 5 ms. */
   reconcile(): void {
-    for (const [key, record] of this.rollouts) {
-      const [resource, namespace, name] = key.split("/") as [string, string, string]
-      const object = this.store.get(resource, namespace, name)
-      if (object === undefined) {
-        this.rollouts.delete(key)
-        continue
-      }
-      const status = this.statusOf(resource, object, record)
-      if (status === undefined) continue
-      if (!jsonEqual(status, object.status)) this.store.update(resource, { ...object, status })
-      if (resource === "deployments") scaleReplicaSets(this.store, object, status, record.from)
-      if (this.finished(resource, object, status)) this.rollouts.delete(key)
+    const now = this.now()
+    if (now - this.lastReconcile < 5) return
+    this.lastReconcile = now
+    for (const key of [...this.rollouts.keys()]) this.reconcileOne(key)
+  }
+
+  private reconcileOne(key: string): void {
+    const record = this.rollouts.get(key)
+    if (record === undefined) return
+    if (this.now() < (this.nextChange.get(key) ?? Number.NEGATIVE_INFINITY)) return
+    const [resource, namespace, name] = key.split("/") as [string, string, string]
+    const object = this.store.peek(resource, namespace, name)
+    if (object === undefined) {
+      this.rollouts.delete(key)
+      return
+    }
+    this.nextChange.set(key, this.nextChangeOf(resource, object, record))
+    const status = this.statusOf(resource, object, record)
+    if (status === undefined) return
+    const changed = !jsonEqual(status, object.status)
+    if (changed) this.store.update(resource, { ...object, status })
+    const current = this.store.peek(resource, namespace, name)!
+    if (changed && resource === "deployments") scaleReplicaSets(this.store, current, status, record.from)
+    if (this.finished(resource, current, status)) {
+      this.rollouts.delete(key)
+      this.nextChange.delete(key)
     }
   }
 
@@ -113,6 +139,16 @@ export class Controllers {
   /** The rollout record of a workload (for pods), if it is rolling. */
   rolloutOf(resource: string, namespace: string, name: string): RolloutRecord | undefined {
     return this.rollouts.get(`${resource}/${namespace}/${name}`)
+  }
+
+  /** The next moment the simulated status moves: the controller observing, a replica's step, the end, the deadline. */
+  private nextChangeOf(resource: string, object: KubeObject, record: RolloutRecord): number {
+    const now = this.now()
+    if (!Number.isFinite(record.startedAt)) return now
+    const units = Math.max(1, resource === "daemonsets" ? this.settings.nodes : object.spec?.replicas ?? 1)
+    const moments = [record.startedAt + Math.min(20, this.settings.rolloutMs / 10), record.startedAt + this.settings.progressDeadlineMs]
+    for (let i = 1; i <= units; i++) moments.push(record.startedAt + (i * this.settings.rolloutMs) / units)
+    return Math.min(...moments.filter((m) => m > now), now + 1000)
   }
 
   private finished(resource: string, object: KubeObject, status: KubeObject): boolean {
@@ -138,7 +174,7 @@ export class Controllers {
 
   private deploymentStatus(d: KubeObject, progress: number, failing: string | undefined, elapsed: number): KubeObject {
     const n: number = d.spec.replicas ?? 1
-    const rsName = `${d.metadata.name}-${templateHash(withoutHash(d.spec.template))}`
+    const rsName = `${d.metadata.name}-${podTemplateHash(d.spec.template)}`
     const now = new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, "Z")
     const previous = d.status?.conditions ?? []
     const since = (type: string, status: string, reason: string) =>
@@ -170,7 +206,7 @@ export class Controllers {
 
   private statefulSetStatus(s: KubeObject, progress: number, failing: string | undefined, record: RolloutRecord): KubeObject {
     const n: number = s.spec.replicas ?? 1
-    const updateRevision = `${s.metadata.name}-${templateHash(withoutHash(s.spec.template))}`
+    const updateRevision = `${s.metadata.name}-${podTemplateHash(s.spec.template)}`
     const from = record.from ?? updateRevision
     const base = { observedGeneration: s.metadata.generation, replicas: n, updateRevision, collisionCount: 0 }
     if (s.spec.updateStrategy?.type === "OnDelete") {

@@ -81,6 +81,8 @@ export interface KubernetesSandbox {
   object(kind: string, namespace: string, name: string): KubeObject | undefined
   /** Every stored object, for "nothing changed" checks. */
   snapshot(): Record<string, KubeObject>
+  /** The workloads whose rollout is still going (`deployments/shop/api`); empty when the cluster is still. */
+  rolling(): ReadonlyArray<string>
   /** Creates or replaces an object as another client would (a kubectl edit meanwhile). */
   apply(object: KubeObject): KubeObject
   /** Changes one container's image as `kubectl set image` would. */
@@ -128,6 +130,10 @@ export const startKubernetesSandbox = async (options: KubernetesSandboxOptions =
       return type === undefined ? undefined : core.store.get(type.resource, type.namespaced ? namespace : "", name)
     },
     snapshot: () => core.store.snapshot(),
+    rolling: () => {
+      core.controllers.reconcile()
+      return core.controllers.rolling()
+    },
     apply: (object) => core.applyObject(object),
     setImage: (kind, namespace, name, container, image) => core.setImage(kind, namespace, name, container, image),
     markBroken: (image) => void core.settings.brokenImages.add(image),
@@ -306,6 +312,9 @@ class SandboxCore {
         const items = this.resources.list(type, namespace, query, all)
         const rv = String(this.store.resourceVersion)
         if (wantsTable(request.headers.accept)) return toTable(type.kind, items, rv, this.now())
+        if (/as=PartialObjectMetadataList/.test(request.headers.accept ?? "")) {
+          return { kind: "PartialObjectMetadataList", apiVersion: "meta.k8s.io/v1", metadata: { resourceVersion: rv }, items: items.map((o) => ({ kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: o.metadata })) }
+        }
         return { kind: `${type.kind}List`, apiVersion: type.group === "" ? type.version : `${type.group}/${type.version}`, metadata: { resourceVersion: rv }, items }
       }
       case "create":

@@ -29,6 +29,10 @@ const LOG_SIZE = 5000
 /** The objects and their history. */
 export class Store {
   private readonly objects = new Map<string, KubeObject>()
+  /** The same objects by resource, for lists that need not walk every object. */
+  private readonly byResource = new Map<string, Map<string, KubeObject>>()
+  /** Keys of the objects each controller (by uid) owns, for the controllers' history lookups. */
+  private readonly byOwner = new Map<string, Set<string>>()
   private revision = 1
   private readonly log: Array<WatchEvent> = []
   private readonly listeners = new Set<WatchListener>()
@@ -55,17 +59,45 @@ export class Store {
     return this.objects.get(key(resource, namespace, name))
   }
 
-  /** Copies of every object of a resource (in one namespace when given), sorted by namespace and name. */
-  list(resource: string, namespace?: string): Array<KubeObject> {
+  /** Copies of every object of a resource (in one namespace when given) that `keep` accepts, sorted by namespace and name. */
+  list(resource: string, namespace?: string, keep?: (object: KubeObject) => boolean): Array<KubeObject> {
     const found: Array<KubeObject> = []
-    for (const object of this.objects.values()) {
-      if (object.__resource !== resource) continue
+    for (const object of this.byResource.get(resource)?.values() ?? []) {
       if (namespace !== undefined && (object.metadata.namespace ?? "") !== namespace) continue
+      if (keep !== undefined && !keep(object)) continue
       found.push(object)
     }
     return found
       .sort((a, b) => `${a.metadata.namespace ?? ""}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ""}/${b.metadata.name}`))
       .map((o) => strip(cloneJson(o)))
+  }
+
+  /** Copies of the objects of a resource whose controller is the object with `ownerUid`. */
+  owned(resource: string, ownerUid: string): Array<KubeObject> {
+    const found: Array<KubeObject> = []
+    for (const k of this.byOwner.get(ownerUid) ?? []) {
+      const object = this.objects.get(k)
+      if (object !== undefined && object.__resource === resource) found.push(strip(cloneJson(object)))
+    }
+    return found
+  }
+
+  private indexOwner(k: string, object: KubeObject | undefined, add: boolean): void {
+    const owner = (object?.metadata?.ownerReferences ?? []).find((r: KubeObject) => r.controller === true)?.uid
+    if (owner === undefined) return
+    let keys = this.byOwner.get(owner)
+    if (keys === undefined) this.byOwner.set(owner, keys = new Set())
+    if (add) keys.add(k)
+    else keys.delete(k)
+  }
+
+  private put(resource: string, k: string, object: KubeObject): void {
+    this.indexOwner(k, this.objects.get(k), false)
+    this.indexOwner(k, object, true)
+    this.objects.set(k, object)
+    let index = this.byResource.get(resource)
+    if (index === undefined) this.byResource.set(resource, index = new Map())
+    index.set(k, object)
   }
 
   /** Stores a new object: uid, creationTimestamp, resourceVersion, generation 1. Returns a copy. */
@@ -78,7 +110,7 @@ export class Store {
     else delete metadata.generation
     metadata.resourceVersion = String(++this.revision)
     Object.defineProperty(stored, "__resource", { value: resource, enumerable: false, writable: true })
-    this.objects.set(key(resource, metadata.namespace ?? "", metadata.name), stored)
+    this.put(resource, key(resource, metadata.namespace ?? "", metadata.name), stored)
     this.emit("ADDED", resource, stored)
     return strip(cloneJson(stored))
   }
@@ -98,10 +130,11 @@ export class Store {
     if (current.metadata.generation !== undefined) {
       stored.metadata.generation = current.metadata.generation + (jsonEqual(current.spec, stored.spec) ? 0 : 1)
     }
-    if (jsonEqual(strip(cloneJson(current)), stored)) return strip(cloneJson(current))
+    // The stored objects are never mutated (every write stores a fresh copy), so they are compared and sent as they are.
+    if (jsonEqual(current, stored)) return strip(cloneJson(current))
     stored.metadata.resourceVersion = String(++this.revision)
     Object.defineProperty(stored, "__resource", { value: resource, enumerable: false, writable: true })
-    this.objects.set(key(resource, namespace, stored.metadata.name), stored)
+    this.put(resource, key(resource, namespace, stored.metadata.name), stored)
     this.emit("MODIFIED", resource, stored)
     return strip(cloneJson(stored))
   }
@@ -112,6 +145,8 @@ export class Store {
     const current = this.objects.get(k)
     if (current === undefined) return undefined
     this.objects.delete(k)
+    this.byResource.get(resource)?.delete(k)
+    this.indexOwner(k, current, false)
     const gone = cloneJson(current)
     gone.metadata.resourceVersion = String(++this.revision)
     this.emit("DELETED", resource, gone)
@@ -139,7 +174,7 @@ export class Store {
   }
 
   private emit(type: WatchEvent["type"], resource: string, object: KubeObject): void {
-    const event: WatchEvent = { type, resource, resourceVersion: Number(object.metadata.resourceVersion), object: strip(cloneJson(object)) }
+    const event: WatchEvent = { type, resource, resourceVersion: Number(object.metadata.resourceVersion), object }
     this.log.push(event)
     if (this.log.length > LOG_SIZE) this.log.shift()
     for (const listener of this.listeners) listener(event)

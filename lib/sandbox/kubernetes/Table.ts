@@ -2,6 +2,7 @@
  * @module Table — the `meta.k8s.io/v1` Table the API server returns when a client asks for
  * `Accept: application/json;as=Table;…` (what `kubectl get` asks for), with the columns the real
  * server prints for the kinds served (`kubectl get deploy`: NAME READY UP-TO-DATE AVAILABLE AGE).
+ * (A list asked for `as=PartialObjectMetadataList` — metadata only — is answered in Server.ts.)
  */
 import type { KubeObject } from "./Store.ts"
 

@@ -33,6 +33,8 @@ export const serveWatch = (
     (namespace === undefined || (object.metadata.namespace ?? "") === namespace) &&
     matchesLabels(labels, object.metadata.labels) && matchesFields(fields, object.metadata)
   response.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache, private" })
+  // The API server answers a watch at once (headers sent), events or not: a client waits for them.
+  response.flushHeaders()
   const send = (type_: string, object: KubeObject) => response.write(`${JSON.stringify({ type: type_, object })}\n`)
   const rv = query.get("resourceVersion") ?? ""
   const initial = query.get("sendInitialEvents") === "true"

@@ -59,6 +59,9 @@ export const getRequest = (ref: WorkloadRef): KubeRequest => {
   return { method: "GET", path: `${p.base}/namespaces/${encodeURIComponent(ref.namespace)}/${p.resource}/${encodeURIComponent(ref.name)}` }
 }
 
+/** GET one pod. */
+export const podRequest = (namespace: string, name: string): KubeRequest => ({ method: "GET", path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}` })
+
 /** One JSON patch operation. */
 export type JsonPatchOp =
   | { readonly op: "test" | "replace" | "add"; readonly path: string; readonly value: unknown }

@@ -11,13 +11,13 @@ import { Effect, Layer, type Scope } from "effect"
 import { Target, type TargetScope, type TargetShape } from "../../target/Target.ts"
 import { TargetError } from "../../target/TargetError.ts"
 import type { Workload } from "../../target/Workload.ts"
-import { call, listRequest, parseWorkloadId, workloadId } from "./Api.ts"
+import { call, listRequest, parseWorkloadId, podRequest, workloadId } from "./Api.ts"
 import { applyChanges, type KubernetesHandle } from "./Apply.ts"
 import { type Cluster, readKind, readWorkload } from "./Cluster.ts"
 import { makeCredentials } from "./Credentials.ts"
 import { type ClusterAccess, type KubeconfigLookup, loadClusterAccess } from "./Kubeconfig.ts"
 import { changesInProgress, verifyChanges, watchChanges } from "./Progress.ts"
-import { CronJobListJson, PodListJson, WORKLOAD_KINDS, type WorkloadJson, type WorkloadKind } from "./Resources.ts"
+import { CronJobListJson, METADATA_LIST_ACCEPT, MetadataListJson, PodJson, WORKLOAD_KINDS, type WorkloadJson, type WorkloadKind } from "./Resources.ts"
 import { workloadHealth } from "./Rollout.ts"
 import { makeTransport, type TransportOptions } from "./Transport.ts"
 
@@ -78,13 +78,15 @@ const listNamespace = (cluster: Cluster, namespace: string, selector: string | u
     const others = { what: `workloads in namespace ${namespace}`, verb: "list", namespace } as const
     const [cronJobs, pods] = yield* Effect.all([
       call(cluster.transport, cluster.access, listRequest("CronJob", namespace), CronJobListJson, { ...others, kind: "CronJob" }),
-      call(cluster.transport, cluster.access, listRequest("Pod", namespace), PodListJson, { ...others, kind: "Pod" })
+      // Metadata only: a namespace's pods are many and only the bare ones (no owner) matter here.
+      call(cluster.transport, cluster.access, { ...listRequest("Pod", namespace), accept: METADATA_LIST_ACCEPT }, MetadataListJson, { ...others, kind: "Pod" })
     ], { concurrency: 2 })
+    const bare = yield* Effect.forEach(pods.items.filter((p) => (p.metadata.ownerReferences ?? []).length === 0), (p) =>
+      call(cluster.transport, cluster.access, podRequest(namespace, p.metadata.name), PodJson, { ...others, what: `pod ${namespace}/${p.metadata.name}`, kind: "Pod" }), { concurrency: cluster.concurrency })
     return [
       ...perKind.flat(),
       ...cronJobs.items.map((c) => notHandled(namespace, "CronJob", c.metadata.name, c.spec.jobTemplate.spec.template.spec.containers[0]?.image, c.metadata.labels, CRONJOB_REASON)),
-      ...pods.items.filter((p) => (p.metadata.ownerReferences ?? []).length === 0)
-        .map((p) => notHandled(namespace, "Pod", p.metadata.name, p.spec.containers[0]?.image, p.metadata.labels, BARE_POD_REASON))
+      ...bare.map((p) => notHandled(namespace, "Pod", p.metadata.name, p.spec.containers[0]?.image, p.metadata.labels, BARE_POD_REASON))
     ]
   })
 

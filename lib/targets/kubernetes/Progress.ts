@@ -11,7 +11,7 @@ import type { AppliedChange, ChangeProgress, ImageChange, WatchOptions, Workload
 import { TargetError } from "../../target/TargetError.ts"
 import type { Workload } from "../../target/Workload.ts"
 import { parseWorkloadId, workloadId, type WorkloadRef } from "./Api.ts"
-import { type Cluster, podProblems, readKind, readWorkload } from "./Cluster.ts"
+import { type Cluster, podProblems, readKind } from "./Cluster.ts"
 import { findContainer } from "./Patches.ts"
 import type { WorkloadJson } from "./Resources.ts"
 import { rolloutVerdict, type RolloutVerdict, workloadHealth } from "./Rollout.ts"
@@ -101,15 +101,12 @@ export const changesInProgress = (cluster: Cluster, applied: AppliedChange): Eff
 export const verifyChanges = (cluster: Cluster, changes: ReadonlyArray<ImageChange>, _before: ReadonlyMap<string, Workload>): Effect.Effect<ReadonlyArray<WorkloadVerification>, TargetError> =>
   Effect.gen(function*() {
     const ids = [...new Set(changes.map((c) => c.workload))]
-    const readings = new Map((yield* Effect.forEach(ids, (id) =>
-      parseWorkloadId(id).pipe(
-        Effect.flatMap((ref) => readWorkload(cluster, ref).pipe(Effect.map((w): Reading => ({ ref, workload: w, verdict: rolloutVerdict(ref.kind, w) })))),
-        Effect.map((r) => [id, r] as const)
-      ), { concurrency: cluster.concurrency })))
+    const readings = new Map((yield* readAll(cluster, ids)).map((r) => [workloadId(r.ref), r] as const))
     return yield* Effect.forEach(changes, (change) =>
       Effect.gen(function*() {
         const reading = readings.get(change.workload)!
-        const image = findContainer(reading.workload!, change.container)?.image
+        if (reading.workload === undefined) return { workload: change.workload, image: undefined, expectedImage: change.image, ok: false, problem: reading.verdict.message }
+        const image = findContainer(reading.workload, change.container)?.image
         if (image !== change.image) {
           return { workload: change.workload, image, expectedImage: change.image, ok: false, problem: `runs ${image ?? "no such container"}, not ${change.image}: someone changed it, or the change did not apply` }
         }

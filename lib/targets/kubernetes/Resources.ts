@@ -128,6 +128,12 @@ export type PodJson = typeof PodJson.Type
 /** A list of Pods. */
 export const PodListJson = Schema.Struct({ items: Schema.Array(PodJson) })
 
+/** A metadata-only list (`Accept: …;as=PartialObjectMetadataList`): pods without their specs. */
+export const MetadataListJson = Schema.Struct({ items: Schema.Array(Schema.Struct({ metadata: ObjectMetaJson })) })
+
+/** The Accept header of a metadata-only list, with plain JSON as the fallback (as kubectl asks). */
+export const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+
 /** The `Status` of a failed request (FACTS.md "Errors: the Status object"). */
 export const StatusJson = Schema.Struct({
   kind: Schema.Literal("Status"),

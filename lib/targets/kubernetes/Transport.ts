@@ -24,6 +24,8 @@ export interface KubeRequest {
   readonly body?: unknown
   /** Content-Type of the body (PATCH: the patch type). */
   readonly contentType?: string | undefined
+  /** Accept (default `application/json`); e.g. metadata-only lists. */
+  readonly accept?: string | undefined
 }
 
 /** A whole answer. */
@@ -104,7 +106,7 @@ export const makeTransport = (access: ClusterAccess, credentials: Credentials, o
     const once = (request: KubeRequest, c: RequestCredentials): Effect.Effect<KubeResponse, TargetError> => {
       const url = new URL(access.server + request.path)
       for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, v)
-      const headers: Record<string, string> = { accept: "application/json", "user-agent": "fleet-rollback" }
+      const headers: Record<string, string> = { accept: request.accept ?? "application/json", "user-agent": "fleet-rollback" }
       if (c.token !== undefined) headers.authorization = `Bearer ${c.token}`
       if (request.body !== undefined) headers["content-type"] = request.contentType ?? "application/json"
       return Ref.update(counter, (n) => n + 1).pipe(
