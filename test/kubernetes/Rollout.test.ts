@@ -57,3 +57,15 @@ describe("kubectl's rollout-status rules", () => {
     assert.strictEqual(rolloutVerdict("DaemonSet", example("daemonset-ondelete.yaml")).state, "notRestarted")
   })
 })
+
+describe("workload ids as an operator types them", () => {
+  it("kubectl's forms become namespace/Kind/name; others stay as typed", async () => {
+    const { canonicalWorkloadId } = await import("../../lib/targets/kubernetes/Api.ts")
+    assert.strictEqual(canonicalWorkloadId("shop/Deployment/api", ["shop"]), "shop/Deployment/api")
+    assert.strictEqual(canonicalWorkloadId("deploy/api", ["shop"]), "shop/Deployment/api")
+    assert.strictEqual(canonicalWorkloadId("sts/db", ["shop"]), "shop/StatefulSet/db")
+    assert.strictEqual(canonicalWorkloadId("shop/daemonset/agent", ["shop", "ops"]), "shop/DaemonSet/agent")
+    assert.strictEqual(canonicalWorkloadId("deploy/api", ["shop", "ops"]), "deploy/api", "ambiguous with two namespaces")
+    assert.strictEqual(canonicalWorkloadId("/shop/prod/api", ["shop"]), "/shop/prod/api")
+  })
+})

@@ -23,6 +23,32 @@ export interface WorkloadRef {
 /** `namespace/Kind/name`, the Workload id. */
 export const workloadId = (ref: WorkloadRef): string => `${ref.namespace}/${ref.kind}/${ref.name}`
 
+/** kubectl's names of the kinds (`deploy`, `deployment`, `deployments`, `sts`, `ds`, …), lower-case. */
+const KIND_ALIASES: Readonly<Record<string, WorkloadKind>> = {
+  deploy: "Deployment", deployment: "Deployment", deployments: "Deployment",
+  sts: "StatefulSet", statefulset: "StatefulSet", statefulsets: "StatefulSet",
+  ds: "DaemonSet", daemonset: "DaemonSet", daemonsets: "DaemonSet"
+}
+
+/**
+ * The canonical id of a workload an operator typed (the config's `services.<name>.app`):
+ * `shop/Deployment/api` as is; kubectl's forms `deploy/api`, `deployment/api`, `sts/db` in the one
+ * namespace in scope, or `shop/deploy/api`. Anything else is returned unchanged (and then not found).
+ */
+export const canonicalWorkloadId = (id: string, namespaces: ReadonlyArray<string>): string => {
+  const parts = id.trim().split("/")
+  const kindOf = (k: string | undefined) => k === undefined ? undefined : (WORKLOAD_KINDS as ReadonlyArray<string>).includes(k) ? k as WorkloadKind : KIND_ALIASES[k.toLowerCase()]
+  if (parts.length === 3) {
+    const kind = kindOf(parts[1])
+    return kind === undefined ? id : `${parts[0]}/${kind}/${parts[2]}`
+  }
+  if (parts.length === 2 && namespaces.length === 1) {
+    const kind = kindOf(parts[0])
+    return kind === undefined ? id : `${namespaces[0]}/${kind}/${parts[1]}`
+  }
+  return id
+}
+
 /** Parses a Workload id; Invalid when it is not `namespace/Deployment|StatefulSet|DaemonSet/name`. */
 export const parseWorkloadId = (id: string): Effect.Effect<WorkloadRef, TargetError> => {
   const parts = id.split("/")
