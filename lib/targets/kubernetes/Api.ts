@@ -152,6 +152,18 @@ export const statusFailure = (response: KubeResponse, context: CallContext, acce
   }
 }
 
+const decoders = new WeakMap<object, (input: unknown) => Effect.Effect<unknown, Schema.SchemaError>>()
+
+/** The decoder of a Schema, made once (a list of 200 workloads is decoded every poll). */
+const decoderOf = <A>(schema: Schema.Decoder<A>): ((input: unknown) => Effect.Effect<A, Schema.SchemaError>) => {
+  let decode = decoders.get(schema)
+  if (decode === undefined) {
+    decode = Schema.decodeUnknownEffect(schema) as (input: unknown) => Effect.Effect<unknown, Schema.SchemaError>
+    decoders.set(schema, decode)
+  }
+  return decode as (input: unknown) => Effect.Effect<A, Schema.SchemaError>
+}
+
 /** Sends a request and decodes a 2xx answer with `schema`; any other answer fails with {@link statusFailure}. */
 export const call = <A>(
   transport: Transport,
@@ -164,7 +176,7 @@ export const call = <A>(
     Effect.mapError((e) => new TargetError({ ...e, message: `${context.what}: ${e.message}`, ...(context.workloads === undefined ? {} : { workloads: [...context.workloads] }) })),
     Effect.flatMap((response) =>
       response.status >= 200 && response.status < 300
-        ? Schema.decodeUnknownEffect(schema)(response.body).pipe(
+        ? decoderOf(schema)(response.body).pipe(
           Effect.mapError((issue) => new TargetError({ reason: "BadResponse", status: response.status, message: `${context.what}: the API server's answer is not what Kubernetes sends (${String(issue).slice(0, 300)})` }))
         )
         : Effect.fail(statusFailure(response, context, access))
