@@ -92,9 +92,19 @@ export const stack = Flag.String("stack").pipe(
   Flag.withDescription("Docker Swarm: only the services of this stack (label com.docker.stack.namespace=NAME); the engine is DOCKER_HOST"),
   Flag.optional
 )
-/** `--label-selector k=v,k2` (swarm): Docker label filters, all of which must hold. */
+/** `--namespace NS` (repeatable, kubernetes): the namespaces in scope (default: the context's, else `default`). */
+export const namespace = Flag.String("namespace").pipe(
+  Flag.withDescription("Kubernetes: a namespace in scope; repeat for several (default: the kubeconfig context's namespace, else default; or target.namespaces in the config)"),
+  Flag.atLeast(0)
+)
+/** `--context NAME` (kubernetes): the kubeconfig context (default: its current-context). */
+export const context = Flag.String("context").pipe(
+  Flag.withDescription("Kubernetes: the kubeconfig context to use (default: current-context; the kubeconfig is KUBECONFIG, else ~/.kube/config, else the pod's service account)"),
+  Flag.optional
+)
+/** `--label-selector …` (swarm, kubernetes): only the workloads with these labels are in scope. */
 export const labelSelector = Flag.String("label-selector").pipe(
-  Flag.withDescription("Docker Swarm: only the services with these labels (key or key=value, comma separated, all must hold)"),
+  Flag.withDescription("only the workloads with these labels: Docker Swarm key or key=value, comma separated, all must hold; Kubernetes as kubectl -l takes them (tier=web,env in (prod))"),
   Flag.optional
 )
 
@@ -111,8 +121,9 @@ export const targetFlags = {
   caFile,
   insecureSkipVerify,
   stack,
-  labelSelector
-  // kubernetes: add its flags here (e.g. context, namespace)
+  labelSelector,
+  namespace,
+  context
 }
 
 /** The parsed values of {@link targetFlags}, as a builder receives them. */

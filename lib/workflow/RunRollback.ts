@@ -170,6 +170,13 @@ interface DeployContext extends RunOptions {
   readonly label: string | null
 }
 
+/**
+ * Why the change is made, for the orchestrator's own history (Kubernetes `kubernetes.io/change-cause`,
+ * what `kubectl rollout history` prints): the command, the point and the user.
+ */
+const changeCause = (context: DeployContext): string =>
+  `fleet-rollback ${context.kind} to ${context.label ?? context.point ?? "the report's images"} by ${context.user}`
+
 /** Ids and durations of a run, for its report. */
 interface RunIds {
   readonly deploymentId: string | null
@@ -348,7 +355,7 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     if (context.onInterrupted !== undefined) yield* context.onInterrupted(result)
   })
   return yield* Effect.gen(function*() {
-    const deployed = yield* target.apply(changes, { force: context.force === true, cause: context.kind }).pipe(Effect.result)
+    const deployed = yield* target.apply(changes, { force: context.force === true, cause: changeCause(context) }).pipe(Effect.result)
     const deployMs = (yield* Clock.currentTimeMillis) - deployStart
     if (Result.isFailure(deployed)) {
       const failure = deployed.failure

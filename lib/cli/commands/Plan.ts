@@ -4,6 +4,7 @@
 import { Console, Effect, Option } from "effect"
 import { Command } from "effect/cli"
 import type { RollbackPlan } from "../../core/Plan.ts"
+import type { AppliedChange } from "../../target/Target.ts"
 import { planFleet } from "../../workflow/PlanFleet.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
@@ -120,13 +121,32 @@ export const planJson = (plan: RollbackPlan) => ({
   ...(plan.knownGood !== undefined ? { knownGood: plan.knownGood } : {})
 })
 
+/** What the target said in its server-side dry run, for `plan --json`. */
+const serverDryRunJson = (dryRun: AppliedChange) => ({
+  ...(dryRun.note === undefined ? {} : { note: dryRun.note }),
+  workloads: dryRun.workloads.map((w) => ({ workload: w.workload, accepted: w.state === "applied", ...(w.problem === undefined ? {} : { said: w.problem }) }))
+})
+
+/** What the target said in its server-side dry run, one line per workload, after the plan. */
+const renderServerDryRun = (dryRun: AppliedChange): string =>
+  [
+    "",
+    `Server dry run${dryRun.note === undefined ? "" : ` (${dryRun.note})`}:`,
+    ...dryRun.workloads.map((w) => `  ${w.workload}: ${w.state === "applied" ? "accepted" : "REFUSED"}${w.problem === undefined ? "" : ` - ${w.problem}`}`)
+  ].join("\n")
+
 /** `plan`. */
 export const planCommand = Command.make("plan", { ...planFlags, verbose: Flags.verbose }, (flags) =>
   Effect.gen(function*() {
     const prepared = yield* preparePlan(flags)
     const fleet = yield* planFleet(prepared.file, flags.point, prepared.options).pipe(Effect.provide(prepared.target.layer))
-    if (flags.json) yield* Console.log(JSON.stringify(planJson(fleet.plan), null, 2))
-    else yield* printPlan(fleet.plan, { toStderr: false, verbose: flags.verbose, quiet: flags.quiet })
+    const dryRun = fleet.serverDryRun
+    if (flags.json) {
+      yield* Console.log(JSON.stringify({ ...planJson(fleet.plan), ...(dryRun === undefined ? {} : { serverDryRun: serverDryRunJson(dryRun) }) }, null, 2))
+    } else {
+      yield* printPlan(fleet.plan, { toStderr: false, verbose: flags.verbose, quiet: flags.quiet })
+      if (dryRun !== undefined) yield* Console.log(renderServerDryRun(dryRun))
+    }
   })).pipe(
     Command.withDescription("Show what `run` would do for a point: per service the running and target image and the action. Changes nothing."),
     Command.withExamples([

@@ -12,6 +12,7 @@ import type { ReportTarget } from "../../core/Report.ts"
 import { badInput } from "../../workflow/RollbackError.ts"
 import type { TargetFlagValues } from "../Flags.ts"
 import type { BuiltTarget, TargetBuilder } from "./Builder.ts"
+import { buildKubernetesTarget } from "./kubernetes.ts"
 import { buildMarathonTarget } from "./marathon.ts"
 import { buildSwarmTarget } from "./swarm.ts"
 
@@ -21,8 +22,8 @@ export type { BuiltTarget, TargetBuilder, TargetBuildInput } from "./Builder.ts"
 export const TARGET_BUILDERS: Partial<Record<TargetKind, TargetBuilder>> = {
   marathon: buildMarathonTarget,
   dcos: buildMarathonTarget,
-  swarm: buildSwarmTarget
-  // kubernetes: buildKubernetesTarget (lib/cli/targets/kubernetes.ts)
+  swarm: buildSwarmTarget,
+  kubernetes: buildKubernetesTarget
 }
 
 const KINDS: ReadonlyArray<string> = TargetKind.literals

@@ -11,14 +11,14 @@ import { Effect, Layer, type Scope } from "effect"
 import { Target, type TargetScope, type TargetShape } from "../../target/Target.ts"
 import { TargetError } from "../../target/TargetError.ts"
 import type { Workload } from "../../target/Workload.ts"
-import { call, listRequest, parseWorkloadId, podRequest, workloadId } from "./Api.ts"
+import { call, canonicalWorkloadId, listRequest, parseWorkloadId, podRequest } from "./Api.ts"
 import { applyChanges, type KubernetesHandle } from "./Apply.ts"
 import { type Cluster, readKind, readWorkload } from "./Cluster.ts"
 import { makeCredentials } from "./Credentials.ts"
 import { type ClusterAccess, type KubeconfigLookup, loadClusterAccess } from "./Kubeconfig.ts"
 import { changesInProgress, verifyChanges, watchChanges } from "./Progress.ts"
-import { CronJobListJson, METADATA_LIST_ACCEPT, MetadataListJson, PodJson, WORKLOAD_KINDS, type WorkloadJson, type WorkloadKind } from "./Resources.ts"
-import { workloadHealth } from "./Rollout.ts"
+import { CronJobListJson, METADATA_LIST_ACCEPT, MetadataListJson, PodJson, WORKLOAD_KINDS } from "./Resources.ts"
+import { toWorkload } from "./Workloads.ts"
 import { makeTransport, type TransportOptions } from "./Transport.ts"
 
 /** Settings of the Kubernetes target (flags, config `target:` section, environment). */
@@ -30,21 +30,6 @@ export interface KubernetesTargetSettings {
   /** Requests in flight at most (default 10, client-go's default burst). */
   readonly concurrency?: number | undefined
   readonly transport?: TransportOptions | undefined
-}
-
-/** A workload of the API as the contract's Workload. */
-export const toWorkload = (namespace: string, kind: WorkloadKind, w: WorkloadJson, inScope: boolean): Workload => {
-  const spec = w.spec.template.spec
-  return {
-    id: workloadId({ namespace, kind, name: w.metadata.name }),
-    kind,
-    labels: w.metadata.labels ?? {},
-    containers: [...spec.containers.map((c) => ({ name: c.name, image: c.image })), ...(spec.initContainers ?? []).map((c) => ({ name: c.name, image: c.image, init: true }))],
-    image: spec.containers[0]?.image,
-    health: workloadHealth(kind, w),
-    revision: w.metadata.resourceVersion,
-    inScope
-  }
 }
 
 const notHandled = (namespace: string, kind: string, name: string, image: string | undefined, labels: Record<string, string> | undefined, reason: string): Workload => ({
@@ -103,6 +88,13 @@ export const makeKubernetesTargetFor = (cluster: Cluster): TargetShape => ({
   },
   displayName: "Kubernetes",
   changeNoun: "patch",
+  workloadNoun: "workload",
+  canonicalId: (id) => canonicalWorkloadId(id, cluster.namespaces),
+  hints: {
+    checkState: `the images and ready replicas (kubectl -n ${cluster.namespaces.length === 1 ? cluster.namespaces[0] : "NAMESPACE"} get deploy,sts,ds -o wide) and kubectl rollout status`,
+    checkStarted: `do they run the new images? kubectl -n ${cluster.namespaces.length === 1 ? cluster.namespaces[0] : "NAMESPACE"} get deploy,sts,ds -o wide; kubectl rollout history shows fleet-rollback's change-cause`,
+    narrowScope: "--namespace / --label-selector, or target.namespaces / target.labelSelector in the config"
+  },
   capabilities: { force: false, revert: true, serverDryRun: true, watch: true, pinDigest: true },
   listWorkloads: Effect.fn("Kubernetes.listWorkloads")(function*(scope: TargetScope) {
     const selector = scope.labelSelector ?? cluster.labelSelector

@@ -15,6 +15,7 @@ import { type Cluster, podProblems, readKind } from "./Cluster.ts"
 import { findContainer } from "./Patches.ts"
 import type { WorkloadJson } from "./Resources.ts"
 import { rolloutVerdict, type RolloutVerdict, workloadHealth } from "./Rollout.ts"
+import { toWorkload } from "./Workloads.ts"
 
 /** One changed workload as read now. */
 interface Reading {
@@ -110,8 +111,9 @@ export const verifyChanges = (cluster: Cluster, changes: ReadonlyArray<ImageChan
         if (image !== change.image) {
           return { workload: change.workload, image, expectedImage: change.image, ok: false, problem: `runs ${image ?? "no such container"}, not ${change.image}: someone changed it, or the change did not apply` }
         }
-        if (reading.verdict.state === "done") return { workload: change.workload, image, expectedImage: change.image, ok: true }
-        if (reading.verdict.state === "notRestarted") return { workload: change.workload, image, expectedImage: change.image, ok: true, problem: reading.verdict.message }
-        return { workload: change.workload, image, expectedImage: change.image, ok: false, problem: yield* describe(cluster, reading) }
+        const read = toWorkload(reading.ref.namespace, reading.ref.kind, reading.workload, true)
+        if (reading.verdict.state === "done") return { workload: change.workload, image, expectedImage: change.image, ok: true, read }
+        if (reading.verdict.state === "notRestarted") return { workload: change.workload, image, expectedImage: change.image, ok: true, problem: reading.verdict.message, read }
+        return { workload: change.workload, image, expectedImage: change.image, ok: false, problem: yield* describe(cluster, reading), read }
       }))
   })
