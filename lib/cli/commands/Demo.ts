@@ -21,6 +21,7 @@ import { swarmDemo } from "./DemoSwarm.ts"
 import { getCommand } from "./Get.ts"
 import { planCommand } from "./Plan.ts"
 import { runCommand } from "./Run.ts"
+import { kubernetesDemo } from "./DemoKubernetes.ts"
 import { undoCommand } from "./Undo.ts"
 
 /**
@@ -53,6 +54,10 @@ export const demoCommand = Command.make(
       if (kind === "swarm") {
         if (flags.keep) return yield* badInput("demo --target swarm has no --keep: the demo removes its stack fleet-rollback-demo from your engine when it ends. Nothing was changed")
         return yield* swarmDemo((command) => Command.runWith(tool, { version: "demo" })(command))
+      }
+      if (kind === "kubernetes") {
+        if (flags.keep) return yield* badInput("demo --target kubernetes has no --keep yet: it runs the story on the built-in Kubernetes sandbox and stops it. Nothing was changed")
+        return yield* kubernetesDemo({ rolloutMs: flags.deploymentMs })
       }
       if (kind !== "marathon" && kind !== "dcos") {
         const checked = yield* parseTargetKind(kind)

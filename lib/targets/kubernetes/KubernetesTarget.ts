@@ -87,7 +87,7 @@ export const makeKubernetesTargetFor = (cluster: Cluster): TargetShape => ({
     }
   },
   displayName: "Kubernetes",
-  changeNoun: "patch",
+  changeNoun: "rollout",
   workloadNoun: "workload",
   canonicalId: (id) => canonicalWorkloadId(id, cluster.namespaces),
   hints: {
