@@ -3,9 +3,10 @@
  * `docker-registry`, 10,000 images, `get` cold/warm/--verify-tags against the floor and a
  * `skopeo inspect` loop), the `--last` benchmark (`bench/last.ts`: 20,000 tags, in memory), the
  * `run` overhead on the Marathon sandbox (`bench/overhead.ts`: 50 services) and on a real Docker
- * Engine (`bench/overhead-swarm.ts`: 50 Swarm services, needs Debian's docker.io), the
- * installed-package benchmark (`bench/package.ts`: the packed tarball's bin, `--version` and
- * `choices` on 10,000 images, against `node -e 0`), then the core benchmark (`bench/core.ts`, merge + select over a million
+ * Engine (`bench/overhead-swarm.ts`: 50 Swarm services, needs Debian's docker.io), `run` on the
+ * Kubernetes sandbox (`bench/kubernetes.ts`: 200 Deployments), the installed-package benchmark
+ * (`bench/package.ts`: the packed tarball's bin, `--version` and `choices` on 10,000 images,
+ * against `node -e 0`), then the core benchmark (`bench/core.ts`, merge + select over a million
  * images) as a child process. Prints each benchmark's table and JSON line. Not a test; not run in CI.
  * Every process it starts is stopped before it exits.
  */
@@ -13,6 +14,7 @@ import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { formatLastReport, runLastBench } from "./last.ts"
+import { formatKubernetesReport, runKubernetesBench } from "./kubernetes.ts"
 import { formatOverheadReport, runOverheadBench } from "./overhead.ts"
 import { formatSwarmOverheadReport, runSwarmOverheadBench } from "./overhead-swarm.ts"
 import { formatPackageReport, runPackageBench } from "./package.ts"
@@ -61,6 +63,16 @@ const main = async (): Promise<number> => {
   } catch (error) {
     failed = true
     console.error(`Swarm run overhead benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
+  }
+  console.log("")
+  console.log("== run on the Kubernetes sandbox, 200 Deployments (bench/kubernetes.ts) ==")
+  try {
+    const report = await runKubernetesBench()
+    console.log(formatKubernetesReport(report))
+    console.log(JSON.stringify(report))
+  } catch (error) {
+    failed = true
+    console.error(`Kubernetes benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
   }
   console.log("")
   console.log("== installed package benchmark (bench/package.ts) ==")

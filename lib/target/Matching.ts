@@ -37,6 +37,20 @@ const mainContainers = (workload: Workload) => workload.containers.filter((c) =>
  */
 const containerName = (workload: Workload, name: string): string | undefined => (mainContainers(workload).length <= 1 ? undefined : name)
 
+const parsed = new Map<string, ReturnType<typeof parseImageReference>>()
+
+/**
+ * `parseImageReference`, remembered: every service is matched against every workload's images,
+ * so 200 services on 200 workloads would parse 40,000 references (a third of a second) for 200 images.
+ */
+const parsedImage = (image: string): ReturnType<typeof parseImageReference> => {
+  if (parsed.has(image)) return parsed.get(image)
+  if (parsed.size >= 10_000) parsed.clear()
+  const ref = parseImageReference(image)
+  parsed.set(image, ref)
+  return ref
+}
+
 /**
  * Finds the workload of a service. With `service.app` the named workload is `Found` when it is
  * among `workloads` (scope is not applied: the config named it; `canonicalId` normalises the
@@ -53,7 +67,7 @@ export const matchServiceToWorkload = (
   const repository = serviceRepository(service.repository, service.registryHost)
   const fromRepository = (image: string | undefined): boolean => {
     if (image === undefined || repository === undefined) return false
-    const ref = parseImageReference(image)
+    const ref = parsedImage(image)
     return ref !== undefined && ref.host === repository.host && ref.repository === repository.repository
   }
   if (service.app !== undefined && service.app !== "") {
