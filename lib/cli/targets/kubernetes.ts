@@ -35,6 +35,9 @@ export const buildKubernetesTarget: TargetBuilder = (input) =>
   Effect.gen(function*() {
     const platform = yield* CliPlatform
     const { flags, settings, fromReport } = input
+    if (Option.isSome(flags.caFile)) {
+      return yield* badInput("--ca-file does not apply to --target kubernetes: the cluster's CA comes from the kubeconfig (certificate-authority or certificate-authority-data of the context's cluster)")
+    }
     if (flags.insecureSkipVerify) {
       return yield* badInput("--insecure-skip-verify does not apply to --target kubernetes: TLS is checked with the kubeconfig's certificate-authority, and skipped only where the kubeconfig itself says insecure-skip-tls-verify: true")
     }
