@@ -35,12 +35,8 @@ export const buildKubernetesTarget: TargetBuilder = (input) =>
   Effect.gen(function*() {
     const platform = yield* CliPlatform
     const { flags, settings, fromReport } = input
-    if (Option.isSome(flags.caFile)) {
-      return yield* badInput("--ca-file does not apply to --target kubernetes: the cluster's CA comes from the kubeconfig (certificate-authority or certificate-authority-data of the context's cluster)")
-    }
-    if (flags.insecureSkipVerify) {
-      return yield* badInput("--insecure-skip-verify does not apply to --target kubernetes: TLS is checked with the kubeconfig's certificate-authority, and skipped only where the kubeconfig itself says insecure-skip-tls-verify: true")
-    }
+    // --ca-file and --insecure-skip-verify are the registry's (run re-checks tags there): the
+    // cluster's TLS comes from the kubeconfig alone, verification off only where it says so.
     const fromSettings = namespacesSetting(settings["namespaces"])
     if (typeof fromSettings === "string") return yield* badInput(fromSettings)
     const reported = fromReport?.settings
