@@ -2,7 +2,7 @@
  * @module fleet-rollback — roll a whole fleet of container services back to one point in time.
  *
  * The pure core (tag schemes, timeline, selection, plan, file schemas), the Effect services
- * with their layers (registry, the deployment Target contract and Marathon / DC/OS on it, Slack)
+ * with their layers (registry, the deployment Target contract and Marathon / DC/OS and Kubernetes on it, Slack)
  * and the workflows (`get`, `plan`, `run`, `undo`, which drive only the Target). People who do not use Effect: `fleet-rollback/promise`.
  */
 export * from "./core/index.ts"
@@ -15,6 +15,11 @@ export type { SwarmConfig } from "./targets/swarm/SwarmTarget.ts"
 export { dockerHostFromEnv, parseDockerHost } from "./targets/swarm/Transport.ts"
 export type { DockerEndpoint, DockerHostSettings } from "./targets/swarm/Transport.ts"
 export { SwarmError, SwarmErrorReason } from "./targets/swarm/SwarmError.ts"
+export { loadClusterAccess } from "./targets/kubernetes/Kubeconfig.ts"
+export type { ClusterAccess, KubeconfigLookup } from "./targets/kubernetes/Kubeconfig.ts"
+export { kubernetesTargetLayer, makeKubernetesTarget } from "./targets/kubernetes/KubernetesTarget.ts"
+export type { KubernetesTargetSettings } from "./targets/kubernetes/KubernetesTarget.ts"
+export { rolloutVerdict } from "./targets/kubernetes/Rollout.ts"
 export { Target } from "./target/Target.ts"
 export type {
   AppliedChange,
