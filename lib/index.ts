@@ -2,7 +2,7 @@
  * @module fleet-rollback — roll a whole fleet of container services back to one point in time.
  *
  * The pure core (tag schemes, timeline, selection, plan, file schemas), the Effect services
- * with their layers (registry, the deployment Target contract and Marathon / DC/OS and Kubernetes on it, Slack)
+ * with their layers (registry, the deployment Target contract and Marathon / DC/OS, Docker Swarm and Kubernetes on it, Slack)
  * and the workflows (`get`, `plan`, `run`, `undo`, which drive only the Target). People who do not use Effect: `fleet-rollback/promise`.
  */
 export * from "./core/index.ts"
