@@ -84,10 +84,10 @@ describe("--target and the config's target:", () => {
     })
   }
 
-  it("demo --target kubernetes (not built in this version): exit 2, no sandbox started", async () => {
-    const demo = await runCli(["demo", "--target", "kubernetes"], { cwd: dir })
+  it("demo --target gitops (not built in this version): exit 2, no sandbox started", async () => {
+    const demo = await runCli(["demo", "--target", "gitops"], { cwd: dir })
     assert.strictEqual(demo.code, 2, all(demo))
-    assert.include(demo.stderr, "target kubernetes is not available in this version")
+    assert.include(demo.stderr, "target gitops is not available in this version")
     assert.notInclude(demo.stdout, "Sandbox registry")
   })
 
