@@ -5,6 +5,8 @@
  * client-go accepts when the aggregated form is not offered.
  */
 
+import { OPENSHIFT_RESOURCE_TYPES } from "../openshift/ImageStreams.ts"
+
 /** One resource type the sandbox serves. */
 export interface ResourceType {
   /** Plural, as in the URL: `deployments`. */
@@ -34,7 +36,8 @@ export const RESOURCE_TYPES: ReadonlyArray<ResourceType> = [
   { resource: "daemonsets", group: "apps", version: "v1", kind: "DaemonSet", namespaced: true, verbs: ALL_VERBS, shortNames: ["ds"], singularName: "daemonset", generation: true, status: true },
   { resource: "replicasets", group: "apps", version: "v1", kind: "ReplicaSet", namespaced: true, verbs: ["get", "list", "watch"], shortNames: ["rs"], singularName: "replicaset", generation: true, status: false },
   { resource: "controllerrevisions", group: "apps", version: "v1", kind: "ControllerRevision", namespaced: true, verbs: ["get", "list", "watch"], singularName: "controllerrevision", generation: false, status: false },
-  { resource: "cronjobs", group: "batch", version: "v1", kind: "CronJob", namespaced: true, verbs: ALL_VERBS, shortNames: ["cj"], singularName: "cronjob", generation: true, status: false }
+  { resource: "cronjobs", group: "batch", version: "v1", kind: "CronJob", namespaced: true, verbs: ALL_VERBS, shortNames: ["cj"], singularName: "cronjob", generation: true, status: false },
+  ...OPENSHIFT_RESOURCE_TYPES
 ]
 
 /** The resource type served at group/version/resource, if any. */

@@ -12,6 +12,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import { createServer as createHttpsServer } from "node:https"
 import type { AddressInfo, Socket } from "node:net"
+import { OpenShiftControllers, type OpenShiftControls, type OpenShiftSandboxSettings } from "../openshift/ImageStreams.ts"
 import { type ForbiddenRule, SandboxAuth, type SandboxToken, type SandboxUser } from "./Auth.ts"
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, resourceType, type ResourceType, resourceTypeOfKind, versionInfo } from "./Discovery.ts"
 import { cloneJson } from "./Patch.ts"
@@ -45,6 +46,8 @@ export interface KubernetesSandboxOptions {
   readonly forbid?: ReadonlyArray<ForbiddenRule>
   /** The server's clock (default `Date.now`). */
   readonly now?: () => number
+  /** OpenShift ImageStream imports (lib/sandbox/openshift/). */
+  readonly openshift?: OpenShiftSandboxSettings
 }
 
 /** One request as the sandbox received it (credentials never kept: the user they authenticated as). */
@@ -99,6 +102,8 @@ export interface KubernetesSandbox {
   revokeToken(token: string): void
   /** The next matching request(s) fail. */
   failNext(fault: KubernetesFault): void
+  /** The OpenShift image import and trigger controllers. */
+  readonly openshift: OpenShiftControls
   close(): Promise<void>
 }
 
@@ -120,7 +125,10 @@ export const startKubernetesSandbox = async (options: KubernetesSandboxOptions =
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   const { port } = server.address() as AddressInfo
-  const timer = setInterval(() => core.controllers.reconcile(), 10)
+  const timer = setInterval(() => {
+    core.controllers.reconcile()
+    core.openshift.tick()
+  }, 10)
   timer.unref()
   return {
     url: `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${port}`,
@@ -142,6 +150,7 @@ export const startKubernetesSandbox = async (options: KubernetesSandboxOptions =
     setToken: (token, spec) => void core.auth.tokens.set(token, spec),
     revokeToken: (token) => void core.auth.tokens.delete(token),
     failNext: (fault) => void core.faults.push({ ...fault, left: fault.times ?? 1 }),
+    openshift: core.openshift,
     close: async () => {
       clearInterval(timer)
       for (const close of core.watchers) close()
@@ -166,6 +175,7 @@ class SandboxCore {
   readonly controllers: Controllers
   readonly resources: Resources
   readonly auth: SandboxAuth
+  readonly openshift: OpenShiftControllers
   readonly requests: Array<KubernetesRequest> = []
   readonly faults: Array<KubernetesFault & { left: number }> = []
   readonly watchers = new Set<() => void>()
@@ -182,6 +192,14 @@ class SandboxCore {
     }
     this.controllers = new Controllers(this.store, this.settings, this.now)
     this.resources = new Resources(this.store, this.controllers, this.now)
+    this.openshift = new OpenShiftControllers(this.store, (resource, namespace, name, object) => {
+      const type = RESOURCE_TYPES_BY_RESOURCE(resource)
+      try {
+        this.resources.update(type, namespace, name, object, { dryRun: false, fieldManager: "openshift-controller-manager" })
+      } catch {
+        // A conflict: the workload's next event re-checks its triggers.
+      }
+    }, this.now, options.openshift)
     this.auth = new SandboxAuth(this.now, options.tokens ?? {}, options.tls?.clientCa !== undefined, options.forbid ?? [])
     this.seed(options.objects ?? [])
   }
@@ -348,6 +366,8 @@ class SandboxCore {
     return undefined
   }
 }
+
+const RESOURCE_TYPES_BY_RESOURCE = (resource: string): ResourceType => resourceType(resource === "imagestreams" ? "image.openshift.io" : "apps", "v1", resource)!
 
 const notServed = (): never => {
   throw new StatusError("NotFound", "the server could not find the requested resource", {})

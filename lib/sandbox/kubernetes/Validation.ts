@@ -6,6 +6,7 @@
  * refuses that a rollback could get wrong: containers without a name or image, duplicate container
  * names, a selector that does not match the template's labels, negative replicas, a changed name.
  */
+import { defaultImageStream, prepareImageStreamUpdate } from "../openshift/ImageStreams.ts"
 import { matchesLabels, selectorObjectRequirements } from "./Selectors.ts"
 import { invalid } from "./Status.ts"
 import type { KubeObject } from "./Store.ts"
@@ -44,6 +45,7 @@ export const defaultPodTemplate = (template: KubeObject | undefined): void => {
 
 /** Fills the defaults of an object of `kind` (in place), on create and on every update. */
 export const applyDefaults = (kind: string, object: KubeObject): void => {
+  if (kind === "ImageStream") defaultImageStream(object)
   const spec = object.spec
   if (spec === undefined || spec === null) return
   if (kind === "Pod") defaultPodTemplate(object)
@@ -108,6 +110,7 @@ export const validateObject = (kind: string, group: string, object: KubeObject):
 /** Throws 422 Invalid when an update changes what cannot change (name, namespace, a workload's selector). */
 export const validateUpdate = (kind: string, group: string, current: KubeObject, next: KubeObject): void => {
   const name = current.metadata.name
+  if (kind === "ImageStream") prepareImageStreamUpdate(current, next)
   if (next.metadata?.name !== name) throw invalid(kind, group, name, [{ field: "metadata.name", message: "field is immutable" }])
   if ((next.metadata?.namespace ?? current.metadata.namespace) !== current.metadata.namespace) {
     throw invalid(kind, group, name, [{ field: "metadata.namespace", message: "field is immutable" }])
