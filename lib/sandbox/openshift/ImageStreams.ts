@@ -220,6 +220,8 @@ export class OpenShiftControllers implements OpenShiftControls {
     ).finally(() => {
       this.inFlight.delete(key)
       this.done++
+      // A spec change while this import ran (its check found the import busy) is imported now.
+      this.checkImports(namespace, name)
     })
   }
 

@@ -1,0 +1,111 @@
+/**
+ * @module OpenShiftTarget.test — seed 003 through the Target contract over HTTPS with an `oc
+ * login` bearer token, images in the real local registry (only `:prod` listed): the ImageStream
+ * tags the StatefulSet and Deployment follow are the workloads; both are rolled back by digest to
+ * a point taken from the import history, and the triggers roll the workloads; undo / re-track
+ * put the tracking reference back and the tags import `:prod` again; a digest no longer in the
+ * registry is refused before anything changes.
+ */
+import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import type { ImageChange } from "../../lib/target/Target.ts"
+import { historyIn, NS, type Scenario, startScenario, targetFor, until } from "./support.ts"
+
+const WORKER = `${NS}/ImageStreamTag/worker:prod`
+const SERVICE = `${NS}/ImageStreamTag/service:prod`
+
+const imageOf = (s: Scenario, kind: string, name: string): string => s.sandbox.object(kind, NS, name)!.spec.template.spec.containers[0].image
+
+describe("OpenShift target on ImageStreams (seed 003)", () => {
+  let s: Scenario
+  beforeEach(async () => {
+    s = await startScenario()
+  }, 60_000)
+  afterEach(() => s.close())
+
+  it.live("the registry lists only :prod, yet each followed tag has its import history; the tags are the workloads, each with what it drives", () =>
+    Effect.gen(function*() {
+      const tags = yield* Effect.promise(() => fetch(`${s.registry.url}/v2/packit/worker/tags/list`).then((r) => r.json()))
+      assert.deepStrictEqual(tags.tags, ["prod"])
+      const target = yield* targetFor(s)
+      const history = yield* target.importHistory()
+      const worker = history.find((h) => h.id === WORKER)!
+      assert.deepStrictEqual(worker.items.map((i) => i.image), [...s.pushed.worker].reverse())
+      assert.deepStrictEqual(worker.drives, [`${NS}/StatefulSet/packit-worker`])
+      assert.strictEqual(worker.tracks, `${s.registry.host}/packit/worker:prod`)
+      const workloads = yield* target.listWorkloads({})
+      assert.deepStrictEqual(workloads.map((w) => w.id).sort(), [SERVICE, WORKER])
+      const w = workloads.find((x) => x.id === WORKER)!
+      assert.strictEqual(w.image, `${s.registry.host}/packit/worker@${s.pushed.worker[2]}`)
+      assert.match(w.health.summary, /drives packit-prod\/StatefulSet\/packit-worker/)
+    }))
+
+  it.live("the StatefulSet and the Deployment are rolled back by digest to a point of the import history, then re-tracked", () =>
+    Effect.gen(function*() {
+      const target = yield* targetFor(s)
+      const history = yield* target.importHistory()
+      const changes: Array<ImageChange> = history.map((h) => ({ workload: h.id, image: h.items[2]!.dockerImageReference, expected: h.items[0]!.dockerImageReference }))
+      const applied = yield* target.apply(changes, { force: false })
+      assert.deepStrictEqual(applied.workloads.map((w) => w.state), ["applied", "applied"])
+      const stream = s.sandbox.object("ImageStream", NS, "worker")!
+      assert.deepStrictEqual(stream.spec.tags[0].from, { kind: "DockerImage", name: `${s.registry.host}/packit/worker@${s.pushed.worker[0]}` })
+      yield* target.watch(applied, { timeoutMs: 20_000, pollMs: 50 })
+      assert.strictEqual(imageOf(s, "StatefulSet", "packit-worker"), `${s.registry.host}/packit/worker@${s.pushed.worker[0]}`)
+      assert.strictEqual(imageOf(s, "Deployment", "packit-service"), `${s.registry.host}/packit/service@${s.pushed.service[0]}`)
+      const verified = yield* target.verify(changes, new Map())
+      assert.deepStrictEqual(verified.map((v) => v.ok), [true, true])
+      // The older image is on top of the history again (items are not unique).
+      assert.deepStrictEqual(historyIn(s.sandbox, "worker")[0], s.pushed.worker[0])
+
+      const back = yield* target.reTrack([WORKER, SERVICE])
+      yield* target.watch(back, { timeoutMs: 20_000, pollMs: 50 })
+      const tracked = s.sandbox.object("ImageStream", NS, "worker")!
+      assert.deepStrictEqual(tracked.spec.tags[0].from, { kind: "DockerImage", name: `${s.registry.host}/packit/worker:prod` })
+      assert.strictEqual(tracked.spec.tags[0].importPolicy.scheduled, true, "the tracking reference as it was, scheduled")
+      assert.strictEqual(imageOf(s, "StatefulSet", "packit-worker"), `${s.registry.host}/packit/worker@${s.pushed.worker[2]}`)
+      assert.strictEqual(imageOf(s, "Deployment", "packit-service"), `${s.registry.host}/packit/service@${s.pushed.service[2]}`)
+    }))
+
+  it.live("undo (revert) puts the tracking reference back", () =>
+    Effect.gen(function*() {
+      const target = yield* targetFor(s)
+      const history = yield* target.importHistory()
+      const changes = history.map((h) => ({ workload: h.id, image: h.items[1]!.dockerImageReference }))
+      const applied = yield* target.apply(changes, { force: false })
+      yield* target.watch(applied, { timeoutMs: 20_000, pollMs: 50 })
+      assert.strictEqual(imageOf(s, "StatefulSet", "packit-worker"), `${s.registry.host}/packit/worker@${s.pushed.worker[1]}`)
+      const reverted = yield* target.revert({ applied, stillInProgress: false, back: [], force: false })
+      yield* target.watch(reverted.applied!, { timeoutMs: 20_000, pollMs: 50 })
+      assert.strictEqual(s.sandbox.object("ImageStream", NS, "service")!.spec.tags[0].from.name, `${s.registry.host}/packit/service:prod`)
+      assert.strictEqual(imageOf(s, "StatefulSet", "packit-worker"), `${s.registry.host}/packit/worker@${s.pushed.worker[2]}`)
+    }))
+
+  it.live("a digest no longer in the registry is refused before anything changes", () =>
+    Effect.gen(function*() {
+      const gone = s.pushed.worker[0]!
+      const deleted = yield* Effect.promise(() => fetch(`${s.registry.url}/v2/packit/worker/manifests/${gone}`, { method: "DELETE" }))
+      assert.strictEqual(deleted.status, 202)
+      const target = yield* targetFor(s)
+      const history = yield* target.importHistory()
+      const before = s.sandbox.snapshot()
+      const changes = history.map((h) => ({ workload: h.id, image: h.items[2]!.dockerImageReference }))
+      const error = yield* Effect.flip(target.apply(changes, { force: false }))
+      assert.strictEqual(error.reason, "Invalid")
+      assert.include(error.message, `packit/worker@${gone}`)
+      assert.include(error.message, "no longer in the registry")
+      assert.deepStrictEqual(error.workloads, [WORKER])
+      assert.deepStrictEqual(s.sandbox.snapshot(), before)
+      assert.isFalse(s.sandbox.requests.some((r) => r.method !== "GET"), "no write was sent")
+    }))
+
+  it.live("a tag whose image changed since the plan is refused, the other applied", () =>
+    Effect.gen(function*() {
+      const target = yield* targetFor(s)
+      const history = yield* target.importHistory()
+      const changes = history.map((h) => ({ workload: h.id, image: h.items[1]!.dockerImageReference, expected: h.id === WORKER ? "somewhere/else@sha256:00" : h.items[0]!.dockerImageReference }))
+      const applied = yield* target.apply(changes, { force: false })
+      assert.deepStrictEqual(applied.workloads.map((w) => [w.workload, w.state]).sort(), [[SERVICE, "applied"], [WORKER, "refused"]])
+      yield* Effect.promise(() => until("service rolled", () => imageOf(s, "Deployment", "packit-service").endsWith(s.pushed.service[1]!)))
+      assert.strictEqual(imageOf(s, "StatefulSet", "packit-worker"), `${s.registry.host}/packit/worker@${s.pushed.worker[2]}`)
+    }))
+})
