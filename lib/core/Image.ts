@@ -11,11 +11,13 @@ import { parseIsoInstant } from "./TimeZone.ts"
  * `created` of the first `history` entry's `v1Compatibility` JSON of a Docker schema1 manifest
  * (images pushed before 2017): the image's own build date, as a config's `created` is, so it
  * ranks right after `config` (a schema1 image has neither an annotation nor a config blob).
+ * `imported` is when an OpenShift ImageStream first imported the image (`status.tags[].items[]`
+ * `created`), for images the registry no longer has: the last resort, after the push time.
  */
-export type DateSource = "annotation" | "config" | "schema1-history" | "tag" | "push"
+export type DateSource = "annotation" | "config" | "schema1-history" | "tag" | "push" | "imported"
 
 /** The date sources in order of preference (DESIGN.md "Selection semantics"). */
-export const DATE_SOURCES: ReadonlyArray<DateSource> = ["annotation", "config", "schema1-history", "tag", "push"]
+export const DATE_SOURCES: ReadonlyArray<DateSource> = ["annotation", "config", "schema1-history", "tag", "push", "imported"]
 
 /**
  * What a registry adapter knows about one tag of one repository. Dates are RFC 3339 strings
@@ -38,6 +40,8 @@ export interface RegistryImage {
     readonly schema1?: string | undefined
     /** The registry's push time (Docker Hub `tag_last_pushed`, Harbor `push_time`). */
     readonly push?: string | undefined
+    /** When an ImageStream first imported it (`get --from imagestreams`), for digests the registry no longer has. */
+    readonly imported?: string | undefined
   }
   /** `org.opencontainers.image.revision` from an annotation or a config label. */
   readonly revision?: string | undefined
@@ -79,5 +83,7 @@ export const effectiveTime = (
   }
   const push = parseKnownInstant(dates.push)
   if (push !== undefined) return { time: push, source: "push" }
+  const imported = parseKnownInstant(dates.imported)
+  if (imported !== undefined) return { time: imported, source: "imported" }
   return undefined
 }

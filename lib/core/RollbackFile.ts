@@ -49,8 +49,10 @@ export const RollbackImage = Schema.Struct({
    * Where `created` came from. `schema1-history` (a Docker schema1 manifest's first history
    * entry) is newer than the other four: fleet-rollback versions before it refuse a file that
    * holds such an image, naming this field (they skip schema1 images when they write a file).
+   * `imported` (an ImageStream's import time, `get --from imagestreams`) is newer still: older
+   * versions refuse such a file the same way.
    */
-  dateSource: Schema.Literals(["annotation", "config", "schema1-history", "tag", "push"]),
+  dateSource: Schema.Literals(["annotation", "config", "schema1-history", "tag", "push", "imported"]),
   build: Schema.optionalKey(Schema.Int),
   version: Schema.optionalKey(Schema.String),
   /** The tag's own timestamp, when the scheme has one (what order `timestamp` compares). */

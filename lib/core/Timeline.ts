@@ -306,6 +306,10 @@ export const mergeTimeline = (input: MergeTimelineInput): MergedTimeline => {
         source = "push"
       }
       if (time === undefined) {
+        time = parseKnownInstant(raw.dates.imported)
+        source = "imported"
+      }
+      if (time === undefined) {
         unknownDate.push(raw.tag)
         continue
       }

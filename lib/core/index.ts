@@ -5,6 +5,7 @@
 export * from "./History.ts"
 export * from "./Image.ts"
 export * from "./ImageReference.ts"
+export * from "./ImportHistory.ts"
 export * from "./LastTags.ts"
 export * from "./Plan.ts"
 export * from "./Point.ts"

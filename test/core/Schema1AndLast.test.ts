@@ -33,7 +33,7 @@ const scheme = (spec: string | { pattern: string; order?: string }): TagScheme =
 
 describe("schema1-history dates", () => {
   it("rank after annotation and config, before the tag's own timestamp and the push time", () => {
-    assert.deepStrictEqual(DATE_SOURCES, ["annotation", "config", "schema1-history", "tag", "push"])
+    assert.deepStrictEqual(DATE_SOURCES, ["annotation", "config", "schema1-history", "tag", "push", "imported"])
     assert.deepStrictEqual(effectiveTime({ schema1: "2016-05-01T10:00:00Z", push: "2020-01-01T00:00:00Z" }, at("2019-01-01T00:00:00Z")), {
       time: at("2016-05-01T10:00:00Z"),
       source: "schema1-history"
