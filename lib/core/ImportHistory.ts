@@ -41,15 +41,17 @@ export const importedImageName = (tag: string, digest: string): string => `${tag
  * `created` or without a digest are left out.
  */
 export const importHistoryImages = (input: ImportHistoryInput): ReadonlyArray<RegistryImage> => {
-  const firstImport = new Map<string, { readonly created: string; readonly time: number }>()
-  for (const event of input.items) {
+  // `age`: the position from the oldest end, which orders imports within the same second (`created` has whole seconds).
+  const firstImport = new Map<string, { readonly created: string; readonly time: number; readonly age: number }>()
+  input.items.forEach((event, index) => {
     const time = parseKnownInstant(event.created)
-    if (time === undefined || !/^sha256:[0-9a-f]{64}$/.test(event.image)) continue
+    if (time === undefined || !/^sha256:[0-9a-f]{64}$/.test(event.image)) return
     const seen = firstImport.get(event.image)
-    if (seen === undefined || time < seen.time) firstImport.set(event.image, { created: event.created, time })
-  }
+    const age = input.items.length - index
+    if (seen === undefined || time < seen.time || (time === seen.time && age < seen.age)) firstImport.set(event.image, { created: event.created, time, age })
+  })
   return [...firstImport]
-    .sort(([a, x], [b, y]) => x.time - y.time || (a < b ? -1 : 1))
+    .sort(([, x], [, y]) => x.time - y.time || x.age - y.age)
     .map(([digest, first]) => ({
       repository: input.repository,
       tag: importedImageName(input.tag, digest),

@@ -103,3 +103,11 @@ describe("a timeline from import histories", () => {
     if (Result.isFailure(old)) assert.include(old.failure.message, "dateSource")
   })
 })
+
+describe("imports within the same second", () => {
+  it("keep the history's order (items are newest first)", () => {
+    const same = "2026-03-01T10:00:00Z"
+    const images = importHistoryImages({ repository: "r", tag: "prod", items: [ev(same, 1), ev(same, 9), ev(same, 5)], registryDates: new Map() })
+    assert.deepStrictEqual(images.map((i) => i.digest), [d(5), d(9), d(1)])
+  })
+})

@@ -8,8 +8,10 @@
  */
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { IMPORTED_IMAGE_PATTERN, mergeTimeline, resolveTagScheme, type TagScheme } from "../../lib/core/index.ts"
 import type { ImageChange } from "../../lib/target/Target.ts"
-import { historyIn, NS, type Scenario, startScenario, targetFor, until } from "./support.ts"
+import { readImageStreamFleet } from "../../lib/targets/openshift/Timeline.ts"
+import { historyIn, NS, registryClient, type Scenario, startScenario, targetFor, until } from "./support.ts"
 
 const WORKER = `${NS}/ImageStreamTag/worker:prod`
 const SERVICE = `${NS}/ImageStreamTag/service:prod`
@@ -107,5 +109,27 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       assert.deepStrictEqual(applied.workloads.map((w) => [w.workload, w.state]).sort(), [[SERVICE, "applied"], [WORKER, "refused"]])
       yield* Effect.promise(() => until("service rolled", () => imageOf(s, "Deployment", "packit-service").endsWith(s.pushed.service[1]!)))
       assert.strictEqual(imageOf(s, "StatefulSet", "packit-worker"), `${s.registry.host}/packit/worker@${s.pushed.worker[2]}`)
+    }))
+
+  it.live("get --from imagestreams: a point per import though the registry lists only :prod; registry dates where it has the digest, else the import time", () =>
+    Effect.gen(function*() {
+      const gone = s.pushed.worker[0]!
+      yield* Effect.promise(() => fetch(`${s.registry.url}/v2/packit/worker/manifests/${gone}`, { method: "DELETE" }))
+      const target = yield* targetFor(s)
+      const registry = yield* registryClient(s)
+      const fleet = yield* readImageStreamFleet(target, (_host, repository, digest) =>
+        registry.readImage(repository, digest).pipe(Effect.map((image) => image.dates), Effect.orElseSucceed(() => undefined)))
+      assert.deepStrictEqual(fleet.services.map((x) => [x.name, x.app]).sort(), [["service", SERVICE], ["worker", WORKER]])
+      const worker = fleet.images["worker"]!
+      assert.deepStrictEqual(worker.map((i) => i.digest), s.pushed.worker)
+      assert.isUndefined(worker[0]!.dates.config, "the deleted digest has no registry date")
+      assert.deepStrictEqual(worker.slice(1).map((i) => i.dates.config), ["2026-02-01T10:00:00Z", "2026-03-01T10:00:00Z"])
+      const merged = mergeTimeline({ scheme: resolveTagScheme({ pattern: IMPORTED_IMAGE_PATTERN }) as TagScheme, services: fleet.services, images: fleet.images })
+      const sources = merged.timeline.images["worker"]!.map((i) => i.dateSource)
+      assert.deepStrictEqual(merged.timeline.images["worker"]!.map((i) => [i.digest, i.dateSource]).sort(), s.pushed.worker.map((digest) => [digest, digest === gone ? "imported" : "config"]).sort())
+      assert.include(sources, "imported")
+      assert.isAtLeast(merged.timeline.points.length, 3)
+      const oldest = merged.timeline.images["service"]!.find((i) => i.digest === s.pushed.service[0])!
+      assert.strictEqual(oldest.dateSource, "config")
     }))
 })

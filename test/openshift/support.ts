@@ -109,10 +109,13 @@ export const startScenario = async (): Promise<Scenario> => {
   }
 }
 
+/** The registry client of the scenario's registry (closed with the scope). */
+export const registryClient = (s: Scenario) => Effect.map(Layer.build(registryLayer({ url: s.registry.url })), (context) => Context.get(context, Registry))
+
 /** The OpenShift target through the kubeconfig, its digest check over the registry client (HEAD). */
 export const targetFor = (s: Scenario): Effect.Effect<OpenShiftTargetShape, unknown, Scope.Scope> =>
   Effect.gen(function*() {
-    const registry = Context.get(yield* Layer.build(registryLayer({ url: s.registry.url })), Registry)
+    const registry = yield* registryClient(s)
     const access = yield* loadClusterAccess({ kubeconfig: s.kubeconfig, home: "/nonexistent" })
     return yield* makeOpenShiftTarget(access, {
       digestExists: registryDigestCheck((host, repository, reference) =>
