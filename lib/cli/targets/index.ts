@@ -14,6 +14,7 @@ import type { TargetFlagValues } from "../Flags.ts"
 import type { BuiltTarget, TargetBuilder } from "./Builder.ts"
 import { buildKubernetesTarget } from "./kubernetes.ts"
 import { buildMarathonTarget } from "./marathon.ts"
+import { buildOpenShiftTarget } from "./openshift.ts"
 import { buildSwarmTarget } from "./swarm.ts"
 
 export type { BuiltTarget, TargetBuilder, TargetBuildInput } from "./Builder.ts"
@@ -23,7 +24,8 @@ export const TARGET_BUILDERS: Partial<Record<TargetKind, TargetBuilder>> = {
   marathon: buildMarathonTarget,
   dcos: buildMarathonTarget,
   swarm: buildSwarmTarget,
-  kubernetes: buildKubernetesTarget
+  kubernetes: buildKubernetesTarget,
+  openshift: buildOpenShiftTarget
 }
 
 const KINDS: ReadonlyArray<string> = TargetKind.literals
