@@ -22,6 +22,7 @@ import { FileSystem } from "effect"
 import type { GetProgress, IgnoredTags } from "../../workflow/GetRollbacks.ts"
 import { badInput } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
+import { getFromImageStreams } from "./GetImageStreams.ts"
 import * as Flags from "../Flags.ts"
 import { table } from "../Output.ts"
 import { loadConfig, parseSince, readTextFile, registryLayer, resolveScope, resolveServices, writeFileAtomic } from "../Settings.ts"
@@ -57,12 +58,16 @@ export const getCommand = Command.make(
     badTag: Flags.badTag,
     json: Flags.json,
     quiet: Flags.quiet,
-    verbose: Flags.verbose
+    verbose: Flags.verbose,
+    from: Flag.Literals("from", ["registry", "imagestreams"]).pipe(Flag.withDescription("registry: the registry's tags (default); imagestreams: an OpenShift namespace's ImageStream import history (--namespace, --context; KUBECONFIG)"), Flag.withDefault("registry" as const)),
+    namespace: Flags.namespace,
+    context: Flags.context
   },
   (flags) =>
     Effect.gen(function*() {
       const platform = yield* CliPlatform
       const config = yield* loadConfig(flags.config)
+      if (flags.from === "imagestreams") return yield* getFromImageStreams(flags, config)
       const services = resolveServices(flags.repo, config)
       if (typeof services === "string") return yield* badInput(services)
       if (services.length === 0) return yield* badInput("no services: give --repo shop/api,shop/web or a `services:` map in the config file")

@@ -45,10 +45,38 @@ const streamPatch = (stream: ImageStreamJson, tags: ReadonlyArray<{ readonly tag
     ops.push({ op: "replace", path: `/spec/tags/${index}`, value: next })
     const key = `/metadata/annotations/${escape(TRACKING_ANNOTATION_PREFIX + tag)}`
     const kept = annotations?.[TRACKING_ANNOTATION_PREFIX + tag]
-    if (track === "keep" && kept === undefined) ops.push({ op: "add", path: key, value: JSON.stringify(current) })
+    if (track === "keep" && kept === undefined) ops.push({ op: "add", path: key, value: JSON.stringify({ tag: current, image: historyOf(stream, tag)[0]?.image }) })
     if (track === "clear" && kept !== undefined) ops.push({ op: "remove", path: key })
   }
   return ops
+}
+
+/** What fleet-rollback kept when it pinned a tag: the spec tag as it was and the digest it had imported then. */
+interface Tracking {
+  readonly tag: SpecTagJson
+  readonly image: string | undefined
+}
+
+/** The tracking reference kept in a stream's annotation for `tag`, if any. */
+const trackingOf = (stream: ImageStreamJson, tag: string): Tracking | undefined => {
+  const text = stream.metadata.annotations?.[TRACKING_ANNOTATION_PREFIX + tag]
+  if (text === undefined) return undefined
+  try {
+    const parsed = JSON.parse(text) as Tracking
+    return typeof parsed?.tag?.name === "string" ? parsed : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The spec tag a change sets: back to tracking when the change asks for the very digest the tag
+ * had imported when fleet-rollback pinned it (undo of a rollback), else pinned by digest.
+ */
+const nextTag = (stream: ImageStreamJson, tag: string, pullSpec: string): { readonly next: SpecTagJson; readonly track: "keep" | "clear" } => {
+  const tracking = trackingOf(stream, tag)
+  if (tracking !== undefined && tracking.image === digestOf(pullSpec)) return { next: { ...tracking.tag, generation: 0 }, track: "clear" }
+  return { next: dockerImageTag(tag, pullSpec, stream.spec?.tags?.find((t) => t.name === tag)), track: "keep" }
 }
 
 /** Changes grouped by stream, each change checked (a tag id, a digest) — Invalid before anything is sent. */
@@ -111,9 +139,9 @@ export const applyTagChanges = (cluster: Cluster, changes: ReadonlyArray<ImageCh
         return problem === undefined
       })
       if (stream === undefined || ok.length === 0) continue
-      const tags = ok.map((p) => ({ p, previous: stream.spec!.tags!.find((t) => t.name === p.ref.tag)!, next: dockerImageTag(p.ref.tag, p.pullSpec, stream.spec!.tags!.find((t) => t.name === p.ref.tag)) }))
-      const result = yield* sendStreamPatch(cluster, stream, streamPatch(stream, tags.map((t) => ({ tag: t.p.ref.tag, next: t.next, track: "keep" }))), dryRun,
-        (now) => tags.every((t) => now.spec?.tags?.find((s) => s.name === t.p.ref.tag)?.from?.name === t.p.pullSpec)).pipe(Effect.result)
+      const tags = ok.map((p) => ({ p, previous: stream.spec!.tags!.find((t) => t.name === p.ref.tag)!, ...nextTag(stream, p.ref.tag, p.pullSpec) }))
+      const result = yield* sendStreamPatch(cluster, stream, streamPatch(stream, tags.map((t) => ({ tag: t.p.ref.tag, next: t.next, track: t.track }))), dryRun,
+        (now) => tags.every((t) => now.spec?.tags?.find((s) => s.name === t.p.ref.tag)?.from?.name === t.next.from?.name)).pipe(Effect.result)
       if (result._tag === "Failure") {
         for (const t of tags) outcomes.push({ workload: t.p.change.workload, state: result.failure.reason === "Indeterminate" ? "unknown" : "refused", problem: result.failure.message })
         continue
@@ -242,8 +270,8 @@ export const restoreTracking = (cluster: Cluster, ids: ReadonlyArray<string>, dr
           outcomes.push({ workload: tagId(r), state: "refused", problem: `no spec tag ${r.tag} in ImageStream ${key}` })
           return []
         }
-        const kept = stream.metadata.annotations?.[TRACKING_ANNOTATION_PREFIX + r.tag]
-        const next: SpecTagJson = kept !== undefined ? { ...JSON.parse(kept) as SpecTagJson, generation: 0 } : { ...current, from: { kind: "DockerImage", name: `${repositoryOf(current.from?.name ?? historyOf(stream, r.tag)[0]?.dockerImageReference ?? "")}:${r.tag}` }, generation: 0 }
+        const kept = trackingOf(stream, r.tag)?.tag
+        const next: SpecTagJson = kept !== undefined ? { ...kept, generation: 0 } : { ...current, from: { kind: "DockerImage", name: `${repositoryOf(current.from?.name ?? historyOf(stream, r.tag)[0]?.dockerImageReference ?? "")}:${r.tag}` }, generation: 0 }
         return [{ r, current, next }]
       })
       if (tags.length === 0) continue
