@@ -4,7 +4,8 @@
  * login` bearer token in the kubeconfig (KUBECONFIG): `get --from imagestreams` writes points from
  * the import history; `run --target openshift --pin-digest` pins both tags to the point's digests
  * and the triggers roll the StatefulSet and the Deployment; `undo` puts the tracking reference
- * back; a digest no longer in the registry is refused with exit 2 and nothing changed.
+ * back; a digest no longer in the registry is refused with exit 2 and nothing changed (by the
+ * run's own existence check, before the target's, which test/openshift covers).
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
@@ -60,7 +61,8 @@ describe("fleet-rollback --target openshift (seed 003)", () => {
     const before = s.sandbox.snapshot()
     const run = await cli(["run", "--target", "openshift", "--point", firstCommonPoint(), "--pin-digest", "--yes", "--poll-ms", "100"])
     assert.strictEqual(run.code, 2, all(run))
-    assert.include(all(run), "no longer in the registry")
+    assert.include(all(run), `manifests/${s.pushed.worker[0]} answered 404`)
+    assert.include(all(run), "nothing was changed")
     assert.deepStrictEqual(s.sandbox.snapshot(), before)
   })
 })
