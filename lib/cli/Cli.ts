@@ -12,6 +12,7 @@ import { demoCommand } from "./commands/Demo.ts"
 import { getCommand } from "./commands/Get.ts"
 import { planCommand } from "./commands/Plan.ts"
 import { runCommand } from "./commands/Run.ts"
+import { reTrackCommand } from "./commands/ReTrack.ts"
 import { undoCommand } from "./commands/Undo.ts"
 
 /**
@@ -24,7 +25,7 @@ const withWizard = Command.withGlobalFlags([GlobalFlag.Wizard])
 /** `fleet-rollback` with its subcommands. */
 export const cli = Command.make("fleet-rollback").pipe(
   Command.withDescription("Roll a whole fleet of container services back to one consistent point in time"),
-  Command.withSubcommands([withWizard(getCommand), withWizard(choicesCommand), withWizard(planCommand), runCommand, undoCommand, withWizard(demoCommand)]),
+  Command.withSubcommands([withWizard(getCommand), withWizard(choicesCommand), withWizard(planCommand), runCommand, undoCommand, withWizard(demoCommand), reTrackCommand]),
   Command.withExamples([
     { command: "fleet-rollback demo", description: "the whole flow against a built-in sandbox, no cluster needed" },
     { command: "fleet-rollback get --registry https://registry.example.com --repo shop/api,shop/web --env master", description: "read the registry, write ./rollback.json" },
