@@ -74,7 +74,7 @@ describe("--target and the config's target:", () => {
     assert.strictEqual(JSON.parse(plan.stdout).services[0].app, "/shop/api")
   })
 
-  for (const kind of ["gitops", "pulumi", "openshift"]) {
+  for (const kind of ["gitops", "pulumi"]) {
     it(`--target ${kind} (not built in this version): exit 2, "not available", nothing asked or changed`, async () => {
       const before = marathon.requests.length
       const run = await runCli(["run", "--target", kind, "--marathon", marathon.url, "--point", "2026-11-15", "--yes"], { cwd: dir })
