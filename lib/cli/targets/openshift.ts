@@ -40,9 +40,8 @@ export const buildOpenShiftTarget: TargetBuilder = (input) =>
     const platform = yield* CliPlatform
     const fs = yield* FileSystem.FileSystem
     const { flags, settings, fromReport, config } = input
-    if (flags.insecureSkipVerify) {
-      return yield* badInput("--insecure-skip-verify does not apply to --target openshift: TLS is checked with the kubeconfig's certificate-authority (oc login --certificate-authority)")
-    }
+    // --ca-file and --insecure-skip-verify are the registry's (its digest check uses them): the
+    // cluster's TLS comes from the kubeconfig alone (oc login --certificate-authority).
     const fromSettings = namespacesSetting(settings["namespaces"])
     if (typeof fromSettings === "string") return yield* badInput(fromSettings)
     const reported = fromReport?.settings
@@ -63,7 +62,7 @@ export const buildOpenShiftTarget: TargetBuilder = (input) =>
     const resolved = namespaces.length > 0 ? namespaces : [access.namespace ?? "default"]
     const registryUrl = config.registry?.url
     if (registryUrl === undefined) return yield* badInput("--target openshift checks that every digest is still in the registry before a tag changes: give registry.url in the config file (the registry the ImageStreams import from)")
-    const registry = yield* registryLayer({ registry: Option.none(), caFile: Option.none(), insecureSkipVerify: false, platform: Option.none(), concurrency: Option.none(), cacheDir: Option.none(), cache: false, verifyTags: false }, config)
+    const registry = yield* registryLayer({ registry: Option.none(), caFile: flags.caFile, insecureSkipVerify: flags.insecureSkipVerify, platform: Option.none(), concurrency: Option.none(), cacheDir: Option.none(), cache: false, verifyTags: false }, config)
     const registryHost = hostOf(registryUrl)
     const layer = Layer.effect(Target, Effect.gen(function*() {
       const client = yield* Registry
