@@ -40,6 +40,8 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       const w = workloads.find((x) => x.id === WORKER)!
       assert.strictEqual(w.image, `${s.registry.host}/packit/worker@${s.pushed.worker[2]}`)
       assert.match(w.health.summary, /drives packit-prod\/StatefulSet\/packit-worker/)
+      const memory = yield* target.history!([{ workload: WORKER }])
+      assert.deepStrictEqual(memory.entries.map((e) => e.image), [...s.pushed.worker].reverse().map((d) => `${s.registry.host}/packit/worker@${d}`))
     }))
 
   it.live("the StatefulSet and the Deployment are rolled back by digest to a point of the import history, then re-tracked", () =>

@@ -50,18 +50,15 @@ export const getCommand = Command.make(
     ...Flags.targetFlags,
     appPrefix: Flags.appPrefix,
     label: Flags.label,
-    from: Flag.Literals("from", ["registry", "history"]).pipe(
-      Flag.withDescription("where points come from: the images' build dates (registry, the default), or what actually ran together (history: the target's memory and the --reports)"),
+    from: Flag.Literals("from", ["registry", "history", "imagestreams"]).pipe(
+      Flag.withDescription("where points come from: the images' build dates (registry, the default), what actually ran together (history: the target's memory and the --reports), or an OpenShift namespace's ImageStream import history (imagestreams: --namespace, --context, KUBECONFIG)"),
       Flag.withDefault("registry" as const)
     ),
     reports: Flag.String("reports").pipe(Flag.withDescription("with --from history: a directory of run/undo reports (rollback-report*.json); each is a moment the fleet changed"), Flag.optional),
     badTag: Flags.badTag,
     json: Flags.json,
     quiet: Flags.quiet,
-    verbose: Flags.verbose,
-    from: Flag.Literals("from", ["registry", "imagestreams"]).pipe(Flag.withDescription("registry: the registry's tags (default); imagestreams: an OpenShift namespace's ImageStream import history (--namespace, --context; KUBECONFIG)"), Flag.withDefault("registry" as const)),
-    namespace: Flags.namespace,
-    context: Flags.context
+    verbose: Flags.verbose
   },
   (flags) =>
     Effect.gen(function*() {

@@ -57,6 +57,25 @@ export const makeOpenShiftTargetFor = (cluster: Cluster, digestExists: DigestChe
     description: { kind: "openshift", url: cluster.access.server, settings: { context: cluster.access.context, namespaces: cluster.namespaces.join(",") } },
     displayName: "OpenShift",
     changeNoun: "tag change",
+    workloadNoun: "ImageStream tag",
+    history: Effect.fn("OpenShift.history")(function*(workloads) {
+      // The import history is what each tag's followers ran, newest first (`items[0]` is current).
+      const histories = yield* Effect.forEach([...new Set(workloads.map((w) => w.workload.split("/")[0]!))], (ns) => readNamespace(cluster, ns), { concurrency: 4 })
+      const wanted = new Set(workloads.map((w) => w.workload))
+      const entries = histories.flatMap((read) =>
+        read.streams.flatMap((s) =>
+          (s.spec?.tags ?? []).flatMap((t) => {
+            const id = `${read.namespace}/ImageStreamTag/${s.metadata.name}:${t.name}`
+            if (!wanted.has(id)) return []
+            return historyOf(s, t.name).flatMap((item) => {
+              const at = Date.parse(item.created)
+              return Number.isFinite(at) ? [{ workload: id, image: item.dockerImageReference, at, revision: String(item.generation) }] : []
+            })
+          })
+        )
+      )
+      return { entries, note: "OpenShift remembers every import of each tag until an admin prunes the ImageStream (oc describe is)" }
+    }),
     capabilities: { force: false, revert: true, serverDryRun: true, watch: true, pinDigest: true },
     listWorkloads: Effect.fn("OpenShift.listWorkloads")(function*(scope) {
       const reads = yield* Effect.forEach(cluster.namespaces, (ns) => readNamespace(cluster, ns), { concurrency: 4 })
