@@ -134,4 +134,31 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       const oldest = merged.timeline.images["service"]!.find((i) => i.digest === s.pushed.service[0])!
       assert.strictEqual(oldest.dateSource, "config")
     }))
+
+  it.live("a DeploymentConfig whose ImageChange trigger follows the tag is driven, rolled back and verified with the others", () =>
+    Effect.gen(function*() {
+      s.sandbox.apply({
+        apiVersion: "apps.openshift.io/v1",
+        kind: "DeploymentConfig",
+        metadata: { name: "packit-dashboard", namespace: NS },
+        spec: {
+          replicas: 2,
+          selector: { app: "packit-dashboard" },
+          template: { metadata: { labels: { app: "packit-dashboard" } }, spec: { containers: [{ name: "dashboard", image: "packit/dashboard:unset" }] } },
+          triggers: [{ type: "ConfigChange" }, { type: "ImageChange", imageChangeParams: { automatic: true, containerNames: ["dashboard"], from: { kind: "ImageStreamTag", name: "service:prod" } } }]
+        }
+      })
+      const dcImage = () => s.sandbox.object("DeploymentConfig", NS, "packit-dashboard")!.spec.template.spec.containers[0].image
+      yield* Effect.promise(() => until("the DeploymentConfig's trigger", () => dcImage() === `${s.registry.host}/packit/service@${s.pushed.service[2]}`))
+      const target = yield* targetFor(s)
+      const service = (yield* target.listWorkloads({})).find((w) => w.id === SERVICE)!
+      assert.match(service.health.summary, /drives packit-prod\/Deployment\/packit-service, packit-prod\/DeploymentConfig\/packit-dashboard/)
+      const history = (yield* target.importHistory()).find((h) => h.id === SERVICE)!
+      const changes = [{ workload: SERVICE, image: history.items[2]!.dockerImageReference }]
+      const applied = yield* target.apply(changes, { force: false })
+      yield* target.watch(applied, { timeoutMs: 20_000, pollMs: 50 })
+      assert.strictEqual(dcImage(), `${s.registry.host}/packit/service@${s.pushed.service[0]}`)
+      assert.strictEqual(s.sandbox.object("DeploymentConfig", NS, "packit-dashboard")!.spec.triggers[1].imageChangeParams.lastTriggeredImage, dcImage())
+      assert.deepStrictEqual((yield* target.verify(changes, new Map())).map((v) => v.ok), [true])
+    }))
 })

@@ -14,7 +14,7 @@ import { createServer as createHttpsServer } from "node:https"
 import type { AddressInfo, Socket } from "node:net"
 import { OpenShiftControllers, type OpenShiftControls, type OpenShiftSandboxSettings } from "../openshift/ImageStreams.ts"
 import { type ForbiddenRule, SandboxAuth, type SandboxToken, type SandboxUser } from "./Auth.ts"
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, resourceType, type ResourceType, resourceTypeOfKind, versionInfo } from "./Discovery.ts"
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, RESOURCE_TYPES, resourceType, type ResourceType, resourceTypeOfKind, versionInfo } from "./Discovery.ts"
 import { cloneJson } from "./Patch.ts"
 import { podsIn } from "./Pods.ts"
 import { Resources, writeOptions } from "./Resources.ts"
@@ -367,7 +367,7 @@ class SandboxCore {
   }
 }
 
-const RESOURCE_TYPES_BY_RESOURCE = (resource: string): ResourceType => resourceType(resource === "imagestreams" ? "image.openshift.io" : "apps", "v1", resource)!
+const RESOURCE_TYPES_BY_RESOURCE = (resource: string): ResourceType => RESOURCE_TYPES.find((t) => t.resource === resource)!
 
 const notServed = (): never => {
   throw new StatusError("NotFound", "the server could not find the requested resource", {})

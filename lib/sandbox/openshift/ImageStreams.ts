@@ -29,6 +29,18 @@ export const OPENSHIFT_RESOURCE_TYPES: ReadonlyArray<ResourceType> = [
     singularName: "imagestream",
     generation: true,
     status: true
+  },
+  {
+    resource: "deploymentconfigs",
+    group: "apps.openshift.io",
+    version: "v1",
+    kind: "DeploymentConfig",
+    namespaced: true,
+    verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
+    shortNames: ["dc"],
+    singularName: "deploymentconfig",
+    generation: true,
+    status: true
   }
 ]
 
@@ -180,6 +192,8 @@ export class OpenShiftControllers implements OpenShiftControls {
       })
     } else if ((TRIGGERED_RESOURCES as ReadonlyArray<string>).includes(event.resource) && event.object.metadata.annotations?.[TRIGGERS_ANNOTATION] !== undefined) {
       queueMicrotask(() => this.applyTriggers(event.resource, namespace, name))
+    } else if (event.resource === "deploymentconfigs") {
+      queueMicrotask(() => this.syncDeploymentConfig(namespace, name))
     }
   }
 
@@ -251,12 +265,48 @@ export class OpenShiftControllers implements OpenShiftControls {
   }
 
   private triggerFollowers(namespace: string, stream: string): void {
+    for (const dc of this.store.list("deploymentconfigs", namespace)) {
+      const follows = (dc.spec?.triggers ?? []).some((t: KubeObject) => t.type === "ImageChange" && String(t.imageChangeParams?.from?.name ?? "").split(":")[0] === stream)
+      if (follows) this.syncDeploymentConfig(namespace, dc.metadata.name)
+    }
     for (const resource of TRIGGERED_RESOURCES) {
       for (const workload of this.store.list(resource, undefined, (o) => o.metadata.annotations?.[TRIGGERS_ANNOTATION] !== undefined)) {
         const follows = parseTriggers(workload).some((t) => (t.from.namespace ?? workload.metadata.namespace) === namespace && t.from.name.split(":")[0] === stream)
         if (follows) this.applyTriggers(resource, workload.metadata.namespace, workload.metadata.name)
       }
     }
+  }
+
+  /**
+   * A DeploymentConfig, minimally: its automatic ImageChange triggers set the named containers to
+   * the tag's current image (and `lastTriggeredImage`); a new template is rolled out at once
+   * (`latestVersion` + 1, every replica updated and available, `observedGeneration` caught up).
+   */
+  private syncDeploymentConfig(namespace: string, name: string): void {
+    const stored = this.store.peek("deploymentconfigs", namespace, name)
+    if (stored === undefined) return
+    const next = cloneJson(stored)
+    let changed = false
+    for (const trigger of next.spec?.triggers ?? []) {
+      const params = trigger.imageChangeParams
+      if (trigger.type !== "ImageChange" || params?.automatic !== true || params.from?.kind !== "ImageStreamTag") continue
+      const image = this.currentImage(params.from.namespace ?? namespace, params.from.name)
+      if (image === undefined) continue
+      for (const container of next.spec?.template?.spec?.containers ?? []) {
+        if ((params.containerNames ?? []).includes(container.name) && container.image !== image) {
+          container.image = image
+          params.lastTriggeredImage = image
+          changed = true
+        }
+      }
+    }
+    if (changed) return this.writeWorkload("deploymentconfigs", namespace, name, next)
+    if ((stored.status?.observedGeneration ?? 0) >= stored.metadata.generation) return
+    const replicas: number = stored.spec?.replicas ?? 1
+    this.store.update("deploymentconfigs", {
+      ...cloneJson(stored),
+      status: { latestVersion: (stored.status?.latestVersion ?? 0) + 1, observedGeneration: stored.metadata.generation, replicas, updatedReplicas: replicas, availableReplicas: replicas, readyReplicas: replicas, unavailableReplicas: 0 }
+    })
   }
 
   /** Sets every triggered container's image to its tag's current image when it differs (one write per workload). */

@@ -65,6 +65,44 @@ export type ImageStreamJson = typeof ImageStreamJson.Type
 /** A list of ImageStreams. */
 export const ImageStreamListJson = Schema.Struct({ items: Schema.Array(ImageStreamJson) })
 
+/** A DeploymentConfig (`apps.openshift.io/v1`) as fleet-rollback reads it: its ImageChange triggers, containers and rollout counts. */
+export const DeploymentConfigJson = Schema.Struct({
+  metadata: ObjectMetaJson,
+  spec: Schema.Struct({
+    replicas: Schema.optionalKey(Schema.Number),
+    triggers: Schema.optionalKey(Schema.NullOr(Schema.Array(Schema.Struct({
+      type: Schema.String,
+      imageChangeParams: Schema.optionalKey(Schema.Struct({
+        automatic: Schema.optionalKey(Schema.Boolean),
+        containerNames: Schema.optionalKey(Schema.Array(Schema.String)),
+        from: Schema.optionalKey(TagFromJson)
+      }))
+    })))),
+    template: Schema.optionalKey(Schema.Struct({ spec: Schema.Struct({ containers: Schema.Array(Schema.Struct({ name: Schema.String, image: Schema.optionalKey(Schema.String) })) }) }))
+  }),
+  status: Schema.optionalKey(Schema.Struct({
+    observedGeneration: Schema.optionalKey(Schema.Number),
+    replicas: Schema.optionalKey(Schema.Number),
+    updatedReplicas: Schema.optionalKey(Schema.Number),
+    availableReplicas: Schema.optionalKey(Schema.Number),
+    latestVersion: Schema.optionalKey(Schema.Number)
+  }))
+})
+/** A DeploymentConfig. */
+export type DeploymentConfigJson = typeof DeploymentConfigJson.Type
+
+/** A list of DeploymentConfigs. */
+export const DeploymentConfigListJson = Schema.Struct({ items: Schema.Array(DeploymentConfigJson) })
+
+/** GET the DeploymentConfigs of a namespace. */
+export const listDeploymentConfigs = (namespace: string): KubeRequest => ({ method: "GET", path: `/apis/apps.openshift.io/v1/namespaces/${encodeURIComponent(namespace)}/deploymentconfigs` })
+
+/** A DeploymentConfig's rollout: done when the newest template is observed and every replica updated and available. */
+export const deploymentConfigDone = (dc: DeploymentConfigJson): boolean => {
+  const replicas = dc.spec.replicas ?? 1
+  return (dc.status?.observedGeneration ?? 0) >= (dc.metadata.generation ?? 0) && (dc.status?.updatedReplicas ?? 0) >= replicas && (dc.status?.availableReplicas ?? 0) >= replicas
+}
+
 const BASE = "/apis/image.openshift.io/v1"
 
 /** GET the ImageStreams of a namespace. */

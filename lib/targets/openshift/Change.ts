@@ -17,7 +17,7 @@ import { type Cluster, readKind } from "../kubernetes/Cluster.ts"
 import { findContainer } from "../kubernetes/Patches.ts"
 import { verifyChanges, watchChanges } from "../kubernetes/Progress.ts"
 import type { WorkloadKind } from "../kubernetes/Resources.ts"
-import { callOpenShift, dockerImageTag, type ImageStreamJson, ImageStreamJson as StreamSchema, patchImageStream, type SpecTagJson } from "./Api.ts"
+import { callOpenShift, deploymentConfigDone, type DeploymentConfigJson, DeploymentConfigListJson, dockerImageTag, listDeploymentConfigs, type ImageStreamJson, ImageStreamJson as StreamSchema, patchImageStream, type SpecTagJson } from "./Api.ts"
 import { historyOf, parseTagId, readNamespace, readStream, type TagRef, tagId } from "./Streams.ts"
 import { digestOf, type Follower, pinnedPullSpec, registryPath, repositoryOf, TRACKING_ANNOTATION_PREFIX } from "./Triggers.ts"
 
@@ -178,9 +178,27 @@ const readImports = (cluster: Cluster, handle: OpenShiftHandle) =>
 const followerChanges = (imports: ReadonlyArray<{ readonly t: OpenShiftHandle["tags"][number]; readonly image: string }>): ReadonlyArray<ImageChange> =>
   imports.flatMap(({ t, image }) => t.followers.map((f) => ({ workload: f.workload, container: f.container, image })))
 
-/** Whether every follower runs its tag's image (the trigger controller has set it). */
-const followersSet = (cluster: Cluster, changes: ReadonlyArray<ImageChange>) =>
+/** DeploymentConfig followers are judged here (a DeploymentConfig is no Kubernetes kind); the others by the Kubernetes target's rules. */
+const isDeploymentConfig = (c: ImageChange): boolean => c.workload.split("/")[1] === "DeploymentConfig"
+
+/** Whether every DeploymentConfig follower runs its tag's image with its rollout done. */
+const deploymentConfigsSet = (cluster: Cluster, changes: ReadonlyArray<ImageChange>) =>
   Effect.gen(function*() {
+    const namespaces = [...new Set(changes.map((c) => c.workload.split("/")[0]!))]
+    const lists = yield* Effect.forEach(namespaces, (ns) => callOpenShift(cluster.transport, cluster.access, listDeploymentConfigs(ns), DeploymentConfigListJson, `DeploymentConfigs in namespace ${ns}`, ns), { concurrency: cluster.concurrency })
+    const all = new Map<string, DeploymentConfigJson>(lists.flatMap((l, i) => l.items.map((dc) => [`${namespaces[i]}/DeploymentConfig/${dc.metadata.name}`, dc] as const)))
+    return changes.every((c) => {
+      const dc = all.get(c.workload)
+      return dc !== undefined && dc.spec.template?.spec.containers.find((x) => x.name === c.container)?.image === c.image && deploymentConfigDone(dc)
+    })
+  })
+
+/** Whether every follower runs its tag's image (the trigger controller has set it). */
+const followersSet = (cluster: Cluster, every: ReadonlyArray<ImageChange>) =>
+  Effect.gen(function*() {
+    const dcs = every.filter(isDeploymentConfig)
+    if (dcs.length > 0 && !(yield* deploymentConfigsSet(cluster, dcs))) return false
+    const changes = every.filter((c) => !isDeploymentConfig(c))
     const groups = [...new Set(changes.map((c) => c.workload.split("/").slice(0, 2).join("/")))]
     const lists = yield* Effect.forEach(groups, (g) => readKind(cluster, g.split("/")[0]!, g.split("/")[1] as WorkloadKind), { concurrency: cluster.concurrency })
     const all = new Map<string, (typeof lists)[number][number]>(lists.flatMap((items, i) => items.map((w) => [`${groups[i]}/${w.metadata.name}`, w] as const)))
@@ -208,7 +226,8 @@ export const watchTagChanges = (cluster: Cluster, applied: AppliedChange, option
       if (done.length === imports.length) {
         const changes = followerChanges(done)
         if (yield* followersSet(cluster, changes)) {
-          return yield* watchChanges(cluster, { changeIds: [], workloads: [...new Set(changes.map((c) => c.workload))].map((w) => ({ workload: w, state: "applied" })) }, { ...options, timeoutMs: Math.max(0, yield* left) })
+          const kubernetes = changes.filter((c) => !isDeploymentConfig(c))
+          return yield* watchChanges(cluster, { changeIds: [], workloads: [...new Set(kubernetes.map((c) => c.workload))].map((w) => ({ workload: w, state: "applied" })) }, { ...options, timeoutMs: Math.max(0, yield* left) })
         }
       }
       if ((yield* left) <= 0) {
@@ -227,7 +246,7 @@ export const tagChangesInProgress = (cluster: Cluster, applied: AppliedChange): 
     const imports = yield* readImports(cluster, handle)
     if (imports.some((i) => i.state.state === "pending")) return true
     const changes = followerChanges(imports.flatMap((i) => i.state.state === "done" ? [{ t: i.t, image: i.state.image }] : []))
-    return !(yield* followersSet(cluster, changes)) || (yield* Effect.map(verifyChanges(cluster, changes, new Map()), (v) => v.some((x) => !x.ok)))
+    return !(yield* followersSet(cluster, changes)) || (yield* Effect.map(verifyChanges(cluster, changes.filter((c) => !isDeploymentConfig(c)), new Map()), (v) => v.some((x) => !x.ok)))
   })
 
 /** Each tag: its current image is the digest asked for, and every follower runs it with its rollout done. */
@@ -241,8 +260,14 @@ export const verifyTagChanges = (cluster: Cluster, changes: ReadonlyArray<ImageC
       const wanted = digestOf(change.image)
       if (image === undefined || digestOf(image) !== wanted) return { workload: change.workload, image, expectedImage: change.image, ok: false, problem: `the tag's current image is ${image ?? "none"}, not ${wanted}` }
       const followers = read.followers.get(`${ref.namespace}/${ref.stream}:${ref.tag}`) ?? []
-      const checks = yield* verifyChanges(cluster, followers.map((f) => ({ workload: f.workload, container: f.container, image })), new Map())
-      const bad = checks.filter((c) => !c.ok)
+      const followerImages = followers.map((f) => ({ workload: f.workload, container: f.container, image }))
+      const checks = yield* verifyChanges(cluster, followerImages.filter((c) => !isDeploymentConfig(c)), new Map())
+      const dcProblems = followerImages.filter(isDeploymentConfig).flatMap((c) => {
+        const dc = read.deploymentConfigs.get(c.workload)
+        const runs = dc?.spec.template?.spec.containers.find((x) => x.name === c.container)?.image
+        return runs === image && dc !== undefined && deploymentConfigDone(dc) ? [] : [{ workload: c.workload, ok: false, problem: runs === image ? "its rollout is not done" : `runs ${runs ?? "no such container"}, not ${image}` }]
+      })
+      const bad = [...checks.filter((c) => !c.ok), ...dcProblems]
       return { workload: change.workload, image, expectedImage: change.image, ok: bad.length === 0, ...(bad.length === 0 ? {} : { problem: bad.map((b) => `${b.workload}: ${b.problem}`).join("; ") }) }
     }), { concurrency: 2 })
 

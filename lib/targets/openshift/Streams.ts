@@ -10,8 +10,8 @@ import type { Workload } from "../../target/Workload.ts"
 import { type Cluster, readKind } from "../kubernetes/Cluster.ts"
 import type { WorkloadJson, WorkloadKind } from "../kubernetes/Resources.ts"
 import { workloadHealth } from "../kubernetes/Rollout.ts"
-import { callOpenShift, getImageStream, type ImageStreamJson, ImageStreamListJson, ImageStreamJson as StreamSchema, listImageStreams, type TagEventJson } from "./Api.ts"
-import { type Follower, followedTags } from "./Triggers.ts"
+import { callOpenShift, type DeploymentConfigJson, DeploymentConfigListJson, getImageStream, listDeploymentConfigs, type ImageStreamJson, ImageStreamListJson, ImageStreamJson as StreamSchema, listImageStreams, type TagEventJson } from "./Api.ts"
+import { deploymentConfigTags, type Follower, followedTags } from "./Triggers.ts"
 
 /** The kinds whose triggers are followed. */
 export const TRIGGERED_KINDS: ReadonlyArray<WorkloadKind> = ["Deployment", "StatefulSet"]
@@ -37,6 +37,8 @@ export interface NamespaceRead {
   readonly namespace: string
   readonly streams: ReadonlyArray<ImageStreamJson>
   readonly workloads: ReadonlyMap<string, { readonly kind: WorkloadKind; readonly json: WorkloadJson }>
+  /** The DeploymentConfigs by id (`namespace/DeploymentConfig/name`). */
+  readonly deploymentConfigs: ReadonlyMap<string, DeploymentConfigJson>
   /** `namespace/stream:tag` → who follows it. */
   readonly followers: ReadonlyMap<string, ReadonlyArray<Follower>>
 }
@@ -48,8 +50,12 @@ export const readStream = (cluster: Cluster, namespace: string, name: string): E
 /** Reads a namespace's streams and triggered workloads. */
 export const readNamespace = (cluster: Cluster, namespace: string): Effect.Effect<NamespaceRead, TargetError> =>
   Effect.gen(function*() {
-    const [list, ...perKind] = yield* Effect.all([
+    const [list, dcs, ...perKind] = yield* Effect.all([
       callOpenShift(cluster.transport, cluster.access, listImageStreams(namespace), ImageStreamListJson, `ImageStreams in namespace ${namespace}`, namespace),
+      // A cluster without apps.openshift.io (DeploymentConfigs are deprecated and may be off) has none.
+      callOpenShift(cluster.transport, cluster.access, listDeploymentConfigs(namespace), DeploymentConfigListJson, `DeploymentConfigs in namespace ${namespace}`, namespace).pipe(
+        Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeed({ items: [] }))
+      ),
       ...TRIGGERED_KINDS.map((kind) => readKind(cluster, namespace, kind).pipe(Effect.map((items) => ({ kind, items }))))
     ], { concurrency: 3 })
     const workloads = new Map<string, { kind: WorkloadKind; json: WorkloadJson }>()
@@ -62,7 +68,12 @@ export const readNamespace = (cluster: Cluster, namespace: string): Effect.Effec
         }
       }
     }
-    return { namespace, streams: (list as typeof ImageStreamListJson.Type).items, workloads, followers }
+    const deploymentConfigs = new Map<string, DeploymentConfigJson>()
+    for (const dc of (dcs as typeof DeploymentConfigListJson.Type).items) {
+      deploymentConfigs.set(`${namespace}/DeploymentConfig/${dc.metadata.name}`, dc)
+      for (const { tag, follower } of deploymentConfigTags(namespace, dc.metadata.name, dc.spec.triggers)) followers.set(tag, [...(followers.get(tag) ?? []), follower])
+    }
+    return { namespace, streams: (list as typeof ImageStreamListJson.Type).items, workloads, deploymentConfigs, followers }
   })
 
 /** A tag's import history, newest first (`items[0]` is its current image). */
@@ -78,8 +89,10 @@ export const tagWorkloads = (read: NamespaceRead, inScope: (id: string) => boole
       const drives = read.followers.get(`${read.namespace}/${stream.metadata.name}:${spec.name}`) ?? []
       if (drives.length === 0) continue
       const current = historyOf(stream, spec.name)[0]?.dockerImageReference
-      const health = drives.map((f) => {
-        const w = read.workloads.get(f.workload)
+      const health = [...new Set(drives.map((f) => f.workload))].map((id) => {
+        const dc = read.deploymentConfigs.get(id)
+        if (dc !== undefined) return { desired: dc.spec.replicas ?? 1, running: dc.status?.replicas ?? 0, healthy: dc.status?.availableReplicas ?? 0 }
+        const w = read.workloads.get(id)
         return w === undefined ? { desired: 0, running: 0, healthy: 0 } : workloadHealth(w.kind, w.json)
       })
       const sum = (k: "desired" | "running" | "healthy") => health.reduce((n, h) => n + h[k], 0)
@@ -94,7 +107,7 @@ export const tagWorkloads = (read: NamespaceRead, inScope: (id: string) => boole
           desired: sum("desired"),
           running: sum("running"),
           healthy: sum("healthy"),
-          summary: `${sum("healthy")}/${sum("desired")} healthy; tracks ${spec.from?.name ?? "nothing"}; drives ${drives.map((f) => f.workload).join(", ")}`
+          summary: `${sum("healthy")}/${sum("desired")} healthy; tracks ${spec.from?.name ?? "nothing"}; drives ${[...new Set(drives.map((f) => f.workload))].join(", ")}`
         },
         revision: stream.metadata.resourceVersion,
         inScope: inScope(id)

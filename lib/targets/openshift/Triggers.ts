@@ -16,7 +16,7 @@ export const TRACKING_ANNOTATION_PREFIX = "fleet-rollback.io/tracking."
 export interface Follower {
   /** `namespace/Kind/name`. */
   readonly workload: string
-  readonly kind: WorkloadKind
+  readonly kind: WorkloadKind | "DeploymentConfig"
   /** The container's name, or undefined when the trigger names it by index (then `index`). */
   readonly container: string | undefined
   readonly index: number | undefined
@@ -56,6 +56,21 @@ export const followedTags = (
   }
   return found
 }
+
+/** The tags a DeploymentConfig's automatic ImageChange triggers follow, one follower per named container. */
+export const deploymentConfigTags = (
+  namespace: string,
+  name: string,
+  triggers: ReadonlyArray<{ readonly type: string; readonly imageChangeParams?: { readonly automatic?: boolean; readonly containerNames?: ReadonlyArray<string>; readonly from?: { readonly kind: string; readonly name: string; readonly namespace?: string } } }> | null | undefined
+): ReadonlyArray<{ readonly tag: string; readonly follower: Follower }> =>
+  (triggers ?? []).flatMap((t) => {
+    const p = t.imageChangeParams
+    if (t.type !== "ImageChange" || p?.automatic !== true || p.from?.kind !== "ImageStreamTag" || !p.from.name.includes(":")) return []
+    return (p.containerNames ?? []).map((container) => ({
+      tag: `${p.from!.namespace ?? namespace}/${p.from!.name}`,
+      follower: { workload: `${namespace}/DeploymentConfig/${name}`, kind: "DeploymentConfig" as const, container, index: undefined, init: false }
+    }))
+  })
 
 /** `quay.io/org/app` of `quay.io/org/app:prod`, `…@sha256:…` or `…:prod@sha256:…`. */
 export const repositoryOf = (pullSpec: string): string => {
