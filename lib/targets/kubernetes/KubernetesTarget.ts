@@ -19,6 +19,7 @@ import { type ClusterAccess, type KubeconfigLookup, loadClusterAccess } from "./
 import { changesInProgress, verifyChanges, watchChanges } from "./Progress.ts"
 import { CronJobListJson, METADATA_LIST_ACCEPT, MetadataListJson, PodJson, WORKLOAD_KINDS } from "./Resources.ts"
 import { toWorkload } from "./Workloads.ts"
+import { readHistory } from "./History.ts"
 import { makeTransport, type TransportOptions } from "./Transport.ts"
 
 /** Settings of the Kubernetes target (flags, config `target:` section, environment). */
@@ -96,6 +97,7 @@ export const makeKubernetesTargetFor = (cluster: Cluster): TargetShape => ({
     narrowScope: "--namespace / --label-selector, or target.namespaces / target.labelSelector in the config"
   },
   capabilities: { force: false, revert: true, serverDryRun: true, watch: true, pinDigest: true },
+  history: (asked) => readHistory(cluster, asked),
   listWorkloads: Effect.fn("Kubernetes.listWorkloads")(function*(scope: TargetScope) {
     const selector = scope.labelSelector ?? cluster.labelSelector
     const lists = yield* Effect.forEach(cluster.namespaces, (ns) => listNamespace(cluster, ns, selector, scope.idPrefix), { concurrency: 4 })

@@ -12,7 +12,9 @@ export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as cons
 export type WorkloadKind = typeof WORKLOAD_KINDS[number]
 
 /** URL segments of each kind. */
-export const KIND_PATHS: Readonly<Record<WorkloadKind | "CronJob" | "Pod", { readonly base: string; readonly resource: string; readonly group: string }>> = {
+export const KIND_PATHS: Readonly<Record<WorkloadKind | "CronJob" | "Pod" | "ReplicaSet" | "ControllerRevision", { readonly base: string; readonly resource: string; readonly group: string }>> = {
+  ReplicaSet: { base: "/apis/apps/v1", resource: "replicasets", group: "apps" },
+  ControllerRevision: { base: "/apis/apps/v1", resource: "controllerrevisions", group: "apps" },
   Deployment: { base: "/apis/apps/v1", resource: "deployments", group: "apps" },
   StatefulSet: { base: "/apis/apps/v1", resource: "statefulsets", group: "apps" },
   DaemonSet: { base: "/apis/apps/v1", resource: "daemonsets", group: "apps" },
@@ -33,6 +35,7 @@ export const ObjectMetaJson = Schema.Struct({
   annotations: Schema.optionalKey(Labels),
   resourceVersion: Schema.optionalKey(Schema.String),
   generation: Schema.optionalKey(Schema.Number),
+  creationTimestamp: Schema.optionalKey(Schema.String),
   ownerReferences: Schema.optionalKey(Schema.Array(Schema.Struct({ kind: Schema.String, name: Schema.String, controller: Schema.optionalKey(Schema.Boolean) }))),
   /** Who wrote what when (the last writer names who changed a workload meanwhile). */
   managedFields: Schema.optionalKey(Schema.Array(Schema.Struct({ manager: Schema.optionalKey(Schema.String), operation: Schema.optionalKey(Schema.String), time: Schema.optionalKey(Schema.String) })))
@@ -101,6 +104,20 @@ export const CronJobJson = Schema.Struct({
 })
 /** A list of CronJobs. */
 export const CronJobListJson = Schema.Struct({ items: Schema.Array(CronJobJson) })
+
+/** `GET …/replicasets`: a Deployment's revisions (`deployment.kubernetes.io/revision`) with their pod templates. */
+export const ReplicaSetListJson = Schema.Struct({
+  items: Schema.Array(Schema.Struct({ metadata: ObjectMetaJson, spec: Schema.Struct({ template: Schema.Struct({ spec: PodSpecJson }) }) }))
+})
+
+/** `GET …/controllerrevisions`: a StatefulSet's or DaemonSet's revisions; `data` holds the template patch. */
+export const ControllerRevisionListJson = Schema.Struct({
+  items: Schema.Array(Schema.Struct({
+    metadata: ObjectMetaJson,
+    revision: Schema.Number,
+    data: Schema.optionalKey(Schema.Struct({ spec: Schema.optionalKey(Schema.Struct({ template: Schema.optionalKey(Schema.Struct({ spec: Schema.optionalKey(PodSpecJson) })) })) }))
+  }))
+})
 
 const ContainerStatusJson = Schema.Struct({
   name: Schema.String,
