@@ -47,6 +47,12 @@ export const pinDigest = Flag.Boolean("pin-digest").pipe(Flag.withDescription("d
 export const badTag = Flag.String("bad-tag").pipe(Flag.withDescription("tags never to select: tag or service:tag, comma separated"), Flag.optional)
 /** `--registry URL`. */
 export const registry = Flag.String("registry").pipe(Flag.withDescription("registry URL, e.g. https://registry.example.com (credentials: REGISTRY_USERNAME + REGISTRY_PASSWORD, else docker/podman login: README \"Registry credentials\")"), Flag.optional)
+/** `--request-timeout SECONDS`: how long one registry request may take, its whole answer included. */
+export const requestTimeout = Flag.Int("request-timeout").pipe(
+  Flag.withDescription("seconds one registry request may take, its whole answer included, before it is retried (4 retries); default 30"),
+  Flag.filter((seconds) => seconds >= 1 && seconds <= 600, () => "1 to 600 (seconds one registry request may take; default 30)"),
+  Flag.optional
+)
 /** `--user NAME`. */
 export const user = Flag.String("user").pipe(Flag.withDescription("who runs this, for the report and Slack (default BUILD_USER_ID, else USER)"), Flag.optional)
 /** `--yes`. */

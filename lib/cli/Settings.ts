@@ -110,6 +110,8 @@ export interface RegistryFlags {
   readonly cacheDir: Option.Option<string>
   readonly cache: boolean
   readonly verifyTags: boolean
+  /** `--request-timeout SECONDS` (absent where the command has no such flag). */
+  readonly requestTimeout?: Option.Option<number> | undefined
   /** `--docker-hub-api`: tags, digests and push times from Docker Hub's web API. */
   readonly dockerHubApi?: boolean | undefined
 }
@@ -128,6 +130,10 @@ export const registryLayer = (flags: RegistryFlags, config: ConfigFile, fallback
     const platformText = Option.getOrUndefined(flags.platform) ?? config.registry?.platform
     const concurrency = Option.getOrUndefined(flags.concurrency) ?? config.registry?.concurrency
     if (concurrency !== undefined && (concurrency < 1 || concurrency > 64)) return yield* badInput(`--concurrency ${concurrency}: expected 1 to 64 requests at once per host`)
+    const timeoutSeconds = Option.getOrUndefined(flags.requestTimeout ?? Option.none()) ?? config.registry?.requestTimeoutSeconds
+    if (timeoutSeconds !== undefined && (timeoutSeconds < 1 || timeoutSeconds > 600)) {
+      return yield* badInput(`registry.requestTimeoutSeconds ${timeoutSeconds}: expected 1 to 600 seconds (one registry request, its whole answer included)`)
+    }
     const cacheDir = flags.cache ? Option.getOrUndefined(flags.cacheDir) ?? defaultCacheDir(platform.env, platform.homeDir) : undefined
     const hubSetting = config.registry?.dockerHubApi
     const hubUrl = typeof hubSetting === "string" ? hubSetting : undefined
@@ -141,6 +147,7 @@ export const registryLayer = (flags: RegistryFlags, config: ConfigFile, fallback
       ...(credentials !== undefined ? { credentials } : {}),
       ...(platformText !== undefined ? { platform: platformText } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(timeoutSeconds !== undefined ? { requestTimeoutMs: timeoutSeconds * 1000 } : {}),
       cacheDir,
       verifyTags: flags.verifyTags,
       ...(useHubApi ? { dockerHubApi: hubUrl === undefined ? {} : { url: hubUrl } } : {})

@@ -45,6 +45,8 @@ export const ConfigFile = Schema.Struct({
       insecureSkipVerify: Schema.optionalKey(Schema.Boolean),
       platform: Schema.optionalKey(Schema.String),
       concurrency: Schema.optionalKey(Schema.Int),
+      /** Seconds one request may take, its whole answer included (`--request-timeout`). */
+      requestTimeoutSeconds: Schema.optionalKey(Schema.Int),
       /** Read tags, digests and push times from Docker Hub's web API (`true`, or the API's URL). */
       dockerHubApi: Schema.optionalKey(Schema.Union([Schema.Boolean, Schema.String]))
     })

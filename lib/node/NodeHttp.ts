@@ -12,7 +12,7 @@ import { Effect, Layer, Redacted } from "effect"
 import type { HttpClient } from "effect/http"
 import type { Dispatcher } from "undici"
 import { RegistryError } from "../registry/RegistryError.ts"
-import { errorCodes, errorMessages, RegistryWire, wireFailure } from "../registry/Wire.ts"
+import { announcedTooLarge, errorCodes, errorMessages, MAX_BODY_BYTES, RegistryWire, tooLargeFailure, wireFailure } from "../registry/Wire.ts"
 import type { WireFailure, WireRequest, WireResponse } from "../registry/Wire.ts"
 
 /** Options of {@link nodeHttpClientLayer}. */
@@ -74,6 +74,14 @@ export const undiciRegistryWire = (dispatcher: Dispatcher): RegistryWire["Servic
       let status = 0
       let headers: Record<string, string> = {}
       const chunks: Array<Buffer> = []
+      let size = 0
+      const limit = MAX_BODY_BYTES[request.kind]
+      /** Stops reading an answer bigger than its kind may be (the rest is never read). */
+      const refuseTooLarge = (announced?: number) => {
+        // Settled first: the abort makes undici report an error of its own, which is then ignored.
+        finish(Effect.fail(tooLargeFailure(request, announced)))
+        abort(new Error("answer too large"))
+      }
       const finish = (effect: Effect.Effect<WireResponse, WireFailure>) => {
         if (done) return
         done = true
@@ -98,8 +106,13 @@ export const undiciRegistryWire = (dispatcher: Dispatcher): RegistryWire["Servic
           if (statusCode < 200) return
           status = statusCode
           headers = flattenHeaders(responseHeaders as Record<string, string | Array<string> | undefined>)
+          const announced = request.method === "HEAD" ? undefined : announcedTooLarge(request, headers["content-length"])
+          if (announced !== undefined) refuseTooLarge(announced)
         },
         onResponseData: (_controller, chunk) => {
+          if (done) return
+          size += chunk.length
+          if (size > limit) return refuseTooLarge()
           chunks.push(chunk)
         },
         onResponseEnd: () => {

@@ -138,6 +138,16 @@ export const makeTransport = (
   /** What a transport failure means: TLS (never retried), a name that does not resolve, or a retry. */
   const classifyFailure = (request: WireRequest, failure: WireFailure): Effect.Effect<Attempt, RegistryError> => {
     if (failure.timedOut) return Effect.succeed({ _tag: "Retry", failure: timedOut(request) })
+    if (failure.tooLargeLimit !== undefined) {
+      // The same answer would come again: refused at once, never retried.
+      return Effect.fail(
+        new RegistryError({
+          reason: "BadResponse",
+          repository: request.repository,
+          message: `${where(request)}: ${failure.description}; refused, to keep this process's memory bounded (README, "Limits")`
+        })
+      )
+    }
     const tlsCode = failure.codes.find((code) => TLS_CODES.has(code))
     if (tlsCode !== undefined) {
       return Effect.fail(
@@ -225,7 +235,7 @@ export const makeTransport = (
       case "ServerError":
         return "the registry is failing: try again later or ask its operators"
       case "Timeout":
-        return "the registry is slow or unreachable: check the network, or raise the request timeout"
+        return "the registry is slow or unreachable: check the network, or give it more time with --request-timeout SECONDS (registry.requestTimeoutSeconds; default 30)"
       default:
         return "check the registry URL and that the registry is running and reachable from here"
     }

@@ -9,12 +9,38 @@
  * `lib/node/NodeHttp.ts` sends straight through an undici dispatcher, which costs a third of the
  * client's CPU less on big fleets (see bench/). Retries, limits and errors live in Transport.
  */
-import { Context, Duration, Effect, Layer, Redacted } from "effect"
+import { Context, Duration, Effect, Layer, Redacted, Stream } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientError } from "effect/http"
 
 /** What a request is for, used to count requests by kind in the stats. */
 export type RequestKind = "token" | "tags" | "manifest" | "manifest-head" | "blob" | "hub"
+
+const MiB = 1024 * 1024
+
+/**
+ * The largest answer body read for each kind of request, in bytes; a bigger answer is refused
+ * (`RegistryError` reason `BadResponse`, not retried: a manifest or config is then a tag not
+ * read, a tag list fails its repository) as soon as its `Content-Length` or its first bytes past
+ * the limit show it, so a hostile or broken registry cannot fill the memory:
+ * - `manifest` 4 MiB: the distribution registry refuses to store bigger manifests;
+ * - `blob` (image configs) 8 MiB: a config with every build argument and label is a few KiB;
+ * - `tags` and `hub` 8 MiB per page: 1,000 tags of the longest allowed name (128 characters);
+ * - `token` 1 MiB: a JSON web token;
+ * - `manifest-head` 64 KiB: a `HEAD` has no body, only an error answer might.
+ */
+export const MAX_BODY_BYTES: Readonly<Record<RequestKind, number>> = {
+  manifest: 4 * MiB,
+  blob: 8 * MiB,
+  tags: 8 * MiB,
+  hub: 8 * MiB,
+  token: 1 * MiB,
+  "manifest-head": 64 * 1024
+}
+
+/** Bytes as people read them in messages: `4 MiB`, `64 KiB`. */
+export const formatBytes = (bytes: number): string =>
+  bytes >= MiB && bytes % MiB === 0 ? `${bytes / MiB} MiB` : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`
 
 /** One HTTP request on the wire: absolute URL, method and headers (data only). */
 export interface WireRequest {
@@ -50,6 +76,27 @@ export interface WireFailure {
   readonly codes: ReadonlyArray<string>
   /** A plain description for messages and logs. */
   readonly description: string
+  /** Set when the answer was bigger than {@link MAX_BODY_BYTES} allows: that limit, in bytes. */
+  readonly tooLargeLimit?: number | undefined
+}
+
+/**
+ * The {@link WireFailure} of an answer bigger than the limit of its kind ({@link MAX_BODY_BYTES});
+ * `announced` is its `Content-Length`, when that already told.
+ */
+export const tooLargeFailure = (request: WireRequest, announced?: number): WireFailure => ({
+  _tag: "WireFailure",
+  timedOut: false,
+  codes: [],
+  description: `the answer is ${announced === undefined ? "larger" : `${formatBytes(announced)}, larger`} than the ${formatBytes(MAX_BODY_BYTES[request.kind])} a ${request.kind} answer may have`,
+  tooLargeLimit: MAX_BODY_BYTES[request.kind]
+})
+
+/** The announced `Content-Length` when it exceeds the limit of the request's kind, else undefined. */
+export const announcedTooLarge = (request: WireRequest, contentLength: string | undefined): number | undefined => {
+  if (contentLength === undefined || !/^\d+$/.test(contentLength.trim())) return undefined
+  const length = Number(contentLength.trim())
+  return length > MAX_BODY_BYTES[request.kind] ? length : undefined
 }
 
 /** Parts of a header value at least this long are scrubbed on their own too (`Bearer <token>`). */
@@ -146,6 +193,28 @@ const describeHttpClientError = (request: WireRequest, error: HttpClientError.Ht
   return wireFailure(request, false, codes, description)
 }
 
+/** Reads a body stream whole, failing as soon as it grows past `limit` bytes (the rest is never read). */
+const readCapped = <E>(
+  stream: Stream.Stream<Uint8Array, E>,
+  limit: number,
+  tooLarge: () => WireFailure
+): Effect.Effect<Uint8Array, E | WireFailure> =>
+  Stream.runFoldEffect(stream, () => ({ chunks: [] as Array<Uint8Array>, size: 0 }), (acc, chunk) => {
+    acc.size += chunk.length
+    if (acc.size > limit) return Effect.fail(tooLarge())
+    acc.chunks.push(chunk)
+    return Effect.succeed(acc)
+  }).pipe(Effect.map(({ chunks, size }) => {
+    if (chunks.length === 1) return chunks[0]!
+    const body = new Uint8Array(size)
+    let offset = 0
+    for (const chunk of chunks) {
+      body.set(chunk, offset)
+      offset += chunk.length
+    }
+    return body
+  }))
+
 const sendThroughHttpClient = (
   client: HttpClient.HttpClient,
   request: WireRequest,
@@ -155,9 +224,12 @@ const sendThroughHttpClient = (
   const httpRequest = request.body === undefined
     ? base
     : HttpClientRequest.bodyText(base, Redacted.value(request.body), request.headers["content-type"] ?? "application/x-www-form-urlencoded")
+  const limit = MAX_BODY_BYTES[request.kind]
   return Effect.gen(function*() {
     const response = yield* client.execute(httpRequest)
-    const body = request.method === "HEAD" ? EMPTY_BODY : new Uint8Array(yield* response.arrayBuffer)
+    const announced = announcedTooLarge(request, response.headers["content-length"])
+    if (announced !== undefined) return yield* Effect.fail(tooLargeFailure(request, announced))
+    const body = request.method === "HEAD" ? EMPTY_BODY : yield* readCapped(response.stream, limit, () => tooLargeFailure(request))
     const wire: WireResponse = {
       status: response.status,
       headers: response.headers as Readonly<Record<string, string>>,
@@ -166,7 +238,7 @@ const sendThroughHttpClient = (
     }
     return wire
   }).pipe(
-    Effect.mapError((error) => describeHttpClientError(request, error)),
+    Effect.mapError((error) => ("_tag" in error && error._tag === "WireFailure" ? error : describeHttpClientError(request, error as HttpClientError.HttpClientError))),
     Effect.timeoutOrElse({
       duration: Duration.millis(timeoutMs),
       orElse: () => Effect.fail(wireFailure(request, true, [], `no complete answer within ${timeoutMs} ms`))

@@ -44,6 +44,11 @@ export interface GetRollbacksOptions {
   readonly since?: number | undefined
   /** Tags never to select. */
   readonly badTags?: ReadonlyArray<string> | undefined
+  /**
+   * Write the file even when a repository gives no image to roll back to (`--allow-empty`).
+   * Without it such a repository fails the run and nothing is written (see {@link emptyServices}).
+   */
+  readonly allowEmpty?: boolean | undefined
   /** Progress: repositories and images done so far. */
   readonly onProgress?: ((progress: GetProgress) => void) | undefined
   /**
@@ -243,6 +248,16 @@ export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRoll
     const beyond = beyondLast[service.name]
     ignored[service.name] = { ...summary, notRead, ...(beyond === undefined ? {} : { beyondLast: beyond }) }
   }
+  if (options.allowEmpty !== true) {
+    const empty = emptyServices(options, images, ignored, merged.timeline.images)
+    if (empty.length > 0) {
+      const lines = empty.map((e) => `  ${e.service.name} (${e.service.repository}): ${e.why}`)
+      const message =
+        `${empty.length} of ${options.services.length} repositories gave no image to roll back to; rollback.json was not written:\n${lines.join("\n")}\n` +
+        "If that is expected (a new service with no build yet), pass --allow-empty to write the file anyway."
+      return yield* empty.every((e) => e.byFilter) ? badInput(message) : failed(message)
+    }
+  }
   const now = yield* Clock.currentTimeMillis
   const file = toRollbackFile(
     options.history === undefined ? merged.timeline : historyTimeline(merged.timeline, options.history, options, now),
@@ -282,6 +297,50 @@ const lastOption = (
       !isMarkedBad(badTags, service.name, image.tag) && effectiveTime(image.dates, parsed.get(image.tag)?.timestamp) !== undefined
   }
 }
+
+/** A service that gave no image to roll back to, and why. */
+export interface EmptyService {
+  readonly service: ServiceSpec
+  readonly why: string
+  /** True when the operator's settings (scheme, environment, bad tags) left nothing, not the registry. */
+  readonly byFilter: boolean
+}
+
+/**
+ * The services without a single image in the timeline, and why: the registry listed no tags
+ * (`"tags": null`), none of its tags could be read, or the scheme, the environment and the bad
+ * tags left none (`byFilter`: the operator's settings, not the registry).
+ */
+export const emptyServices = (
+  options: Pick<GetRollbacksOptions, "services" | "schemeName" | "tagFilter">,
+  read: Readonly<Record<string, ReadonlyArray<RegistryImage>>>,
+  ignored: Readonly<Record<string, IgnoredTags>>,
+  timeline: Readonly<Record<string, ReadonlyArray<unknown>>>
+): ReadonlyArray<EmptyService> =>
+  options.services.flatMap((service): Array<EmptyService> => {
+    if ((timeline[service.name]?.length ?? 0) > 0) return []
+    const ig = ignored[service.name]
+    const readImages = read[service.name]?.length ?? 0
+    const filtered = (ig?.noSchemeMatch ?? 0) + (ig?.otherEnvironment ?? 0) + (ig?.digestInTagList ?? 0) + (ig?.markedBad ?? 0)
+    const notRead = ig?.notRead ?? []
+    const unknownDate = ig?.unknownDate.length ?? 0
+    if (readImages === 0 && filtered === 0 && notRead.length === 0) {
+      return [{ service, why: "the registry lists no tags for it (an empty or null tag list)", byFilter: false }]
+    }
+    if (notRead.length > 0 || unknownDate > 0) {
+      const first = notRead[0]
+      return [{
+        service,
+        why: `none of its tags gave a dated image: ${notRead.length} not read${first === undefined ? "" : ` (first: ${first.tag}, ${first.reason}: ${first.detail})`}, ${unknownDate} without a known date, ${filtered} left out by the scheme, environment or bad tags`,
+        byFilter: false
+      }]
+    }
+    return [{
+      service,
+      why: `no tag matches the scheme ${options.schemeName}${options.tagFilter === undefined ? "" : ` and the environment's tag filter ${options.tagFilter}`} (${ig?.noSchemeMatch ?? 0} outside the scheme, ${ig?.otherEnvironment ?? 0} of other environments, ${ig?.markedBad ?? 0} marked bad): check --env and --scheme`,
+      byFilter: true
+    }]
+  })
 
 /** Why the scheme and environment leave a tag out, or undefined when they keep it. */
 const ignoredReasonOf = (options: GetRollbacksOptions, tag: string): IgnoredReason | undefined => {

@@ -41,7 +41,7 @@ const scheme = (spec: string): TagScheme => {
 const get = (
   server: LoopbackServer,
   config: Omit<RegistryConfig, "url">,
-  options: { readonly scheme: TagScheme; readonly tagFilter?: string; readonly onProgress?: (p: GetProgress) => void }
+  options: { readonly scheme: TagScheme; readonly tagFilter?: string; readonly onProgress?: (p: GetProgress) => void; readonly allowEmpty?: boolean }
 ) =>
   Effect.gen(function*() {
     const result = yield* getRollbacks({
@@ -53,6 +53,7 @@ const get = (
       tagFilter: options.tagFilter,
       granularity: "instant",
       timeZone: "UTC",
+      allowEmpty: options.allowEmpty,
       onProgress: options.onProgress
     })
     return { result, stats: yield* (yield* Registry).stats }
@@ -207,7 +208,60 @@ describe("an environment the scheme cannot filter by", () => {
       const { result } = yield* get(server, {}, { scheme: TAG_SCHEME_PRESETS["semver"]!, tagFilter: "master" })
       assert.include(result.environmentNote, "the semver tag scheme has no environment part, so tags are not filtered by \"master\"")
       assert.deepStrictEqual(result.file.images["api"]!.map((i) => i.tag), ["v1.2.0"])
-      const { result: filtered } = yield* get(server, {}, { scheme: TAG_SCHEME_PRESETS["build-branch"]!, tagFilter: "master" })
+      const { result: filtered } = yield* get(server, {}, { scheme: TAG_SCHEME_PRESETS["build-branch"]!, tagFilter: "master", allowEmpty: true })
       assert.isUndefined(filtered.environmentNote)
+    }).pipe(Effect.scoped))
+})
+
+describe("a repository that gives no image to roll back to", () => {
+  const getEmpty = (fixture: RepoFixture, allowEmpty?: boolean) =>
+    Effect.gen(function*() {
+      const server = yield* serve({ "shop/api": fixture, "shop/web": repo({ "1-master": image({ created: "2026-01-01T00:00:00Z" }) }) })
+      const layer = Registry.layer({ url: server.url }).pipe(Layer.provide(Layer.mergeAll(nodeHttpClientLayer(), NodeFileSystem.layer)))
+      return yield* getRollbacks({
+        services: [{ name: "api", repository: "shop/api" }, { name: "web", repository: "shop/web" }],
+        registryUrl: server.url,
+        scheme: TAG_SCHEME_PRESETS["build-branch"]!,
+        schemeName: "build-branch",
+        environment: "master",
+        tagFilter: "master",
+        granularity: "instant",
+        timeZone: "UTC",
+        ...(allowEmpty === undefined ? {} : { allowEmpty })
+      }).pipe(Effect.provide(layer), Effect.result)
+    })
+
+  it.live("\"tags\": null fails the run (exit 1) naming the repository, unless allowEmpty", () =>
+    Effect.gen(function*() {
+      const failed = yield* getEmpty(repo({}, null))
+      assert.isTrue(failed._tag === "Failure")
+      if (failed._tag !== "Failure") return
+      assert.strictEqual(failed.failure.exitCode, 1)
+      assert.include(failed.failure.message, "api (shop/api): the registry lists no tags for it")
+      assert.include(failed.failure.message, "rollback.json was not written")
+      assert.include(failed.failure.message, "--allow-empty")
+      assert.notInclude(failed.failure.message, "web (shop/web)")
+      const allowed = yield* getEmpty(repo({}, null), true)
+      assert.isTrue(allowed._tag === "Success")
+      if (allowed._tag === "Success") assert.deepStrictEqual(allowed.success.file.images["api"], [])
+    }).pipe(Effect.scoped))
+
+  it.live("every tag unreadable (gone since the listing, no date) fails the run (exit 1) with the first reason", () =>
+    Effect.gen(function*() {
+      const failed = yield* getEmpty(repo({ "2-master": image({}) }, ["1-master", "2-master"]))
+      assert.isTrue(failed._tag === "Failure")
+      if (failed._tag !== "Failure") return
+      assert.strictEqual(failed.failure.exitCode, 1)
+      assert.include(failed.failure.message, "api (shop/api): none of its tags gave a dated image: 1 not read (first: 1-master, vanished")
+      assert.include(failed.failure.message, "1 without a known date")
+    }).pipe(Effect.scoped))
+
+  it.live("tags all of another environment: bad input (exit 2) saying to check --env and --scheme", () =>
+    Effect.gen(function*() {
+      const failed = yield* getEmpty(repo({ "1-develop": image({ created: "2026-01-01T00:00:00Z" }) }))
+      assert.isTrue(failed._tag === "Failure")
+      if (failed._tag !== "Failure") return
+      assert.strictEqual(failed.failure.exitCode, 2)
+      assert.include(failed.failure.message, "no tag matches the scheme build-branch and the environment's tag filter master (0 outside the scheme, 1 of other environments")
     }).pipe(Effect.scoped))
 })

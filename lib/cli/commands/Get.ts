@@ -55,7 +55,9 @@ export const getCommand = Command.make(
       Flag.withDefault("registry" as const)
     ),
     reports: Flag.String("reports").pipe(Flag.withDescription("with --from history: a directory of run/undo reports (rollback-report*.json); each is a moment the fleet changed"), Flag.optional),
+    requestTimeout: Flags.requestTimeout,
     badTag: Flags.badTag,
+    allowEmpty: Flag.Boolean("allow-empty").pipe(Flag.withDescription("write rollback.json even when a repository gives no image to roll back to (default: fail, the old file kept)"), Flag.withDefault(false)),
     json: Flags.json,
     quiet: Flags.quiet,
     verbose: Flags.verbose
@@ -103,6 +105,7 @@ export const getCommand = Command.make(
           badTags,
           last,
           ...(history !== undefined ? { history: history.deployments } : {}),
+          allowEmpty: flags.allowEmpty,
           onProgress: progress.update
         })
         const stats = yield* (yield* Registry).stats
