@@ -40,10 +40,55 @@ const KnownInstant = IsoInstant.pipe(
   )
 )
 
+/** Text printed to terminals and Jenkins: no control characters (newlines, escape sequences), not empty. */
+const PlainText = Schema.String.pipe(
+  Schema.check(
+    Schema.isPattern(/^[^\u0000-\u001f\u007f-\u009f]+$/u, {
+      message: "expected plain text: not empty, no control characters (newline, tab, escape sequences)"
+    })
+  )
+)
+
+/** A tag as the distribution spec allows it: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`. */
+export const ImageTag = Schema.String.pipe(
+  Schema.check(
+    Schema.isPattern(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/u, {
+      message: "expected a tag of 1 to 128 letters, digits, _, . and - (not starting with . or -)"
+    })
+  )
+)
+
+/** A content digest: `sha256:` and 64 hex digits, or `sha512:` and 128. */
+export const ImageDigest = Schema.String.pipe(
+  Schema.check(
+    Schema.isPattern(/^(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/u, {
+      message: "expected a digest sha256:<64 hex digits> (or sha512:<128 hex digits>)"
+    })
+  )
+)
+
+/** A repository name as the distribution spec allows it (`shop/api`, lower case, `/`-separated). */
+export const RepositoryName = Schema.String.pipe(
+  Schema.check(
+    Schema.isPattern(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/u, {
+      message: "expected a repository name such as shop/api (lower-case letters, digits, separators . _ - and /)"
+    })
+  )
+)
+
+/** The registry's URL: http(s), a host, an optional path; no credentials, query, fragment or white space. */
+export const RegistryUrl = Schema.String.pipe(
+  Schema.check(
+    Schema.isPattern(/^https?:\/\/[A-Za-z0-9.\-\[\]:]+(?:\/[^\s?#@\u0000-\u001f\u007f-\u009f]*)?$/u, {
+      message: "expected the registry's URL, http(s)://host[:port][/path], without credentials, query or white space"
+    })
+  )
+)
+
 /** One image of a service in `rollback.json`. */
 export const RollbackImage = Schema.Struct({
-  tag: Schema.String,
-  digest: Schema.String,
+  tag: ImageTag,
+  digest: ImageDigest,
   created: KnownInstant,
   /**
    * Where `created` came from. `schema1-history` (a Docker schema1 manifest's first history
@@ -54,26 +99,26 @@ export const RollbackImage = Schema.Struct({
    */
   dateSource: Schema.Literals(["annotation", "config", "schema1-history", "tag", "push", "imported"]),
   build: Schema.optionalKey(Schema.Int),
-  version: Schema.optionalKey(Schema.String),
+  version: Schema.optionalKey(PlainText),
   /** The tag's own timestamp, when the scheme has one (what order `timestamp` compares). */
   timestamp: Schema.optionalKey(IsoInstant),
-  revision: Schema.optionalKey(Schema.String)
+  revision: Schema.optionalKey(PlainText)
 }).annotate({ identifier: "RollbackImage" })
 /** One image of a service in `rollback.json`. */
 export type RollbackImage = typeof RollbackImage.Type
 
 /** A service in `rollback.json`. */
 export const RollbackService = Schema.Struct({
-  name: Schema.String,
-  repository: Schema.String,
-  app: Schema.optionalKey(Schema.String)
+  name: PlainText,
+  repository: RepositoryName,
+  app: Schema.optionalKey(PlainText)
 }).annotate({ identifier: "RollbackService" })
 
 /** A point in `rollback.json`. */
 export const RollbackPoint = Schema.Struct({
   id: IsoInstant,
-  label: Schema.String,
-  changes: Schema.Array(Schema.Struct({ service: Schema.String, tag: Schema.String }))
+  label: PlainText,
+  changes: Schema.Array(Schema.Struct({ service: PlainText, tag: ImageTag }))
 }).annotate({ identifier: "RollbackPoint" })
 
 /** Ignored tags of one service, for the summary. */
@@ -107,8 +152,8 @@ export type RollbackOrderedScheme = typeof RollbackOrderedScheme.Type
 /** The keys both versions share before `scheme`, with the same meaning (in the order files have them). */
 const headFields = {
   generatedAt: IsoInstant,
-  environment: Schema.NullOr(Schema.String),
-  registry: Schema.String
+  environment: Schema.NullOr(PlainText),
+  registry: RegistryUrl
 }
 
 /** The keys both versions share after `scheme`, with the same meaning. */
@@ -168,8 +213,8 @@ export type RollbackDeployment = typeof RollbackDeployment.Type
 /** A point of a version 3 file: a set that ran together, from `id` until `ranUntil` (absent: still running). */
 export const RollbackHistoryPoint = Schema.Struct({
   id: IsoInstant,
-  label: Schema.String,
-  changes: Schema.Array(Schema.Struct({ service: Schema.String, tag: Schema.String })),
+  label: PlainText,
+  changes: Schema.Array(Schema.Struct({ service: PlainText, tag: PlainText })),
   source: Schema.Literal("history"),
   ranUntil: Schema.optionalKey(IsoInstant)
 }).annotate({ identifier: "RollbackHistoryPoint" })
@@ -337,15 +382,71 @@ export const decodeRollbackFile = (json: unknown, source = "rollback.json"): Res
     )
   }
   const file = decoded.success
-  const names = new Set(file.services.map((s) => s.name))
-  const stray = [...Object.keys(file.images), ...(file.schemaVersion === 3 ? Object.keys(file.history) : [])].filter((name) => !names.has(name))
-  if (stray.length > 0) {
-    return Result.fail(new RollbackFileError({ message: `${source}: images of ${stray.join(", ")} but no such service in "services"` }))
-  }
-  if (file.timeZone !== undefined && !isValidTimeZone(file.timeZone)) {
-    return Result.fail(new RollbackFileError({ message: `${source}: unknown timeZone ${JSON.stringify(file.timeZone)}` }))
+  const problem = crossCheck(file)
+  if (problem !== undefined) {
+    return Result.fail(new RollbackFileError({ message: `${source}: ${problem}. Write it again with \`fleet-rollback get\`.` }))
   }
   return Result.succeed(file)
+}
+
+/** The first value that occurs twice, with the indexes of both. */
+const firstDuplicate = <A>(values: ReadonlyArray<A>): { readonly value: A; readonly first: number; readonly second: number } | undefined => {
+  const seen = new Map<A, number>()
+  for (let i = 0; i < values.length; i++) {
+    const before = seen.get(values[i]!)
+    if (before !== undefined) return { value: values[i]!, first: before, second: i }
+    seen.set(values[i]!, i)
+  }
+  return undefined
+}
+
+/**
+ * What the schema cannot say field by field: services, apps, image tags, point ids and labels
+ * are unique; images and changes name listed services; every change names an image of its
+ * service; the time zone is known. Undefined when all holds, else the problem naming the field.
+ */
+const crossCheck = (file: RollbackFile): string | undefined => {
+  const serviceDup = firstDuplicate(file.services.map((s) => s.name))
+  if (serviceDup !== undefined) {
+    return `services[${serviceDup.first}] and services[${serviceDup.second}] are both named ${JSON.stringify(serviceDup.value)}: each service once`
+  }
+  const apps = file.services.flatMap((s) => (s.app === undefined ? [] : [s.app]))
+  const appDup = firstDuplicate(apps)
+  if (appDup !== undefined) return `two services name the app ${JSON.stringify(appDup.value)}: each app once`
+  const names = new Set(file.services.map((s) => s.name))
+  const stray = [...Object.keys(file.images), ...(file.schemaVersion === 3 ? Object.keys(file.history) : [])].filter((name) => !names.has(name))
+  if (stray.length > 0) return `images of ${stray.join(", ")} but no such service in "services"`
+  const tagsOf = new Map<string, Set<string>>()
+  for (const [name, images] of Object.entries(file.images)) {
+    const tagDup = firstDuplicate(images.map((i) => i.tag))
+    if (tagDup !== undefined) return `images.${name}[${tagDup.first}] and images.${name}[${tagDup.second}] are both tag ${JSON.stringify(tagDup.value)}`
+    tagsOf.set(name, new Set(images.map((i) => i.tag)))
+  }
+  // Version 3: a point may name what ran (its history), not only what the registry lists.
+  if (file.schemaVersion === 3) {
+    for (const [name, deployments] of Object.entries(file.history)) {
+      const tags = tagsOf.get(name) ?? new Set<string>()
+      for (const d of deployments) for (const value of [d.tag, d.digest]) if (value !== undefined) tags.add(value)
+      tagsOf.set(name, tags)
+    }
+  }
+  const idDup = firstDuplicate(file.points.map((p) => p.id))
+  if (idDup !== undefined) return `points[${idDup.first}] and points[${idDup.second}] have the same id ${idDup.value}`
+  const labelDup = firstDuplicate(file.points.map((p) => p.label))
+  if (labelDup !== undefined) {
+    return `points[${labelDup.first}] and points[${labelDup.second}] have the same label ${JSON.stringify(labelDup.value)}: a label must name one point`
+  }
+  for (const [p, point] of file.points.entries()) {
+    for (const [c, change] of point.changes.entries()) {
+      const tags = tagsOf.get(change.service)
+      if (!names.has(change.service)) return `points[${p}].changes[${c}].service ${JSON.stringify(change.service)} is no service in "services"`
+      if (tags === undefined || !tags.has(change.tag)) {
+        return `points[${p}].changes[${c}].tag ${JSON.stringify(change.tag)} is no image of ${change.service} in "images"${file.schemaVersion === 3 ? " or \"history\"" : ""}`
+      }
+    }
+  }
+  if (file.timeZone !== undefined && !isValidTimeZone(file.timeZone)) return `unknown timeZone ${JSON.stringify(file.timeZone)}`
+  return undefined
 }
 
 /** Parses and decodes the text of `rollback.json`. */

@@ -24,6 +24,7 @@ import {
 import { ROLLBACK_SCHEMA_PATH, rollbackJsonSchemaText } from "../../scripts/generate-json-schema.ts"
 import { at, built, fleet, service } from "./fleet.ts"
 import * as OldReader from "./oldReader.ts"
+import { assertValidRollbackFile, isValidRollbackFile } from "../support/JsonSchema.ts"
 
 /** Points as plain data (timeline points format their text lazily). */
 const plainPoints = (points: ReadonlyArray<unknown>): unknown => JSON.parse(JSON.stringify(points))
@@ -262,5 +263,58 @@ describe("schema versions: a new order is a new version, the default stays versi
       assert.include(error.message, '["scheme"]', what)
       assert.include(error.message, mentions, what)
     }
+  })
+})
+
+describe("hostile rollback.json: refused at load, naming the field", () => {
+  const field: ReadonlyArray<readonly [string, unknown, ReadonlyArray<string>]> = [
+    ["a tag with a space and a newline", withChange((j) => (j.images.web[0].tag = "bad tag\n")), ['["images"]["web"][0]["tag"]', "expected a tag"]],
+    ["a tag starting with a dash (an option to a shell)", withChange((j) => (j.images.web[0].tag = "-rf")), ['["images"]["web"][0]["tag"]']],
+    ["a digest that is not sha256", withChange((j) => (j.images.web[0].digest = "md5:abc")), ['["images"]["web"][0]["digest"]', "sha256:<64 hex digits>"]],
+    ["a registry URL with credentials", withChange((j) => (j.registry = "https://user:pass@registry.example.com")), ['["registry"]', "without credentials"]],
+    ["a registry URL with a newline", withChange((j) => (j.registry = "https://registry.example.com\nevil")), ['["registry"]']],
+    ["a registry that is no URL", withChange((j) => (j.registry = "registry.example.com")), ['["registry"]']],
+    ["a repository in upper case", withChange((j) => (j.services[0].repository = "Shop/API")), ['["services"][0]["repository"]']],
+    ["a change's tag with an escape sequence", withChange((j) => (j.points[0].changes[0].tag = "\u001b[31mred")), ['["points"][0]["changes"][0]["tag"]']],
+    ["a label with a newline (two Jenkins choices)", withChange((j) => (j.points[0].label = "2026-11-10 00:00\n2026-11-01 00:00")), ['["points"][0]["label"]', "no control characters"]],
+    ["a label with an escape sequence", withChange((j) => (j.points[1].label = "\u001b]0;owned\u0007")), ['["points"][1]["label"]']],
+    ["an empty label", withChange((j) => (j.points[1].label = "")), ['["points"][1]["label"]']],
+    ["an app id with a carriage return", withChange((j) => (j.services[0].app = "/shop/api\r")), ['["services"][0]["app"]']]
+  ]
+  for (const [what, json, mentions] of field) {
+    it(what, () => {
+      const error = errorOf(decodeRollbackFile(json, "/tmp/rollback.json"))
+      assert.include(error.message, "/tmp/rollback.json is not a valid rollback.json")
+      for (const text of mentions) assert.include(error.message, text)
+    })
+  }
+
+  const cross: ReadonlyArray<readonly [string, unknown, string]> = [
+    ["two services of one name (plan would count wrong)", withChange((j) => j.services.push({ ...j.services[0] })), 'services[0] and services[2] are both named "api"'],
+    ["two services naming one app", withChange((j) => {
+      j.services[0].app = "/shop/api"
+      j.services[1].app = "/shop/api"
+    }), 'two services name the app "/shop/api"'],
+    ["two points of one label (the second could never be chosen)", withChange((j) => (j.points[1].label = j.points[0].label)), "points[0] and points[1] have the same label"],
+    ["two points of one id", withChange((j) => (j.points[1].id = j.points[0].id)), "points[0] and points[1] have the same id"],
+    ["a change naming no listed service", withChange((j) => (j.points[0].changes[0].service = "ghost")), 'points[0].changes[0].service "ghost" is no service'],
+    ["a change naming a tag the service has no image of", withChange((j) => (j.points[0].changes[0].tag = "99-master")), 'points[0].changes[0].tag "99-master" is no image of api'],
+    ["one tag twice among a service's images", withChange((j) => j.images.web.push({ ...j.images.web[0] })), 'images.web[0] and images.web[1] are both tag "7-master"']
+  ]
+  for (const [what, json, mention] of cross) {
+    it(what, () => {
+      const error = errorOf(decodeRollbackFile(json, "/tmp/rollback.json"))
+      assert.include(error.message, `/tmp/rollback.json: ${mention}`)
+      assert.include(error.message, "fleet-rollback get")
+    })
+  }
+
+  it("what get writes passes every check (and the JSON Schema in docs/, by Ajv)", () => {
+    assert.isTrue(Result.isSuccess(decodeRollbackFile(JSON.parse(JSON.stringify(file)))))
+    assertValidRollbackFile(JSON.parse(JSON.stringify(file)))
+  })
+
+  it("the JSON Schema in docs/ refuses the same hostile fields (Ajv 2020)", () => {
+    for (const [what, json] of field) assert.isFalse(isValidRollbackFile(json), what)
   })
 })
