@@ -33,11 +33,20 @@ const formatterFor = (timeZone: string): Intl.DateTimeFormat => {
   return formatter
 }
 
+/**
+ * `Date.UTC` for every year from 0 on: `Date.UTC` itself reads years 0–99 as 1900–1999, so
+ * `0099-12-31` would become 1999-12-31.
+ */
+export const utcMillis = (year: number, monthIndex: number, day: number, hour = 0, minute = 0, second = 0, millis = 0): number =>
+  year >= 0 && year < 100
+    ? Date.UTC(year + 400, monthIndex, day, hour, minute, second, millis) - FOUR_CENTURIES
+    : Date.UTC(year, monthIndex, day, hour, minute, second, millis)
+
 /** The zone's offset at an instant, read from `Intl` (slow: microseconds per call). */
 const exactZoneOffsetAt = (instant: number, timeZone: string): number => {
   const parts = formatterFor(timeZone).formatToParts(new Date(instant))
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? "0")
-  const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"))
+  const asUtc = utcMillis(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"))
   return asUtc - (instant - (((instant % 1000) + 1000) % 1000))
 }
 
@@ -97,7 +106,7 @@ export const instantOfLocalTime = (localAsUtc: number, timeZone: string): number
 /** The last millisecond of a calendar day (`YYYY-MM-DD`) in a zone. */
 export const endOfDay = (day: string, timeZone: string): number => {
   const [y, m, d] = day.split("-").map(Number) as [number, number, number]
-  return instantOfLocalTime(Date.UTC(y, m - 1, d + 1), timeZone) - 1
+  return instantOfLocalTime(utcMillis(y, m - 1, d + 1), timeZone) - 1
 }
 
 /**
@@ -232,9 +241,7 @@ export const parseIsoInstant = (text: string, timeZone = "UTC"): number | undefi
     } else return undefined
   }
   if (i !== n) return undefined
-  const local = year < 100
-    ? Date.UTC(year + 400, month - 1, day, hour, minute, second, millis) - FOUR_CENTURIES
-    : Date.UTC(year, month - 1, day, hour, minute, second, millis)
+  const local = utcMillis(year, month - 1, day, hour, minute, second, millis)
   if (offset !== undefined) return local - offset
   return timeZone === "UTC" ? local : instantOfLocalTime(local, timeZone)
 }

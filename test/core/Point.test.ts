@@ -222,3 +222,26 @@ describe("labels are unique, so every label names one point", () => {
     assert.strictEqual(t.points[0]!.changes.length, 5)
   })
 })
+
+describe("years below 100 are those years, not 19xx", () => {
+  const cases: ReadonlyArray<readonly [string, string, string]> = [
+    ["0099-12-31", "UTC", "0099-12-31T23:59:59.999Z"],
+    ["0001-01-01", "UTC", "0001-01-01T23:59:59.999Z"],
+    ["0099-12-31T10:00:00Z", "UTC", "0099-12-31T10:00:00.000Z"],
+    // Berlin before 1893 kept local mean time, +00:53:28
+    ["0099-12-31", "Europe/Berlin", "0099-12-31T23:06:31.999Z"],
+    ["0050-06-15T12:00:00", "Europe/Berlin", "0050-06-15T11:06:32.000Z"]
+  ]
+  for (const [input, zone, iso] of cases) {
+    it(`${input} in ${zone} is ${iso}`, () => {
+      const point = parsePoint(input, [], zone)
+      assert.isFalse("_tag" in point, JSON.stringify(point))
+      if (!("_tag" in point)) assert.strictEqual(point.iso, iso)
+    })
+  }
+
+  it("endOfDay of 0099-12-31 is in year 99, and a zone's offset then is not the 1999 one", () => {
+    assert.strictEqual(new Date(endOfDay("0099-12-31", "UTC")).toISOString(), "0099-12-31T23:59:59.999Z")
+    assert.strictEqual(zoneOffsetAt(Date.parse("0099-06-01T00:00:00Z"), "Europe/Berlin"), 3208_000)
+  })
+})
