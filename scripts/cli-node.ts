@@ -12,6 +12,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Exit, Layer } from "effect"
 import { Command } from "effect/cli"
 import { cli, cliOutput, VERSION } from "../lib/cli/Cli.ts"
+import { printableLines } from "../lib/core/Printable.ts"
 import { CliPlatform } from "../lib/cli/CliPlatform.ts"
 import { badInput } from "../lib/workflow/RollbackError.ts"
 
@@ -40,6 +41,25 @@ const platform = Layer.succeed(
   })
 )
 
+/**
+ * `--json` promises one JSON object on stdout, also when the command fails. Whether the command
+ * printed its own (a report, a plan) is known by watching stdout; when it did not, the failure
+ * is printed as `{"ok": false, "exitCode", "kind", "error"}` (the same text is on stderr).
+ */
+const jsonWanted = process.argv.slice(2).some((arg) => arg === "--json" || arg === "--json=true")
+let stdoutWritten = false
+const writeStdout = process.stdout.write.bind(process.stdout)
+process.stdout.write = ((...args: Parameters<typeof process.stdout.write>) => {
+  stdoutWritten = true
+  return writeStdout(...args)
+}) as typeof process.stdout.write
+
+/** Prints the failure as the one JSON object of `--json`, unless the command printed its own. */
+const failureAsJson = (exitCode: number, kind: string, message: string): void => {
+  if (!jsonWanted || stdoutWritten) return
+  writeStdout(`${JSON.stringify({ ok: false, exitCode, kind, error: message })}\n`)
+}
+
 const CLI_ERRORS = new Set(["UnrecognizedOption", "DuplicateOption", "MissingOption", "MissingArgument", "UnexpectedArgument", "InvalidValue", "UnknownSubcommand", "ValidationError", "UserError"])
 
 const program = Command.run(cli, { version: VERSION }).pipe(
@@ -48,15 +68,26 @@ const program = Command.run(cli, { version: VERSION }).pipe(
     Effect.sync(() => {
       if (typeof error === "object" && error !== null && "_tag" in error) {
         if (error._tag === "RollbackError" && "exitCode" in error && "message" in error) {
-          if (error.message !== "") process.stderr.write(`fleet-rollback: ${String(error.message)}\n`)
+          // Messages quote registries and Marathon: their control characters are shown, not run.
+          if (error.message !== "") process.stderr.write(`fleet-rollback: ${printableLines(String(error.message))}\n`)
+          failureAsJson(error.exitCode as number, "kind" in error ? String(error.kind) : "Failed", String(error.message))
           return error.exitCode as number
         }
         // Help asked for: 0; help shown because of flag errors (already printed with the usage): 2.
-        if (error._tag === "ShowHelp") return "errors" in error && Array.isArray(error.errors) && error.errors.length > 0 ? 2 : 0
+        if (error._tag === "ShowHelp") {
+          const flagErrors = "errors" in error && Array.isArray(error.errors) && error.errors.length > 0
+          if (flagErrors) failureAsJson(2, "BadInput", "the command line is not valid: see standard error")
+          return flagErrors ? 2 : 0
+        }
         // Flag errors were already printed by effect/cli with the usage.
-        if (CLI_ERRORS.has(String(error._tag))) return 2
+        if (CLI_ERRORS.has(String(error._tag))) {
+          failureAsJson(2, "BadInput", "message" in error ? String(error.message) : "the command line is not valid: see standard error")
+          return 2
+        }
       }
-      process.stderr.write(`fleet-rollback: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`)
+      const message = error instanceof Error ? error.message : String(error)
+      process.stderr.write(`fleet-rollback: unexpected error: ${printableLines(message)}\n`)
+      failureAsJson(1, "Failed", message)
       return 1
     })
   ),
@@ -64,6 +95,7 @@ const program = Command.run(cli, { version: VERSION }).pipe(
   Effect.catchDefect((defect) =>
     Effect.sync(() => {
       process.stderr.write(`fleet-rollback: internal error (please report it): ${defect instanceof Error ? defect.stack ?? defect.message : String(defect)}\n`)
+      failureAsJson(1, "Failed", `internal error (please report it): ${defect instanceof Error ? defect.message : String(defect)}`)
       return 1
     })
   ),

@@ -5,6 +5,7 @@
 import { withoutRanFor } from "../core/History.ts"
 import type { PlanAction, PlanEntry, RollbackPlan } from "../core/Plan.ts"
 import { planSummary } from "../core/Plan.ts"
+import { printable } from "../core/Printable.ts"
 import type { RollbackReport } from "../core/Report.ts"
 
 /** Colour helpers that are no-ops when colour is off. */
@@ -42,7 +43,7 @@ export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<Readonl
 const ACTION_COLOUR: Record<PlanAction, keyof Paint> = { rollback: "yellow", unchanged: "dim", forward: "red", unresolved: "red" }
 
 /** Shortens `registry.example.com:5000/shop/api:1234-master` to `api:1234-master` for tables. */
-const short = (image: string | undefined) => (image === undefined ? "-" : image.slice(image.lastIndexOf("/") + 1))
+const short = (image: string | undefined) => (image === undefined ? "-" : printable(image.slice(image.lastIndexOf("/") + 1)))
 
 /** The plan's table alone (`--quiet`): one row per service. */
 export const renderPlanTable = (plan: RollbackPlan, paint: Paint): string =>
@@ -50,8 +51,8 @@ export const renderPlanTable = (plan: RollbackPlan, paint: Paint): string =>
 
 const planRows = (plan: RollbackPlan, paint: Paint) =>
   plan.services.map((s: PlanEntry) => [
-    s.service,
-    s.app ?? "-",
+    printable(s.service),
+    printable(s.app ?? "-"),
     short(s.current),
     short(s.target),
     s.builtAt !== undefined ? s.builtAt.slice(0, 16).replace("T", " ") : "-",
@@ -61,9 +62,9 @@ const planRows = (plan: RollbackPlan, paint: Paint) =>
 /** The plan as a table plus a summary line and the notes. */
 export const renderPlan = (plan: RollbackPlan, paint: Paint): string => {
   const counts = planSummary(plan)
-  const notes = plan.services.filter((s) => s.reason !== undefined).map((s) => `  ${s.service}: ${s.reason}`)
+  const notes = plan.services.filter((s) => s.reason !== undefined).map((s) => `  ${printable(s.service)}: ${printable(s.reason!)}`)
   return [
-    paint.bold(`Plan for ${plan.label ?? plan.point}${plan.label !== undefined ? ` (${plan.point})` : ""}`),
+    paint.bold(`Plan for ${printable(plan.label ?? plan.point)}${plan.label !== undefined ? ` (${plan.point})` : ""}`),
     renderPlanTable(plan, paint),
     `${counts.rollback} to roll back, ${counts.unchanged} unchanged, ${counts.forward} forward, ${counts.unresolved} unresolved`,
     ...(notes.length > 0 ? ["Notes:", ...notes] : []),
@@ -83,6 +84,6 @@ const undoneLines = (plan: RollbackPlan): ReadonlyArray<string> => {
 /** The report as a table and its one-line verdict. */
 export const renderReport = (report: RollbackReport, paint: Paint): string => {
   const colour = report.outcome === "succeeded" || report.outcome === "nothing-to-do" ? paint.green : paint.red
-  const rows = report.services.map((s) => [s.service, s.app ?? "-", short(s.before ?? undefined), short(s.after ?? undefined), s.outcome, s.problem ?? ""])
-  return [table(["SERVICE", "APP", "BEFORE", "AFTER", "OUTCOME", "PROBLEM"], rows), colour(`${report.outcome.toUpperCase()}: ${report.message}`)].join("\n")
+  const rows = report.services.map((s) => [printable(s.service), printable(s.app ?? "-"), short(s.before ?? undefined), short(s.after ?? undefined), s.outcome, printable(s.problem ?? "")])
+  return [table(["SERVICE", "APP", "BEFORE", "AFTER", "OUTCOME", "PROBLEM"], rows), colour(`${report.outcome.toUpperCase()}: ${printable(report.message)}`)].join("\n")
 }

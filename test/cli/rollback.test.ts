@@ -34,6 +34,15 @@ const assertNoSecrets = (...texts: ReadonlyArray<string>) => {
   for (const text of texts) for (const secret of secretValues) assert.notInclude(text, secret, "a secret leaked into output or a file")
 }
 
+/** Polls `condition` every 20 ms until it holds; fails after a generous 30 s (never a fixed sleep). */
+const waitFor = async (condition: () => boolean, what: string): Promise<void> => {
+  const deadline = Date.now() + 30_000
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
 const tagOf = (image: string) => image.slice(image.lastIndexOf(":") + 1)
 
 describe("get writes rollback.json from the real registry", () => {
@@ -292,7 +301,11 @@ describe("plan and run", () => {
     container.docker.image = `${scenario.registry.host}/shop/web:43-develop`
     const put = await fetch(`${scenario.marathon.url}/v2/apps${appId("web")}`, { method: "PUT", headers: { "content-type": "application/json", authorization: `token=${scenario.secretEnvironment.MARATHON_TOKEN}` }, body: JSON.stringify({ container }) })
     assert.strictEqual(put.status, 200)
-    await new Promise((r) => setTimeout(r, 400))
+    // Waits for the event, not the clock: the hand deployment finished (new image, no deployment left).
+    await waitFor(() =>
+      scenario.marathon.deployments().length === 0 &&
+      (scenario.marathon.app(appId("web")) as { container?: { docker?: { image?: string } } } | undefined)?.container?.docker?.image === container.docker.image
+    , "the hand deployment of web 43-develop to finish")
     const before = scenario.marathon.snapshot()
     const undo = await cli(["undo", "--config", scenario.configFile, "--yes", "--poll-ms", "100"])
     assert.strictEqual(undo.code, 2, undo.stderr)

@@ -4,6 +4,7 @@
 import { Clock, Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { describeLastRank } from "../../core/LastTags.ts"
+import { printable } from "../../core/Printable.ts"
 import { resolveTagScheme } from "../../core/TagScheme.ts"
 import { isValidTimeZone } from "../../core/TimeZone.ts"
 import { DATE_SOURCES } from "../../core/Image.ts"
@@ -133,7 +134,7 @@ export const getCommand = Command.make(
       for (const line of notReadLines(services, result.ignored)) yield* Console.log(line)
       if (flags.verbose) {
         for (const s of services) {
-          for (const { tag, reason } of result.skipped[s.name] ?? []) yield* Console.log(`  ${s.name}: ${tag} not read: ${reason}`)
+          for (const { tag, reason } of result.skipped[s.name] ?? []) yield* Console.log(`  ${s.name}: ${printable(tag)} not read: ${printable(reason)}`)
         }
       }
       for (const [host, limit] of Object.entries(result.stats.rateLimits)) {
@@ -190,7 +191,7 @@ export const notReadLines = (
   services: ReadonlyArray<ServiceSpec>,
   ignored: Readonly<Record<string, IgnoredTags>>
 ): ReadonlyArray<string> =>
-  services.flatMap((s) => (ignored[s.name]?.notRead ?? []).map((n) => `  ${s.name}: ${n.tag} not read (${n.reason}): ${n.detail}`))
+  services.flatMap((s) => (ignored[s.name]?.notRead ?? []).map((n) => `  ${s.name}: ${printable(n.tag)} not read (${n.reason}): ${printable(n.detail)}`))
 
 const countBy = (values: ReadonlyArray<string>): Record<string, number> => {
   const counts: Record<string, number> = {}

@@ -2,6 +2,7 @@
  * @module Plan — `fleet-rollback plan`: what `run` would do, changing nothing.
  */
 import { Console, Effect, Option } from "effect"
+import { printable } from "../../core/Printable.ts"
 import { Command } from "effect/cli"
 import type { RollbackPlan } from "../../core/Plan.ts"
 import type { AppliedChange } from "../../target/Target.ts"
@@ -47,7 +48,7 @@ export const renderPlanDetails = (plan: RollbackPlan): string =>
   [
     "Images:",
     ...plan.services.map((s) =>
-      `  ${s.service} (${s.app ?? "no app"}): running ${s.current ?? "-"}; target ${s.target ?? "-"}${s.targetDigest !== undefined ? ` (${s.targetDigest})` : ""}`
+      printable(`  ${s.service} (${s.app ?? "no app"}): running ${s.current ?? "-"}; target ${s.target ?? "-"}${s.targetDigest !== undefined ? ` (${s.targetDigest})` : ""}`)
     )
   ].join("\n")
 

@@ -4,6 +4,7 @@
  * Slack.
  */
 import { Console, Effect, FileSystem, Layer, Option } from "effect"
+import { printable } from "../../core/Printable.ts"
 import { Command, Flag } from "effect/cli"
 import type { RollbackPlan } from "../../core/Plan.ts"
 import type { RollbackReport } from "../../core/Report.ts"
@@ -83,7 +84,7 @@ export const stepPrinter = (platform: typeof CliPlatform.Service, quiet: boolean
 
 /** `--verbose`: what every changed app runs now, as Marathon said at the end. */
 const renderFinalState = (report: RollbackReport): string =>
-  ["Marathon now:", ...report.finalState.map((a) => `  ${a.app}  ${a.image ?? "(unknown)"}  ${a.tasksRunning}/${a.instances} running, ${a.tasksHealthy} healthy`)].join("\n")
+  ["Marathon now:", ...report.finalState.map((a) => printable(`  ${a.app}  ${a.image ?? "(unknown)"}  ${a.tasksRunning}/${a.instances} running, ${a.tasksHealthy} healthy`))].join("\n")
 
 /**
  * Writes the report when the fleet changed or may have (a run that changed nothing leaves an
