@@ -17,6 +17,7 @@ import { Registry } from "../../lib/registry/Registry.ts"
 import type { RegistryConfig } from "../../lib/registry/Registry.ts"
 import { getRollbacks, isMutableUnder } from "../../lib/workflow/GetRollbacks.ts"
 import type { GetProgress } from "../../lib/workflow/GetRollbacks.ts"
+import type { RollbackError } from "../../lib/workflow/RollbackError.ts"
 import { image, index, registryHandler, repo, startServer } from "./fakeRegistry.ts"
 import type { LoopbackServer, RepoFixture } from "./fakeRegistry.ts"
 
@@ -236,7 +237,7 @@ describe("a repository that gives no image to roll back to", () => {
       const failed = yield* getEmpty(repo({}, null))
       assert.isTrue(failed._tag === "Failure")
       if (failed._tag !== "Failure") return
-      assert.strictEqual(failed.failure.exitCode, 1)
+      assert.strictEqual((failed.failure as RollbackError).exitCode, 1)
       assert.include(failed.failure.message, "api (shop/api): the registry lists no tags for it")
       assert.include(failed.failure.message, "rollback.json was not written")
       assert.include(failed.failure.message, "--allow-empty")
@@ -251,7 +252,7 @@ describe("a repository that gives no image to roll back to", () => {
       const failed = yield* getEmpty(repo({ "2-master": image({}) }, ["1-master", "2-master"]))
       assert.isTrue(failed._tag === "Failure")
       if (failed._tag !== "Failure") return
-      assert.strictEqual(failed.failure.exitCode, 1)
+      assert.strictEqual((failed.failure as RollbackError).exitCode, 1)
       assert.include(failed.failure.message, "api (shop/api): none of its tags gave a dated image: 1 not read (first: 1-master, vanished")
       assert.include(failed.failure.message, "1 without a known date")
     }).pipe(Effect.scoped))
@@ -261,7 +262,7 @@ describe("a repository that gives no image to roll back to", () => {
       const failed = yield* getEmpty(repo({ "1-develop": image({ created: "2026-01-01T00:00:00Z" }) }))
       assert.isTrue(failed._tag === "Failure")
       if (failed._tag !== "Failure") return
-      assert.strictEqual(failed.failure.exitCode, 2)
+      assert.strictEqual((failed.failure as RollbackError).exitCode, 2)
       assert.include(failed.failure.message, "no tag matches the scheme build-branch and the environment's tag filter master (0 outside the scheme, 1 of other environments")
     }).pipe(Effect.scoped))
 })
