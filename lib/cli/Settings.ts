@@ -5,7 +5,7 @@
  */
 import { Effect, FileSystem, Layer, Option, Redacted, Result } from "effect"
 import type { ConfigFile } from "../core/ConfigFile.ts"
-import { parseConfigFile } from "../core/ConfigFile.ts"
+import { MAX_CONFIG_CHARS, parseConfigFile, tooLargeMessage } from "../core/ConfigFile.ts"
 import { parseRollbackFile, stripCredentials } from "../core/RollbackFile.ts"
 import type { RollbackFile } from "../core/RollbackFile.ts"
 import { parseReport } from "../core/Report.ts"
@@ -48,6 +48,9 @@ export const loadConfig = (path: Option.Option<string>) =>
     const choice = yield* findConfigFile(Option.getOrUndefined(path), platform, (candidate) => fs.exists(candidate).pipe(Effect.orElseSucceed(() => false)))
     if (choice === undefined) return {} as ConfigFile
     const file = choice.path
+    // Refused before it is read: a huge file must not fill the memory first.
+    const size = yield* fs.stat(file).pipe(Effect.map((info) => Number(info.size)), Effect.orElseSucceed(() => 0))
+    if (size > MAX_CONFIG_CHARS * 4) return yield* badInput(tooLargeMessage(file, size))
     const text = yield* readTextFile(file, choice.source === "FLEET_ROLLBACK_CONFIG" ? "the config file named by FLEET_ROLLBACK_CONFIG" : "the config file")
     platform.writeStderr(`fleet-rollback: config file ${file} (${choice.source})\n`)
     return yield* Effect.fromResult(Result.mapError(parseConfigFile(text, file), (e) => badInput(e.message)))
