@@ -24,13 +24,18 @@ export const readTextFile = (path: string, what: string) =>
     return yield* fs.readFileString(path).pipe(Effect.mapError(() => badInput(`cannot read ${what} ${path}: no such file or not readable`)))
   })
 
-/** Writes a file atomically (temp file in the same directory, then rename): never a partial file. */
+/**
+ * Writes a file atomically (temp file in the same directory, then rename): never a partial file.
+ * When `path` is a symbolic link, the file it points to is replaced and the link kept.
+ */
 export const writeFileAtomic = (path: string, content: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const temp = `${path}.tmp-${Math.random().toString(36).slice(2)}`
+    // A symbolic link is written through (the file it points to is replaced), not replaced by a file.
+    const target = yield* fs.realPath(path).pipe(Effect.orElseSucceed(() => path))
+    const temp = `${target}.tmp-${Math.random().toString(36).slice(2)}`
     yield* fs.writeFileString(temp, content).pipe(
-      Effect.flatMap(() => fs.rename(temp, path)),
+      Effect.flatMap(() => fs.rename(temp, target)),
       Effect.mapError((e) => failed(`cannot write ${path}: ${e.message}`)),
       Effect.onError(() => fs.remove(temp).pipe(Effect.ignore))
     )
@@ -218,12 +223,30 @@ export const deploymentTimeoutMs = (flag: Option.Option<number>, config: ConfigF
   return seconds * 1000
 }
 
-/** Refuses, before anything changes, a report path whose directory does not exist. */
-export const checkReportPath = (path: string, flag: string) =>
+/**
+ * Refuses, before anything changes, an output path that could not be written afterwards: a
+ * directory, a file or directory without write permission, or a directory that does not exist.
+ * A symbolic link is checked (and later written) through: the file it points to is what counts.
+ */
+export const checkReportPath = (path: string, flag: string, what = "the report") =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const slash = path.lastIndexOf("/")
-    const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : "."
-    const exists = yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false))
-    if (!exists) return yield* badInput(`${flag} ${path}: the directory ${dir} does not exist, so the report could not be written after the rollback; nothing was changed`)
+    const target = yield* fs.realPath(path).pipe(Effect.orElseSucceed(() => path))
+    const refuse = (problem: string) =>
+      badInput(`${flag} ${path}: ${problem}, so ${what} could not be written afterwards; nothing was changed`)
+    const info = yield* fs.stat(target).pipe(Effect.option)
+    if (info._tag === "Some" && info.value.type === "Directory") {
+      return yield* refuse(`is a directory (name a file in it, e.g. ${path.replace(/\/+$/, "")}/${what === "the report" ? "rollback-report.json" : "rollback.json"})`)
+    }
+    const slash = target.lastIndexOf("/")
+    const dir = slash > 0 ? target.slice(0, slash) : slash === 0 ? "/" : "."
+    const dirInfo = yield* fs.stat(dir).pipe(Effect.option)
+    if (dirInfo._tag === "None") return yield* refuse(`the directory ${dir} does not exist`)
+    if (dirInfo.value.type !== "Directory") return yield* refuse(`${dir} is not a directory`)
+    const writable = yield* fs.access(dir, { writable: true }).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
+    if (!writable) return yield* refuse(`the directory ${dir} is not writable by this user`)
+    if (info._tag === "Some") {
+      const fileWritable = yield* fs.access(target, { writable: true }).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
+      if (!fileWritable) return yield* refuse(`the file ${target} is not writable by this user`)
+    }
   })

@@ -4,7 +4,7 @@
  * cases — a registry that does not answer (exit 1, the failed repositories named, no file), bad
  * flags (exit 2), a tag scheme without an environment part.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -14,6 +14,7 @@ import { makeProgress, progressText } from "../../lib/cli/commands/Get.ts"
 import type { GetProgress } from "../../lib/workflow/GetRollbacks.ts"
 import { image, index, registryHandler, repo, startServer } from "../registry/fakeRegistry.ts"
 import type { Reply } from "../registry/fakeRegistry.ts"
+import { assertValidRollbackFile } from "../support/JsonSchema.ts"
 import { runCli } from "./runCli.ts"
 
 let dir: string
@@ -52,10 +53,18 @@ describe("get", () => {
     const answer = registryHandler({ "shop/api": repo(tags) })
     let inFlight = 0
     let most = 0
+    // A barrier, not a clock: the first manifest requests are held until 16 are in flight at once
+    // (the event), then all go; a generous deadline only keeps a broken client from hanging the test.
+    let releaseAll: () => void = () => {}
+    const sixteenInFlight = new Promise<void>((resolve) => {
+      releaseAll = resolve
+    })
+    const deadline = setTimeout(releaseAll, 30_000)
     const server = await startServer(async (request) => {
       inFlight++
       most = Math.max(most, inFlight)
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      if (inFlight >= 16) releaseAll()
+      if (request.path.includes("/manifests/")) await sixteenInFlight
       inFlight--
       return answer(request) as Reply
     })
@@ -64,6 +73,7 @@ describe("get", () => {
       assert.strictEqual(result.code, 0, result.stderr)
       assert.strictEqual(most, 16)
     } finally {
+      clearTimeout(deadline)
       await server.close()
     }
   })
@@ -254,6 +264,45 @@ describe("get --docker-hub-api", () => {
       assert.include(result.stderr, "not Docker Hub")
       assert.strictEqual(registry.requests, 0)
       assert.isFalse(existsSync(join(dir, "rollback.json")))
+    } finally {
+      await registry.stop()
+    }
+  })
+})
+
+describe("get --out is checked before the registry is read", () => {
+  const images = [{ repository: "shop/api", tag: "1-master", created: "2026-11-10T10:00:00Z" }]
+
+  it("a directory, or a path under a file: exit 2 naming the flag, no registry request", async () => {
+    const registry = await startSandboxRegistry({ images })
+    try {
+      mkdirSync(join(dir, "out-dir"))
+      writeFileSync(join(dir, "a-file"), "")
+      for (const [out, problem] of [[join(dir, "out-dir"), "is a directory"], [join(dir, "a-file", "rollback.json"), "is not a directory"]] as const) {
+        const result = await runCli(["get", "--registry", registry.url, "--repo", "shop/api", "--no-cache", "--out", out], { cwd: dir })
+        assert.strictEqual(result.code, 2, result.stderr)
+        assert.include(result.stderr, `--out ${out}: `)
+        assert.include(result.stderr, problem)
+        assert.include(result.stderr, "nothing was changed")
+      }
+      assert.strictEqual(registry.requests, 0, "the registry was not read")
+    } finally {
+      await registry.stop()
+    }
+  })
+
+  it("a symbolic link is written through: the file it points to gets the new content, the link stays", async () => {
+    const registry = await startSandboxRegistry({ images })
+    try {
+      mkdirSync(join(dir, "shared"))
+      writeFileSync(join(dir, "shared", "rollback.json"), "{\"old\":true}\n")
+      symlinkSync(join(dir, "shared", "rollback.json"), join(dir, "rollback.json"))
+      const result = await runCli(["get", "--registry", registry.url, "--repo", "shop/api", "--no-cache"], { cwd: dir })
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.isTrue(lstatSync(join(dir, "rollback.json")).isSymbolicLink(), "the link is kept")
+      const written = JSON.parse(readFileSync(join(dir, "shared", "rollback.json"), "utf8"))
+      assert.deepStrictEqual(written.images.api.map((i: { tag: string }) => i.tag), ["1-master"])
+      assertValidRollbackFile(written)
     } finally {
       await registry.stop()
     }

@@ -5,7 +5,7 @@
  * sandbox registry and the Marathon sandbox.
  */
 import { spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -190,6 +190,17 @@ describe("Marathon says no", () => {
     const refused = await run("--report", join(dir, "no-such-dir", "report.json"))
     assert.strictEqual(refused.code, 2)
     assert.include(refused.stderr, "no-such-dir")
+    assert.match(image(), /8-master$/)
+  })
+
+  it("a report path naming an existing directory is refused before anything changes", async () => {
+    await startApi()
+    mkdirSync(join(dir, "reports"))
+    const refused = await run("--report", join(dir, "reports"))
+    assert.strictEqual(refused.code, 2, refused.stderr)
+    assert.include(refused.stderr, "is a directory")
+    assert.include(refused.stderr, "nothing was changed")
+    assert.strictEqual(puts().length, 0)
     assert.match(image(), /8-master$/)
   })
 

@@ -26,7 +26,7 @@ import { CliPlatform } from "../CliPlatform.ts"
 import { getFromImageStreams } from "./GetImageStreams.ts"
 import * as Flags from "../Flags.ts"
 import { table } from "../Output.ts"
-import { loadConfig, parseSince, readTextFile, registryLayer, resolveScope, resolveServices, writeFileAtomic } from "../Settings.ts"
+import { checkReportPath, loadConfig, parseSince, readTextFile, registryLayer, resolveScope, resolveServices, writeFileAtomic } from "../Settings.ts"
 
 /** `get`. */
 export const getCommand = Command.make(
@@ -87,6 +87,8 @@ export const getCommand = Command.make(
         return yield* badInput(`${Option.isSome(flags.last) ? "--last" : "last (config)"} expects a whole number of tags per repository, 1 or more; got ${last}. Leave it out to read every tag.`)
       }
       if (last !== undefined && !flags.quiet) platform.writeStderr(`note: ${describeLastRank(scheme, last)}\n`)
+      // Checked before the registry or the target is read: a path that cannot be written fails now, not after minutes of reading.
+      yield* checkReportPath(flags.out, "--out", "rollback.json")
       if (flags.from === "registry" && Option.isSome(flags.reports)) return yield* badInput("--reports is read only with --from history (points from what actually ran); add --from history or leave --reports out")
       const history = flags.from === "history" ? yield* readHistory(flags, config, services, environment ?? null) : undefined
       if (history !== undefined && !flags.quiet) for (const note of history.notes) platform.writeStderr(`note: ${note}\n`)
