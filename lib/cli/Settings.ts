@@ -130,7 +130,10 @@ export const registryLayer = (flags: RegistryFlags, config: ConfigFile, fallback
     const platform = yield* CliPlatform
     const url = Option.getOrUndefined(flags.registry) ?? config.registry?.url ?? fallbackUrl
     if (url === undefined) return yield* badInput("which registry? give --registry URL (https://registry.example.com) or registry.url in the config file")
-    yield* checkUrl(url, "--registry")
+    yield* checkUrl(
+      url,
+      Option.isSome(flags.registry) ? "--registry" : config.registry?.url !== undefined ? "registry.url (config file)" : "the registry URL of rollback.json"
+    )
     const env = { ...platform.env, ...(config.registry?.username !== undefined && platform.env.REGISTRY_USERNAME === undefined ? { REGISTRY_USERNAME: config.registry.username } : {}) }
     const credentials = yield* resolveRegistryCredentials(url, env, platform.homeDir).pipe(Effect.mapError((e) => badInput(e.message)))
     // The platform and the Docker Hub API are checked by the registry client itself (InvalidInput

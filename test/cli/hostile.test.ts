@@ -142,3 +142,14 @@ describe("a hostile rollback.json is refused at load (exit 2), nothing printed f
     assert.isDefined(readFileSync(join(dir, "rollback.json"), "utf8"))
   })
 })
+
+describe("messages name where a bad value came from", () => {
+  it("a registry URL with user:pass@ in the config file is blamed on registry.url, not on --registry", async () => {
+    writeFileSync(join(dir, "fleet.yaml"), "registry:\n  url: https://deployer:s3cret@registry.example.com\n")
+    const result = await runCli(["get", "--config", join(dir, "fleet.yaml"), "--repo", "shop/api", "--no-cache"], { cwd: dir })
+    assert.strictEqual(result.code, 2, result.stderr)
+    assert.include(result.stderr, "registry.url (config file) must not carry credentials")
+    assert.notInclude(result.stderr, "--registry must")
+    assert.notInclude(result.stderr, "s3cret")
+  })
+})

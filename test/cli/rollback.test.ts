@@ -230,6 +230,9 @@ describe("plan and run", () => {
     assert.strictEqual(report.outcome, "failed")
     assert.include(report.message, "STILL RUNNING")
     assert.include(report.message, "half rolled back")
+    // The advice is a command to paste: the report's real path, not a placeholder.
+    assert.include(report.message, "`fleet-rollback undo --report rollback-report.json`")
+    assert.notInclude(report.message + failed.stdout, "<this report>")
     assert.deepStrictEqual(scenario.marathon.deployments().map((d) => d["id"]), [report.deploymentId], "the deployment goes on in Marathon")
     assert.strictEqual(report.services.find((s: { service: string }) => s.service === "api").outcome, "failed")
     assert.isFalse(marathonPuts().some((r) => r.method === "DELETE"), "nothing is cancelled without --revert-on-failure")

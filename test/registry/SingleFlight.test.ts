@@ -26,6 +26,40 @@ const counted = (fails = false) => {
   return { lead, runs: () => runs }
 }
 
+/**
+ * Runs `effect` in a fiber that is interrupted inside the single flight's guarded region: at the
+ * moment the run's entry for `key` is stored, before its completion is installed (for the length
+ * of this call `Map.prototype.set` is watched for that key, and the fiber interrupts itself
+ * there). Fails unless that moment came, so the test cannot pass without reaching it.
+ */
+const interruptedWhenStored = <A, E>(key: string, effect: Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    let target: Fiber.Fiber<unknown, unknown> | undefined
+    let fired = false
+    const originalSet = Map.prototype.set
+    Map.prototype.set = function(this: Map<unknown, unknown>, k: unknown, v: unknown) {
+      const result = originalSet.call(this, k, v)
+      if (k === key && target !== undefined) {
+        const fiber = target
+        target = undefined
+        fired = true
+        fiber.interruptUnsafe()
+      }
+      return result
+    }
+    try {
+      const fiber = yield* Effect.forkChild(Effect.withFiber((f) => {
+        target = f
+        return effect
+      }))
+      const exit = yield* Fiber.await(fiber)
+      assert.isTrue(fired, "the run's entry was stored, and the caller interrupted right then")
+      assert.isTrue(Exit.isFailure(exit) && Exit.hasInterrupts(exit), "the caller was interrupted")
+    } finally {
+      Map.prototype.set = originalSet
+    }
+  })
+
 describe("single flight", () => {
   it.live("callers who ask while a run is in flight share it: one run for ten callers", () =>
     Effect.gen(function*() {
@@ -50,12 +84,12 @@ describe("single flight", () => {
       assert.strictEqual(yield* flights.run("k", lead).pipe(Effect.timeout("1 second")), 1)
     }))
 
-  it.live("a caller interrupted before its run starts leaves no one waiting", () =>
+  it.live("a caller interrupted the moment its run is registered, before it starts, leaves no one waiting", () =>
     Effect.gen(function*() {
       const flights = makeSingleFlight<string, number, RegistryError>("nothing")
-      const { lead } = counted()
-      const early = yield* Effect.forkChild(Effect.andThen(Effect.sleep("10 millis"), flights.run("k", lead)))
-      yield* Fiber.interrupt(early)
+      const { lead, runs } = counted()
+      yield* interruptedWhenStored("k", flights.run("k", lead))
+      assert.strictEqual(runs(), 0, "the interrupted run never started")
       assert.strictEqual(yield* flights.run("k", lead).pipe(Effect.timeout("1 second")), 1)
     }))
 
@@ -132,11 +166,10 @@ describe("the authorizer's first request to a host", () => {
       assert.strictEqual(answer.status, 200)
     }))
 
-  it.live("a request interrupted before it went does not hold up the next one", () =>
+  it.live("a request interrupted the moment it became the host's first, before it went, does not hold up the next one", () =>
     Effect.gen(function*() {
       const auth = makeAuthorizer(okTransport, undefined, new URL("http://registry.test"))
-      const early = yield* Effect.forkChild(Effect.andThen(Effect.sleep("10 millis"), auth.send(request("/v2/a/tags/list"), undefined)))
-      yield* Fiber.interrupt(early)
+      yield* interruptedWhenStored("registry.test", auth.send(request("/v2/a/tags/list"), undefined))
       const answer = yield* auth.send(request("/v2/b/tags/list"), undefined).pipe(Effect.timeout("1 second"))
       assert.strictEqual(answer.status, 200)
     }))

@@ -95,8 +95,10 @@ export const finishRun = (result: RunResult, reportPath: string, mode: OutputMod
   Effect.gen(function*() {
     const platform = yield* CliPlatform
     if (platform.stderrIsTerminal && !mode.quiet) platform.writeStderr("\r\u001b[K")
-    const text = JSON.stringify(result.report, null, 2) + "\n"
     const keep = fleetMayHaveChanged(result.report)
+    // The workflow does not know where its report goes: its advice names the real path.
+    const report = withReportPath(result.report, keep ? reportPath : "")
+    const text = JSON.stringify(report, null, 2) + "\n"
     // The fleet has changed already: a report that cannot be written is printed instead.
     const written = keep
       ? yield* writeFileAtomic(reportPath, text).pipe(Effect.as(true), Effect.catch((e) =>
@@ -108,19 +110,34 @@ export const finishRun = (result: RunResult, reportPath: string, mode: OutputMod
       : false
     if (keep && !written && !mode.json) yield* Console.log(text)
     if (mode.json) {
-      yield* Console.log(JSON.stringify(result.report, null, 2))
+      yield* Console.log(JSON.stringify(report, null, 2))
     } else {
       const where = written
         ? reportPath
         : keep
         ? "not written (printed above)"
         : `not written: nothing was changed${reportPath !== "" ? ` (an existing ${reportPath} is left as it was)` : ""}`
-      yield* Console.log(`${renderReport(result.report, paint)}\nReport: ${where}`)
-      if (mode.verbose && result.report.finalState.length > 0) yield* Console.log(renderFinalState(result.report))
+      yield* Console.log(`${renderReport(report, paint)}\nReport: ${where}`)
+      if (mode.verbose && report.finalState.length > 0) yield* Console.log(renderFinalState(report))
     }
     // The report says everything; the empty message only carries the exit code (1 failed, 2 refused).
-    if (!isSuccess(result.report)) return yield* new RollbackError({ kind: result.report.outcome === "refused" ? "Refused" : "Failed", message: "" })
+    if (!isSuccess(report)) return yield* new RollbackError({ kind: report.outcome === "refused" ? "Refused" : "Failed", message: "" })
   })
+
+/**
+ * The report with `<this report>` in its messages replaced by the path it is written to (or by
+ * "the report printed above" when it is not written), so "undo --report <this report>" becomes a
+ * command the operator can paste.
+ */
+export const withReportPath = (report: RollbackReport, path: string): RollbackReport => {
+  const name = path === "" ? "<the report printed above>" : path
+  const fill = (text: string) => text.split("<this report>").join(name)
+  return {
+    ...report,
+    message: fill(report.message),
+    services: report.services.map((s) => (s.problem === undefined ? s : { ...s, problem: fill(s.problem) }))
+  }
+}
 
 const isSuccess = (report: RollbackReport) => report.outcome === "succeeded" || report.outcome === "nothing-to-do"
 

@@ -30,6 +30,14 @@ const whereIs = (input: Parameters<TargetBuilder>[0]) => {
   return { dcosUrl, marathonUrl, uid: Option.getOrUndefined(flags.dcosUid) ?? config.dcos?.uid ?? text(settings["uid"]) }
 }
 
+/** Where the URL came from, for messages: the flag, the report, or the config file's key. */
+const urlSource = (input: Parameters<TargetBuilder>[0], flag: "--dcos" | "--marathon", key: string): string =>
+  input.fromReport !== undefined
+    ? "the report's target.url"
+    : Option.isSome(flag === "--dcos" ? input.flags.dcos : input.flags.marathon)
+    ? flag
+    : key
+
 /** The Marathon client's settings with the credentials from the environment. */
 const marathonConfigOf = (input: Parameters<TargetBuilder>[0]) =>
   Effect.gen(function*() {
@@ -48,7 +56,7 @@ const marathonConfigOf = (input: Parameters<TargetBuilder>[0]) =>
         url: where.dcosUrl,
         dcos: { uid, ...(Option.isSome(password) ? { password: password.value } : {}), ...(Option.isSome(privateKey) ? { privateKeyPem: privateKey.value } : {}) }
       }
-      return { config, flag: "--dcos" }
+      return { config, flag: urlSource(input, "--dcos", "dcos.url (or target.url) in the config file") }
     }
     if (input.kind === "dcos") {
       return yield* badInput("where is the DC/OS cluster? give --dcos URL, or dcos.url (or target.url) in the config file")
@@ -71,7 +79,7 @@ const marathonConfigOf = (input: Parameters<TargetBuilder>[0]) =>
       ...(Option.isSome(token) ? { token: token.value } : {}),
       ...(username !== undefined && Option.isSome(password) ? { basic: { username, password: password.value } } : {})
     }
-    return { config, flag: "--marathon" }
+    return { config, flag: urlSource(input, "--marathon", "marathon.url (or target.url) in the config file") }
   })
 
 /** Builds the Marathon / DC/OS target. */
