@@ -758,6 +758,10 @@ describe("a cache directory shared by two processes", () => {
       // theirs: both then write that repository's cache at the same moment.
       const waiting = new Map<string, Array<() => void>>()
       let writersDone = false
+      // Which releases happened: both writers' requests together (the overlap the test is about),
+      // or the fallback timer (a writer never came: the overlap did not happen).
+      let releasedTogether = 0
+      let releasedByTimer = 0
       const server = yield* serve((request) => {
         const blob = /^\/v2\/(.+)\/blobs\//.exec(request.path)
         if (blob === null || writersDone) return fixture(request)
@@ -765,9 +769,17 @@ describe("a cache directory shared by two processes", () => {
           const queue = waiting.get(blob[1]!) ?? []
           queue.push(() => resolve(fixture(request)))
           waiting.set(blob[1]!, queue)
-          if (queue.length === names.length) for (const release of queue) release()
-          // Never hang the test on a writer that died: release after a while anyway.
-          else if (queue.length === 1) setTimeout(() => queue.splice(0).forEach((release) => release()), 10_000)
+          if (queue.length === names.length) {
+            releasedTogether++
+            for (const release of queue.splice(0)) release()
+          } // Never hang the test on a writer that died: release after a while anyway (and fail below).
+          else if (queue.length === 1) {
+            setTimeout(() => {
+              const left = queue.splice(0)
+              if (left.length > 0) releasedByTimer++
+              for (const release of left) release()
+            }, 10_000).unref()
+          }
         })
       })
       const odd = names.filter((_, i) => i % 2 === 0)
@@ -780,6 +792,11 @@ describe("a cache directory shared by two processes", () => {
       )
       writersDone = true
       assert.strictEqual(a.code, 0, a.stderr)
+      assert.deepStrictEqual(
+        { releasedTogether, releasedByTimer },
+        { releasedTogether: repositories.length, releasedByTimer: 0 },
+        "both writers asked for every repository's configs at the same time"
+      )
       assert.strictEqual(b.code, 0, b.stderr)
       assert.deepStrictEqual(JSON.parse(a.stdout), Object.fromEntries(repositories.map((r) => [r, odd.length])))
       assert.deepStrictEqual(JSON.parse(b.stdout), Object.fromEntries(repositories.map((r) => [r, even.length])))
