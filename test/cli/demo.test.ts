@@ -27,25 +27,27 @@ const processesMarked = (marker: string): Array<number> =>
     })
     .map(Number)
 
-const demoDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith("fleet-rollback-demo-") && !name.startsWith("fleet-rollback-demo-test-"))
 
 describe("demo", () => {
   it("rolls the sample fleet back and undoes it, exits 0, and leaves no demo directory and no process behind", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "fleet-rollback-demo-test-"))
-    const before = new Set(demoDirs())
+    // A temporary directory of the demo's own: what is left in it is the demo's, whatever other
+    // tests and processes do in the shared one meanwhile.
+    const demoTmp = mkdtempSync(join(tmpdir(), "fleet-rollback-demo-test-tmp-"))
     const marker = randomUUID()
     try {
-      const result = await runCli(["demo", "--deployment-ms", "200"], { cwd, env: { TMPDIR: tmpdir(), [MARKER]: marker } })
+      const result = await runCli(["demo", "--deployment-ms", "200"], { cwd, env: { TMPDIR: demoTmp, [MARKER]: marker } })
       assert.strictEqual(result.code, 0, result.stderr + result.stdout)
       for (const step of ["1. Read every service", "2. The points", "3. The plan", "4. Roll back", "5. What runs now", "6. Undo"]) assert.include(result.stdout, step)
       assert.include(result.stdout, "SUCCEEDED: rolled back 3 app(s)")
       assert.match(result.stdout, /payments\s+\/shop\/prod\/payments\s+payments:17-master\s+payments:17-master\s+\S+ \S+\s+unchanged/, "the service unchanged all week keeps its image")
       assert.include(result.stdout, "SUCCEEDED: put back the previous images of 3 app(s)")
-      assert.deepStrictEqual(demoDirs().filter((d) => !before.has(d)), [], "the demo removed its files")
+      assert.deepStrictEqual(readdirSync(demoTmp), [], "the demo removed its files")
       assert.deepStrictEqual(readdirSync(cwd), [], "nothing written in the working directory")
       assert.deepStrictEqual(processesMarked(marker), [], "no process of the demo is left")
     } finally {
       rmSync(cwd, { recursive: true, force: true })
+      rmSync(demoTmp, { recursive: true, force: true })
     }
   })
 

@@ -5,7 +5,9 @@
  * the types itself).
  */
 import { execFile } from "node:child_process"
-import { resolve } from "node:path"
+import { readdirSync, readFileSync, statSync } from "node:fs"
+import { isAbsolute, join, resolve } from "node:path"
+import { assertValidReport, assertValidRollbackFile } from "../support/JsonSchema.ts"
 
 /** The checkout. */
 export const projectRoot = resolve(import.meta.dirname, "../..")
@@ -21,13 +23,16 @@ export interface CliResult {
 
 /**
  * Runs `fleet-rollback <args>` in `cwd` with `env` added to a clean environment (no inherited
- * secrets; HOME is `cwd`; no compile cache, so nothing is written there).
+ * secrets; HOME is `cwd`; no compile cache, so nothing is written there). Every rollback.json
+ * and report the run wrote (in `cwd`, or where `--out`/`--report` said) is then checked against
+ * its JSON Schema in docs/ with Ajv: the promise rejects when one does not match.
  */
 export const runCli = (
   args: ReadonlyArray<string>,
   options: { readonly cwd: string; readonly env?: Readonly<Record<string, string>>; readonly timeoutMs?: number }
 ): Promise<CliResult> =>
-  new Promise((done) => {
+  new Promise((done, fail) => {
+    const started = Date.now()
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "",
       HOME: options.cwd,
@@ -38,6 +43,41 @@ export const runCli = (
     }
     execFile(process.execPath, [bin, ...args], { cwd: options.cwd, env, timeout: options.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
+      try {
+        validateWrittenFiles(options.cwd, args, started)
+      } catch (invalid) {
+        fail(invalid)
+        return
+      }
       done({ code, stdout, stderr })
     })
   })
+
+/** The JSON files a run may have written: those in `cwd` and those named by `--out`/`--report`. */
+const candidates = (cwd: string, args: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const named = args.flatMap((arg, i) => (arg === "--out" || arg === "--report") && args[i + 1] !== undefined ? [args[i + 1]!] : [])
+  let inCwd: Array<string> = []
+  try {
+    inCwd = readdirSync(cwd).filter((name) => name.endsWith(".json")).map((name) => join(cwd, name))
+  } catch {
+    // the test removed it
+  }
+  return [...new Set([...inCwd, ...named.map((path) => (isAbsolute(path) ? path : join(cwd, path)))])]
+}
+
+/** Checks every rollback.json and report written since `started` against docs/*.schema.json. */
+const validateWrittenFiles = (cwd: string, args: ReadonlyArray<string>, started: number): void => {
+  for (const path of candidates(cwd, args)) {
+    let document: unknown
+    try {
+      if (!statSync(path).isFile() || statSync(path).mtimeMs <= started) continue
+      document = JSON.parse(readFileSync(path, "utf8"))
+    } catch {
+      continue
+    }
+    if (typeof document !== "object" || document === null) continue
+    const fields = document as Record<string, unknown>
+    if (fields["kind"] === "run" || fields["kind"] === "undo") assertValidReport(document)
+    else if ("schemaVersion" in fields && "points" in fields) assertValidRollbackFile(document)
+  }
+}

@@ -72,13 +72,19 @@ describe("README library examples", () => {
       }
       const image = String((marathon.apps()[0]!["container"] as { docker: { image: string } }).docker.image)
       assert.match(image, /shop\/api:99-master$/, "the Promise example rolled api back to the second-newest point")
-      // put the sandbox back for the other runtime
-      await fetch(`${marathon.url}/v2/apps/shop/api`, {
+      // Put the sandbox back for the other runtime, and check it is back: a failed reset would let
+      // the other runtime's example pass on this one's state.
+      const reset = await fetch(`${marathon.url}/v2/apps/shop/api`, {
         method: "PUT",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ container: { ...(marathon.apps()[0]!["container"] as object), docker: { image: image.replace("99-master", "100-master") } } })
       })
-      await new Promise((r) => setTimeout(r, 200))
+      assert.strictEqual(reset.status, 200, `the reset PUT: ${await reset.text()}`)
+      const runs = () => String((marathon.apps()[0]!["container"] as { docker: { image: string } }).docker.image)
+      for (const deadline = Date.now() + 30_000; !(marathon.deployments().length === 0 && runs().endsWith("shop/api:100-master"));) {
+        assert.isBelow(Date.now(), deadline, `the sandbox did not go back to 100-master: runs ${runs()}, ${marathon.deployments().length} deployment(s)`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
     })
   }
 })
