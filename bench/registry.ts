@@ -13,7 +13,11 @@
  * - the CLI once, cold, through its bin `scripts/fleet-rollback.js` (start-up included);
  * - the floor: a minimal undici client issuing the same requests as the cold `get` at the same
  *   concurrency and doing nothing else, also in a fresh Node process (bench/support/floorWorker.ts);
- * - `skopeo inspect` per tag, one after another as a script would, on a sample scaled to the fleet.
+ * - `skopeo inspect` per tag, one after another as a script would, on a sample scaled to the fleet;
+ * - the cost of faults: cold `get`s through the fault-injecting proxy of the tests
+ *   (test/support/FaultProxy.ts), once with no faults and once with 10 % of the requests failing
+ *   (resets, 500/502/503, 429 with `Retry-After: 1`, cut-off bodies, stalls), both with a 2 s
+ *   request timeout; their ratio, and whether both wrote the same images.
  * Prints a table and one JSON line with the absolute figures and the ratios of issue 3 ("Speed"),
  * each goal marked met or missed. Not a test; not run in CI. Run: `npx tsx bench/registry.ts`.
  */
@@ -23,6 +27,8 @@ import { availableParallelism, loadavg, tmpdir } from "node:os"
 import { delimiter, dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { startDockerRegistry } from "../test/support/DockerRegistry.ts"
+import { startFaultProxy } from "../test/support/FaultProxy.ts"
+import type { FaultProxy } from "../test/support/FaultProxy.ts"
 import type { DockerRegistry } from "../test/support/DockerRegistry.ts"
 import { pushFleet } from "../test/support/pushImage.ts"
 import { expectedOutcome, fleetSize, makeFleet } from "./support/fleet.ts"
@@ -37,6 +43,10 @@ import type { SkopeoResult } from "./support/skopeo.ts"
 
 /** The client's default concurrency per registry host (RegistryConfig.concurrency). */
 const CONCURRENCY = 8
+/** The request timeout of the fault runs: a stall costs this much before its retry. */
+const FAULT_REQUEST_TIMEOUT_MS = 2_000
+/** The share of requests the fault run fails. */
+const FAULT_RATE = 0.1
 /** How many tags `skopeo inspect` reads, one after another. */
 const SKOPEO_SAMPLE = Number(process.env["BENCH_SKOPEO_SAMPLE"] ?? 40)
 
@@ -74,6 +84,21 @@ export interface RegistryBenchReport {
   /** Figures that explain the goals: client CPU per request against the floor's. */
   readonly figures: Readonly<Record<string, number>>
   readonly skopeo: (SkopeoResult & { readonly scaledMillis: number }) | { readonly skipped: string }
+  /** Cold `get` through the fault proxy: without faults and with `rate` of the requests failing. */
+  readonly faults: {
+    readonly rate: number
+    readonly requestTimeoutMs: number
+    readonly cleanMillis: number
+    readonly faultyMillis: number
+    /** faulty / clean time. */
+    readonly ratio: number
+    readonly cleanRequests: number
+    readonly faultyRequests: number
+    /** Faults injected, by kind. */
+    readonly injected: Readonly<Record<string, number>>
+    /** Both runs read the same images with the same date sources. */
+    readonly sameImages: boolean
+  }
   readonly goals: ReadonlyArray<Goal>
 }
 
@@ -134,9 +159,13 @@ export const runRegistryBench = async (
     let peakRss = 0
     let rssBeforeGet = 0
     // Each in-process get runs in a fresh Node process (as each CLI run would), so its RSS is its own.
-    const sampled = async (what: string, verifyTags: boolean): Promise<LibraryGetResult & { cpuMillis: number }> => {
+    const sampled = async (
+      what: string,
+      verifyTags: boolean,
+      through: { readonly url: string; readonly cacheDir: string; readonly requestTimeoutMs?: number } = { url, cacheDir }
+    ): Promise<LibraryGetResult & { cpuMillis: number }> => {
       log(`${what}…`)
-      const input: GetWorkerInput = { url, repositories, cacheDir, verifyTags, concurrency: CONCURRENCY }
+      const input: GetWorkerInput = { ...through, repositories, verifyTags, concurrency: CONCURRENCY }
       const child = await runChild(node, [join(ROOT, "bench", "support", "getWorker.ts"), JSON.stringify(input)], { timeoutMs: 300_000, cwd: ROOT })
       if (child.code !== 0) {
         throw new Error(`${what} failed (exit ${child.code}${child.timedOut ? ", timed out" : ""}):\n${child.stderr.slice(-2000)}`)
@@ -235,6 +264,40 @@ export const runRegistryBench = async (
     const cliPeakRssMb = timeBinary === undefined ? Number.NaN : round(Number((await readFile(rssFile, "utf8")).trim()) / 1024, 1)
     log(`  ${seconds(cli.millis)}, ${cliRequests} requests, peak RSS ${timeBinary === undefined ? "not measured (/usr/bin/time missing: apt-get install -y time)" : `${cliPeakRssMb} MiB`}`)
 
+    // The cost of faults: the proxy of the tests, first without faults (its own overhead), then
+    // with a tenth of the requests failing; each run cold, in its own cache.
+    let proxy: FaultProxy | undefined
+    let faults: RegistryBenchReport["faults"]
+    try {
+      proxy = await startFaultProxy({ upstream: url })
+      const coldThrough = async (what: string, rate: number) => {
+        proxy!.configure({ failureRate: rate, seed: 1, retryAfterSeconds: 1, stallMs: 60_000 })
+        const dir = await mkdtemp(join(tmpdir(), "fleet-rollback-bench-faults-"))
+        temps.push(dir)
+        const run = await sampled(what, false, { url: proxy!.url, cacheDir: dir, requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS })
+        checkRead(what, run, expected)
+        const injected: Record<string, number> = {}
+        for (const r of proxy!.requests) if (r.fault !== undefined) injected[r.fault] = (injected[r.fault] ?? 0) + 1
+        return { run, proxied: proxy!.requests.length, injected }
+      }
+      const clean = await coldThrough("get cold through the fault proxy, no faults", 0)
+      const faulty = await coldThrough(`get cold through the fault proxy, ${FAULT_RATE * 100} % of requests failing`, FAULT_RATE)
+      faults = {
+        rate: FAULT_RATE,
+        requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS,
+        cleanMillis: round(clean.run.millis, 1),
+        faultyMillis: round(faulty.run.millis, 1),
+        ratio: round(faulty.run.millis / clean.run.millis, 2),
+        cleanRequests: clean.proxied,
+        faultyRequests: faulty.proxied,
+        injected: faulty.injected,
+        sameImages: JSON.stringify(clean.run.sources) === JSON.stringify(faulty.run.sources) && clean.run.images === faulty.run.images
+      }
+      log(`  faults: ${seconds(faults.faultyMillis)} against ${seconds(faults.cleanMillis)} (${faults.ratio}×), ${JSON.stringify(faults.injected)} injected`)
+    } finally {
+      await proxy?.stop()
+    }
+
     const skopeoBinary = findSkopeo()
     let skopeo: RegistryBenchReport["skopeo"]
     if (skopeoBinary === undefined) {
@@ -294,6 +357,7 @@ export const runRegistryBench = async (
       peakRssMb: mib(peakRss),
       rssBeforeGetMb: mib(rssBeforeGet),
       skopeo,
+      faults,
       goals
     }
   } finally {
@@ -329,6 +393,11 @@ export const formatRegistryReport = (report: RegistryBenchReport): string => {
   } else {
     lines.push(`skopeo inspect loop: ${report.skopeo.skipped}`)
   }
+  const q = report.faults
+  lines.push(
+    `faults (issue 12): cold get through the fault proxy, ${q.rate * 100} % of requests failing: ${seconds(q.faultyMillis)} against ${seconds(q.cleanMillis)} without faults = ${q.ratio}x ` +
+      `(${q.faultyRequests} requests against ${q.cleanRequests}; injected ${Object.entries(q.injected).map(([k, v]) => `${k} ${v}`).join(", ")}; request timeout ${q.requestTimeoutMs / 1000} s; same images: ${q.sameImages ? "yes" : "NO"})`
+  )
   const f = report.figures
   lines.push(`client CPU per request: cold get ${f["coldCpuMsPerRequest"]} ms, floor ${f["floorCpuMsPerRequest"]} ms (${f["coldCpuOverFloorCpu"]}x); the registry shares the same CPUs`)
   lines.push(`peak RSS during in-process get runs: ${report.peakRssMb} MiB (${report.rssBeforeGetMb} MiB at the start of the process, before get)`)

@@ -3,7 +3,7 @@
  * process, so its peak RSS is that of `get` alone (not of the benchmark's set-up), and prints one
  * JSON line: the run's figures, RSS before it and its peak (sampled every 50 ms).
  *
- * Input: one JSON argument `{ url, repositories, cacheDir, verifyTags, concurrency }`.
+ * Input: one JSON argument `{ url, repositories, cacheDir, verifyTags, concurrency, requestTimeoutMs? }`.
  */
 // Loaded before the measurement, as the floor's worker loads it: @effect/platform-node would
 // otherwise import undici lazily, inside the measured run.
@@ -18,6 +18,7 @@ export interface GetWorkerInput {
   readonly cacheDir: string
   readonly verifyTags: boolean
   readonly concurrency: number
+  readonly requestTimeoutMs?: number | undefined
 }
 
 const input = JSON.parse(process.argv[2] ?? "{}") as GetWorkerInput

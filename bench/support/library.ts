@@ -28,13 +28,16 @@ export const runLibraryGet = async (options: {
   readonly cacheDir: string
   readonly verifyTags: boolean
   readonly concurrency: number
+  /** Per-request timeout (the fault runs use a short one, as their stalls would otherwise cost 30 s each). */
+  readonly requestTimeoutMs?: number | undefined
 }): Promise<LibraryGetResult> => {
   const scheme = TAG_SCHEME_PRESETS["build-branch"]!
   const layer = Registry.layer({
     url: options.url,
     cacheDir: options.cacheDir,
     verifyTags: options.verifyTags,
-    concurrency: options.concurrency
+    concurrency: options.concurrency,
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs })
   }).pipe(Layer.provide(Layer.mergeAll(nodeHttpClientLayer(), NodeFileSystem.layer)))
   const program = Effect.gen(function*() {
     const result = yield* getRollbacks({
