@@ -373,7 +373,11 @@ describe("the operator sees the plan first, on a terminal or not", () => {
     await startApi()
     const refused = await runCli(["run", "--marathon", marathon.url, "--point", "2026-11-15", "--json"], { cwd: dir })
     assert.strictEqual(refused.code, 2)
-    assert.strictEqual(refused.stdout, "")
+    // The refusal is the one JSON object on stdout; the plan stays on stderr.
+    const refusal = JSON.parse(refused.stdout)
+    assert.deepStrictEqual([refusal.ok, refusal.exitCode, refusal.kind], [false, 2, "BadInput"])
+    assert.include(refusal.error, "--yes")
+    assert.notInclude(refused.stdout, "api:8-master")
     assert.match(refused.stderr, /api\s+\/shop\/api\s+api:8-master\s+api:7-master/)
     const done = await run("--json")
     assert.strictEqual(done.code, 0, all(done))
