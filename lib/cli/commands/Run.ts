@@ -4,7 +4,7 @@
  * Slack.
  */
 import { Console, Effect, FileSystem, Layer, Option } from "effect"
-import { printable } from "../../core/Printable.ts"
+import { printable, printableLines } from "../../core/Printable.ts"
 import { Command, Flag } from "effect/cli"
 import type { RollbackPlan } from "../../core/Plan.ts"
 import type { RollbackReport } from "../../core/Report.ts"
@@ -70,7 +70,8 @@ export const progressPrinter = (platform: typeof CliPlatform.Service, quiet: boo
   return (p: ChangeProgress) => {
     if (quiet) return
     const workloads = p.workloads.map((w) => `${w.id} ${w.running}/${w.desired}`).join(", ")
-    const text = `${p.summary}: ${workloads}`
+    // Workload ids and the summary come from the target (Marathon…): escaped, never run by the terminal.
+    const text = printable(`${p.summary}: ${workloads}`)
     if (text === last) return
     last = text
     platform.writeStderr(platform.stderrIsTerminal ? `\r${text}\u001b[K` : `${text}\n`)
@@ -79,7 +80,7 @@ export const progressPrinter = (platform: typeof CliPlatform.Service, quiet: boo
 
 /** The lines of a run as it goes (standard error); nothing with `--quiet`. */
 export const stepPrinter = (platform: typeof CliPlatform.Service, quiet: boolean) => (line: string) => {
-  if (!quiet) platform.writeStderr(`${platform.stderrIsTerminal ? "\r\u001b[K" : ""}${line}\n`)
+  if (!quiet) platform.writeStderr(`${platform.stderrIsTerminal ? "\r\u001b[K" : ""}${printableLines(line)}\n`)
 }
 
 /** `--verbose`: what every changed app runs now, as Marathon said at the end. */
