@@ -333,6 +333,9 @@ describe("interrupted mid-run", () => {
     const report = readReport()
     assert.strictEqual(report.outcome, "failed")
     assert.include(report.message, "interrupted while deployment")
+    // The advice names the report it is in, not a placeholder.
+    assert.include(report.message, "`fleet-rollback undo --report rollback-report.json`")
+    assert.notInclude(report.message, "<this report>")
     assert.strictEqual(report.deploymentId, String(marathon.deployments()[0]!["id"]))
     assert.strictEqual(report.services[0].outcome, "failed")
   })

@@ -196,7 +196,7 @@ export const runCommand = Command.make(
         confirm,
         onPlan: yield* planPrinter(mode),
         onProgress: progressPrinter(platform, flags.quiet),
-        onInterrupted: (report) => writeFileAtomic(flags.report, JSON.stringify(report, null, 2) + "\n").pipe(Effect.provideService(FileSystem.FileSystem, fileSystem), Effect.ignore),
+        onInterrupted: (report) => writeFileAtomic(flags.report, JSON.stringify(withReportPath(report, flags.report), null, 2) + "\n").pipe(Effect.provideService(FileSystem.FileSystem, fileSystem), Effect.ignore),
         onStep: stepPrinter(platform, flags.quiet)
       }).pipe(Effect.provide(Layer.mergeAll(prepared.target.layer, registry.layer, notifier)))
       yield* finishRun(result, flags.report, mode, paint)

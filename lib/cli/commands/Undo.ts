@@ -16,7 +16,7 @@ import type { TargetFlagValues } from "../Flags.ts"
 import { checkReportPath, deploymentTimeoutMs, loadConfig, loadReport, notifierLayer, writeFileAtomic } from "../Settings.ts"
 import { buildTarget, targetConfigured } from "../targets/index.ts"
 import type { OutputMode } from "./Run.ts"
-import { confirmation, finishRun, planPrinter, progressPrinter, resolveUser, stepPrinter } from "./Run.ts"
+import { confirmation, finishRun, withReportPath, planPrinter, progressPrinter, resolveUser, stepPrinter } from "./Run.ts"
 
 /** A target as an operator reads it: `marathon https://marathon.example.com`, `dcos https://… as rollback-bot`. */
 const describe = (t: ReportTarget): string => `${t.kind} target at ${t.url}${t.dcosUid !== undefined ? ` (uid ${t.dcosUid})` : ""}`
@@ -114,7 +114,7 @@ export const undoCommand = Command.make(
         confirm,
         onPlan: yield* planPrinter(mode),
         onProgress: progressPrinter(platform, flags.quiet),
-        onInterrupted: (report) => writeFileAtomic(flags.out, JSON.stringify(report, null, 2) + "\n").pipe(Effect.provideService(FileSystem.FileSystem, fileSystem), Effect.ignore),
+        onInterrupted: (report) => writeFileAtomic(flags.out, JSON.stringify(withReportPath(report, flags.out), null, 2) + "\n").pipe(Effect.provideService(FileSystem.FileSystem, fileSystem), Effect.ignore),
         onStep: stepPrinter(platform, flags.quiet)
       }).pipe(Effect.provide(Layer.mergeAll(target.layer, notifier)))
       yield* finishRun(result, flags.out, mode, paint)
