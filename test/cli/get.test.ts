@@ -4,7 +4,7 @@
  * cases — a registry that does not answer (exit 1, the failed repositories named, no file), bad
  * flags (exit 2), a tag scheme without an environment part.
  */
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -286,6 +286,25 @@ describe("get --out is checked before the registry is read", () => {
         assert.include(result.stderr, "nothing was changed")
       }
       assert.strictEqual(registry.requests, 0, "the registry was not read")
+    } finally {
+      await registry.stop()
+    }
+  })
+
+  it("a directory this user cannot write to: exit 2 before the registry is read (root ignores permissions, so as root the run is made as nobody)", async () => {
+    const registry = await startSandboxRegistry({ images })
+    try {
+      chmodSync(dir, 0o777)
+      const readOnly = join(dir, "read-only")
+      mkdirSync(readOnly)
+      chmodSync(readOnly, 0o555)
+      const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
+      const out = join(readOnly, "rollback.json")
+      const result = await runCli(["get", "--registry", registry.url, "--repo", "shop/api", "--no-cache", "--out", out], { cwd: dir, ...asUser })
+      assert.strictEqual(result.code, 2, result.stderr)
+      assert.include(result.stderr, `--out ${out}: the directory ${readOnly} is not writable by this user`)
+      assert.strictEqual(registry.requests, 0, "the registry was not read")
+      assert.isFalse(existsSync(out))
     } finally {
       await registry.stop()
     }

@@ -29,7 +29,14 @@ export interface CliResult {
  */
 export const runCli = (
   args: ReadonlyArray<string>,
-  options: { readonly cwd: string; readonly env?: Readonly<Record<string, string>>; readonly timeoutMs?: number }
+  options: {
+    readonly cwd: string
+    readonly env?: Readonly<Record<string, string>>
+    readonly timeoutMs?: number
+    /** Run as this user and group (the test process must be root), e.g. to meet permissions root ignores. */
+    readonly uid?: number
+    readonly gid?: number
+  }
 ): Promise<CliResult> =>
   new Promise((done, fail) => {
     const started = Date.now()
@@ -41,7 +48,8 @@ export const runCli = (
       NODE_DISABLE_COMPILE_CACHE: "1",
       ...options.env
     }
-    execFile(process.execPath, [bin, ...args], { cwd: options.cwd, env, timeout: options.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
+    const user = options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }
+    execFile(process.execPath, [bin, ...args], { cwd: options.cwd, env, timeout: options.timeoutMs ?? 60_000, ...user }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
       try {
         validateWrittenFiles(options.cwd, args, started)
