@@ -18,6 +18,7 @@ import type { RegistryConfig } from "../../lib/registry/Registry.ts"
 import { getRollbacks, isMutableUnder } from "../../lib/workflow/GetRollbacks.ts"
 import type { GetProgress } from "../../lib/workflow/GetRollbacks.ts"
 import type { RollbackError } from "../../lib/workflow/RollbackError.ts"
+import { assertValidRollbackFile } from "../support/JsonSchema.ts"
 import { image, index, registryHandler, repo, startServer } from "./fakeRegistry.ts"
 import type { LoopbackServer, RepoFixture } from "./fakeRegistry.ts"
 
@@ -57,6 +58,8 @@ const get = (
       allowEmpty: options.allowEmpty,
       onProgress: options.onProgress
     })
+    // What get writes matches docs/rollback.schema.json (Ajv, JSON Schema 2020-12).
+    assertValidRollbackFile(JSON.parse(JSON.stringify(result.file)))
     return { result, stats: yield* (yield* Registry).stats }
   }).pipe(Effect.provide(Registry.layer({ url: server.url, ...config }).pipe(Layer.provide(Layer.mergeAll(nodeHttpClientLayer(), NodeFileSystem.layer)))))
 
