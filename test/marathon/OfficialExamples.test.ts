@@ -1,5 +1,5 @@
 /**
- * @module OfficialExamples.test — the Marathon client's own Schemas (lib/marathon/MarathonApp.ts)
+ * @module OfficialExamples.test — the Marathon client's own Schemas (lib/targets/marathon/MarathonApp.ts)
  * decode Marathon's published examples under `../shared/marathon-api/` (resolved from the
  * repository root, wherever the checkout is): app definitions and AppInfos, the app list, the
  * deployment list and a deployment's result; and `toMarathonApp` reads from them what the
@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Result, Schema } from "effect"
-import { AppInfoJson, AppListJson, DeploymentListJson, DeploymentResultJson, toMarathonApp } from "../../lib/marathon/MarathonApp.ts"
+import { AppInfoJson, AppListJson, DeploymentListJson, DeploymentResultJson, toMarathonApp } from "../../lib/targets/marathon/MarathonApp.ts"
 
 /** `../shared/marathon-api/marathon` beside the checkout. */
 const MARATHON_API = resolve(import.meta.dirname, "../../../shared/marathon-api/marathon")
