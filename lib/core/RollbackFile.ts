@@ -40,10 +40,17 @@ const KnownInstant = IsoInstant.pipe(
   )
 )
 
+/** Not empty, no control characters (newlines, tabs, escape sequences). */
+const PLAIN_TEXT_PATTERN = /^[^\u0000-\u001f\u007f-\u009f]+$/u
+/** A tag as the distribution spec allows it. */
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/u
+/** A sha256 or sha512 content digest. */
+const DIGEST_PATTERN = /^(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/u
+
 /** Text printed to terminals and Jenkins: no control characters (newlines, escape sequences), not empty. */
 const PlainText = Schema.String.pipe(
   Schema.check(
-    Schema.isPattern(/^[^\u0000-\u001f\u007f-\u009f]+$/u, {
+    Schema.isPattern(PLAIN_TEXT_PATTERN, {
       message: "expected plain text: not empty, no control characters (newline, tab, escape sequences)"
     })
   )
@@ -52,7 +59,7 @@ const PlainText = Schema.String.pipe(
 /** A tag as the distribution spec allows it: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`. */
 export const ImageTag = Schema.String.pipe(
   Schema.check(
-    Schema.isPattern(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/u, {
+    Schema.isPattern(TAG_PATTERN, {
       message: "expected a tag of 1 to 128 letters, digits, _, . and - (not starting with . or -)"
     })
   )
@@ -61,7 +68,7 @@ export const ImageTag = Schema.String.pipe(
 /** A content digest: `sha256:` and 64 hex digits, or `sha512:` and 128. */
 export const ImageDigest = Schema.String.pipe(
   Schema.check(
-    Schema.isPattern(/^(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/u, {
+    Schema.isPattern(DIGEST_PATTERN, {
       message: "expected a digest sha256:<64 hex digits> (or sha512:<128 hex digits>)"
     })
   )
@@ -261,6 +268,10 @@ const formatIssue = SchemaIssue.makeFormatterDefault()
 /** The date sources an image may have (RollbackImage's `dateSource`). */
 const DATE_SOURCES: ReadonlySet<unknown> = new Set(RollbackImage.fields.dateSource.literals)
 
+const isPlainText = (value: unknown): value is string => typeof value === "string" && PLAIN_TEXT_PATTERN.test(value)
+const isTag = (value: unknown): value is string => typeof value === "string" && TAG_PATTERN.test(value)
+const isDigest = (value: unknown): value is string => typeof value === "string" && DIGEST_PATTERN.test(value)
+
 const isIsoInstant = (value: unknown): value is string =>
   typeof value === "string" && ISO_INSTANT_PATTERN.test(value) && parseIsoInstant(value) !== undefined
 
@@ -275,11 +286,11 @@ const checkedImage = (value: unknown): RollbackImage | undefined => {
   const image = asObject(value)
   if (image === undefined) return undefined
   const { tag, digest, created, dateSource, build, version, timestamp, revision } = image
-  if (typeof tag !== "string" || typeof digest !== "string" || !isIsoInstant(created) || !DATE_SOURCES.has(dateSource)) return undefined
+  if (!isTag(tag) || !isDigest(digest) || !isIsoInstant(created) || !DATE_SOURCES.has(dateSource)) return undefined
   if (parseIsoInstant(created)! < EARLIEST_KNOWN_TIME) return undefined
   const has = (key: string) => Object.hasOwn(image, key)
-  if ((has("build") && !Number.isSafeInteger(build)) || (has("version") && typeof version !== "string")) return undefined
-  if ((has("timestamp") && !isIsoInstant(timestamp)) || (has("revision") && typeof revision !== "string")) return undefined
+  if ((has("build") && !Number.isSafeInteger(build)) || (has("version") && !isPlainText(version))) return undefined
+  if ((has("timestamp") && !isIsoInstant(timestamp)) || (has("revision") && !isPlainText(revision))) return undefined
   return {
     tag,
     digest,
@@ -299,11 +310,11 @@ const asObject = (value: unknown): Record<string, unknown> | undefined =>
 /** One point checked by hand exactly as {@link RollbackPoint} checks it (see {@link checkedImage}). */
 const checkedPoint = (value: unknown): typeof RollbackPoint.Type | undefined => {
   const point = asObject(value)
-  if (point === undefined || !isIsoInstant(point["id"]) || typeof point["label"] !== "string" || !Array.isArray(point["changes"])) return undefined
+  if (point === undefined || !isIsoInstant(point["id"]) || !isPlainText(point["label"]) || !Array.isArray(point["changes"])) return undefined
   const changes: Array<{ readonly service: string; readonly tag: string }> = []
   for (const item of point["changes"] as ReadonlyArray<unknown>) {
     const change = asObject(item)
-    if (change === undefined || typeof change["service"] !== "string" || typeof change["tag"] !== "string") return undefined
+    if (change === undefined || !isPlainText(change["service"]) || !isTag(change["tag"])) return undefined
     changes.push({ service: change["service"], tag: change["tag"] })
   }
   return { id: point["id"], label: point["label"], changes }
