@@ -416,7 +416,7 @@ const firstDuplicate = <A>(values: ReadonlyArray<A>): { readonly value: A; reado
  * are unique; images and changes name listed services; every change names an image of its
  * service; the time zone is known. Undefined when all holds, else the problem naming the field.
  */
-const crossCheck = (file: RollbackFile): string | undefined => {
+export const crossCheck = (file: RollbackFile): string | undefined => {
   const serviceDup = firstDuplicate(file.services.map((s) => s.name))
   if (serviceDup !== undefined) {
     return `services[${serviceDup.first}] and services[${serviceDup.second}] are both named ${JSON.stringify(serviceDup.value)}: each service once`

@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Result, Schema } from "effect"
 import fc from "fast-check"
-import { decodeRollbackFile, RollbackFileV1, RollbackFileV2 } from "../../lib/core/index.ts"
+import { crossCheck, decodeRollbackFile, RollbackFileV1, RollbackFileV2 } from "../../lib/core/index.ts"
 import type { RollbackFile } from "../../lib/core/index.ts"
 
 /** What the Schema alone says about a file (the checks decodeRollbackFile adds hold for these files). */
@@ -39,17 +39,21 @@ const anyImage = fc.record(
   { requiredKeys: [] }
 )
 
+/** A tag the distribution spec allows, and a sha256 digest. */
+const goodTag = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,12}$/)
+const goodDigest = fc.stringMatching(/^[0-9a-f]{64}$/).map((hex) => `sha256:${hex}`)
+
 /** A right image, with some optional keys. */
 const goodImage = fc.record(
   {
-    tag: fc.string(),
-    digest: fc.string(),
+    tag: goodTag,
+    digest: goodDigest,
     created: fc.constantFrom("2026-11-20T15:00:00.000Z", "2001-02-03T04:05:06+02:00"),
     dateSource: fc.constantFrom("annotation", "config", "schema1-history", "tag", "push"),
     build: fc.integer(),
-    version: fc.string(),
+    version: fc.stringMatching(/^[a-z0-9.]{1,8}$/),
     timestamp: fc.constantFrom("2026-11-20T15:00:00.000Z", "1970-01-01T00:00:00Z"),
-    revision: fc.string(),
+    revision: fc.stringMatching(/^[0-9a-f]{7}$/),
     extra: fc.anything()
   },
   { requiredKeys: ["tag", "digest", "created", "dateSource"] }
@@ -57,8 +61,8 @@ const goodImage = fc.record(
 
 /** Wrong values for each field of an image. */
 const WRONG: Readonly<Record<string, ReadonlyArray<unknown>>> = {
-  tag: [42, null],
-  digest: [undefined, 7],
+  tag: [42, null, "bad tag\n", "-rf"],
+  digest: [undefined, 7, "md5:abc"],
   created: ["2026-02-30T10:00:00Z", "1979-12-31T23:59:59Z", "2026-11-20 15:00:00Z", "2026-11-20T25:00:00Z", ""],
   dateSource: ["guess", null],
   build: [1.5, Number.MAX_SAFE_INTEGER + 2, "12", Number.NaN],
@@ -115,7 +119,11 @@ describe("reading rollback.json", () => {
     let broken = 0
     fc.assert(
       fc.property(file, (json) => {
-        const expected = bySchemaAlone(json)
+        // The Schema alone, then the checks across fields (unique names, changes naming images…) on what it decoded.
+        const schemaAlone = bySchemaAlone(json)
+        const expected: Result.Result<RollbackFile, unknown> = Result.isSuccess(schemaAlone) && crossCheck(schemaAlone.success) !== undefined
+          ? Result.fail("cross-check")
+          : schemaAlone
         const got = decodeRollbackFile(json)
         assert.strictEqual(Result.isSuccess(got), Result.isSuccess(expected), JSON.stringify(json))
         if (Result.isSuccess(got) && Result.isSuccess(expected)) {
