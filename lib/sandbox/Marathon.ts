@@ -128,6 +128,16 @@ export interface MarathonSandbox {
    * answer is lost. With `match.thenUnreachable` every later request is reset until {@link recover}.
    */
   failNext(answer: SandboxFault, times?: number, match?: FaultMatch): void
+  /**
+   * The next matching request is held open BEFORE it is carried out (Marathon busy behind a
+   * lock), until {@link releaseHeld}; then it is carried out and answered, if its client still
+   * listens. Lets a test show that a request without an answer may still be applied later.
+   */
+  holdNext(match?: Pick<FaultMatch, "method" | "path">): void
+  /** Lets every request {@link holdNext} holds go on (carried out now); returns how many. */
+  releaseHeld(): number
+  /** Resolves once a request is held by {@link holdNext}. */
+  whenHeld(): Promise<void>
   /** The next `times` matching requests are carried out at once but answered only after `ms`. */
   delayNext(ms: number, times?: number, match?: Pick<FaultMatch, "method" | "path">): void
   /** Marathon is unreachable: every request's connection is reset, until {@link recover}. */
@@ -340,6 +350,10 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
   const requests: Array<SandboxRequest> = []
   const injected: Array<Injected> = []
   const delayed: Array<Delayed> = []
+  /** Requests `holdNext` will hold, requests held now, and who waits for one to be held. */
+  const holds: Array<Pick<FaultMatch, "method" | "path">> = []
+  const held: Array<() => void> = []
+  const heldWaiters: Array<() => void> = []
   /** Answers held back by `delayNext`: their timers, and how to send each at once. */
   const lateAnswers = new Map<ReturnType<typeof setTimeout>, () => void>()
   const listedWaiters: Array<(ids: ReadonlyArray<string>) => void> = []
@@ -603,6 +617,14 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
           )
         }
       }
+      const holdAt = holds.findIndex((h) => matches(h, method, url.pathname))
+      if (holdAt >= 0) {
+        holds.splice(holdAt, 1)
+        await new Promise<void>((resolve) => {
+          held.push(resolve)
+          for (const waiter of heldWaiters.splice(0)) waiter()
+        })
+      }
       // Marathon serializes changes of the root: one waits for the store of the one before.
       const changing = method !== "GET" && route !== "/v2/events"
       if (changing) await state.whenStored()
@@ -715,6 +737,15 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
     failNext: (answer, times = 1, match = {}) => {
       injected.push({ answer, remaining: times, match })
     },
+    holdNext: (match = {}) => {
+      holds.push(match)
+    },
+    releaseHeld: () => {
+      const waiting = held.splice(0)
+      for (const resolve of waiting) resolve()
+      return waiting.length
+    },
+    whenHeld: () => (held.length > 0 ? Promise.resolve() : new Promise((resolve) => heldWaiters.push(resolve))),
     delayNext: (ms, times = 1, match = {}) => {
       delayed.push({ ms, remaining: times, match })
     },
@@ -741,6 +772,7 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
       new Promise<void>((resolve, reject) => {
         for (const timer of lateAnswers.keys()) clearTimeout(timer)
         lateAnswers.clear()
+        for (const resolve of held.splice(0)) resolve()
         state.close()
         server.close((err) => (err ? reject(err) : resolve()))
         server.closeAllConnections()

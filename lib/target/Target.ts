@@ -203,7 +203,13 @@ export interface TargetShape {
   /** Applies the changes (see the module's rules); `force` only when the capability exists. */
   readonly apply: (
     changes: ReadonlyArray<ImageChange>,
-    options: { readonly force: boolean; readonly dryRun?: boolean | undefined; readonly cause?: string | undefined }
+    options: {
+      readonly force: boolean
+      readonly dryRun?: boolean | undefined
+      readonly cause?: string | undefined
+      /** The run's time left (`--timeout`): a request the orchestrator holds open longer counts as a lost answer. */
+      readonly timeoutMs?: number | undefined
+    }
   ) => Effect.Effect<AppliedChange, TargetError>
   /** Waits until the change is done; fails with `Timeout`, `RolloutFailed`, or a read failure. */
   readonly watch: (applied: AppliedChange, options: WatchOptions) => Effect.Effect<void, TargetError>

@@ -118,7 +118,9 @@ export const runRollback = Effect.fn("runRollback")(function*(file: RollbackFile
   const forward = plan.services.filter((s) => s.action === "forward")
   if (unresolved.length > 0 && options.allowPartial !== true) {
     return yield* refused(
-      `${unresolved.length} service(s) have no image at or before ${plan.point}; nothing was changed. Roll back with the others left as they are with --allow-partial, or pick a later point:\n${unresolved.map((s) => `  ${s.service}: ${s.reason ?? ""}`).join("\n")}`
+      `${unresolved.length} service(s) cannot be planned at ${plan.point}; nothing was changed. Roll back with the others left as they are with --allow-partial` +
+        `${unresolved.some((s) => s.target === undefined) ? ", or pick a later point (a service with no image at or before it)" : ""}` +
+        `${unresolved.some((s) => s.target !== undefined) ? ", or fix what the line of each service says (a later point does not help there)" : ""}:\n${unresolved.map((s) => `  ${s.service}: ${s.reason ?? ""}`).join("\n")}`
     )
   }
   if (forward.length > 0 && options.allowForward !== true) {
@@ -355,7 +357,8 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     if (context.onInterrupted !== undefined) yield* context.onInterrupted(result)
   })
   return yield* Effect.gen(function*() {
-    const deployed = yield* target.apply(changes, { force: context.force === true, cause: changeCause(context) }).pipe(Effect.result)
+    const runTimeoutMs = context.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const deployed = yield* target.apply(changes, { force: context.force === true, cause: changeCause(context), timeoutMs: runTimeoutMs }).pipe(Effect.result)
     const deployMs = (yield* Clock.currentTimeMillis) - deployStart
     if (Result.isFailure(deployed)) {
       const failure = deployed.failure
@@ -371,8 +374,8 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
           failure.noAnswer !== true
         )
       }
-      // Every other failure of apply means that the target did not take the change.
-      const message = `${name} did not take the ${change}; nothing was changed: ${failure.message}`
+      // Every other failure of apply means that the change was not made (refused, or never sent).
+      const message = `${name} did not start the ${change}; nothing was changed: ${failure.message}`
       return yield* finish("failed", message, lines((s) => serviceLine(s, "not-started", failure.message)), { ...noIds, deployMs })
     }
     const applied = deployed.success
@@ -387,7 +390,8 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
       yield* step(message)
       return yield* finish("failed", message, lines((s) => serviceLine(s, "not-started")), { ...noIds, deployMs })
     }
-    const timeoutMs = context.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    // --timeout is for the whole run: the wait gets what the request left of it
+    const timeoutMs = Math.max(1000, runTimeoutMs - deployMs)
     const waitOptions = { timeoutMs, ...(context.pollMs !== undefined ? { pollMs: context.pollMs } : {}) }
     const waitStart = yield* Clock.currentTimeMillis
     let waited: Result.Result<void, TargetError> = Result.succeed(undefined)
@@ -427,7 +431,8 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
       const cause = verified.failure.message
       const state = running === "no" ? `${Change} ${shownId} finished` : `${Change} ${shownId} may still be running`
       const message = `could not verify the ${context.kind === "undo" ? "undo" : "rollback"}: ${cause}. ${state}, but whether every ${noun} runs its target image, ` +
-        `all instances running and healthy, could not be read from ${name} (tried for up to ${Math.round(VERIFY_BUDGET_MS / 1000)} s). ` +
+        `all instances running and healthy, could not be read from ${name}` +
+        `${RETRYABLE_READ_REASONS.has(verified.failure.reason) ? ` (tried for up to ${Math.round(VERIFY_BUDGET_MS / 1000)} s)` : ""}. ` +
         `Nothing was reverted${context.revertOnFailure === true ? " (--revert-on-failure reverts only a failure it has seen)" : ""}. ` +
         `Check ${appList} in ${name} (${hints.checkState ?? "the image it runs, its instances running and healthy"}); ` +
         "if they are not healthy, `fleet-rollback undo --report <this report>` puts the previous images back."
@@ -477,19 +482,25 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
  * read (503 in a leader election, no answer) for up to {@link VERIFY_BUDGET_MS}. A failure means
  * "could not verify", never "unhealthy"; `noAnswer` says the target gave no answer at all.
  */
-const verifyWithin = (target: TargetShape, changes: ReadonlyArray<ImageChange>, before: ReadonlyMap<string, Workload>) =>
+const verifyWithin = (target: TargetShape, changes: ReadonlyArray<ImageChange>, before: ReadonlyMap<string, Workload>) => {
+  // the last failure seen while trying, so that running out of time says what the target answered
+  let last: TargetError | undefined
   // suspended: each try asks the target again
-  Effect.suspend(() => target.verify(changes, before)).pipe(
+  return Effect.suspend(() => target.verify(changes, before)).pipe(
+    Effect.tapError((e) => Effect.sync(() => void (last = e))),
     Effect.retry({ while: (e) => RETRYABLE_READ_REASONS.has(e.reason), schedule: Schedule.spaced(VERIFY_RETRY_MS) }),
     Effect.timeoutOrElse({
       duration: VERIFY_BUDGET_MS,
       orElse: () =>
         Effect.fail(
-          new TargetError({ reason: "Unreachable", noAnswer: true, message: `${target.displayName} did not answer within ${Math.round(VERIFY_BUDGET_MS / 1000)} s` })
+          last === undefined || last.noAnswer === true
+            ? new TargetError({ reason: "Unreachable", noAnswer: true, message: `${target.displayName} did not answer within ${Math.round(VERIFY_BUDGET_MS / 1000)} s` })
+            : new TargetError({ ...last, message: `${target.displayName} could not be read for ${Math.round(VERIFY_BUDGET_MS / 1000)} s; its last answer: ${last.message}` })
         )
     }),
     Effect.result
   )
+}
 
 /** What the revert found for one service. */
 interface RevertOutcome {

@@ -306,6 +306,26 @@ describe("flags that would make a run do nothing, or hammer Marathon", () => {
   })
 })
 
+describe("a deployment request Marathon holds open", () => {
+  it("is never sent again: after --timeout the run ends with the outcome unknown, the report written; Marathon may still apply it later", async () => {
+    await startApi()
+    marathon.holdNext({ method: "PUT" })
+    const result = await run("--timeout", "3")
+    assert.strictEqual(result.code, 1, all(result))
+    assert.lengthOf(puts(), 1, "the request was sent once, never again blindly")
+    const report = readReport()
+    assert.strictEqual(report.outcome, "failed")
+    assert.include(report.message, "MAY have started")
+    assert.include(report.message, "held the deployment request open")
+    assert.deepStrictEqual(report.services.map((s: { outcome: string }) => s.outcome), ["unknown"])
+    assert.include(result.stderr, "MAY have started")
+    // what re-sending would have met: Marathon carries the held request out once it gets to it
+    assert.strictEqual(marathon.releaseHeld(), 1)
+    for (let i = 0; i < 100 && !/7-master$/.test(image()); i++) await new Promise((r) => setTimeout(r, 50))
+    assert.match(image(), /7-master$/)
+  })
+})
+
 describe("interrupted mid-run", () => {
   const spawnRun = () => {
     const child = spawn(process.execPath, [join(projectRoot, "node_modules/tsx/dist/cli.mjs"), join(projectRoot, "scripts/fleet-rollback.ts"), "run", "--marathon", marathon.url, "--point", "2026-11-15", "--yes", "--poll-ms", "100"], {

@@ -115,7 +115,7 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
   const { getApp } = apps
   const deployImages = Effect.fn("Marathon.deployImages")(function*(
     changes: ReadonlyArray<ImageChange>,
-    options?: { readonly force?: boolean }
+    options?: { readonly force?: boolean; readonly timeoutMs?: number | undefined }
   ) {
     if (changes.length === 0) {
       return yield* new MarathonError({ reason: "Invalid", message: "No image changes to deploy (the list is empty)." })
@@ -163,7 +163,7 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
     }
     const request = buildRequest(call)
     for (let attempt = 0;; attempt++) {
-      const outcome = yield* sendOnce(call)
+      const outcome = yield* sendOnce(call, options?.timeoutMs)
       let lost: string
       let retryable: boolean
       let reply: Reply | undefined
@@ -209,6 +209,18 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
           ...(state.noAnswer ? { noAnswer: true } : {}),
           message: `The deployment MAY have started: Marathon's answer to the deployment request was lost (${lost}), ` +
             `and whether the change was applied cannot be told (${state.why}). Check ${ids.join(", ")} in Marathon ` +
+            "(does container.docker.image show the new image? is a deployment running for them, GET /v2/deployments?) " +
+            "before trying again."
+        })
+      }
+      if (outcome._tag === "NoReply" && outcome.heldOpen === true) {
+        // Marathon held the request open: it may still apply it after we stopped waiting, so its
+        // state now does not say it never will. Never sent again: "may have started".
+        return yield* new MarathonError({
+          reason: "Indeterminate",
+          appIds: ids,
+          message: `The deployment MAY have started: Marathon held the deployment request open without answering (${lost}) ` +
+            `and may still apply it; it was not sent again. It shows no change yet. Check ${ids.join(", ")} in Marathon ` +
             "(does container.docker.image show the new image? is a deployment running for them, GET /v2/deployments?) " +
             "before trying again."
         })

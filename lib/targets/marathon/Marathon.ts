@@ -50,7 +50,7 @@ export interface MarathonShape {
    */
   readonly deployImages: (
     changes: ReadonlyArray<ImageChange>,
-    options?: { readonly force?: boolean }
+    options?: { readonly force?: boolean; readonly timeoutMs?: number | undefined }
   ) => Effect.Effect<DeploymentStarted, MarathonError>
   /** Polls `GET /v2/deployments` until the deployment is gone; own timeout → `DeploymentTimeout`. */
   readonly waitForDeployment: (deploymentId: string, options?: WaitOptions) => Effect.Effect<void, MarathonError>

@@ -125,7 +125,7 @@ export const makeMarathonTarget = (description: TargetDescription) =>
     const apply: TargetShape["apply"] = (changes, options) =>
       options.dryRun === true
         ? Effect.fail(new TargetError({ reason: "Unsupported", message: "Marathon cannot validate a deployment without starting it (no server-side dry run). Nothing was sent." }))
-        : marathon.deployImages(toMarathonChanges(changes), { force: options.force }).pipe(
+        : marathon.deployImages(toMarathonChanges(changes), { force: options.force, timeoutMs: options.timeoutMs }).pipe(
           Effect.map((started) => appliedOf(started, changes)),
           Effect.mapError(toTargetError)
         )

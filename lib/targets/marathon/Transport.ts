@@ -64,6 +64,11 @@ export interface NoReply {
   readonly transport: boolean
   /** False only when the request cannot have left this machine (connection refused, unknown host). */
   readonly maybeSent: boolean
+  /**
+   * True when Marathon held the request open without answering until our request timeout: it
+   * may still be working on it, so what it shows right afterwards does not say it never will.
+   */
+  readonly heldOpen?: boolean | undefined
   readonly cause: string
 }
 
@@ -202,12 +207,12 @@ export const makeTransport = (config: MarathonConfig) =>
       }
       if (config.token !== undefined) return "MARATHON_TOKEN"
       if (config.basic !== undefined) return `MARATHON_USERNAME ('${config.basic.username}') and MARATHON_PASSWORD`
-      return "no credentials were configured: set MARATHON_TOKEN, or MARATHON_USERNAME and MARATHON_PASSWORD, " +
-        "or use DC/OS login (DCOS_PASSWORD or DCOS_PRIVATE_KEY_FILE)"
+      return "the credentials: none were configured (set MARATHON_TOKEN, or MARATHON_USERNAME and MARATHON_PASSWORD, " +
+        "or use DC/OS login with DCOS_PASSWORD or DCOS_PRIVATE_KEY_FILE)"
     }
 
     /** One attempt, never retried: Marathon's reply, or why none came. */
-    const attemptOnce = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Attempt> =>
+    const attemptOnce = (request: HttpClientRequest.HttpClientRequest, timeoutMs: number = requestTimeoutMs): Effect.Effect<Attempt> =>
       http.execute(request).pipe(
         Effect.flatMap((response) =>
           Effect.map(response.text, (text): Attempt => ({
@@ -219,11 +224,11 @@ export const makeTransport = (config: MarathonConfig) =>
             }
           }))
         ),
-        Effect.timeoutOption(requestTimeoutMs),
+        Effect.timeoutOption(timeoutMs),
         Effect.map((answered): Attempt =>
           answered._tag === "Some"
             ? answered.value
-            : { _tag: "NoReply", transport: true, maybeSent: true, cause: `no answer within ${formatMillis(requestTimeoutMs)}` }
+            : { _tag: "NoReply", transport: true, maybeSent: true, heldOpen: true, cause: `no answer within ${formatMillis(timeoutMs)}` }
         ),
         Effect.catch((error) =>
           Effect.succeed<Attempt>({
@@ -285,10 +290,10 @@ export const makeTransport = (config: MarathonConfig) =>
      * request that cannot have left this machine (connection refused, no such host) is retried
      * here; anything else comes back to the caller to find out what happened.
      */
-    const executeUnlessSent = (request: HttpClientRequest.HttpClientRequest) =>
+    const executeUnlessSent = (request: HttpClientRequest.HttpClientRequest, timeoutMs?: number) =>
       Effect.gen(function*() {
         for (let attempt = 0;; attempt++) {
-          const outcome = yield* attemptOnce(request)
+          const outcome = yield* attemptOnce(request, timeoutMs)
           if (outcome._tag === "NoReply" && !outcome.maybeSent && attempt < retries) {
             yield* Effect.sleep(backoffMillis(attempt))
             continue
@@ -390,8 +395,8 @@ export const makeTransport = (config: MarathonConfig) =>
       authorized(call, (request) => executeWithRetries(request, call.what), (reply) => reply.status)
 
     /** Sends a change once (see {@link executeUnlessSent}); the caller decides about what came back. */
-    const sendOnce = (call: Call): Effect.Effect<Attempt, MarathonError> =>
-      authorized(call, executeUnlessSent, (a) => (a._tag === "Reply" ? a.reply.status : undefined))
+    const sendOnce = (call: Call, timeoutMs?: number): Effect.Effect<Attempt, MarathonError> =>
+      authorized(call, (request) => executeUnlessSent(request, timeoutMs === undefined ? undefined : Math.max(1, Math.min(timeoutMs, requestTimeoutMs))), (a) => (a._tag === "Reply" ? a.reply.status : undefined))
 
     /** Turns a non-success reply into a specific, readable MarathonError. */
     const failure = (call: Call, reply: Reply): MarathonError => {
