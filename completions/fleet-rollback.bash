@@ -159,6 +159,10 @@ _fleet_rollback()
         _fleet_rollback_demo "$i"
         return
         ;;
+      re-track)
+        _fleet_rollback_re_track "$i"
+        return
+        ;;
     esac
   done
 
@@ -167,7 +171,7 @@ _fleet_rollback()
     return
   fi
 
-  COMPREPLY=( $(compgen -W 'get choices plan run undo demo' -- "$cur") )
+  COMPREPLY=( $(compgen -W 'get choices plan run undo demo re-track' -- "$cur") )
 }
 
 _fleet_rollback_get()
@@ -183,12 +187,12 @@ _fleet_rollback_get()
       return
       ;;
     --from)
-      _fleet_rollback--choices "$cur" "$_comp_word" 'registry' 'history'
+      _fleet_rollback--choices "$cur" "$_comp_word" 'registry' 'history' 'imagestreams'
       return
       ;;
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30="" _used_31=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30="" _used_31="" _used_32="" _used_33="" _used_34="" _used_35=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --config) _used_0=1 ;;
@@ -215,14 +219,18 @@ _fleet_rollback_get()
       --insecure-skip-verify|--no-insecure-skip-verify) _used_21=1 ;;
       --stack) _used_22=1 ;;
       --label-selector) _used_23=1 ;;
-      --app-prefix) _used_24=1 ;;
-      --label) _used_25=1 ;;
-      --from) _used_26=1 ;;
-      --reports) _used_27=1 ;;
-      --bad-tag) _used_28=1 ;;
-      --json|--no-json) _used_29=1 ;;
-      --quiet|-q|--no-quiet) _used_30=1 ;;
-      --verbose|--no-verbose) _used_31=1 ;;
+      --namespace) _used_24=1 ;;
+      --context) _used_25=1 ;;
+      --app-prefix) _used_26=1 ;;
+      --label) _used_27=1 ;;
+      --from) _used_28=1 ;;
+      --reports) _used_29=1 ;;
+      --request-timeout) _used_30=1 ;;
+      --bad-tag) _used_31=1 ;;
+      --allow-empty|--no-allow-empty) _used_32=1 ;;
+      --json|--no-json) _used_33=1 ;;
+      --quiet|-q|--no-quiet) _used_34=1 ;;
+      --verbose|--no-verbose) _used_35=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -250,14 +258,18 @@ _fleet_rollback_get()
   [[ -n "$_used_21" ]] || _filtered_flags+=" --insecure-skip-verify --no-insecure-skip-verify"
   [[ -n "$_used_22" ]] || _filtered_flags+=" --stack"
   [[ -n "$_used_23" ]] || _filtered_flags+=" --label-selector"
-  [[ -n "$_used_24" ]] || _filtered_flags+=" --app-prefix"
-  [[ -n "$_used_25" ]] || _filtered_flags+=" --label"
-  [[ -n "$_used_26" ]] || _filtered_flags+=" --from"
-  [[ -n "$_used_27" ]] || _filtered_flags+=" --reports"
-  [[ -n "$_used_28" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_29" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_30" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_31" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_24" ]] || _filtered_flags+=" --namespace"
+  [[ -n "$_used_25" ]] || _filtered_flags+=" --context"
+  [[ -n "$_used_26" ]] || _filtered_flags+=" --app-prefix"
+  [[ -n "$_used_27" ]] || _filtered_flags+=" --label"
+  [[ -n "$_used_28" ]] || _filtered_flags+=" --from"
+  [[ -n "$_used_29" ]] || _filtered_flags+=" --reports"
+  [[ -n "$_used_30" ]] || _filtered_flags+=" --request-timeout"
+  [[ -n "$_used_31" ]] || _filtered_flags+=" --bad-tag"
+  [[ -n "$_used_32" ]] || _filtered_flags+=" --allow-empty --no-allow-empty"
+  [[ -n "$_used_33" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_34" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_35" ]] || _filtered_flags+=" --verbose --no-verbose"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
@@ -306,7 +318,7 @@ _fleet_rollback_plan()
   case "$prev" in
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --file) _used_0=1 ;;
@@ -322,15 +334,17 @@ _fleet_rollback_plan()
       --insecure-skip-verify|--no-insecure-skip-verify) _used_10=1 ;;
       --stack) _used_11=1 ;;
       --label-selector) _used_12=1 ;;
-      --app-prefix) _used_13=1 ;;
-      --label) _used_14=1 ;;
-      --pin-digest|--no-pin-digest) _used_15=1 ;;
-      --server-dry-run|--no-server-dry-run) _used_16=1 ;;
-      --known-good) _used_17=1 ;;
-      --bad-tag) _used_18=1 ;;
-      --json|--no-json) _used_19=1 ;;
-      --quiet|-q|--no-quiet) _used_20=1 ;;
-      --verbose|--no-verbose) _used_21=1 ;;
+      --namespace) _used_13=1 ;;
+      --context) _used_14=1 ;;
+      --app-prefix) _used_15=1 ;;
+      --label) _used_16=1 ;;
+      --pin-digest|--no-pin-digest) _used_17=1 ;;
+      --server-dry-run|--no-server-dry-run) _used_18=1 ;;
+      --known-good) _used_19=1 ;;
+      --bad-tag) _used_20=1 ;;
+      --json|--no-json) _used_21=1 ;;
+      --quiet|-q|--no-quiet) _used_22=1 ;;
+      --verbose|--no-verbose) _used_23=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -347,15 +361,17 @@ _fleet_rollback_plan()
   [[ -n "$_used_10" ]] || _filtered_flags+=" --insecure-skip-verify --no-insecure-skip-verify"
   [[ -n "$_used_11" ]] || _filtered_flags+=" --stack"
   [[ -n "$_used_12" ]] || _filtered_flags+=" --label-selector"
-  [[ -n "$_used_13" ]] || _filtered_flags+=" --app-prefix"
-  [[ -n "$_used_14" ]] || _filtered_flags+=" --label"
-  [[ -n "$_used_15" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
-  [[ -n "$_used_16" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
-  [[ -n "$_used_17" ]] || _filtered_flags+=" --known-good"
-  [[ -n "$_used_18" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_19" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_20" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_21" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_13" ]] || _filtered_flags+=" --namespace"
+  [[ -n "$_used_14" ]] || _filtered_flags+=" --context"
+  [[ -n "$_used_15" ]] || _filtered_flags+=" --app-prefix"
+  [[ -n "$_used_16" ]] || _filtered_flags+=" --label"
+  [[ -n "$_used_17" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
+  [[ -n "$_used_18" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
+  [[ -n "$_used_19" ]] || _filtered_flags+=" --known-good"
+  [[ -n "$_used_20" ]] || _filtered_flags+=" --bad-tag"
+  [[ -n "$_used_21" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_22" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_23" ]] || _filtered_flags+=" --verbose --no-verbose"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
@@ -375,7 +391,7 @@ _fleet_rollback_run()
   case "$prev" in
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30="" _used_31="" _used_32="" _used_33=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30="" _used_31="" _used_32="" _used_33="" _used_34="" _used_35=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --file) _used_0=1 ;;
@@ -391,27 +407,29 @@ _fleet_rollback_run()
       --insecure-skip-verify|--no-insecure-skip-verify) _used_10=1 ;;
       --stack) _used_11=1 ;;
       --label-selector) _used_12=1 ;;
-      --app-prefix) _used_13=1 ;;
-      --label) _used_14=1 ;;
-      --pin-digest|--no-pin-digest) _used_15=1 ;;
-      --server-dry-run|--no-server-dry-run) _used_16=1 ;;
-      --known-good) _used_17=1 ;;
-      --bad-tag) _used_18=1 ;;
-      --json|--no-json) _used_19=1 ;;
-      --quiet|-q|--no-quiet) _used_20=1 ;;
-      --verbose|--no-verbose) _used_21=1 ;;
-      --registry) _used_22=1 ;;
-      --yes|-y|--no-yes) _used_23=1 ;;
-      --user) _used_24=1 ;;
-      --report) _used_25=1 ;;
-      --allow-partial|--no-allow-partial) _used_26=1 ;;
-      --allow-forward|--no-allow-forward) _used_27=1 ;;
-      --allow-moved-tags|--no-allow-moved-tags) _used_28=1 ;;
-      --force|--no-force) _used_29=1 ;;
-      --revert-on-failure|--no-revert-on-failure) _used_30=1 ;;
-      --timeout) _used_31=1 ;;
-      --poll-ms) _used_32=1 ;;
-      --dry-run|--no-dry-run) _used_33=1 ;;
+      --namespace) _used_13=1 ;;
+      --context) _used_14=1 ;;
+      --app-prefix) _used_15=1 ;;
+      --label) _used_16=1 ;;
+      --pin-digest|--no-pin-digest) _used_17=1 ;;
+      --server-dry-run|--no-server-dry-run) _used_18=1 ;;
+      --known-good) _used_19=1 ;;
+      --bad-tag) _used_20=1 ;;
+      --json|--no-json) _used_21=1 ;;
+      --quiet|-q|--no-quiet) _used_22=1 ;;
+      --verbose|--no-verbose) _used_23=1 ;;
+      --registry) _used_24=1 ;;
+      --yes|-y|--no-yes) _used_25=1 ;;
+      --user) _used_26=1 ;;
+      --report) _used_27=1 ;;
+      --allow-partial|--no-allow-partial) _used_28=1 ;;
+      --allow-forward|--no-allow-forward) _used_29=1 ;;
+      --allow-moved-tags|--no-allow-moved-tags) _used_30=1 ;;
+      --force|--no-force) _used_31=1 ;;
+      --revert-on-failure|--no-revert-on-failure) _used_32=1 ;;
+      --timeout) _used_33=1 ;;
+      --poll-ms) _used_34=1 ;;
+      --dry-run|--no-dry-run) _used_35=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -428,27 +446,29 @@ _fleet_rollback_run()
   [[ -n "$_used_10" ]] || _filtered_flags+=" --insecure-skip-verify --no-insecure-skip-verify"
   [[ -n "$_used_11" ]] || _filtered_flags+=" --stack"
   [[ -n "$_used_12" ]] || _filtered_flags+=" --label-selector"
-  [[ -n "$_used_13" ]] || _filtered_flags+=" --app-prefix"
-  [[ -n "$_used_14" ]] || _filtered_flags+=" --label"
-  [[ -n "$_used_15" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
-  [[ -n "$_used_16" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
-  [[ -n "$_used_17" ]] || _filtered_flags+=" --known-good"
-  [[ -n "$_used_18" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_19" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_20" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_21" ]] || _filtered_flags+=" --verbose --no-verbose"
-  [[ -n "$_used_22" ]] || _filtered_flags+=" --registry"
-  [[ -n "$_used_23" ]] || _filtered_flags+=" --yes -y --no-yes"
-  [[ -n "$_used_24" ]] || _filtered_flags+=" --user"
-  [[ -n "$_used_25" ]] || _filtered_flags+=" --report"
-  [[ -n "$_used_26" ]] || _filtered_flags+=" --allow-partial --no-allow-partial"
-  [[ -n "$_used_27" ]] || _filtered_flags+=" --allow-forward --no-allow-forward"
-  [[ -n "$_used_28" ]] || _filtered_flags+=" --allow-moved-tags --no-allow-moved-tags"
-  [[ -n "$_used_29" ]] || _filtered_flags+=" --force --no-force"
-  [[ -n "$_used_30" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
-  [[ -n "$_used_31" ]] || _filtered_flags+=" --timeout"
-  [[ -n "$_used_32" ]] || _filtered_flags+=" --poll-ms"
-  [[ -n "$_used_33" ]] || _filtered_flags+=" --dry-run --no-dry-run"
+  [[ -n "$_used_13" ]] || _filtered_flags+=" --namespace"
+  [[ -n "$_used_14" ]] || _filtered_flags+=" --context"
+  [[ -n "$_used_15" ]] || _filtered_flags+=" --app-prefix"
+  [[ -n "$_used_16" ]] || _filtered_flags+=" --label"
+  [[ -n "$_used_17" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
+  [[ -n "$_used_18" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
+  [[ -n "$_used_19" ]] || _filtered_flags+=" --known-good"
+  [[ -n "$_used_20" ]] || _filtered_flags+=" --bad-tag"
+  [[ -n "$_used_21" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_22" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_23" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_24" ]] || _filtered_flags+=" --registry"
+  [[ -n "$_used_25" ]] || _filtered_flags+=" --yes -y --no-yes"
+  [[ -n "$_used_26" ]] || _filtered_flags+=" --user"
+  [[ -n "$_used_27" ]] || _filtered_flags+=" --report"
+  [[ -n "$_used_28" ]] || _filtered_flags+=" --allow-partial --no-allow-partial"
+  [[ -n "$_used_29" ]] || _filtered_flags+=" --allow-forward --no-allow-forward"
+  [[ -n "$_used_30" ]] || _filtered_flags+=" --allow-moved-tags --no-allow-moved-tags"
+  [[ -n "$_used_31" ]] || _filtered_flags+=" --force --no-force"
+  [[ -n "$_used_32" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
+  [[ -n "$_used_33" ]] || _filtered_flags+=" --timeout"
+  [[ -n "$_used_34" ]] || _filtered_flags+=" --poll-ms"
+  [[ -n "$_used_35" ]] || _filtered_flags+=" --dry-run --no-dry-run"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
@@ -468,7 +488,7 @@ _fleet_rollback_undo()
   case "$prev" in
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --report) _used_0=1 ;;
@@ -482,16 +502,18 @@ _fleet_rollback_undo()
       --insecure-skip-verify|--no-insecure-skip-verify) _used_8=1 ;;
       --stack) _used_9=1 ;;
       --label-selector) _used_10=1 ;;
-      --target-from-report|--no-target-from-report) _used_11=1 ;;
-      --yes|-y|--no-yes) _used_12=1 ;;
-      --user) _used_13=1 ;;
-      --force|--no-force) _used_14=1 ;;
-      --revert-on-failure|--no-revert-on-failure) _used_15=1 ;;
-      --timeout) _used_16=1 ;;
-      --poll-ms) _used_17=1 ;;
-      --json|--no-json) _used_18=1 ;;
-      --quiet|-q|--no-quiet) _used_19=1 ;;
-      --verbose|--no-verbose) _used_20=1 ;;
+      --namespace) _used_11=1 ;;
+      --context) _used_12=1 ;;
+      --target-from-report|--no-target-from-report) _used_13=1 ;;
+      --yes|-y|--no-yes) _used_14=1 ;;
+      --user) _used_15=1 ;;
+      --force|--no-force) _used_16=1 ;;
+      --revert-on-failure|--no-revert-on-failure) _used_17=1 ;;
+      --timeout) _used_18=1 ;;
+      --poll-ms) _used_19=1 ;;
+      --json|--no-json) _used_20=1 ;;
+      --quiet|-q|--no-quiet) _used_21=1 ;;
+      --verbose|--no-verbose) _used_22=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -506,16 +528,18 @@ _fleet_rollback_undo()
   [[ -n "$_used_8" ]] || _filtered_flags+=" --insecure-skip-verify --no-insecure-skip-verify"
   [[ -n "$_used_9" ]] || _filtered_flags+=" --stack"
   [[ -n "$_used_10" ]] || _filtered_flags+=" --label-selector"
-  [[ -n "$_used_11" ]] || _filtered_flags+=" --target-from-report --no-target-from-report"
-  [[ -n "$_used_12" ]] || _filtered_flags+=" --yes -y --no-yes"
-  [[ -n "$_used_13" ]] || _filtered_flags+=" --user"
-  [[ -n "$_used_14" ]] || _filtered_flags+=" --force --no-force"
-  [[ -n "$_used_15" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
-  [[ -n "$_used_16" ]] || _filtered_flags+=" --timeout"
-  [[ -n "$_used_17" ]] || _filtered_flags+=" --poll-ms"
-  [[ -n "$_used_18" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_19" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_20" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_11" ]] || _filtered_flags+=" --namespace"
+  [[ -n "$_used_12" ]] || _filtered_flags+=" --context"
+  [[ -n "$_used_13" ]] || _filtered_flags+=" --target-from-report --no-target-from-report"
+  [[ -n "$_used_14" ]] || _filtered_flags+=" --yes -y --no-yes"
+  [[ -n "$_used_15" ]] || _filtered_flags+=" --user"
+  [[ -n "$_used_16" ]] || _filtered_flags+=" --force --no-force"
+  [[ -n "$_used_17" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
+  [[ -n "$_used_18" ]] || _filtered_flags+=" --timeout"
+  [[ -n "$_used_19" ]] || _filtered_flags+=" --poll-ms"
+  [[ -n "$_used_20" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_21" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_22" ]] || _filtered_flags+=" --verbose --no-verbose"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
@@ -547,6 +571,45 @@ _fleet_rollback_demo()
   [[ -n "$_used_0" ]] || _filtered_flags+=" --keep --no-keep"
   [[ -n "$_used_1" ]] || _filtered_flags+=" --deployment-ms"
   [[ -n "$_used_2" ]] || _filtered_flags+=" --target"
+
+  # Complete flags (filtered) and subcommands
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=( $(compgen -W "$_filtered_flags" -- "$cur") )
+    return
+  fi
+
+}
+
+_fleet_rollback_re_track()
+{
+  local cur prev words cword i
+  local _command_index="$1"
+  _init_completion -n "$COMP_WORDBREAKS" || return
+
+  # Flag value completions
+  case "$prev" in
+  esac
+
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6=""
+  for ((i = 1; i < cword; i++)); do
+    case "${words[i]%%=*}" in
+      --config) _used_0=1 ;;
+      --namespace) _used_1=1 ;;
+      --context) _used_2=1 ;;
+      --tag) _used_3=1 ;;
+      --yes|-y|--no-yes) _used_4=1 ;;
+      --timeout) _used_5=1 ;;
+      --poll-ms) _used_6=1 ;;
+    esac
+  done
+  local _filtered_flags=""
+  [[ -n "$_used_0" ]] || _filtered_flags+=" --config"
+  [[ -n "$_used_1" ]] || _filtered_flags+=" --namespace"
+  [[ -n "$_used_2" ]] || _filtered_flags+=" --context"
+  [[ -n "$_used_3" ]] || _filtered_flags+=" --tag"
+  [[ -n "$_used_4" ]] || _filtered_flags+=" --yes -y --no-yes"
+  [[ -n "$_used_5" ]] || _filtered_flags+=" --timeout"
+  [[ -n "$_used_6" ]] || _filtered_flags+=" --poll-ms"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then

@@ -17,7 +17,7 @@ import { startSandboxRegistry } from "../../sandbox/Registry.ts"
 import { sampleFleet } from "../../sandbox/SampleFleet.ts"
 import { failed } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
-import { makePaint } from "../Output.ts"
+import { colourWanted, makePaint } from "../Output.ts"
 import { choicesCommand } from "./Choices.ts"
 import { getCommand } from "./Get.ts"
 import { planCommand } from "./Plan.ts"
@@ -78,7 +78,7 @@ const runTool = Command.runWith(tool, { version: "demo" })
 export const kubernetesDemo = (options: { readonly rolloutMs: number }) =>
   Effect.gen(function*() {
     const platform = yield* CliPlatform
-    const paint = makePaint(platform.stdoutIsTerminal && platform.env.NO_COLOR === undefined)
+    const paint = makePaint(colourWanted(platform.stdoutIsTerminal, platform.env))
     const { fleet, dir, registry, host, cluster, config } = yield* startSandboxes(options.rolloutMs)
     const rollbackFile = path.join(dir, "rollback.json")
     const report = path.join(dir, "rollback-report.json")
