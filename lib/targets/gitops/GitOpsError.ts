@@ -1,0 +1,62 @@
+/**
+ * @module GitOpsError — the errors of the GitOps and Pulumi targets, with a `reason` that maps
+ * onto the Target contract's {@link TargetError}, and {@link scrubCredentials}: every message that
+ * may carry a URL (git's own output, a remote) passes through it, so user info in a URL
+ * (`https://user:token@host/…`) never reaches a log, a report or an error.
+ */
+import { Schema } from "effect"
+import { TargetError } from "../../target/TargetError.ts"
+import type { TargetErrorReason } from "../../target/TargetError.ts"
+
+/** Why a GitOps operation failed. */
+export const GitOpsErrorReason = Schema.Literals([
+  /** Settings or files are not what the target expects (no such branch, a file it cannot edit). */
+  "Invalid",
+  /** A program the target needs is not installed (`git`, `pulumi`). */
+  "Missing",
+  /** The remote refused our credentials or asked for some (git never prompts here). */
+  "Unauthorized",
+  /** The remote could not be reached (clone, fetch, push). */
+  "Unreachable",
+  /** The remote moved since the plan, a push was rejected, a revert conflicts, a branch exists. */
+  "Conflict",
+  /** `kubectl kustomize` could not render a touched kustomization. */
+  "RenderFailed",
+  /** A workload the change names is not in the repository. */
+  "NotFound",
+  /** A program failed in a way not covered above. */
+  "Failed"
+])
+/** Why a GitOps operation failed. */
+export type GitOpsErrorReason = typeof GitOpsErrorReason.Type
+
+/** A failed GitOps operation; the message never contains a credential. */
+export class GitOpsError extends Schema.TaggedError<GitOpsError>()("GitOpsError", {
+  reason: GitOpsErrorReason,
+  message: Schema.String
+}) {}
+
+const REASONS: Record<GitOpsErrorReason, TargetErrorReason> = {
+  Invalid: "Invalid",
+  Missing: "Invalid",
+  Unauthorized: "Unauthorized",
+  Unreachable: "Unreachable",
+  Conflict: "Conflict",
+  RenderFailed: "Invalid",
+  NotFound: "NotFound",
+  Failed: "BadResponse"
+}
+
+/** The GitOps error as the Target contract's error (message scrubbed once more). */
+export const toTargetError = (error: GitOpsError): TargetError =>
+  new TargetError({ reason: REASONS[error.reason], message: scrubCredentials(error.message) })
+
+/**
+ * Removes user info from every URL in a text (`https://user:token@host/x` → `https://host/x`,
+ * also `ssh://`, `git://` and others), and the value of `Authorization`/`password`-looking
+ * `key=value` pairs git may echo. Pure.
+ */
+export const scrubCredentials = (text: string): string =>
+  text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]*@/gi, "$1")
+    .replace(/\b(authorization|password|passwd|token|secret)(\s*[:=]\s*)\S+/gi, "$1$2***")
