@@ -132,6 +132,27 @@ export interface TargetScope {
   readonly labelSelector?: string | undefined
 }
 
+/** How to apply a set of changes. */
+export interface ApplyOptions {
+  /** Override the orchestrator's lock; only when the `force` capability exists. */
+  readonly force: boolean
+  /** Validate only (`serverDryRun` capability). */
+  readonly dryRun?: boolean | undefined
+  /** Who asked for the change, for the orchestrator's own record (a GitOps commit message names them). */
+  readonly cause?: string | undefined
+  /**
+   * What the change is: a rollback (`run`) or putting back the images a rollback replaced (`undo`).
+   * A GitOps target turns the image automation it held back on when undoing.
+   */
+  readonly purpose?: "run" | "undo" | undefined
+  /** The point the fleet is rolled back to (ISO-8601 instant), for a commit message or a branch name. */
+  readonly point?: string | undefined
+  /** The point's label, when the operator chose one. */
+  readonly label?: string | undefined
+  /** The run's time left (`--timeout`): a request the orchestrator holds open longer counts as a lost answer. */
+  readonly timeoutMs?: number | undefined
+}
+
 /**
  * Target-specific words for the workflow's messages, so an operator reads what the orchestrator
  * calls things and how to check them by hand. Every field is optional; the workflow has generic
@@ -203,13 +224,7 @@ export interface TargetShape {
   /** Applies the changes (see the module's rules); `force` only when the capability exists. */
   readonly apply: (
     changes: ReadonlyArray<ImageChange>,
-    options: {
-      readonly force: boolean
-      readonly dryRun?: boolean | undefined
-      readonly cause?: string | undefined
-      /** The run's time left (`--timeout`): a request the orchestrator holds open longer counts as a lost answer. */
-      readonly timeoutMs?: number | undefined
-    }
+    options: ApplyOptions
   ) => Effect.Effect<AppliedChange, TargetError>
   /** Waits until the change is done; fails with `Timeout`, `RolloutFailed`, or a read failure. */
   readonly watch: (applied: AppliedChange, options: WatchOptions) => Effect.Effect<void, TargetError>
