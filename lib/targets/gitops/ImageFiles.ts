@@ -483,7 +483,10 @@ export const editImageFile = (
     splices.push(...markers.splices)
     changes.push({ id: edit.id, line: found.entry.line, before: found.entry.image, after: edit.image, held: markers.held, released: markers.released })
   }
-  splices.sort((a, b) => b.start - a.start)
+  // from the end backwards; insertions at the same place keep the order they were asked in
+  const ordered = splices.map((s, i) => ({ s, i })).sort((a, b) => b.s.start - a.s.start || b.i - a.i).map((x) => x.s)
+  splices.length = 0
+  splices.push(...ordered)
   for (let i = 1; i < splices.length; i++) {
     if (splices[i]!.end > splices[i - 1]!.start && splices[i]!.start !== splices[i - 1]!.start) return problem(`${file}: two edits overlap; edit it by hand`)
   }
