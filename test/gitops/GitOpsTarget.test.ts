@@ -145,7 +145,7 @@ describe("GitOps target on a real git remote", () => {
         const moved = remote.commit({ "README.md": "someone else\n" }, "docs: someone else pushed")
         const refused = yield* target.apply([change("api-js", "master-f01225d")], { force: false, point: POINT }).pipe(Effect.flip)
         assert.strictEqual(refused.reason, "Conflict")
-        assert.match(refused.message, /moved since the plan/)
+        assert.match(refused.message, new RegExp(`main on .* moved since the plan \\(planned at [0-9a-f]{7}, now ${moved.slice(0, 7)}\\); nothing was committed or pushed`))
         assert.strictEqual(remote.head("main"), moved, "nothing pushed")
         assert.deepStrictEqual(remote.refs().filter((r) => r.includes("rollback")), [])
 
