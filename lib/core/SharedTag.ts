@@ -6,8 +6,11 @@
  * immutable) are never a target: seed 002 — "set tag back to main does not restore a previous
  * build". No I/O, no clock.
  */
+import type { FleetSelection, ServiceSelection } from "./Selection.ts"
 import type { TagScheme } from "./TagScheme.ts"
 import { isDigestTag, parseTag } from "./TagScheme.ts"
+import type { Timeline, TimelineImage } from "./Timeline.ts"
+import { isMarkedBad } from "./Timeline.ts"
 
 /** One image of a service: its tag, digest and effective time (epoch ms). */
 export interface SharedTagImage {
@@ -17,14 +20,14 @@ export interface SharedTagImage {
 }
 
 /** The outcome of {@link sharedTagAsOf}. */
-export type SharedTagResult =
+export type SharedTagResult<I extends SharedTagImage = SharedTagImage> =
   | {
     readonly _tag: "Found"
     readonly tag: string
     /** The newest effective time of the tag among the services (its build time). */
     readonly time: number
     /** Each service's image with that tag. */
-    readonly images: ReadonlyMap<string, SharedTagImage>
+    readonly images: ReadonlyMap<string, I>
     /** Tags that would have been newer but are mutable, skipped. */
     readonly skippedMutable: ReadonlyArray<string>
   }
@@ -47,16 +50,16 @@ export const isMutableTag = (tag: string, scheme?: TagScheme): boolean => {
  * The newest tag that every service has at or before `point` (epoch ms), skipping mutable tags.
  * "Newest" = the latest effective time of the tag among the services; ties by tag name (greater wins).
  */
-export const sharedTagAsOf = (
-  imagesByService: ReadonlyMap<string, ReadonlyArray<SharedTagImage>>,
+export const sharedTagAsOf = <I extends SharedTagImage>(
+  imagesByService: ReadonlyMap<string, ReadonlyArray<I>>,
   point: number,
   isMutable: (tag: string) => boolean
-): SharedTagResult => {
+): SharedTagResult<I> => {
   const services = [...imagesByService.keys()]
   if (services.length === 0) return { _tag: "NotFound", message: "no services to roll back", skippedMutable: [] }
-  const available = new Map<string, Map<string, SharedTagImage>>()
+  const available = new Map<string, Map<string, I>>()
   for (const [service, images] of imagesByService) {
-    const tags = new Map<string, SharedTagImage>()
+    const tags = new Map<string, I>()
     for (const image of images) {
       if (image.time > point) continue
       const seen = tags.get(image.tag)
@@ -86,4 +89,29 @@ export const sharedTagAsOf = (
     ? `${none.join(", ")} ${none.length === 1 ? "has" : "have"} no image at or before the point, so no tag is shared by every service`
     : `no immutable tag is shared by every service at or before the point (the newest of each: ${newest.join(", ")}${skippedMutable.length > 0 ? `; mutable tags skipped: ${skippedMutable.join(", ")}` : ""})`
   return { _tag: "NotFound", message, skippedMutable }
+}
+
+/**
+ * The fleet's selection when one key holds every service's tag: each service gets its image with
+ * {@link sharedTagAsOf}'s tag (bad tags left out), or every service is unresolved with the reason.
+ * The same shape as `selectAsOf`, so the plan, `run` and the report work unchanged.
+ */
+export const selectSharedTagAsOf = (
+  timeline: Timeline,
+  instant: number,
+  options: { readonly badTags?: ReadonlyArray<string> | undefined; readonly isMutable: (tag: string) => boolean }
+): FleetSelection => {
+  const bad = new Set(options.badTags ?? [])
+  const images = new Map<string, ReadonlyArray<TimelineImage>>(
+    timeline.services.map((s) => [s.name, (timeline.images[s.name] ?? []).filter((i) => !isMarkedBad(bad, s.name, i.tag))])
+  )
+  const result = sharedTagAsOf(images, instant, options.isMutable)
+  return {
+    instant,
+    services: timeline.services.map((service): ServiceSelection => {
+      if (result._tag === "NotFound") return { _tag: "Unresolved", service, reason: `one tag for the whole fleet: ${result.message}` }
+      const image = result.images.get(service.name)!
+      return { _tag: "Selected", service, image }
+    })
+  }
 }

@@ -3,7 +3,7 @@
  * newest tag every service has at or before the point; mutable tags never chosen.
  */
 import { assert, describe, it } from "vitest"
-import { isMutableTag, sharedTagAsOf } from "../../lib/core/SharedTag.ts"
+import { isMutableTag, selectSharedTagAsOf, sharedTagAsOf } from "../../lib/core/SharedTag.ts"
 import type { SharedTagImage } from "../../lib/core/SharedTag.ts"
 import { TAG_SCHEME_PRESETS } from "../../lib/core/TagScheme.ts"
 
@@ -63,5 +63,36 @@ describe("isMutableTag", () => {
   it("moving names and unrecognised tags are mutable; the scheme's tags are not", () => {
     assert.deepStrictEqual(["main", "latest", "Production", "git-abc1234", "nightly-2", `sha256-${"a".repeat(64)}`].map((t) => isMutableTag(t, gitSha)), [true, true, true, false, true, true])
     assert.deepStrictEqual(["main", "v1.2.3", "1234-master"].map((t) => isMutableTag(t)), [true, false, false])
+  })
+})
+
+describe("selectSharedTagAsOf: the fleet's selection with one shared key", () => {
+  const timeline = {
+    services: [{ name: "api", repository: "sprocketbot/api" }, { name: "web", repository: "sprocketbot/web" }],
+    images: {
+      api: [
+        { service: "api", tag: "git-aaaaaaa", digest: "sha256:a1", time: T("2024-05-01T10:00:00Z"), dateSource: "config" as const },
+        { service: "api", tag: "git-bbbbbbb", digest: "sha256:a2", time: T("2024-05-02T10:00:00Z"), dateSource: "config" as const }
+      ],
+      web: [
+        { service: "web", tag: "git-aaaaaaa", digest: "sha256:w1", time: T("2024-05-01T10:00:00Z"), dateSource: "config" as const },
+        { service: "web", tag: "git-bbbbbbb", digest: "sha256:w2", time: T("2024-05-02T10:00:00Z"), dateSource: "config" as const }
+      ]
+    },
+    points: [],
+    granularity: "instant" as const,
+    timeZone: "UTC"
+  }
+  it("every service gets its own image of the shared tag", () => {
+    const s = selectSharedTagAsOf(timeline, T("2024-05-03T00:00:00Z"), { isMutable: mutable })
+    assert.deepStrictEqual(s.services.map((x) => (x._tag === "Selected" ? x.image.digest : x.reason)), ["sha256:a2", "sha256:w2"])
+  })
+  it("a tag marked bad for one service is not shared any more", () => {
+    const s = selectSharedTagAsOf(timeline, T("2024-05-03T00:00:00Z"), { isMutable: mutable, badTags: ["web:git-bbbbbbb"] })
+    assert.deepStrictEqual(s.services.map((x) => (x._tag === "Selected" ? x.image.tag : x.reason)), ["git-aaaaaaa", "git-aaaaaaa"])
+  })
+  it("nothing shared: every service unresolved with the reason", () => {
+    const s = selectSharedTagAsOf(timeline, T("2024-04-01T00:00:00Z"), { isMutable: mutable })
+    assert.match(s.services[0]!._tag === "Unresolved" ? s.services[0]!.reason : "", /^one tag for the whole fleet: api, web have no image/)
   })
 })
