@@ -12,7 +12,7 @@ import { afterAll, beforeAll } from "vitest"
 import type { ImageChange } from "../../lib/target/Target.ts"
 import type { GitOpsSettings } from "../../lib/targets/gitops/GitOpsTarget.ts"
 import { makeGitOpsTarget } from "../../lib/targets/gitops/GitOpsTarget.ts"
-import { FLUX, git, makeRemote, OPERATOR, startGitDaemon } from "../support/GitRemote.ts"
+import { FLUX, git, makeRemote, OPERATOR, readText, startGitDaemon } from "../support/GitRemote.ts"
 import type { TestRemote } from "../support/GitRemote.ts"
 
 // The target runs git with the process's environment: give it this test's identity and no machine config.
@@ -277,6 +277,23 @@ describe("GitOps target on a real git remote", () => {
         assert.strictEqual(target.description.url, `${daemon.url}remote.git`)
       }).pipe(Effect.ensuring(Effect.promise(() => daemon.stop()).pipe(Effect.andThen(Effect.sync(() => (remote.close(), rmSync(cacheDir, { recursive: true, force: true })))))))
     }))
+
+  it.effect("a GitHub remote (mapped onto the bare repository by the operator's url.insteadOf): the note carries the pull request URL", () =>
+    withRemote((remote, cacheDir) =>
+      Effect.gen(function*() {
+        seedHistory(remote)
+        const config = process.env.GIT_CONFIG_GLOBAL!
+        const saved = readText(config)
+        writeFileSync(config, `${saved}[url "${remote.bare}"]\n\tinsteadOf = https://github.com/canada-ca/tracker.git\n`)
+        const applied = yield* Effect.gen(function*() {
+          const target = yield* makeGitOpsTarget({ repository: { url: "https://github.com/canada-ca/tracker.git", cacheDir }, branch: "main" })
+          yield* target.listWorkloads({})
+          return yield* target.apply([change("api-js", "master-f01225d")], { force: false, point: POINT })
+        }).pipe(Effect.ensuring(Effect.sync(() => writeFileSync(config, saved))))
+        assert.include(applied.note ?? "", "open the pull request: https://github.com/canada-ca/tracker/compare/main...rollback/2021-01-11T14-00-00Z?expand=1")
+        assert.strictEqual(remote.head("rollback/2021-01-11T14-00-00Z"), applied.changeIds[0])
+      })
+    ))
 
   it.effect("--repo-path: the operator's own clone is used without touching its work tree, index or branch", () =>
     withRemote((remote, cacheDir) =>

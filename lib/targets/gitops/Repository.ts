@@ -130,7 +130,8 @@ export const openRepository = Effect.fn("Repository.open")(function*(location: R
     }
   }
   const remoteUrl = scrubCredentials(
-    yield* gitLine(dir, ["remote", "get-url", remote]).pipe(
+    // the URL as configured (not expanded by url.*.insteadOf): what the operator knows it by, and what a pull request link needs
+    yield* gitLine(dir, ["config", "--get", `remote.${remote}.url`]).pipe(
       Effect.mapError(() => new GitOpsError({ reason: "Invalid", message: `the repository at ${dir} has no remote named ${remote}: add it (git remote add ${remote} URL) or name the remote in the settings` }))
     )
   )
