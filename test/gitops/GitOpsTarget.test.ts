@@ -9,7 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll } from "vitest"
-import type { ImageChange } from "../../lib/target/Target.ts"
+import type { ImageChange, TargetShape } from "../../lib/target/Target.ts"
+import type { Workload } from "../../lib/target/Workload.ts"
+import { findImageEntries } from "../../lib/targets/gitops/ImageFiles.ts"
 import type { GitOpsSettings } from "../../lib/targets/gitops/GitOpsTarget.ts"
 import { makeGitOpsTarget } from "../../lib/targets/gitops/GitOpsTarget.ts"
 import { FLUX, git, makeRemote, OPERATOR, readText, startGitDaemon } from "../support/GitRemote.ts"
@@ -277,6 +279,55 @@ describe("GitOps target on a real git remote", () => {
         assert.strictEqual(target.description.url, `${daemon.url}remote.git`)
       }).pipe(Effect.ensuring(Effect.promise(() => daemon.stop()).pipe(Effect.andThen(Effect.sync(() => (remote.close(), rmSync(cacheDir, { recursive: true, force: true })))))))
     }))
+
+  it.live("--wait-on a cluster: watch waits until the cluster that syncs the branch runs the committed image; a commit never merged times out", () =>
+    withRemote((remote, cacheDir) =>
+      Effect.gen(function*() {
+        seedHistory(remote)
+        // a cluster that syncs main (as Flux would), seen through the Target contract
+        const declared = () => findImageEntries(FILE, remote.show("main", FILE)!).find((e) => e.id === id("api-js"))!.image
+        const workload = (): Workload => ({
+          id: "prod/Deployment/api-js",
+          kind: "Deployment",
+          labels: {},
+          containers: [{ name: "api-js", image: declared() }],
+          image: declared(),
+          health: { desired: 1, running: 1, healthy: 1, summary: "1/1" },
+          revision: "1",
+          inScope: true
+        })
+        const cluster: TargetShape = {
+          description: { kind: "kubernetes", url: "https://cluster.invalid" },
+          displayName: "Kubernetes",
+          changeNoun: "patch",
+          capabilities: { force: false, revert: true, serverDryRun: true, watch: true, pinDigest: true },
+          listWorkloads: () => Effect.sync(() => [workload()]),
+          getWorkload: () => Effect.sync(workload),
+          apply: () => Effect.die("the cluster is not changed directly"),
+          watch: () => Effect.void,
+          inProgress: () => Effect.succeed(false),
+          verify: (changes) => Effect.sync(() => changes.map((c) => ({ workload: c.workload, image: declared(), expectedImage: c.image, ok: declared() === c.image }))),
+          revert: () => Effect.die("not used")
+        }
+        const pushing = yield* makeGitOpsTarget(settingsFor(remote, cacheDir, { pushToBranch: true, waitOn: cluster }))
+        assert.isTrue(pushing.capabilities.watch)
+        yield* pushing.listWorkloads({})
+        const applied = yield* pushing.apply([change("api-js", "master-f01225d")], { force: false, point: POINT })
+        const seen: Array<string> = []
+        yield* pushing.watch(applied, { timeoutMs: 30_000, pollMs: 100, onProgress: (p) => seen.push(p.summary) })
+        assert.include(seen, "1 of 1 Kubernetes workload(s) run the committed images")
+        const verified = yield* pushing.verify([change("api-js", "master-f01225d")], new Map())
+        assert.isTrue(verified[0]!.ok)
+
+        // on a review branch nothing syncs it: our timeout, and the commit stays
+        const reviewing = yield* makeGitOpsTarget(settingsFor(remote, cacheDir, { waitOn: cluster }))
+        yield* reviewing.listWorkloads({})
+        const onBranch = yield* reviewing.apply([change("api-js", "master-0000001")], { force: false, point: POINT })
+        const timedOut = yield* reviewing.watch(onBranch, { timeoutMs: 300, pollMs: 100 }).pipe(Effect.flip)
+        assert.strictEqual(timedOut.reason, "Timeout")
+        assert.match(timedOut.message, /does not run the committed images .* is the pull request merged and synced\?/)
+      })
+    ))
 
   it.effect("a GitHub remote (mapped onto the bare repository by the operator's url.insteadOf): the note carries the pull request URL", () =>
     withRemote((remote, cacheDir) =>

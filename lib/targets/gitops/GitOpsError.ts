@@ -47,9 +47,9 @@ const REASONS: Record<GitOpsErrorReason, TargetErrorReason> = {
   Failed: "BadResponse"
 }
 
-/** The GitOps error as the Target contract's error (message scrubbed once more). */
-export const toTargetError = (error: GitOpsError): TargetError =>
-  new TargetError({ reason: REASONS[error.reason], message: scrubCredentials(error.message) })
+/** The GitOps error as the Target contract's error (message scrubbed once more); a TargetError (from a cluster waited on) as it is. */
+export const toTargetError = (error: GitOpsError | TargetError): TargetError =>
+  error._tag === "TargetError" ? error : new TargetError({ reason: REASONS[error.reason], message: scrubCredentials(error.message) })
 
 /**
  * Removes user info from every URL in a text (`https://user:token@host/x` → `https://host/x`,

@@ -14,6 +14,8 @@ import type { TargetDescription } from "../../core/Report.ts"
 import type { AppliedChange, ApplyOptions, ImageChange, TargetScope, TargetShape, WorkloadVerification } from "../../target/Target.ts"
 import { Target } from "../../target/Target.ts"
 import type { Workload } from "../../target/Workload.ts"
+import type { ClusterFollow } from "./ClusterWait.ts"
+import { followInCluster, verifyInCluster, waitForCluster } from "./ClusterWait.ts"
 import { GitOpsError, scrubCredentials, toTargetError } from "./GitOpsError.ts"
 import { commitsToRevert, sameDeclaredImage } from "./History.ts"
 import type { LineAtCommit } from "./History.ts"
@@ -45,6 +47,12 @@ export interface GitOpsSettings {
   readonly hold?: boolean | undefined
   /** `kubectl` to render kustomizations with; default: `kubectl` on the PATH (none: no render); `null`: never render. */
   readonly kubectl?: string | null | undefined
+  /**
+   * The cluster that syncs the repository (`--wait-on kubernetes`): `watch` waits until its
+   * workloads run the committed images and `verify` uses its rules; without it the run ends at
+   * "committed and pushed".
+   */
+  readonly waitOn?: TargetShape | undefined
 }
 
 /** What `apply` leaves for `watch`, `verify`, `revert`: the commit and where it went. */
@@ -52,6 +60,8 @@ export interface GitOpsHandle {
   readonly commit: string
   readonly branch: string
   readonly base: string
+  /** With `waitOn`: the cluster's workloads that follow the commit. */
+  readonly cluster?: ClusterFollow | undefined
 }
 
 /** The files a repository's image lines live in at a commit, and the entries found. */
@@ -312,19 +322,26 @@ export const makeGitOpsTarget = (settings: GitOpsSettings) =>
         const slug = branchNameOfPoint(options.point ?? made.commit.slice(0, 12))
         const target = settings.pushToBranch === true ? branch : `rollback/${slug}${purpose === "undo" ? "-undo" : ""}`
         yield* repo.push(made.commit, target, settings.pushToBranch === true ? base : "absent")
-        const handle: GitOpsHandle = { commit: made.commit, branch: target, base }
+        const cluster = settings.waitOn !== undefined ? yield* followInCluster(settings.waitOn, changes).pipe(Effect.option) : undefined
+        const handle: GitOpsHandle = { commit: made.commit, branch: target, base, ...(cluster?._tag === "Some" ? { cluster: cluster.value } : {}) }
         yield* Ref.set(last, handle)
         const pr = settings.pushToBranch === true ? undefined : pullRequestUrl(repo.remoteUrl, branch, target)
         const where = settings.pushToBranch === true
           ? `commit ${made.commit.slice(0, 12)} pushed to ${branch} on ${repo.remoteUrl}`
           : `commit ${made.commit.slice(0, 12)} pushed to the new branch ${target} on ${repo.remoteUrl}; ` +
             (pr !== undefined ? `open the pull request: ${pr}` : `open a pull request of ${target} into ${branch}`)
-        return { changeIds: [made.commit], workloads, note: `${where} (the rollback ends at committed and pushed: the cluster follows once ${branch} has it)`, handle } satisfies AppliedChange
+        const waiting = settings.waitOn === undefined
+          ? `(the rollback ends at committed and pushed: the cluster follows once ${branch} has it)`
+          : handle.cluster === undefined
+          ? `(${settings.waitOn.displayName} could not be read to follow the commit: not waited for)`
+          : `(waiting until ${settings.waitOn.displayName} runs the committed images${handle.cluster.unmatched.length > 0 ? `; no workload there runs ${handle.cluster.unmatched.join(", ")}` : ""})`
+        return { changeIds: [made.commit], workloads, note: `${where} ${waiting}`, handle } satisfies AppliedChange
       }).pipe(Effect.mapError(toTargetError))
 
     const verify = (changes: ReadonlyArray<ImageChange>) =>
       Effect.gen(function*() {
         const made = yield* Ref.get(last)
+        if (settings.waitOn !== undefined && made?.cluster !== undefined) return yield* verifyInCluster(settings.waitOn, made.cluster, changes)
         const commit = made?.commit ?? (yield* (yield* repository).fetchHead(branch))
         const snap = yield* snapshotAt(commit)
         return changes.map((c): WorkloadVerification => {
@@ -359,11 +376,14 @@ export const makeGitOpsTarget = (settings: GitOpsSettings) =>
       description,
       displayName: "GitOps repository",
       changeNoun: "commit",
-      capabilities: { force: false, revert: true, serverDryRun: false, watch: false, pinDigest: true },
+      capabilities: { force: false, revert: true, serverDryRun: false, watch: settings.waitOn !== undefined, pinDigest: true },
       listWorkloads,
       getWorkload,
       apply,
-      watch: () => Effect.void,
+      watch: (applied, options) => {
+        const cluster = (applied.handle as GitOpsHandle | undefined)?.cluster
+        return settings.waitOn !== undefined && cluster !== undefined ? waitForCluster(settings.waitOn, cluster, options) : Effect.void
+      },
       inProgress: () => Effect.succeed(false),
       verify,
       revert
