@@ -12,6 +12,7 @@ import { afterAll, beforeAll } from "vitest"
 import type { ImageChange, TargetShape } from "../../lib/target/Target.ts"
 import type { Workload } from "../../lib/target/Workload.ts"
 import { findImageEntries } from "../../lib/targets/gitops/ImageFiles.ts"
+import { findOnPath } from "../../lib/targets/gitops/Process.ts"
 import type { GitOpsSettings } from "../../lib/targets/gitops/GitOpsTarget.ts"
 import { makeGitOpsTarget } from "../../lib/targets/gitops/GitOpsTarget.ts"
 import { FLUX, git, makeRemote, OPERATOR, readText, startGitDaemon } from "../support/GitRemote.ts"
@@ -232,7 +233,9 @@ describe("GitOps target on a real git remote", () => {
         // the overlay names a resource that is not there
         remote.commit({ "app/overlays/prod/kustomization.yaml": "resources:\n- ../../bases\n- missing.yaml\nimages:\n- name: gcr.io/track-compliance/api-js\n  newTag: master-26a4b87\n" }, "prod overlay")
         const head = remote.head("main")
-        const target = yield* makeGitOpsTarget(settingsFor(remote, cacheDir, { kubectl: "/usr/bin/kubectl" }))
+        const kubectl = findOnPath("kubectl")
+        assert.isDefined(kubectl, "kubectl must be on the PATH (CI installs it): the render check needs the real kubectl kustomize")
+        const target = yield* makeGitOpsTarget(settingsFor(remote, cacheDir, { kubectl: kubectl! }))
         yield* target.listWorkloads({})
         const refused = yield* target.apply([{ workload: "app/overlays/prod/kustomization.yaml#gcr.io/track-compliance/api-js", image: "gcr.io/track-compliance/api-js:master-f01225d" }], {
           force: false,
