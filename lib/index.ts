@@ -24,6 +24,7 @@ export { Target } from "./target/Target.ts"
 export type {
   AppliedChange,
   AppliedWorkload,
+  ApplyOptions,
   ChangeProgress,
   ImageChange as TargetImageChange,
   RevertStarted,
@@ -38,6 +39,13 @@ export { RETRYABLE_READ_REASONS, TargetError, TargetErrorReason } from "./target
 export { containerImage } from "./target/Workload.ts"
 export type { Workload, WorkloadContainer, WorkloadHealth } from "./target/Workload.ts"
 export { matchServiceToWorkload } from "./target/Matching.ts"
+export { describeGitOps, GitOpsTarget, makeGitOpsTarget } from "./targets/gitops/GitOpsTarget.ts"
+export type { GitOpsHandle, GitOpsSettings } from "./targets/gitops/GitOpsTarget.ts"
+export { GitOpsError, scrubCredentials } from "./targets/gitops/GitOpsError.ts"
+export type { HelmValuesPath } from "./targets/gitops/ImageFiles.ts"
+export type { RepositoryLocation } from "./targets/gitops/Repository.ts"
+export { describePulumi, makePulumiTarget, PulumiTarget } from "./targets/pulumi/PulumiTarget.ts"
+export type { PulumiService, PulumiSettings } from "./targets/pulumi/PulumiTarget.ts"
 export type { ServiceToMatch, WorkloadMatch } from "./target/Matching.ts"
 export * from "./workflow/Capabilities.ts"
 export * from "./notify/Slack.ts"

@@ -62,7 +62,10 @@ const planRows = (plan: RollbackPlan, paint: Paint) =>
 /** The plan as a table plus a summary line and the notes. */
 export const renderPlan = (plan: RollbackPlan, paint: Paint): string => {
   const counts = planSummary(plan)
-  const notes = plan.services.filter((s) => s.reason !== undefined).map((s) => `  ${printable(s.service)}: ${printable(s.reason!)}`)
+  const notes = [
+    ...plan.services.filter((s) => s.reason !== undefined).map((s) => `  ${printable(s.service)}: ${printable(s.reason!)}`),
+    ...plan.services.filter((s) => s.where !== undefined).map((s) => `  ${printable(s.service)}: changes ${printable(s.where!)}`)
+  ]
   return [
     paint.bold(`Plan for ${printable(plan.label ?? plan.point)}${plan.label !== undefined ? ` (${plan.point})` : ""}`),
     renderPlanTable(plan, paint),

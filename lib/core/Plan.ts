@@ -46,6 +46,8 @@ export interface PlanEntry {
   readonly targetDigest?: string | undefined
   /** Effective time of the target, ISO-8601. */
   readonly builtAt?: string | undefined
+  /** Where the change lands when the workload id does not say it all (a GitOps file and line, automation on it). */
+  readonly where?: string | undefined
   /** Why the action was chosen when it is not obvious (unresolved, unknown running image). */
   readonly reason?: string | undefined
   /** A rollback: the source revisions it takes away (what ran after the target), and a compare link. */

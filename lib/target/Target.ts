@@ -210,6 +210,12 @@ export interface TargetShape {
    * Marathon makes ids absolute (`shop/api` → `/shop/api`). Default: the id as typed.
    */
   readonly canonicalId?: ((id: string) => string) | undefined
+  /**
+   * Set when every workload runs ONE tag (a Pulumi stack's shared `image-tag` key): the selection
+   * then gives every service the newest tag that every service has at or before the point
+   * (lib/core/SharedTag.ts), never a tag `isMutable` says may move (`main`, `latest`).
+   */
+  readonly sharedTag?: { readonly isMutable: (tag: string) => boolean } | undefined
   /** Words for messages (see {@link TargetHints}). */
   readonly hints?: TargetHints | undefined
   /**

@@ -56,6 +56,11 @@ export interface Workload {
   readonly lastFailure?: string | undefined
   /** True when the target's scope (group, label selector, stack, namespace) includes it. */
   readonly inScope: boolean
+  /**
+   * Where a change of it lands, for the plan, when the id does not say it all: a GitOps file and
+   * line, with the image automation that would set it back.
+   */
+  readonly where?: string | undefined
   /** Set when the target lists it but cannot roll it back (a CronJob, a bare Pod): why. */
   readonly notHandled?: string | undefined
 }

@@ -14,6 +14,7 @@ import { timelineOfRollbackFile } from "../core/RollbackFile.ts"
 import { selectAsOf } from "../core/Selection.ts"
 import { formatRanFor, knownGoodPoint } from "../core/History.ts"
 import { parseIsoInstant } from "../core/TimeZone.ts"
+import { selectSharedTagAsOf } from "../core/SharedTag.ts"
 import type { Timeline } from "../core/Timeline.ts"
 import { matchServiceToWorkload } from "../target/Matching.ts"
 import type { AppliedChange, ImageChange, TargetScope, TargetShape } from "../target/Target.ts"
@@ -77,7 +78,9 @@ export const planFleet = Effect.fn("planFleet")(function*(file: RollbackFile, po
   const target = yield* Target
   yield* checkCapabilities(target, { pinDigest: options.pinDigest, serverDryRun: options.serverDryRun })
   const { timeline, point } = yield* Effect.fromResult(resolvePoint(file, pointText, options.timeZone))
-  const selection = selectAsOf(timeline, point.instant, { badTags: options.badTags })
+  const selection = target.sharedTag !== undefined
+    ? selectSharedTagAsOf(timeline, point.instant, { badTags: options.badTags, isMutable: target.sharedTag.isMutable })
+    : selectAsOf(timeline, point.instant, { badTags: options.badTags })
   const name = target.displayName
   const noun = target.workloadNoun ?? "workload"
   const workloads = yield* target.listWorkloads(options.scope ?? {}).pipe(
@@ -116,7 +119,15 @@ export const planFleet = Effect.fn("planFleet")(function*(file: RollbackFile, po
   }
   const planned = planRollback(timeline, selection, running, { registry: file.registry, pinDigest: options.pinDigest, label: point.label, sources: options.sources })
   const knownGood = knownGoodOf(timeline, options.knownGoodMs ?? DEFAULT_KNOWN_GOOD_MS)
-  const plan: RollbackPlan = knownGood === undefined ? planned : { ...planned, knownGood }
+  // where each change lands, as the target says (a GitOps file and line)
+  const withWhere = {
+    ...planned,
+    services: planned.services.map((s) => {
+      const where = s.app !== undefined ? byId.get(s.app)?.where : undefined
+      return where !== undefined && (s.action === "rollback" || s.action === "forward") ? { ...s, where } : s
+    })
+  }
+  const plan: RollbackPlan = knownGood === undefined ? withWhere : { ...withWhere, knownGood }
   const serverDryRun = options.serverDryRun === true ? yield* dryRun(target, plan) : undefined
   return { plan, point, timeline, apps: byId, ...(serverDryRun !== undefined ? { serverDryRun } : {}) } satisfies FleetPlan
 })

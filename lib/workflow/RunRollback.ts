@@ -358,7 +358,14 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
   })
   return yield* Effect.gen(function*() {
     const runTimeoutMs = context.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    const deployed = yield* target.apply(changes, { force: context.force === true, cause: changeCause(context), timeoutMs: runTimeoutMs }).pipe(Effect.result)
+    const deployed = yield* target.apply(changes, {
+      force: context.force === true,
+      cause: changeCause(context),
+      timeoutMs: runTimeoutMs,
+      purpose: context.kind,
+      ...(context.point !== null ? { point: context.point } : {}),
+      ...(context.label !== null ? { label: context.label } : {})
+    }).pipe(Effect.result)
     const deployMs = (yield* Clock.currentTimeMillis) - deployStart
     if (Result.isFailure(deployed)) {
       const failure = deployed.failure
@@ -384,7 +391,7 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     const deploymentId = applied.changeIds.length > 0 ? applied.changeIds.join(", ") : null
     Object.assign(progress, { started: true, deploymentId, deployMs })
     const shownId = deploymentId ?? "(finished before it could be seen)"
-    if (applied.note !== undefined) yield* step(`${applied.note}; following it.`)
+    if (applied.note !== undefined) yield* step(target.capabilities.watch ? `${applied.note}; following it.` : applied.note)
     if (taken.length === 0) {
       const message = `${name} refused every change (each ${noun} changed since the plan); nothing was changed: ${[...refusedBy.entries()].map(([id, why]) => `${id}: ${why}`).join("; ")}`
       yield* step(message)
@@ -396,7 +403,7 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     const waitStart = yield* Clock.currentTimeMillis
     let waited: Result.Result<void, TargetError> = Result.succeed(undefined)
     if (deploymentId !== null) {
-      yield* step(`${Change} ${deploymentId} started; waiting for it to finish (timeout ${Math.round(timeoutMs / 1000)} s)…`)
+      if (target.capabilities.watch) yield* step(`${Change} ${deploymentId} started; waiting for it to finish (timeout ${Math.round(timeoutMs / 1000)} s)…`)
       waited = yield* target.watch(applied, { ...waitOptions, ...(context.onProgress !== undefined ? { onProgress: context.onProgress } : {}) }).pipe(Effect.result)
     }
     const waitMs = (yield* Clock.currentTimeMillis) - waitStart
@@ -422,7 +429,10 @@ export const deployPlan = Effect.fn("deployPlan")(function*(
     // verify also fails a workload that a change still touches: healthy means finished too.
     const allHealthy = running !== "yes" && Result.isSuccess(verified) && toCheck.every((e) => problemOf(e) === undefined)
     if (allHealthy && refusedBy.size === 0) {
-      const message = `${context.kind === "undo" ? "put back the previous images of" : "rolled back"} ${changes.length} ${noun}(s); all healthy on their target images`
+      // A target that cannot watch (a GitOps commit) ends at its change: say so, with what it said (the pull request to open).
+      const message = target.capabilities.watch
+        ? `${context.kind === "undo" ? "put back the previous images of" : "rolled back"} ${changes.length} ${noun}(s); all healthy on their target images`
+        : `${applied.note ?? `${change} ${shownId} made`}; it declares the ${context.kind === "undo" ? "previous" : "target"} images of ${changes.length} ${noun}(s), checked. ${name} does not wait for the fleet to run them: the run ends here.`
       yield* step(message)
       return yield* finish("succeeded", message, lines((s) => serviceLine(s, "rolled-back")), ids)
     }

@@ -117,7 +117,8 @@ export const planJson = (plan: RollbackPlan) => ({
     ...(s.builtAt !== undefined ? { builtAt: s.builtAt } : {}),
     ...(s.targetDigest !== undefined ? { digest: s.targetDigest } : {}),
     ...(s.reason !== undefined ? { reason: s.reason } : {}),
-    ...(s.undoes !== undefined ? { undoes: s.undoes } : {})
+    ...(s.undoes !== undefined ? { undoes: s.undoes } : {}),
+    ...(s.where !== undefined ? { where: s.where } : {})
   })),
   ...(plan.knownGood !== undefined ? { knownGood: plan.knownGood } : {})
 })

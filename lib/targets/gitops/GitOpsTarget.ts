@@ -119,7 +119,7 @@ const readSnapshot = (repo: Repository, settings: GitOpsSettings, commit: string
   })
 
 /** An image line as a workload: one container, its file and line in the labels and summary. */
-const entryToWorkload = (entry: ImageEntry, commit: string, branch: string, scope: TargetScope): Workload => {
+const entryToWorkload = (entry: ImageEntry, commit: string, branch: string, scope: TargetScope, hold = false): Workload => {
   const automation = entry.markers.filter((m) => !m.held).map((m) => m.policy)
   const held = entry.markers.filter((m) => m.held).map((m) => m.policy)
   const where = `${entry.file}:${entry.line}`
@@ -143,6 +143,13 @@ const entryToWorkload = (entry: ImageEntry, commit: string, branch: string, scop
         (held.length > 0 ? `; Flux image automation ${held.join(", ")} held by fleet-rollback` : "")
     },
     revision: commit,
+    where: `${where}` +
+      (automation.length > 0
+        ? hold
+          ? ` — Flux image automation ${automation.join(", ")} is on this line: --hold turns it off in the same commit`
+          : ` — Flux image automation ${automation.join(", ")} is on this line and NOT held: it will set the tag back (use --hold)`
+        : "") +
+      (held.length > 0 ? ` — Flux image automation ${held.join(", ")} held` : ""),
     inScope: scope.idPrefix === undefined || entry.id.startsWith(scope.idPrefix),
     ...(entry.notHandled !== undefined ? { notHandled: entry.notHandled } : {})
   }
@@ -244,7 +251,7 @@ export const makeGitOpsTarget = (settings: GitOpsSettings) =>
         const head = yield* (yield* repository).fetchHead(branch)
         yield* Ref.set(planned, head)
         const snap = yield* snapshotAt(head)
-        return snap.entries.map((e) => entryToWorkload(e, head, branch, scope))
+        return snap.entries.map((e) => entryToWorkload(e, head, branch, scope, settings.hold === true))
       }).pipe(Effect.mapError(toTargetError))
 
     const getWorkload = (id: string) =>
@@ -331,7 +338,7 @@ export const makeGitOpsTarget = (settings: GitOpsSettings) =>
           : `commit ${made.commit.slice(0, 12)} pushed to the new branch ${target} on ${repo.remoteUrl}; ` +
             (pr !== undefined ? `open the pull request: ${pr}` : `open a pull request of ${target} into ${branch}`)
         const waiting = settings.waitOn === undefined
-          ? `(the rollback ends at committed and pushed: the cluster follows once ${branch} has it)`
+          ? `(the cluster follows once ${branch} has it)`
           : handle.cluster === undefined
           ? `(${settings.waitOn.displayName} could not be read to follow the commit: not waited for)`
           : `(waiting until ${settings.waitOn.displayName} runs the committed images${handle.cluster.unmatched.length > 0 ? `; no workload there runs ${handle.cluster.unmatched.join(", ")}` : ""})`
@@ -376,6 +383,12 @@ export const makeGitOpsTarget = (settings: GitOpsSettings) =>
       description,
       displayName: "GitOps repository",
       changeNoun: "commit",
+      workloadNoun: "image line",
+      hints: {
+        checkState: `the image lines on ${branch} (and the rollback branch) in the repository`,
+        checkStarted: `is there a commit by fleet-rollback on ${branch} or a rollback/ branch?`,
+        narrowScope: "target.paths (the directories holding this environment's files)"
+      },
       capabilities: { force: false, revert: true, serverDryRun: false, watch: settings.waitOn !== undefined, pinDigest: true },
       listWorkloads,
       getWorkload,

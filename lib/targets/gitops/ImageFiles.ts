@@ -276,6 +276,8 @@ const parseFile = (file: string, text: string, helmPaths: ReadonlyArray<string>)
   const located: Array<Located> = []
   const list = Array.isArray(docs) ? docs : []
   for (const doc of list) {
+    // a document the parser had to guess at holds no line we could edit safely
+    if (doc.errors.length > 0) continue
     const root = doc.contents
     if (helmPaths.length > 0) {
       for (const path of helmPaths) {

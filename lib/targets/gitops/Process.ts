@@ -5,6 +5,7 @@
  * its output is collected — or streamed line by line to `onOutput` as well. Nothing here prints.
  */
 import { spawn } from "node:child_process"
+import process from "node:process"
 import { delimiter, join } from "node:path"
 import { accessSync, constants } from "node:fs"
 import { Effect, Schema } from "effect"

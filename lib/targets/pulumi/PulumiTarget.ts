@@ -300,8 +300,11 @@ export const makePulumiTarget = (settings: PulumiSettings) =>
         Effect.map((applied) => ({ applied, note: "the previous tags were set again" }))
       )
 
+    const sharesOneKey = settings.services.length > 1 && settings.services.every((s) => s.key === undefined)
     return Target.of({
       description: describePulumi(settings),
+      workloadNoun: "service",
+      ...(sharesOneKey ? { sharedTag: { isMutable } } : {}),
       displayName: settings.mode === "cli" ? `Pulumi stack ${settings.stack}` : `Pulumi stack file ${stackFile}`,
       changeNoun: settings.mode === "cli" ? "pulumi up" : "commit",
       capabilities: { force: false, revert: true, serverDryRun: settings.mode === "cli", watch: settings.mode === "cli", pinDigest: false },
