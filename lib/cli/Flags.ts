@@ -93,9 +93,9 @@ export const targetFromReport = Flag.Boolean("target-from-report").pipe(
   Flag.withDefault(false)
 )
 
-/** `--stack NAME` (swarm): the services of this stack (label com.docker.stack.namespace). */
+/** `--stack NAME` (swarm: the services of this stack; pulumi: the stack whose config holds the image tag). */
 export const stack = Flag.String("stack").pipe(
-  Flag.withDescription("Docker Swarm: only the services of this stack (label com.docker.stack.namespace=NAME); the engine is DOCKER_HOST"),
+  Flag.withDescription("Docker Swarm: only the services of this stack (label com.docker.stack.namespace=NAME); the engine is DOCKER_HOST. Pulumi: the stack (its settings file Pulumi.<stack>.yaml holds the image tag)"),
   Flag.optional
 )
 /** `--namespace NS` (repeatable, kubernetes): the namespaces in scope (default: the context's, else `default`). */
@@ -111,6 +111,35 @@ export const context = Flag.String("context").pipe(
 /** `--label-selector …` (swarm, kubernetes): only the workloads with these labels are in scope. */
 export const labelSelector = Flag.String("label-selector").pipe(
   Flag.withDescription("only the workloads with these labels: Docker Swarm key or key=value, comma separated, all must hold; Kubernetes as kubectl -l takes them (tier=web,env in (prod))"),
+  Flag.optional
+)
+/** `--repo-url URL` (gitops, pulumi): the Git repository, cloned into the cache. */
+export const repoUrl = Flag.String("repo-url").pipe(
+  Flag.withDescription("gitops, pulumi: the Git repository's URL, cloned into the cache (git's own credential helper or SSH agent; never a password in the URL)"),
+  Flag.optional
+)
+/** `--repo-path DIR` (gitops, pulumi): a local clone of the repository; its work tree is never touched. */
+export const repoPath = Flag.String("repo-path").pipe(Flag.withDescription("gitops, pulumi: a local clone of the repository (its work tree, index and branch are not touched)"), Flag.optional)
+/** `--branch NAME` (gitops, pulumi): the branch the cluster (or deploys) follow. */
+export const branch = Flag.String("branch").pipe(Flag.withDescription("gitops, pulumi: the branch the cluster or the deploys follow (default main)"), Flag.optional)
+/** `--strategy set|revert` (gitops). */
+export const strategy = Flag.String("strategy").pipe(
+  Flag.withDescription("gitops: set (default: write the target tags) or revert (git revert the commits that changed the image lines since they declared the targets)"),
+  Flag.optional
+)
+/** `--push-to-branch` (gitops, pulumi): commit to the tracked branch instead of a new rollback/<point> branch. */
+export const pushToBranch = Flag.Boolean("push-to-branch").pipe(
+  Flag.withDescription("gitops, pulumi: commit to the tracked branch itself instead of a new branch rollback/<point> for review (refused when the branch moved since the plan)"),
+  Flag.withDefault(false)
+)
+/** `--hold` (gitops): turn Flux image-automation setter markers on the changed lines off in the same commit. */
+export const hold = Flag.Boolean("hold").pipe(
+  Flag.withDescription("gitops: turn Flux image-automation setter markers on the changed lines off in the same commit, so Flux does not set the tags back (undo turns them on)"),
+  Flag.withDefault(false)
+)
+/** `--wait-on kubernetes` (gitops): wait until the cluster runs the committed images. */
+export const waitOn = Flag.String("wait-on").pipe(
+  Flag.withDescription("gitops: kubernetes = wait until the cluster (the Kubernetes target's settings) runs the committed images; without it the run ends at committed and pushed"),
   Flag.optional
 )
 
@@ -129,7 +158,14 @@ export const targetFlags = {
   stack,
   labelSelector,
   namespace,
-  context
+  context,
+  repoUrl,
+  repoPath,
+  branch,
+  strategy,
+  pushToBranch,
+  hold,
+  waitOn
 }
 
 /** The parsed values of {@link targetFlags}, as a builder receives them. */

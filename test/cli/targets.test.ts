@@ -74,20 +74,10 @@ describe("--target and the config's target:", () => {
     assert.strictEqual(JSON.parse(plan.stdout).services[0].app, "/shop/api")
   })
 
-  for (const kind of ["gitops", "pulumi"]) {
-    it(`--target ${kind} (not built in this version): exit 2, "not available", nothing asked or changed`, async () => {
-      const before = marathon.requests.length
-      const run = await runCli(["run", "--target", kind, "--marathon", marathon.url, "--point", "2026-11-15", "--yes"], { cwd: dir })
-      assert.strictEqual(run.code, 2, all(run))
-      assert.include(run.stderr, `target ${kind} is not available in this version`)
-      assert.strictEqual(marathon.requests.length, before)
-    })
-  }
-
-  it("demo --target gitops (not built in this version): exit 2, no sandbox started", async () => {
+  it("demo --target gitops (a target without a demo of its own): exit 2, no sandbox started", async () => {
     const demo = await runCli(["demo", "--target", "gitops"], { cwd: dir })
     assert.strictEqual(demo.code, 2, all(demo))
-    assert.include(demo.stderr, "target gitops is not available in this version")
+    assert.include(demo.stderr, "demo --target gitops: the demo of this target is not available in this version")
     assert.notInclude(demo.stdout, "Sandbox registry")
   })
 

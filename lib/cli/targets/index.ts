@@ -12,9 +12,11 @@ import type { ReportTarget } from "../../core/Report.ts"
 import { badInput } from "../../workflow/RollbackError.ts"
 import type { TargetFlagValues } from "../Flags.ts"
 import type { BuiltTarget, TargetBuilder } from "./Builder.ts"
+import { buildGitOpsTarget } from "./gitops.ts"
 import { buildKubernetesTarget } from "./kubernetes.ts"
 import { buildMarathonTarget } from "./marathon.ts"
 import { buildOpenShiftTarget } from "./openshift.ts"
+import { buildPulumiTarget } from "./pulumi.ts"
 import { buildSwarmTarget } from "./swarm.ts"
 
 export type { BuiltTarget, TargetBuilder, TargetBuildInput } from "./Builder.ts"
@@ -25,7 +27,9 @@ export const TARGET_BUILDERS: Partial<Record<TargetKind, TargetBuilder>> = {
   dcos: buildMarathonTarget,
   swarm: buildSwarmTarget,
   kubernetes: buildKubernetesTarget,
-  openshift: buildOpenShiftTarget
+  openshift: buildOpenShiftTarget,
+  gitops: buildGitOpsTarget,
+  pulumi: buildPulumiTarget
 }
 
 const KINDS: ReadonlyArray<string> = TargetKind.literals
