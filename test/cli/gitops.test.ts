@@ -151,7 +151,7 @@ describe("--target pulumi on the command line", () => {
     assert.include(all(run), "open the pull request: https://github.com/shop/deploy/compare/main...rollback/2026-11-15T23-59-59.999Z?expand=1")
   })
 
-  it("with a STAND-IN pulumi script on the PATH that records its arguments: plan --server-dry-run previews and changes nothing; run sets the tag and runs up --yes, its output streamed", async () => {
+  it("with a STAND-IN pulumi script on the PATH that records its arguments: plan shows pulumi preview and changes nothing; run previews before it goes on, sets the tag and runs up --yes, its output streamed", async () => {
     const bin = join(dir, "bin")
     mkdirSync(bin)
     writeFileSync(join(bin, "pulumi"), STANDIN)
@@ -163,13 +163,14 @@ describe("--target pulumi on the command line", () => {
     writeFileSync(join(dir, "fleet-rollback.yaml"), `registry: {url: "${registry.url}"}\nservices:\n  api: {repository: shop/api}\n  web: {repository: shop/web}\ntarget:\n  kind: pulumi\n  mode: cli\n  projectDir: platform\n`)
     const withStandIn = { ...env, PATH: `${bin}:${process.env.PATH ?? ""}` }
     const args = ["--config", "fleet-rollback.yaml", "--stack", "prod", "--point", "2026-11-15"]
-    const plan = await runCli(["plan", ...args, "--server-dry-run"], { cwd: dir, env: withStandIn })
+    const plan = await runCli(["plan", ...args], { cwd: dir, env: withStandIn })
     assert.strictEqual(plan.code, 0, all(plan))
     assert.include(plan.stderr, "Previewing update (prod)")
     assert.strictEqual(readFileSync(join(project, "Pulumi.prod.yaml"), "utf8"), STACK)
     const run = await runCli(["run", ...args, "--yes"], { cwd: dir, env: withStandIn })
     assert.strictEqual(run.code, 0, all(run))
     assert.include(run.stderr, "Updating (prod)")
+    assert.isBelow(run.stderr.indexOf("Previewing update (prod)"), run.stderr.indexOf("Updating (prod)"), "the preview comes before the update")
     const calls = readFileSync(join(bin, "calls.jsonl"), "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { args: Array<string> }).args.join(" "))
     assert.includeMembers(calls, ["preview --diff --stack prod --non-interactive", "config set platform:image-tag git-aaaaaaa --stack prod --non-interactive", "up --yes --stack prod --non-interactive"])
     assert.isBelow(calls.indexOf("config set platform:image-tag git-aaaaaaa --stack prod --non-interactive", calls.indexOf("preview --diff --stack prod --non-interactive") + 1), calls.indexOf("up --yes --stack prod --non-interactive"))

@@ -96,7 +96,7 @@ export const preparePlan = (flags: TargetFlagValues & {
       timeZone: Option.getOrUndefined(flags.tz),
       scope: resolveScope(config, environment, flags),
       pinDigest: flags.pinDigest,
-      serverDryRun: flags.serverDryRun === true,
+      serverDryRun: flags.serverDryRun === true || target.previewFirst === true,
       sources,
       knownGoodMs,
       badTags: [...(config.badTags ?? []), ...Option.match(flags.badTag, { onNone: () => [], onSome: (s) => s.split(",").map((t) => t.trim()) })]

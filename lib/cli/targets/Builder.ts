@@ -37,6 +37,11 @@ export interface BuiltTarget {
   readonly description: TargetDescription
   /** True when requests carry credentials (a token, a password, a client certificate). */
   readonly sendsCredentials: boolean
+  /**
+   * The target's own preview (its server-side dry run) belongs to every plan, shown before anything
+   * is asked or changed — Pulumi's `pulumi preview`, as seed 002 runs it before `pulumi up`.
+   */
+  readonly previewFirst?: boolean | undefined
 }
 
 /**

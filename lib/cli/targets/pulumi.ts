@@ -70,5 +70,11 @@ export const buildPulumiTarget: TargetBuilder = (input) =>
       isMutableTag: isMutable,
       onOutput: (t) => platform.writeStderr(t)
     }
-    return { layer: PulumiTarget.layer(result), description: describePulumi(result), sendsCredentials: repository !== undefined && "url" in repository } as const
+    return {
+      layer: PulumiTarget.layer(result),
+      description: describePulumi(result),
+      sendsCredentials: repository !== undefined && "url" in repository,
+      // seed 002: pulumi preview, then pulumi up once someone has looked at it
+      previewFirst: mode === "cli"
+    } as const
   })
