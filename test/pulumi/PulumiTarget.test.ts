@@ -160,8 +160,10 @@ describe("the pulumi way, with a STAND-IN pulumi script on the PATH that records
         assert.deepStrictEqual(calls(dir), [
           ["config", "--json", "--stack", "prod", "--non-interactive"],
           ["config", "--json", "--stack", "prod", "--non-interactive"],
+          ["config", "--json", "--stack", "prod", "--non-interactive"],
           ["config", "set", "platform:image-tag", "git-aaaaaaa", "--stack", "prod", "--non-interactive"],
           ["preview", "--diff", "--stack", "prod", "--non-interactive"],
+          ["config", "set", "platform:image-tag", "git-ccccccc", "--stack", "prod", "--non-interactive"],
           ["config", "--json", "--stack", "prod", "--non-interactive"],
           ["config", "set", "platform:image-tag", "git-aaaaaaa", "--stack", "prod", "--non-interactive"],
           ["up", "--yes", "--stack", "prod", "--non-interactive"]

@@ -55,6 +55,12 @@ export const pulumiConfigSet = Effect.fn("Pulumi.configSet")(function*(cmd: Pulu
   if (result.code !== 0) return yield* failedWith(`config set ${key}`, result)
 })
 
+/** `pulumi config rm KEY`. */
+export const pulumiConfigRemove = Effect.fn("Pulumi.configRemove")(function*(cmd: PulumiCommand, key: string) {
+  const result = yield* run(cmd, ["config", "rm", key], false)
+  if (result.code !== 0) return yield* failedWith(`config rm ${key}`, result)
+})
+
 /** `pulumi preview --diff`, streamed; its output. */
 export const pulumiPreview = Effect.fn("Pulumi.preview")(function*(cmd: PulumiCommand) {
   const result = yield* run(cmd, ["preview", "--diff"], true)

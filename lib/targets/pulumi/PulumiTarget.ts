@@ -28,7 +28,7 @@ import { pullRequestUrl } from "../gitops/PullRequest.ts"
 import type { Repository, RepositoryLocation } from "../gitops/Repository.ts"
 import { openRepository } from "../gitops/Repository.ts"
 import type { PulumiCommand } from "./PulumiCli.ts"
-import { INSTALL_PULUMI, pulumiConfig, pulumiConfigSet, pulumiPreview, pulumiUp } from "./PulumiCli.ts"
+import { INSTALL_PULUMI, pulumiConfig, pulumiConfigRemove, pulumiConfigSet, pulumiPreview, pulumiUp } from "./PulumiCli.ts"
 import { projectNameOf, readStackConfig, setStackValues } from "./StackFile.ts"
 
 /** A service of the stack: its name, its image repository (`ghcr.io/org/api`), and its own key when it has one. */
@@ -255,10 +255,19 @@ export const makePulumiTarget = (settings: PulumiSettings) =>
         const cmd = yield* cli
         const file = join(settings.projectDir, stackFile)
         const saved = existsSync(file) ? readFileSync(file) : undefined
+        const before = dryRun ? yield* pulumiConfig(cmd) : new Map<string, string>()
         for (const [key, tag] of tags) yield* pulumiConfigSet(cmd, key, tag)
         if (dryRun) {
-          // preview with the new tags, then the stack file exactly as it was
-          const preview = yield* pulumiPreview(cmd).pipe(Effect.ensuring(Effect.sync(() => (saved !== undefined ? writeFileSync(file, saved) : rmSync(file, { force: true })))))
+          // preview with the new tags, then the config as it was: set back through pulumi (a stack
+          // whose config Pulumi keeps remotely), then the local stack file byte for byte
+          const putBack = Effect.forEach([...tags.keys()], (key) => {
+            const old = before.get(key)
+            return old !== undefined ? pulumiConfigSet(cmd, key, old) : pulumiConfigRemove(cmd, key)
+          }, { discard: true }).pipe(
+            Effect.ignore,
+            Effect.andThen(Effect.sync(() => (saved !== undefined ? writeFileSync(file, saved) : rmSync(file, { force: true }))))
+          )
+          const preview = yield* pulumiPreview(cmd).pipe(Effect.ensuring(putBack))
           return { changeIds: [], workloads: [], note: `pulumi preview:\n${preview.trimEnd()}` } satisfies AppliedChange
         }
         const up = yield* pulumiUp(cmd)
