@@ -112,6 +112,22 @@ describe("--target gitops on the command line", () => {
     assert.match(git(remote.bare, ["log", "-1", "--format=%B", "main"]), /^Undo rollback[\s\S]*turned back on: flux-system:api:tag/)
   })
 
+  it("--strategy revert: Flux's Auto-release commits since the point are reverted in one commit (seed 001's way)", async () => {
+    remote.commit({ "app/kustomization.yaml": KUSTOMIZATION("7-master", "3-master").replaceAll("HOST", host) }, "shop: back to the builds of the 10th")
+    const release = (api: string, web: string, what: string) =>
+      remote.commit({ "app/kustomization.yaml": KUSTOMIZATION(api, web).replaceAll("HOST", host) }, `Auto-release ${host}/shop/${what}\n\n[ci skip]`, { who: { name: "fluxcd", email: "fluxcd@users.noreply.github.com" } })
+    const first = release("8-master", "3-master", "api:8-master")
+    const second = release("8-master", "4-master", "web:4-master")
+    const run = await runCli(["run", ...flags(), "--yes", "--strategy", "revert"], { cwd: dir, env })
+    assert.strictEqual(run.code, 0, all(run))
+    const branch = "rollback/2026-11-15T23-59-59.999Z"
+    assert.strictEqual(remote.show(branch, "app/kustomization.yaml"), KUSTOMIZATION("7-master", "3-master").replaceAll("HOST", host))
+    const message = git(remote.bare, ["log", "-1", "--format=%B", branch])
+    assert.match(message, /^Revert 2 image updates: roll back 2 service\(s\) to 2026-11-15T23:59:59.999Z/)
+    assert.include(message, `This reverts commit ${second} (Auto-release ${host}/shop/web:4-master).`)
+    assert.include(message, `This reverts commit ${first} (Auto-release ${host}/shop/api:8-master).`)
+  })
+
   it("bad input is refused with exit 2 and nothing pushed: a password in --repo-url, an unknown strategy", async () => {
     const secret = await runCli(["plan", "--target", "gitops", "--repo-url", "https://deploy:s3cr3t@github.com/shop/deploy.git", "--point", "2026-11-15"], { cwd: dir, env })
     assert.strictEqual(secret.code, 2)
