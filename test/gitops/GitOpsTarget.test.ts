@@ -181,6 +181,23 @@ describe("GitOps target on a real git remote", () => {
       })
     ))
 
+  it.effect("undo with --strategy revert reverts the rollback commit itself", () =>
+    withRemote((remote, cacheDir) =>
+      Effect.gen(function*() {
+        seedHistory(remote)
+        const original = remote.show("main", FILE)!
+        const target = yield* makeGitOpsTarget(settingsFor(remote, cacheDir, { strategy: "revert", pushToBranch: true }))
+        yield* target.listWorkloads({})
+        const rolledBack = yield* target.apply([change("api-js", "master-f01225d")], { force: false, point: POINT })
+        const undoer = yield* makeGitOpsTarget(settingsFor(remote, cacheDir, { strategy: "revert", pushToBranch: true }))
+        yield* undoer.listWorkloads({})
+        const undone = yield* undoer.apply([change("api-js", "master-26a4b87")], { force: false, purpose: "undo", point: POINT })
+        assert.strictEqual(remote.show("main", FILE), original)
+        assert.include(git(remote.bare, ["log", "-1", "--format=%B", "main"]), `This reverts commit ${rolledBack.changeIds[0]}`)
+        assert.strictEqual(remote.head("main"), undone.changeIds[0])
+      })
+    ))
+
   it.effect("--strategy revert: a revert that conflicts is refused and nothing is pushed", () =>
     withRemote((remote, cacheDir) =>
       Effect.gen(function*() {
