@@ -24,7 +24,7 @@ const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", LANGUAGE: "C", GIT_OPTI
 
 /** What a failure's output says it was, for the operator and the workflow. */
 export const classifyGitFailure = (stderr: string): GitOpsErrorReason => {
-  if (/Authentication failed|could not read Username|could not read Password|terminal prompts disabled|Permission denied \(publickey|HTTP Basic: Access denied|403|401/i.test(stderr)) return "Unauthorized"
+  if (/Authentication failed|could not read Username|could not read Password|terminal prompts disabled|Permission denied \(publickey|HTTP Basic: Access denied|\b40[13]\b/i.test(stderr)) return "Unauthorized"
   if (/\[rejected\]|non-fast-forward|fetch first|stale info|\[remote rejected\]|failed to push some refs/i.test(stderr)) return "Conflict"
   if (/Could not resolve host|Connection refused|unable to access|Could not read from remote repository|unable to connect|Connection timed out|does not appear to be a git repository|not found/i.test(stderr)) return "Unreachable"
   return "Failed"
