@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "vitest"
+import { classifyGitFailure } from "../../lib/targets/gitops/Git.ts"
 import { scrubCredentials } from "../../lib/targets/gitops/GitOpsError.ts"
 import { commitsToRevert } from "../../lib/targets/gitops/History.ts"
 import { editImageFile, findImageEntries, formatScalar, kustomizeNameMatches } from "../../lib/targets/gitops/ImageFiles.ts"
@@ -125,6 +126,13 @@ describe("small pure pieces", () => {
   it("URL user info and token-looking pairs are scrubbed", () => {
     assert.strictEqual(scrubCredentials("fatal: unable to access 'https://deploy:s3cr3t@github.com/x.git/': 403"), "fatal: unable to access 'https://github.com/x.git/': 403")
     assert.strictEqual(scrubCredentials("password=hunter2 ok"), "password=*** ok")
+  })
+  it("git's failures classified: credentials, a rejected push, an unreachable remote", () => {
+    assert.strictEqual(classifyGitFailure("fatal: could not read Username for 'https://github.com': terminal prompts disabled"), "Unauthorized")
+    assert.strictEqual(classifyGitFailure("remote: HTTP Basic: Access denied\nfatal: Authentication failed"), "Unauthorized")
+    assert.strictEqual(classifyGitFailure("! [rejected]        main -> main (fetch first)\nerror: failed to push some refs"), "Conflict")
+    assert.strictEqual(classifyGitFailure("fatal: unable to access 'https://x/': Could not resolve host: x"), "Unreachable")
+    assert.strictEqual(classifyGitFailure("error: pathspec 'master-4003aac' did not match"), "Failed")
   })
   it("revert search: the commits after the line last declared the target that changed it", () => {
     const h = [
