@@ -6,6 +6,8 @@
  * pushes `rollback/<point>` and prints the pull request URL; the report says it ends at committed
  * and pushed; undo restores the lines byte for byte; Pulumi's shared key picks one tag for all.
  */
+import { execFile } from "node:child_process"
+import { promisify } from "node:util"
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -15,9 +17,12 @@ import { startSandboxRegistry } from "../../lib/sandbox/Registry.ts"
 import { git, makeRemote } from "../support/GitRemote.ts"
 import type { TestRemote } from "../support/GitRemote.ts"
 import { STANDIN } from "../support/PulumiStandIn.ts"
+import { startTestCluster } from "../kubernetes/support.ts"
+import { deployment } from "../sandbox-kubernetes/fixtures.ts"
 import type { CliResult } from "./runCli.ts"
 import { runCli } from "./runCli.ts"
 
+const execFileAsync = promisify(execFile)
 let dir: string
 let registry: SandboxRegistry
 let remote: TestRemote
@@ -126,6 +131,41 @@ describe("--target gitops on the command line", () => {
     assert.match(message, /^Revert 2 image updates: roll back 2 service\(s\) to 2026-11-15T23:59:59.999Z/)
     assert.include(message, `This reverts commit ${second} (Auto-release ${host}/shop/web:4-master).`)
     assert.include(message, `This reverts commit ${first} (Auto-release ${host}/shop/api:8-master).`)
+  })
+
+  it("--wait-on kubernetes: the run waits until the cluster (the Kubernetes sandbox, synced by kubectl set image once main has the commit) runs the committed images", async () => {
+    const cluster = await startTestCluster({ objects: [deployment("shop", "api", `${host}/shop/api:8-master`), deployment("shop", "web", `${host}/shop/web:4-master`)] })
+    try {
+      // what Flux would do: once main declares the rollback, the cluster gets it
+      let synced = false
+      const sync = (async () => {
+        const deadline = Date.now() + 60_000
+        while (Date.now() < deadline) {
+          if (remote.show("main", "app/kustomization.yaml")?.includes("newTag: 7-master") === true) {
+            for (const [name, tag] of [["api", "7-master"], ["web", "3-master"]] as const) {
+              // asynchronously: the sandbox answers from this very process
+              await execFileAsync("kubectl", ["--kubeconfig", cluster.kubeconfig, "-n", "shop", "set", "image", `deployment/${name}`, `${name}=${host}/shop/${name}:${tag}`])
+            }
+            synced = true
+            return
+          }
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      })()
+      const run = await runCli(["run", ...flags(), "--yes", "--push-to-branch", "--wait-on", "kubernetes", "--timeout", "60", "--poll-ms", "200"], {
+        cwd: dir,
+        env: { ...env, KUBECONFIG: cluster.kubeconfig }
+      })
+      await sync
+      assert.isTrue(synced)
+      assert.strictEqual(run.code, 0, all(run))
+      assert.include(run.stderr, "Kubernetes workload(s) run the committed images")
+      const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8")) as Record<string, unknown>
+      assert.strictEqual(report["outcome"], "succeeded")
+      assert.match(String(report["message"]), /all healthy on their target images/)
+    } finally {
+      await cluster.close()
+    }
   })
 
   it("bad input is refused with exit 2 and nothing pushed: a password in --repo-url, an unknown strategy", async () => {

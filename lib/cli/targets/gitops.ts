@@ -17,6 +17,7 @@ import { badInput } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import { defaultCacheDir } from "../Settings.ts"
 import type { BuiltTarget, TargetBuilder, TargetBuildInput } from "./Builder.ts"
+import { buildKubernetesTarget } from "./kubernetes.ts"
 
 const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined)
 
@@ -93,7 +94,7 @@ const settingsOf = (input: TargetBuildInput) =>
  * The targets of a cluster that `--wait-on` can follow, by kind (imported here directly rather than
  * through the registry in index.ts, which imports this file).
  */
-const CLUSTER_BUILDERS: Partial<Record<string, TargetBuilder>> = {}
+const CLUSTER_BUILDERS: Partial<Record<string, TargetBuilder>> = { kubernetes: buildKubernetesTarget }
 
 /** Builds the GitOps target; with `--wait-on kubernetes`, over the Kubernetes target that syncs it. */
 export const buildGitOpsTarget: TargetBuilder = (input) =>
