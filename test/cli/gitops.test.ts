@@ -103,7 +103,7 @@ describe("--target gitops on the command line", () => {
     assert.strictEqual(after, KUSTOMIZATION("7-master", "3-master").replaceAll("HOST", host).replace('"$imagepolicy"', '"$imagepolicy (held by fleet-rollback)"'))
     const message = git(remote.bare, ["log", "-1", "--format=%an%n%B", branch])
     assert.match(message, /^On Call\nRoll back 2 service\(s\) to 2026-11-15T23:59:59.999Z/)
-    assert.include(message, "Run by: fleet-rollback run by mike")
+    assert.match(message, /\nRun by: fleet-rollback run to 2026-11-15T23:59:59.999Z by mike\n/)
   })
 
   it("--push-to-branch then undo: the tracked branch gets the rollback, then the previous lines back byte for byte", async () => {
