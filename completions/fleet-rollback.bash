@@ -192,7 +192,7 @@ _fleet_rollback_get()
       ;;
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30="" _used_31="" _used_32="" _used_33="" _used_34="" _used_35=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30="" _used_31="" _used_32="" _used_33="" _used_34="" _used_35="" _used_36="" _used_37="" _used_38="" _used_39="" _used_40="" _used_41="" _used_42=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --config) _used_0=1 ;;
@@ -221,16 +221,23 @@ _fleet_rollback_get()
       --label-selector) _used_23=1 ;;
       --namespace) _used_24=1 ;;
       --context) _used_25=1 ;;
-      --app-prefix) _used_26=1 ;;
-      --label) _used_27=1 ;;
-      --from) _used_28=1 ;;
-      --reports) _used_29=1 ;;
-      --request-timeout) _used_30=1 ;;
-      --bad-tag) _used_31=1 ;;
-      --allow-empty|--no-allow-empty) _used_32=1 ;;
-      --json|--no-json) _used_33=1 ;;
-      --quiet|-q|--no-quiet) _used_34=1 ;;
-      --verbose|--no-verbose) _used_35=1 ;;
+      --repo-url) _used_26=1 ;;
+      --repo-path) _used_27=1 ;;
+      --branch) _used_28=1 ;;
+      --strategy) _used_29=1 ;;
+      --push-to-branch|--no-push-to-branch) _used_30=1 ;;
+      --hold|--no-hold) _used_31=1 ;;
+      --wait-on) _used_32=1 ;;
+      --app-prefix) _used_33=1 ;;
+      --label) _used_34=1 ;;
+      --from) _used_35=1 ;;
+      --reports) _used_36=1 ;;
+      --request-timeout) _used_37=1 ;;
+      --bad-tag) _used_38=1 ;;
+      --allow-empty|--no-allow-empty) _used_39=1 ;;
+      --json|--no-json) _used_40=1 ;;
+      --quiet|-q|--no-quiet) _used_41=1 ;;
+      --verbose|--no-verbose) _used_42=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -260,16 +267,23 @@ _fleet_rollback_get()
   [[ -n "$_used_23" ]] || _filtered_flags+=" --label-selector"
   [[ -n "$_used_24" ]] || _filtered_flags+=" --namespace"
   [[ -n "$_used_25" ]] || _filtered_flags+=" --context"
-  [[ -n "$_used_26" ]] || _filtered_flags+=" --app-prefix"
-  [[ -n "$_used_27" ]] || _filtered_flags+=" --label"
-  [[ -n "$_used_28" ]] || _filtered_flags+=" --from"
-  [[ -n "$_used_29" ]] || _filtered_flags+=" --reports"
-  [[ -n "$_used_30" ]] || _filtered_flags+=" --request-timeout"
-  [[ -n "$_used_31" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_32" ]] || _filtered_flags+=" --allow-empty --no-allow-empty"
-  [[ -n "$_used_33" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_34" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_35" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_26" ]] || _filtered_flags+=" --repo-url"
+  [[ -n "$_used_27" ]] || _filtered_flags+=" --repo-path"
+  [[ -n "$_used_28" ]] || _filtered_flags+=" --branch"
+  [[ -n "$_used_29" ]] || _filtered_flags+=" --strategy"
+  [[ -n "$_used_30" ]] || _filtered_flags+=" --push-to-branch --no-push-to-branch"
+  [[ -n "$_used_31" ]] || _filtered_flags+=" --hold --no-hold"
+  [[ -n "$_used_32" ]] || _filtered_flags+=" --wait-on"
+  [[ -n "$_used_33" ]] || _filtered_flags+=" --app-prefix"
+  [[ -n "$_used_34" ]] || _filtered_flags+=" --label"
+  [[ -n "$_used_35" ]] || _filtered_flags+=" --from"
+  [[ -n "$_used_36" ]] || _filtered_flags+=" --reports"
+  [[ -n "$_used_37" ]] || _filtered_flags+=" --request-timeout"
+  [[ -n "$_used_38" ]] || _filtered_flags+=" --bad-tag"
+  [[ -n "$_used_39" ]] || _filtered_flags+=" --allow-empty --no-allow-empty"
+  [[ -n "$_used_40" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_41" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_42" ]] || _filtered_flags+=" --verbose --no-verbose"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
@@ -318,7 +332,7 @@ _fleet_rollback_plan()
   case "$prev" in
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --file) _used_0=1 ;;
@@ -336,15 +350,22 @@ _fleet_rollback_plan()
       --label-selector) _used_12=1 ;;
       --namespace) _used_13=1 ;;
       --context) _used_14=1 ;;
-      --app-prefix) _used_15=1 ;;
-      --label) _used_16=1 ;;
-      --pin-digest|--no-pin-digest) _used_17=1 ;;
-      --server-dry-run|--no-server-dry-run) _used_18=1 ;;
-      --known-good) _used_19=1 ;;
-      --bad-tag) _used_20=1 ;;
-      --json|--no-json) _used_21=1 ;;
-      --quiet|-q|--no-quiet) _used_22=1 ;;
-      --verbose|--no-verbose) _used_23=1 ;;
+      --repo-url) _used_15=1 ;;
+      --repo-path) _used_16=1 ;;
+      --branch) _used_17=1 ;;
+      --strategy) _used_18=1 ;;
+      --push-to-branch|--no-push-to-branch) _used_19=1 ;;
+      --hold|--no-hold) _used_20=1 ;;
+      --wait-on) _used_21=1 ;;
+      --app-prefix) _used_22=1 ;;
+      --label) _used_23=1 ;;
+      --pin-digest|--no-pin-digest) _used_24=1 ;;
+      --server-dry-run|--no-server-dry-run) _used_25=1 ;;
+      --known-good) _used_26=1 ;;
+      --bad-tag) _used_27=1 ;;
+      --json|--no-json) _used_28=1 ;;
+      --quiet|-q|--no-quiet) _used_29=1 ;;
+      --verbose|--no-verbose) _used_30=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -363,15 +384,22 @@ _fleet_rollback_plan()
   [[ -n "$_used_12" ]] || _filtered_flags+=" --label-selector"
   [[ -n "$_used_13" ]] || _filtered_flags+=" --namespace"
   [[ -n "$_used_14" ]] || _filtered_flags+=" --context"
-  [[ -n "$_used_15" ]] || _filtered_flags+=" --app-prefix"
-  [[ -n "$_used_16" ]] || _filtered_flags+=" --label"
-  [[ -n "$_used_17" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
-  [[ -n "$_used_18" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
-  [[ -n "$_used_19" ]] || _filtered_flags+=" --known-good"
-  [[ -n "$_used_20" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_21" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_22" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_23" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_15" ]] || _filtered_flags+=" --repo-url"
+  [[ -n "$_used_16" ]] || _filtered_flags+=" --repo-path"
+  [[ -n "$_used_17" ]] || _filtered_flags+=" --branch"
+  [[ -n "$_used_18" ]] || _filtered_flags+=" --strategy"
+  [[ -n "$_used_19" ]] || _filtered_flags+=" --push-to-branch --no-push-to-branch"
+  [[ -n "$_used_20" ]] || _filtered_flags+=" --hold --no-hold"
+  [[ -n "$_used_21" ]] || _filtered_flags+=" --wait-on"
+  [[ -n "$_used_22" ]] || _filtered_flags+=" --app-prefix"
+  [[ -n "$_used_23" ]] || _filtered_flags+=" --label"
+  [[ -n "$_used_24" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
+  [[ -n "$_used_25" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
+  [[ -n "$_used_26" ]] || _filtered_flags+=" --known-good"
+  [[ -n "$_used_27" ]] || _filtered_flags+=" --bad-tag"
+  [[ -n "$_used_28" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_29" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_30" ]] || _filtered_flags+=" --verbose --no-verbose"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
@@ -391,7 +419,7 @@ _fleet_rollback_run()
   case "$prev" in
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30="" _used_31="" _used_32="" _used_33="" _used_34="" _used_35=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30="" _used_31="" _used_32="" _used_33="" _used_34="" _used_35="" _used_36="" _used_37="" _used_38="" _used_39="" _used_40="" _used_41="" _used_42=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --file) _used_0=1 ;;
@@ -409,27 +437,34 @@ _fleet_rollback_run()
       --label-selector) _used_12=1 ;;
       --namespace) _used_13=1 ;;
       --context) _used_14=1 ;;
-      --app-prefix) _used_15=1 ;;
-      --label) _used_16=1 ;;
-      --pin-digest|--no-pin-digest) _used_17=1 ;;
-      --server-dry-run|--no-server-dry-run) _used_18=1 ;;
-      --known-good) _used_19=1 ;;
-      --bad-tag) _used_20=1 ;;
-      --json|--no-json) _used_21=1 ;;
-      --quiet|-q|--no-quiet) _used_22=1 ;;
-      --verbose|--no-verbose) _used_23=1 ;;
-      --registry) _used_24=1 ;;
-      --yes|-y|--no-yes) _used_25=1 ;;
-      --user) _used_26=1 ;;
-      --report) _used_27=1 ;;
-      --allow-partial|--no-allow-partial) _used_28=1 ;;
-      --allow-forward|--no-allow-forward) _used_29=1 ;;
-      --allow-moved-tags|--no-allow-moved-tags) _used_30=1 ;;
-      --force|--no-force) _used_31=1 ;;
-      --revert-on-failure|--no-revert-on-failure) _used_32=1 ;;
-      --timeout) _used_33=1 ;;
-      --poll-ms) _used_34=1 ;;
-      --dry-run|--no-dry-run) _used_35=1 ;;
+      --repo-url) _used_15=1 ;;
+      --repo-path) _used_16=1 ;;
+      --branch) _used_17=1 ;;
+      --strategy) _used_18=1 ;;
+      --push-to-branch|--no-push-to-branch) _used_19=1 ;;
+      --hold|--no-hold) _used_20=1 ;;
+      --wait-on) _used_21=1 ;;
+      --app-prefix) _used_22=1 ;;
+      --label) _used_23=1 ;;
+      --pin-digest|--no-pin-digest) _used_24=1 ;;
+      --server-dry-run|--no-server-dry-run) _used_25=1 ;;
+      --known-good) _used_26=1 ;;
+      --bad-tag) _used_27=1 ;;
+      --json|--no-json) _used_28=1 ;;
+      --quiet|-q|--no-quiet) _used_29=1 ;;
+      --verbose|--no-verbose) _used_30=1 ;;
+      --registry) _used_31=1 ;;
+      --yes|-y|--no-yes) _used_32=1 ;;
+      --user) _used_33=1 ;;
+      --report) _used_34=1 ;;
+      --allow-partial|--no-allow-partial) _used_35=1 ;;
+      --allow-forward|--no-allow-forward) _used_36=1 ;;
+      --allow-moved-tags|--no-allow-moved-tags) _used_37=1 ;;
+      --force|--no-force) _used_38=1 ;;
+      --revert-on-failure|--no-revert-on-failure) _used_39=1 ;;
+      --timeout) _used_40=1 ;;
+      --poll-ms) _used_41=1 ;;
+      --dry-run|--no-dry-run) _used_42=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -448,27 +483,34 @@ _fleet_rollback_run()
   [[ -n "$_used_12" ]] || _filtered_flags+=" --label-selector"
   [[ -n "$_used_13" ]] || _filtered_flags+=" --namespace"
   [[ -n "$_used_14" ]] || _filtered_flags+=" --context"
-  [[ -n "$_used_15" ]] || _filtered_flags+=" --app-prefix"
-  [[ -n "$_used_16" ]] || _filtered_flags+=" --label"
-  [[ -n "$_used_17" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
-  [[ -n "$_used_18" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
-  [[ -n "$_used_19" ]] || _filtered_flags+=" --known-good"
-  [[ -n "$_used_20" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_21" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_22" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_23" ]] || _filtered_flags+=" --verbose --no-verbose"
-  [[ -n "$_used_24" ]] || _filtered_flags+=" --registry"
-  [[ -n "$_used_25" ]] || _filtered_flags+=" --yes -y --no-yes"
-  [[ -n "$_used_26" ]] || _filtered_flags+=" --user"
-  [[ -n "$_used_27" ]] || _filtered_flags+=" --report"
-  [[ -n "$_used_28" ]] || _filtered_flags+=" --allow-partial --no-allow-partial"
-  [[ -n "$_used_29" ]] || _filtered_flags+=" --allow-forward --no-allow-forward"
-  [[ -n "$_used_30" ]] || _filtered_flags+=" --allow-moved-tags --no-allow-moved-tags"
-  [[ -n "$_used_31" ]] || _filtered_flags+=" --force --no-force"
-  [[ -n "$_used_32" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
-  [[ -n "$_used_33" ]] || _filtered_flags+=" --timeout"
-  [[ -n "$_used_34" ]] || _filtered_flags+=" --poll-ms"
-  [[ -n "$_used_35" ]] || _filtered_flags+=" --dry-run --no-dry-run"
+  [[ -n "$_used_15" ]] || _filtered_flags+=" --repo-url"
+  [[ -n "$_used_16" ]] || _filtered_flags+=" --repo-path"
+  [[ -n "$_used_17" ]] || _filtered_flags+=" --branch"
+  [[ -n "$_used_18" ]] || _filtered_flags+=" --strategy"
+  [[ -n "$_used_19" ]] || _filtered_flags+=" --push-to-branch --no-push-to-branch"
+  [[ -n "$_used_20" ]] || _filtered_flags+=" --hold --no-hold"
+  [[ -n "$_used_21" ]] || _filtered_flags+=" --wait-on"
+  [[ -n "$_used_22" ]] || _filtered_flags+=" --app-prefix"
+  [[ -n "$_used_23" ]] || _filtered_flags+=" --label"
+  [[ -n "$_used_24" ]] || _filtered_flags+=" --pin-digest --no-pin-digest"
+  [[ -n "$_used_25" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
+  [[ -n "$_used_26" ]] || _filtered_flags+=" --known-good"
+  [[ -n "$_used_27" ]] || _filtered_flags+=" --bad-tag"
+  [[ -n "$_used_28" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_29" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_30" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_31" ]] || _filtered_flags+=" --registry"
+  [[ -n "$_used_32" ]] || _filtered_flags+=" --yes -y --no-yes"
+  [[ -n "$_used_33" ]] || _filtered_flags+=" --user"
+  [[ -n "$_used_34" ]] || _filtered_flags+=" --report"
+  [[ -n "$_used_35" ]] || _filtered_flags+=" --allow-partial --no-allow-partial"
+  [[ -n "$_used_36" ]] || _filtered_flags+=" --allow-forward --no-allow-forward"
+  [[ -n "$_used_37" ]] || _filtered_flags+=" --allow-moved-tags --no-allow-moved-tags"
+  [[ -n "$_used_38" ]] || _filtered_flags+=" --force --no-force"
+  [[ -n "$_used_39" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
+  [[ -n "$_used_40" ]] || _filtered_flags+=" --timeout"
+  [[ -n "$_used_41" ]] || _filtered_flags+=" --poll-ms"
+  [[ -n "$_used_42" ]] || _filtered_flags+=" --dry-run --no-dry-run"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
@@ -488,7 +530,7 @@ _fleet_rollback_undo()
   case "$prev" in
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --report) _used_0=1 ;;
@@ -504,16 +546,23 @@ _fleet_rollback_undo()
       --label-selector) _used_10=1 ;;
       --namespace) _used_11=1 ;;
       --context) _used_12=1 ;;
-      --target-from-report|--no-target-from-report) _used_13=1 ;;
-      --yes|-y|--no-yes) _used_14=1 ;;
-      --user) _used_15=1 ;;
-      --force|--no-force) _used_16=1 ;;
-      --revert-on-failure|--no-revert-on-failure) _used_17=1 ;;
-      --timeout) _used_18=1 ;;
-      --poll-ms) _used_19=1 ;;
-      --json|--no-json) _used_20=1 ;;
-      --quiet|-q|--no-quiet) _used_21=1 ;;
-      --verbose|--no-verbose) _used_22=1 ;;
+      --repo-url) _used_13=1 ;;
+      --repo-path) _used_14=1 ;;
+      --branch) _used_15=1 ;;
+      --strategy) _used_16=1 ;;
+      --push-to-branch|--no-push-to-branch) _used_17=1 ;;
+      --hold|--no-hold) _used_18=1 ;;
+      --wait-on) _used_19=1 ;;
+      --target-from-report|--no-target-from-report) _used_20=1 ;;
+      --yes|-y|--no-yes) _used_21=1 ;;
+      --user) _used_22=1 ;;
+      --force|--no-force) _used_23=1 ;;
+      --revert-on-failure|--no-revert-on-failure) _used_24=1 ;;
+      --timeout) _used_25=1 ;;
+      --poll-ms) _used_26=1 ;;
+      --json|--no-json) _used_27=1 ;;
+      --quiet|-q|--no-quiet) _used_28=1 ;;
+      --verbose|--no-verbose) _used_29=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -530,16 +579,23 @@ _fleet_rollback_undo()
   [[ -n "$_used_10" ]] || _filtered_flags+=" --label-selector"
   [[ -n "$_used_11" ]] || _filtered_flags+=" --namespace"
   [[ -n "$_used_12" ]] || _filtered_flags+=" --context"
-  [[ -n "$_used_13" ]] || _filtered_flags+=" --target-from-report --no-target-from-report"
-  [[ -n "$_used_14" ]] || _filtered_flags+=" --yes -y --no-yes"
-  [[ -n "$_used_15" ]] || _filtered_flags+=" --user"
-  [[ -n "$_used_16" ]] || _filtered_flags+=" --force --no-force"
-  [[ -n "$_used_17" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
-  [[ -n "$_used_18" ]] || _filtered_flags+=" --timeout"
-  [[ -n "$_used_19" ]] || _filtered_flags+=" --poll-ms"
-  [[ -n "$_used_20" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_21" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_22" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_13" ]] || _filtered_flags+=" --repo-url"
+  [[ -n "$_used_14" ]] || _filtered_flags+=" --repo-path"
+  [[ -n "$_used_15" ]] || _filtered_flags+=" --branch"
+  [[ -n "$_used_16" ]] || _filtered_flags+=" --strategy"
+  [[ -n "$_used_17" ]] || _filtered_flags+=" --push-to-branch --no-push-to-branch"
+  [[ -n "$_used_18" ]] || _filtered_flags+=" --hold --no-hold"
+  [[ -n "$_used_19" ]] || _filtered_flags+=" --wait-on"
+  [[ -n "$_used_20" ]] || _filtered_flags+=" --target-from-report --no-target-from-report"
+  [[ -n "$_used_21" ]] || _filtered_flags+=" --yes -y --no-yes"
+  [[ -n "$_used_22" ]] || _filtered_flags+=" --user"
+  [[ -n "$_used_23" ]] || _filtered_flags+=" --force --no-force"
+  [[ -n "$_used_24" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"
+  [[ -n "$_used_25" ]] || _filtered_flags+=" --timeout"
+  [[ -n "$_used_26" ]] || _filtered_flags+=" --poll-ms"
+  [[ -n "$_used_27" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_28" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_29" ]] || _filtered_flags+=" --verbose --no-verbose"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
