@@ -96,6 +96,27 @@ const seedHistory = (remote: TestRemote, marker = "") => {
   return d4cc490
 }
 
+describe("GitOps history: each image line's git log", () => {
+  it.effect("seed 001's history gives api-js master-f01225d from the base commit and master-26a4b87 from the Auto-release, dated when committed", () =>
+    withRemote((remote, cacheDir) =>
+      Effect.gen(function*() {
+        const release = seedHistory(remote)
+        remote.commit({ "README.md": "unrelated\n" }, "docs", { date: "2021-01-12T09:00:00Z" })
+        const target = yield* makeGitOpsTarget(settingsFor(remote, cacheDir))
+        const memory = yield* target.history!([{ workload: id("api-js") }, { workload: id("autoscan") }])
+        const of = (name: string) => memory.entries.filter((e) => e.workload === id(name)).map((e) => [e.image, new Date(e.at).toISOString()])
+        assert.deepStrictEqual(of("api-js"), [
+          ["gcr.io/track-compliance/api-js:master-f01225d", "2021-01-10T12:00:00.000Z"],
+          ["gcr.io/track-compliance/api-js:master-26a4b87", "2021-01-11T15:07:07.000Z"]
+        ])
+        assert.deepStrictEqual(of("autoscan"), [["gcr.io/track-compliance/autoscan:master-0000000", "2021-01-10T12:00:00.000Z"]], "a commit that left the line as it was adds nothing")
+        const auto = memory.entries.find((e) => e.revision === release)!
+        assert.match(auto.cause ?? "", /^Auto-release gcr.io\/track-compliance\/api-js:master-26a4b87/)
+        assert.include(memory.note ?? "", "git log")
+      })
+    ))
+})
+
 describe("GitOps target on a real git remote", () => {
   it.effect("rolls several services back to a point in ONE commit on a new branch rollback/<point>; every byte outside the changed values stays", () =>
     withRemote((remote, cacheDir) =>

@@ -11,7 +11,7 @@
  */
 import { Effect, Layer, Ref } from "effect"
 import type { TargetDescription } from "../../core/Report.ts"
-import type { AppliedChange, ApplyOptions, ImageChange, TargetScope, TargetShape, WorkloadVerification } from "../../target/Target.ts"
+import type { AppliedChange, ApplyOptions, ImageChange, TargetScope, TargetShape, WorkloadMemory, WorkloadVerification } from "../../target/Target.ts"
 import { Target } from "../../target/Target.ts"
 import type { Workload } from "../../target/Workload.ts"
 import type { ClusterFollow } from "./ClusterWait.ts"
@@ -378,8 +378,33 @@ export const makeGitOpsTarget = (settings: GitOpsSettings) =>
         }
       }).pipe(Effect.mapError(toTargetError))
 
+    /**
+     * What each image line declared when: the branch's commits (first parent, oldest first) that
+     * touched its file, a new entry wherever the line declares another image, dated when the
+     * commit was made. What the cluster ran follows the branch within its sync interval.
+     */
+    const history: NonNullable<TargetShape["history"]> = (asked) =>
+      Effect.gen(function*() {
+        const repo = yield* repository
+        const head = yield* repo.fetchHead(branch)
+        const entries: Array<WorkloadMemory> = []
+        for (const { workload } of asked) {
+          const file = workload.slice(0, workload.indexOf("#"))
+          const commits = [...(yield* repo.history(head, [file]))].reverse()
+          let previous: string | undefined
+          for (const c of commits) {
+            const text = (yield* repo.readFiles(c.id, [file])).get(file)
+            const image = text === undefined ? undefined : findImageEntries(file, text, helmPathsOf(settings, file)).find((e) => e.id === workload)?.image
+            if (image !== undefined && image !== previous && Number.isFinite(c.committedAt)) entries.push({ workload, image, at: c.committedAt, revision: c.id, cause: c.subject })
+            previous = image
+          }
+        }
+        return { entries, note: `the GitOps repository remembers every commit on ${branch}: each image line's history is its git log (dated when committed; the cluster follows within its sync interval)` }
+      }).pipe(Effect.mapError(toTargetError))
+
     const description = describeGitOps(settings)
     return Target.of({
+      history,
       description,
       displayName: "GitOps repository",
       changeNoun: "commit",

@@ -24,6 +24,8 @@ export interface CommitInfo {
   readonly id: string
   readonly parents: ReadonlyArray<string>
   readonly subject: string
+  /** When it was committed, epoch ms (the committer date: when it reached the branch's history). */
+  readonly committedAt: number
 }
 
 /** An open repository. */
@@ -162,11 +164,11 @@ export const openRepository = Effect.fn("Repository.open")(function*(location: R
     })
 
   const history = (head: string, files: ReadonlyArray<string>) =>
-    runGit(dir, ["log", "--first-parent", "--format=%H%x00%P%x00%s", head, "--", ...files]).pipe(
+    runGit(dir, ["log", "--first-parent", "--format=%H%x00%P%x00%ct%x00%s", head, "--", ...files]).pipe(
       Effect.map((out) =>
         out.split("\n").filter((l) => l !== "").map((line) => {
-          const [id = "", parents = "", subject = ""] = line.split("\0")
-          return { id, parents: parents.split(" ").filter((p) => p !== ""), subject }
+          const [id = "", parents = "", seconds = "", subject = ""] = line.split("\0")
+          return { id, parents: parents.split(" ").filter((p) => p !== ""), subject, committedAt: Number(seconds) * 1000 }
         })
       )
     )
