@@ -20,8 +20,7 @@ import { makeCredentials } from "../lib/targets/kubernetes/Credentials.ts"
 import type { ClusterAccess } from "../lib/targets/kubernetes/Kubeconfig.ts"
 import { makeKubernetesTargetFor } from "../lib/targets/kubernetes/KubernetesTarget.ts"
 import { makeTransport } from "../lib/targets/kubernetes/Transport.ts"
-import { planFleet } from "../lib/workflow/PlanFleet.ts"
-import { deployPlan } from "../lib/workflow/RunRollback.ts"
+import { measureRun, median, twoBuildRollbackFile, warmUpAndMeasure } from "./measure.ts"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 /** Deployments in the namespace. */
@@ -65,25 +64,8 @@ export interface KubernetesBenchReport {
 }
 
 /** rollback.json: every service has build 1 (before the first point) and build 2. */
-const rollbackFile = (): RollbackFile => {
-  const services = Array.from({ length: WORKLOADS }, (_, i) => ({ name: name(i), repository: `shop/${name(i)}` }))
-  const digest = (i: number, b: number) => `sha256:${(i * 10 + b).toString(16).padStart(64, "0")}`
-  return {
-    schemaVersion: 1,
-    generatedAt: "2026-11-30T00:00:00.000Z",
-    environment: null,
-    registry: `https://${REGISTRY}`,
-    services,
-    images: Object.fromEntries(services.map((s, i) => [s.name, [
-      { tag: "1-master", digest: digest(i, 1), created: "2026-11-10T00:00:00.000Z", dateSource: "config" as const },
-      { tag: "2-master", digest: digest(i, 2), created: "2026-11-20T00:00:00.000Z", dateSource: "config" as const }
-    ]])),
-    points: [
-      { id: "2026-11-10T00:00:00.000Z", label: "release 1", changes: services.map((s) => ({ service: s.name, tag: "1-master" })) },
-      { id: "2026-11-20T00:00:00.000Z", label: "release 2", changes: services.map((s) => ({ service: s.name, tag: "2-master" })) }
-    ]
-  }
-}
+const rollbackFile = (): RollbackFile =>
+  twoBuildRollbackFile(Array.from({ length: WORKLOADS }, (_, i) => name(i)), `https://${REGISTRY}`, (i, b) => `sha256:${(i * 10 + b).toString(16).padStart(64, "0")}`)
 
 /** The sandbox in a child process (bench/support/kubernetesSandbox.ts). */
 const startSandbox = (): Promise<{ url: string; stop: () => void }> =>
@@ -96,12 +78,6 @@ const startSandbox = (): Promise<{ url: string; stop: () => void }> =>
     })
     child.on("exit", (code) => reject(new Error(`the sandbox exited (${code}) before it was ready`)))
   })
-
-const median = (xs: ReadonlyArray<number>): number => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 /** Runs the benchmark against a fresh sandbox (stopped at the end). */
 export const runKubernetesBench = async (): Promise<KubernetesBenchReport> => {
@@ -120,32 +96,11 @@ export const runKubernetesBench = async (): Promise<KubernetesBenchReport> => {
       const once = (point: string, direction: KubernetesRun["direction"]) =>
         Effect.gen(function*() {
           const requestsBefore = yield* transport.requestCount
-          const start = performance.now()
-          const cpu = process.cpuUsage()
-          const fleet = yield* planFleet(file, point, {})
-          const planMs = performance.now() - start
-          const toChange = fleet.plan.services.filter((s) => s.action === "rollback" || s.action === "forward")
-          if (toChange.length !== WORKLOADS) return yield* Effect.die(new Error(`expected ${WORKLOADS} changes, the plan has ${toChange.length}`))
-          const result = yield* deployPlan(fleet.plan, toChange, fleet.apps, { user: "bench", kind: "run", point, label: null, pollMs: POLL_MS })
-          const wallMs = performance.now() - start
-          const used = process.cpuUsage(cpu)
-          if (result.report.outcome !== "succeeded") return yield* Effect.die(new Error(`run ${direction} ended ${result.report.outcome}: ${result.report.message}`))
-          return {
-            direction,
-            wallMs: Math.round(wallMs),
-            planMs: Math.round(planMs),
-            deployMs: result.report.durations.deployMs,
-            waitMs: result.report.durations.waitMs,
-            overheadMs: Math.round(wallMs - ROLLOUT_MS),
-            cpuMs: Math.round((used.user + used.system) / 1000),
-            requests: (yield* transport.requestCount) - requestsBefore
-          } satisfies KubernetesRun
+          const { cpuMs, ...run } = yield* measureRun(file, point, direction, { expected: WORKLOADS, pollMs: POLL_MS })
+          return { ...run, overheadMs: run.wallMs - ROLLOUT_MS, cpuMs, requests: (yield* transport.requestCount) - requestsBefore } satisfies KubernetesRun
         }).pipe(Effect.provide(layer))
       // warm-up pair (JIT, connection pool), not counted
-      yield* once("2026-11-15", "back")
-      yield* once("2026-11-25", "forward")
-      const runs: Array<KubernetesRun> = []
-      for (let i = 0; i < RUNS; i++) runs.push(yield* (i % 2 === 0 ? once("2026-11-15", "back") : once("2026-11-25", "forward")))
+      const runs = yield* warmUpAndMeasure(RUNS, once)
       const medianOverheadMs = median(runs.map((r) => r.overheadMs))
       return {
         workloads: WORKLOADS,

@@ -20,10 +20,9 @@ import type { RollbackFile } from "../lib/core/RollbackFile.ts"
 import { Notifier } from "../lib/notify/Slack.ts"
 import { startSandboxRegistry } from "../lib/sandbox/Registry.ts"
 import { SwarmTarget } from "../lib/targets/swarm/SwarmTarget.ts"
-import { planFleet } from "../lib/workflow/PlanFleet.ts"
-import { deployPlan } from "../lib/workflow/RunRollback.ts"
 import { startDockerEngine } from "../test/support/DockerEngine.ts"
 import type { DockerEngine } from "../test/support/DockerEngine.ts"
+import { measureRun, median, twoBuildRollbackFile, warmUpAndMeasure } from "./measure.ts"
 
 /** Services in the stack. */
 const SERVICES = Number(process.env["BENCH_SERVICES"] ?? 50)
@@ -67,12 +66,6 @@ export interface SwarmOverheadReport {
   readonly loadAverage: string
 }
 
-const median = (xs: ReadonlyArray<number>): number => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
 /** The digest the sandbox registry serves for a tag. */
 const digestOf = async (registryUrl: string, repository: string, tag: string): Promise<string> => {
   const response = await fetch(`${registryUrl}/v2/${repository}/manifests/${tag}`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json" } })
@@ -83,23 +76,9 @@ const digestOf = async (registryUrl: string, repository: string, tag: string): P
 
 /** rollback.json with two builds per service, digests as served. */
 const rollbackFile = async (registryUrl: string): Promise<RollbackFile> => {
-  const services = Array.from({ length: SERVICES }, (_, i) => ({ name: name(i), repository: `shop/${name(i)}` }))
-  const images = await Promise.all(services.map(async (s) => [s.name, [
-    { tag: "1-master", digest: await digestOf(registryUrl, s.repository, "1-master"), created: "2026-11-10T00:00:00.000Z", dateSource: "config" as const },
-    { tag: "2-master", digest: await digestOf(registryUrl, s.repository, "2-master"), created: "2026-11-20T00:00:00.000Z", dateSource: "config" as const }
-  ]] as const))
-  return {
-    schemaVersion: 1,
-    generatedAt: "2026-11-30T00:00:00.000Z",
-    environment: null,
-    registry: registryUrl,
-    services,
-    images: Object.fromEntries(images),
-    points: [
-      { id: "2026-11-10T00:00:00.000Z", label: "release 1", changes: services.map((s) => ({ service: s.name, tag: "1-master" })) },
-      { id: "2026-11-20T00:00:00.000Z", label: "release 2", changes: services.map((s) => ({ service: s.name, tag: "2-master" })) }
-    ]
-  }
+  const names = Array.from({ length: SERVICES }, (_, i) => name(i))
+  const digests = await Promise.all(names.map(async (n) => [await digestOf(registryUrl, `shop/${n}`, "1-master"), await digestOf(registryUrl, `shop/${n}`, "2-master")] as const))
+  return twoBuildRollbackFile(names, registryUrl, (i, b) => (b === 1 ? digests[i]![0] : digests[i]![1]))
 }
 
 /** The engine's own time of the last update of every service of the stack (ms). */
@@ -143,37 +122,20 @@ export const runSwarmOverheadBench = async (): Promise<SwarmOverheadReport> => {
     const layer = Layer.mergeAll(SwarmTarget.layer({ docker: { host: engine.dockerHost }, stack: STACK }), Notifier.none)
     const once = (point: string, direction: SwarmOverheadRun["direction"]) =>
       Effect.gen(function*() {
-        const start = performance.now()
-        const cpu = process.cpuUsage()
-        const fleet = yield* planFleet(file, point, {})
-        const planMs = performance.now() - start
-        const toChange = fleet.plan.services.filter((s) => s.action === "rollback" || s.action === "forward")
-        if (toChange.length !== SERVICES) return yield* Effect.die(new Error(`expected ${SERVICES} changes, the plan has ${toChange.length}`))
-        const result = yield* deployPlan(fleet.plan, toChange, fleet.apps, { user: "bench", kind: "run", point, label: null, pollMs: POLL_MS })
-        const wallMs = performance.now() - start
-        const used = process.cpuUsage(cpu)
-        if (result.report.outcome !== "succeeded") return yield* Effect.die(new Error(`run ${direction} ended ${result.report.outcome}: ${result.report.message}`))
+        const run = yield* measureRun(file, point, direction, { expected: SERVICES, pollMs: POLL_MS })
         const engineMs = yield* Effect.promise(() => engineTime(engine))
         return {
           direction,
-          wallMs: Math.round(wallMs),
-          planMs: Math.round(planMs),
-          deployMs: result.report.durations.deployMs,
+          wallMs: run.wallMs,
+          planMs: run.planMs,
+          deployMs: run.deployMs,
           engineMs,
-          overheadMs: Math.round(wallMs - engineMs),
-          cpuMs: Math.round((used.user + used.system) / 1000)
+          overheadMs: run.wallMs - engineMs,
+          cpuMs: run.cpuMs
         } satisfies SwarmOverheadRun
       })
-    const runs = await Effect.runPromise(
-      Effect.gen(function*() {
-        // warm-up pair (JIT, connections, the engine's image cache), not counted
-        yield* once("2026-11-15", "back")
-        yield* once("2026-11-25", "forward")
-        const measured: Array<SwarmOverheadRun> = []
-        for (let i = 0; i < RUNS; i++) measured.push(yield* (i % 2 === 0 ? once("2026-11-15", "back") : once("2026-11-25", "forward")))
-        return measured
-      }).pipe(Effect.provide(layer))
-    )
+    // warm-up pair (JIT, connections, the engine's image cache), not counted
+    const runs = await Effect.runPromise(warmUpAndMeasure(RUNS, once).pipe(Effect.provide(layer)))
     const medianOverheadMs = median(runs.map((r) => r.overheadMs))
     const medianEngineMs = median(runs.map((r) => r.engineMs))
     return {

@@ -15,8 +15,7 @@ import { Notifier } from "../lib/notify/Slack.ts"
 import { startMarathonSandbox } from "../lib/sandbox/Marathon.ts"
 import { sampleApp } from "../lib/sandbox/SampleFleet.ts"
 import { MarathonTarget } from "../lib/targets/marathon/MarathonTarget.ts"
-import { planFleet } from "../lib/workflow/PlanFleet.ts"
-import { deployPlan } from "../lib/workflow/RunRollback.ts"
+import { measureRun, median, twoBuildRollbackFile, warmUpAndMeasure } from "./measure.ts"
 
 /** Services in the fleet. */
 const SERVICES = Number(process.env["BENCH_SERVICES"] ?? 50)
@@ -33,25 +32,8 @@ const REGISTRY = "registry.bench.example:5000"
 const name = (i: number) => `svc-${String(i).padStart(2, "0")}`
 
 /** A rollback.json with two builds per service: build 1 before the first point, build 2 after. */
-const rollbackFile = (): RollbackFile => {
-  const digest = (i: number, b: number) => `sha256:${(i * 10 + b).toString(16).padStart(64, "0")}`
-  const services = Array.from({ length: SERVICES }, (_, i) => ({ name: name(i), repository: `shop/${name(i)}` }))
-  return {
-    schemaVersion: 1,
-    generatedAt: "2026-11-30T00:00:00.000Z",
-    environment: null,
-    registry: `https://${REGISTRY}`,
-    services,
-    images: Object.fromEntries(services.map((s, i) => [s.name, [
-      { tag: "1-master", digest: digest(i, 1), created: "2026-11-10T00:00:00.000Z", dateSource: "config" as const },
-      { tag: "2-master", digest: digest(i, 2), created: "2026-11-20T00:00:00.000Z", dateSource: "config" as const }
-    ]])),
-    points: [
-      { id: "2026-11-10T00:00:00.000Z", label: "release 1", changes: services.map((s) => ({ service: s.name, tag: "1-master" })) },
-      { id: "2026-11-20T00:00:00.000Z", label: "release 2", changes: services.map((s) => ({ service: s.name, tag: "2-master" })) }
-    ]
-  }
-}
+const rollbackFile = (): RollbackFile =>
+  twoBuildRollbackFile(Array.from({ length: SERVICES }, (_, i) => name(i)), `https://${REGISTRY}`, (i, b) => `sha256:${(i * 10 + b).toString(16).padStart(64, "0")}`)
 
 /** One measured run. */
 export interface OverheadRun {
@@ -81,12 +63,6 @@ export interface OverheadReport {
   readonly loadAverage: number
 }
 
-const median = (xs: ReadonlyArray<number>): number => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
 /** Runs the benchmark against a fresh sandbox (stopped at the end). */
 export const runOverheadBench = async (): Promise<OverheadReport> => {
   const loadAverage = Math.round(os.loadavg()[0]! * 10) / 10
@@ -98,40 +74,10 @@ export const runOverheadBench = async (): Promise<OverheadReport> => {
     const file = rollbackFile()
     const layer = Layer.mergeAll(MarathonTarget.layerFromConfig({ url: sandbox.url }).pipe(Layer.provide(FetchHttpClient.layer)), Notifier.none)
     const once = (point: string, direction: OverheadRun["direction"]) =>
-      Effect.gen(function*() {
-        const start = performance.now()
-        const cpu = process.cpuUsage()
-        const fleet = yield* planFleet(file, point, {})
-        const planMs = performance.now() - start
-        const toChange = fleet.plan.services.filter((s) => s.action === "rollback" || s.action === "forward")
-        if (toChange.length !== SERVICES) return yield* Effect.die(new Error(`expected ${SERVICES} changes, the plan has ${toChange.length}`))
-        const result = yield* deployPlan(fleet.plan, toChange, fleet.apps, { user: "bench", kind: "run", point, label: null, pollMs: POLL_MS })
-        const wallMs = performance.now() - start
-        const used = process.cpuUsage(cpu)
-        if (result.report.outcome !== "succeeded") return yield* Effect.die(new Error(`run ${direction} ended ${result.report.outcome}: ${result.report.message}`))
-        const run: OverheadRun = {
-          direction,
-          wallMs: Math.round(wallMs),
-          planMs: Math.round(planMs),
-          deployMs: result.report.durations.deployMs,
-          waitMs: result.report.durations.waitMs,
-          overheadMs: Math.round(wallMs - DEPLOYMENT_MS),
-          cpuMs: Math.round((used.user + used.system) / 1000)
-        }
-        return run
-      })
-    const runs = await Effect.runPromise(
-      Effect.gen(function*() {
-        // warm-up pair (JIT, connection pool), not counted
-        yield* once("2026-11-15", "back")
-        yield* once("2026-11-25", "forward")
-        const measured: Array<OverheadRun> = []
-        for (let i = 0; i < RUNS; i++) {
-          measured.push(yield* (i % 2 === 0 ? once("2026-11-15", "back") : once("2026-11-25", "forward")))
-        }
-        return measured
-      }).pipe(Effect.provide(layer))
-    )
+      measureRun(file, point, direction, { expected: SERVICES, pollMs: POLL_MS }).pipe(
+        Effect.map(({ cpuMs, ...run }): OverheadRun => ({ ...run, overheadMs: run.wallMs - DEPLOYMENT_MS, cpuMs }))
+      )
+    const runs = await Effect.runPromise(warmUpAndMeasure(RUNS, once).pipe(Effect.provide(layer)))
     const medianOverheadMs = median(runs.map((r) => r.overheadMs))
     return {
       services: SERVICES,

@@ -4,25 +4,17 @@
  * healthy result, undo. No cluster needed; leaves nothing behind. With `--keep` the sandbox keeps
  * running to explore until Ctrl-C, which stops it and removes its files too.
  */
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import { Clock, Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import type { MarathonSandbox } from "../../sandbox/Marathon.ts"
-import { parseRollbackFile } from "../../core/RollbackFile.ts"
 import { badInput, failed } from "../../workflow/RollbackError.ts"
 import { builderOf, parseTargetKind } from "../targets/index.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import * as Flags from "../Flags.ts"
 import { colourWanted, makePaint } from "../Output.ts"
-import { choicesCommand } from "./Choices.ts"
+import { demoDirectory, demoStory, runDemoCommand, startDemoRegistry, writeDemoConfig } from "./DemoStory.ts"
 import { swarmDemo } from "./DemoSwarm.ts"
-import { getCommand } from "./Get.ts"
-import { planCommand } from "./Plan.ts"
-import { runCommand } from "./Run.ts"
 import { kubernetesDemo } from "./DemoKubernetes.ts"
-import { undoCommand } from "./Undo.ts"
 
 /**
  * The sandbox servers, loaded when the demo runs: importing `node:http` alone costs every other
@@ -31,12 +23,8 @@ import { undoCommand } from "./Undo.ts"
 const loadSandbox = () =>
   Effect.all([
     Effect.promise(() => import("../../sandbox/Marathon.ts")),
-    Effect.promise(() => import("../../sandbox/Registry.ts")),
     Effect.promise(() => import("../../sandbox/SampleFleet.ts"))
-  ]).pipe(Effect.map(([marathon, registry, fleet]) => ({ ...marathon, ...registry, ...fleet })))
-
-/** The commands the demo runs, in-process, exactly as an operator would type them. */
-const tool = Command.make("fleet-rollback").pipe(Command.withSubcommands([getCommand, choicesCommand, planCommand, runCommand, undoCommand]))
+  ]).pipe(Effect.map(([marathon, fleet]) => ({ ...marathon, ...fleet })))
 
 /** `demo`. */
 export const demoCommand = Command.make(
@@ -53,7 +41,7 @@ export const demoCommand = Command.make(
       // On a real Docker Engine (DOCKER_HOST) when one is reachable; else it says what it needs.
       if (kind === "swarm") {
         if (flags.keep) return yield* badInput("demo --target swarm has no --keep: the demo removes its stack fleet-rollback-demo from your engine when it ends. Nothing was changed")
-        return yield* swarmDemo((command) => Command.runWith(tool, { version: "demo" })(command))
+        return yield* swarmDemo(runDemoCommand)
       }
       if (kind === "kubernetes") {
         if (flags.keep) return yield* badInput("demo --target kubernetes has no --keep yet: it runs the story on the built-in Kubernetes sandbox and stops it. Nothing was changed")
@@ -67,20 +55,11 @@ export const demoCommand = Command.make(
       const platform = yield* CliPlatform
       const paint = makePaint(colourWanted(platform.stdoutIsTerminal, platform.env))
       const now = yield* Clock.currentTimeMillis
-      const { sampleApp, sampleFleet, startMarathonSandbox, startSandboxRegistry } = yield* loadSandbox()
+      const { sampleApp, sampleFleet, startMarathonSandbox } = yield* loadSandbox()
       const fleet = sampleFleet(now)
       // Removed also after --keep: once Ctrl-C stopped the sandbox, its files point at nothing.
-      const dir = yield* Effect.acquireRelease(
-        Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-demo-"))),
-        (d) => Effect.sync(() => fs.rmSync(d, { recursive: true, force: true }))
-      )
-      const registry = yield* Effect.acquireRelease(
-        Effect.tryPromise({
-          try: () => startSandboxRegistry({ images: fleet.images.map((i) => ({ repository: i.repository, tag: i.tag, created: i.created, annotationCreated: i.created, revision: i.revision })) }),
-          catch: (e) => failed(`cannot start the sandbox registry: ${String(e)}`)
-        }),
-        (r) => Effect.promise(() => r.stop())
-      )
+      const dir = yield* demoDirectory
+      const registry = yield* startDemoRegistry(fleet)
       const host = new URL(registry.url).host
       const marathon: MarathonSandbox = yield* Effect.acquireRelease(
         Effect.tryPromise({
@@ -93,50 +72,29 @@ export const demoCommand = Command.make(
         }),
         (m) => Effect.promise(() => m.stop())
       )
-      const config = path.join(dir, "fleet-rollback.yaml")
-      fs.writeFileSync(
-        config,
-        [
-          "# fleet-rollback demo config: the sample shop in the sandbox",
-          "environment: prod",
-          `registry: { url: "${registry.url}" }`,
-          "environments:",
-          "  prod: { tagFilter: master, appIdPrefix: /shop/prod/ }",
-          "  dev: { tagFilter: develop }",
-          "services:",
-          ...fleet.services.map((s) => `  ${s.name}: { repository: ${s.repository} }`),
-          `marathon: { url: "${marathon.url}" }`,
-          ""
-        ].join("\n")
-      )
-      const rollbackFile = path.join(dir, "rollback.json")
-      const report = path.join(dir, "rollback-report.json")
-      const step = (n: number, title: string, command: ReadonlyArray<string>) =>
-        Effect.gen(function*() {
-          const shown = command.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(" ").replaceAll(dir, "$DEMO")
-          yield* Console.log(`\n${paint.bold(`── ${n}. ${title}`)}\n${paint.dim(`$ fleet-rollback ${shown}`)}`)
-          yield* Command.runWith(tool, { version: "demo" })(command)
-        })
+      const config = writeDemoConfig(dir, {
+        about: "the sample shop in the sandbox",
+        registryUrl: registry.url,
+        prodExtra: "appIdPrefix: /shop/prod/",
+        fleet,
+        targetLine: `marathon: { url: "${marathon.url}" }`
+      })
 
       yield* Console.log(paint.bold("fleet-rollback demo: the shop's release two hours ago is broken; roll the whole fleet back."))
       yield* Console.log(`Sandbox registry ${registry.url} (4 repositories, a week of builds), Marathon ${marathon.url} (4 apps on the broken release). Files in ${dir}.`)
-      yield* step(1, "Read every service's tags and build dates from the registry", ["get", "--config", config, "--out", rollbackFile, "--no-cache"])
-      yield* step(2, "The points you can roll back to (a Jenkins dropdown)", ["choices", "--file", rollbackFile])
-      const file = parseRollbackFile(fs.readFileSync(rollbackFile, "utf8"))
-      if (file._tag === "Failure") return yield* failed(file.failure.message)
-      const beforeRelease = file.success.points.find((p) => Date.parse(p.id) < fleet.releasedAt)
-      if (beforeRelease === undefined) return yield* failed("the sample fleet has no point before the release")
-      yield* Console.log(`\nThe last point before the release is "${beforeRelease.label}".`)
-      yield* step(3, "The plan for that point (changes nothing): payments did not change all week, so it stays", ["plan", "--config", config, "--file", rollbackFile, "--point", beforeRelease.label])
-      yield* step(4, "Roll back: one Marathon deployment for the whole set, wait, verify, report", [
-        "run", "--config", config, "--file", rollbackFile, "--point", beforeRelease.label, "--yes", "--user", "demo", "--report", report, "--poll-ms", "250"
-      ])
-      yield* Console.log(`\n${paint.bold("── 5. What runs now")}`)
-      for (const app of marathon.apps()) {
-        const info = marathon.app(String(app["id"])) ?? {}
-        yield* Console.log(`  ${String(app["id"]).padEnd(20)} ${String((app["container"] as { docker?: { image?: string } } | undefined)?.docker?.image ?? "").replace(`${host}/`, "")}  ${String(info["tasksHealthy"])}/${String(info["instances"])} healthy`)
-      }
-      yield* step(6, "Undo: put back what ran before (the same checks)", ["undo", "--config", config, "--report", report, "--out", path.join(dir, "undo-report.json"), "--yes", "--user", "demo", "--poll-ms", "250"])
+      const pointLabel = yield* demoStory({
+        dir, config, fleet, paint, tool: runDemoCommand,
+        planTitle: "The plan for that point (changes nothing): payments did not change all week, so it stays",
+        runTitle: "Roll back: one Marathon deployment for the whole set, wait, verify, report",
+        whatRunsNow: Effect.gen(function*() {
+          yield* Console.log(`\n${paint.bold("── 5. What runs now")}`)
+          for (const app of marathon.apps()) {
+            const info = marathon.app(String(app["id"])) ?? {}
+            yield* Console.log(`  ${String(app["id"]).padEnd(20)} ${String((app["container"] as { docker?: { image?: string } } | undefined)?.docker?.image ?? "").replace(`${host}/`, "")}  ${String(info["tasksHealthy"])}/${String(info["instances"])} healthy`)
+          }
+        }),
+        undoTitle: "Undo: put back what ran before (the same checks)"
+      })
       if (flags.keep) {
         yield* Console.log(
           [
@@ -144,8 +102,8 @@ export const demoCommand = Command.make(
             paint.bold("The sandbox keeps running (Ctrl-C stops it and removes $DEMO). Try:"),
             `  export DEMO=${dir}`,
             `  npx fleet-rollback choices --file $DEMO/rollback.json   # in this checkout; plain fleet-rollback when installed`,
-            `  npx fleet-rollback plan --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${beforeRelease.label}"`,
-            `  npx fleet-rollback run --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${beforeRelease.label}"`,
+            `  npx fleet-rollback plan --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${pointLabel}"`,
+            `  npx fleet-rollback run --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${pointLabel}"`,
             `  curl ${marathon.url}/v2/apps   # the Marathon sandbox`,
             `  curl ${registry.url}/v2/shop/api/tags/list   # the registry sandbox`
           ].join("\n")

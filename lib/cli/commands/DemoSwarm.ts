@@ -6,13 +6,8 @@
  * the sandbox are removed afterwards. When no engine is reachable, or it is no swarm manager, it
  * says plainly what it needs (exit 2) and changes nothing.
  */
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import { Clock, Console, Effect } from "effect"
 import type { Scope } from "effect"
-import { parseRollbackFile } from "../../core/RollbackFile.ts"
-import { startSandboxRegistry } from "../../sandbox/Registry.ts"
 import type { SampleFleet } from "../../sandbox/SampleFleet.ts"
 import { sampleFleet } from "../../sandbox/SampleFleet.ts"
 import { makeSwarmApi } from "../../targets/swarm/Api.ts"
@@ -23,6 +18,7 @@ import { SwarmError } from "../../targets/swarm/SwarmError.ts"
 import { badInput, failed } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import { colourWanted, makePaint } from "../Output.ts"
+import { demoDirectory, demoStory, startDemoRegistry, writeDemoConfig } from "./DemoStory.ts"
 
 /** The stack the demo creates (and removes). */
 export const DEMO_STACK = "fleet-rollback-demo"
@@ -116,60 +112,30 @@ export const swarmDemo = <E, R>(tool: (args: ReadonlyArray<string>) => Effect.Ef
     const paint = makePaint(colourWanted(platform.stdoutIsTerminal, platform.env))
     const { api, address } = yield* openEngine
     const fleet = sampleFleet(yield* Clock.currentTimeMillis)
-    const dir = yield* Effect.acquireRelease(
-      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-demo-"))),
-      (d) => Effect.sync(() => fs.rmSync(d, { recursive: true, force: true }))
-    )
-    const registry = yield* Effect.acquireRelease(
-      Effect.tryPromise({
-        try: () => startSandboxRegistry({ runnable: true, images: fleet.images.map((i) => ({ repository: i.repository, tag: i.tag, created: i.created, annotationCreated: i.created, revision: i.revision })) }),
-        catch: (e) => failed(`cannot start the sandbox registry: ${String(e)}`)
-      }),
-      (r) => Effect.promise(() => r.stop())
-    )
+    const dir = yield* demoDirectory
+    const registry = yield* startDemoRegistry(fleet, true)
     const host = new URL(registry.url).host
     yield* Console.log(paint.bold("fleet-rollback demo on Docker Swarm: the shop's release two hours ago is broken; roll the whole stack back."))
     yield* Console.log(`Engine ${address}; sandbox registry ${registry.url} (4 repositories, a week of builds). Creating the stack ${DEMO_STACK} on the broken release…`)
     const names = yield* createStack(api, host, fleet)
     yield* waitForStack(api, names)
-    const config = path.join(dir, "fleet-rollback.yaml")
-    fs.writeFileSync(config, [
-      "# fleet-rollback demo config: the sample shop as a Swarm stack",
-      "environment: prod",
-      `registry: { url: "${registry.url}" }`,
-      "environments:",
-      "  prod: { tagFilter: master }",
-      "  dev: { tagFilter: develop }",
-      "services:",
-      ...fleet.services.map((s) => `  ${s.name}: { repository: ${s.repository} }`),
-      `target: { kind: swarm, stack: ${DEMO_STACK} }`,
-      ""
-    ].join("\n"))
-    const rollbackFile = path.join(dir, "rollback.json")
-    const report = path.join(dir, "rollback-report.json")
-    const step = (n: number, title: string, command: ReadonlyArray<string>) =>
-      Effect.gen(function*() {
-        const shown = command.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(" ").replaceAll(dir, "$DEMO")
-        yield* Console.log(`\n${paint.bold(`── ${n}. ${title}`)}\n${paint.dim(`$ fleet-rollback ${shown}`)}`)
-        yield* tool(command)
-      })
-    yield* step(1, "Read every service's tags and build dates from the registry", ["get", "--config", config, "--out", rollbackFile, "--no-cache"])
-    yield* step(2, "The points you can roll back to (a Jenkins dropdown)", ["choices", "--file", rollbackFile])
-    const file = parseRollbackFile(fs.readFileSync(rollbackFile, "utf8"))
-    if (file._tag === "Failure") return yield* failed(file.failure.message)
-    const beforeRelease = file.success.points.find((p) => Date.parse(p.id) < fleet.releasedAt)
-    if (beforeRelease === undefined) return yield* failed("the sample fleet has no point before the release")
-    yield* Console.log(`\nThe last point before the release is "${beforeRelease.label}".`)
-    yield* step(3, "The plan for that point (changes nothing): payments did not change all week, so it stays", ["plan", "--config", config, "--file", rollbackFile, "--point", beforeRelease.label])
-    yield* step(4, "Roll back: one service update per changed service, all sent before waiting; wait, verify, report", [
-      "run", "--config", config, "--file", rollbackFile, "--point", beforeRelease.label, "--yes", "--user", "demo", "--report", report, "--poll-ms", "250"
-    ])
-    yield* Console.log(`\n${paint.bold("── 5. What runs now")} ${paint.dim("(docker service ls)")}`)
-    for (const s of yield* api.listServices({ label: [`${STACK_LABEL}=${DEMO_STACK}`] }).pipe(Effect.orElseSucceed(() => []))) {
-      yield* Console.log(`  ${s.name.padEnd(30)} ${(s.image ?? "").replace(`${host}/`, "").replace(/@sha256:([0-9a-f]{12})[0-9a-f]+$/, "@sha256:$1…")}  version ${s.version}`)
-    }
-    yield* step(6, "Undo: put back what ran before (one update per service again, the same checks)", [
-      "undo", "--config", config, "--report", report, "--out", path.join(dir, "undo-report.json"), "--yes", "--user", "demo", "--poll-ms", "250"
-    ])
+    const config = writeDemoConfig(dir, {
+      about: "the sample shop as a Swarm stack",
+      registryUrl: registry.url,
+      fleet,
+      targetLine: `target: { kind: swarm, stack: ${DEMO_STACK} }`
+    })
+    yield* demoStory({
+      dir, config, fleet, paint, tool,
+      planTitle: "The plan for that point (changes nothing): payments did not change all week, so it stays",
+      runTitle: "Roll back: one service update per changed service, all sent before waiting; wait, verify, report",
+      whatRunsNow: Effect.gen(function*() {
+        yield* Console.log(`\n${paint.bold("── 5. What runs now")} ${paint.dim("(docker service ls)")}`)
+        for (const s of yield* api.listServices({ label: [`${STACK_LABEL}=${DEMO_STACK}`] }).pipe(Effect.orElseSucceed(() => []))) {
+          yield* Console.log(`  ${s.name.padEnd(30)} ${(s.image ?? "").replace(`${host}/`, "").replace(/@sha256:([0-9a-f]{12})[0-9a-f]+$/, "@sha256:$1…")}  version ${s.version}`)
+        }
+      }),
+      undoTitle: "Undo: put back what ran before (one update per service again, the same checks)"
+    })
     yield* Console.log(`\n${paint.green(`Demo finished: rolled back and undone on ${address}; the stack ${DEMO_STACK} and the sandbox are removed.`)}`)
   }).pipe(Effect.scoped)
