@@ -20,7 +20,7 @@ import { makeCredentials } from "../lib/targets/kubernetes/Credentials.ts"
 import type { ClusterAccess } from "../lib/targets/kubernetes/Kubeconfig.ts"
 import { makeKubernetesTargetFor } from "../lib/targets/kubernetes/KubernetesTarget.ts"
 import { makeTransport } from "../lib/targets/kubernetes/Transport.ts"
-import { measureRun, median, twoBuildRollbackFile, warmUpAndMeasure } from "./measure.ts"
+import { measureRun, median, runAsScript, twoBuildRollbackFile, warmUpAndMeasure } from "./measure.ts"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 /** Deployments in the namespace. */
@@ -128,12 +128,4 @@ export const formatKubernetesReport = (r: KubernetesBenchReport): string =>
     `median overhead ${r.medianOverheadMs} ms per run = ${r.overheadRatio} × the rollout time (client CPU ${r.medianCpuMs} ms per run); goal < ${r.goalMs} ms: ${r.met ? "met" : "MISSED"}`
   ].join("\n")
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  runKubernetesBench().then((report) => {
-    console.log(formatKubernetesReport(report))
-    console.log(JSON.stringify(report))
-  }, (error: unknown) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+runAsScript(import.meta.url, runKubernetesBench, formatKubernetesReport)

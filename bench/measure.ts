@@ -95,3 +95,15 @@ export const warmUpAndMeasure = <A, E, R>(runs: number, once: (point: string, di
     for (let i = 0; i < runs; i++) measured.push(yield* (i % 2 === 0 ? once("2026-11-15", "back") : once("2026-11-25", "forward")))
     return measured
   })
+
+/** When `moduleUrl` is the script node was started with: runs the bench, prints its table and its JSON line (exit code 1 on failure). */
+export const runAsScript = <A>(moduleUrl: string, bench: () => Promise<A>, format: (report: A) => string): void => {
+  if (moduleUrl !== `file://${process.argv[1]}`) return
+  bench().then((report) => {
+    console.log(format(report))
+    console.log(JSON.stringify(report))
+  }, (error: unknown) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+}

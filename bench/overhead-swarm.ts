@@ -22,7 +22,7 @@ import { startSandboxRegistry } from "../lib/sandbox/Registry.ts"
 import { SwarmTarget } from "../lib/targets/swarm/SwarmTarget.ts"
 import { startDockerEngine } from "../test/support/DockerEngine.ts"
 import type { DockerEngine } from "../test/support/DockerEngine.ts"
-import { measureRun, median, twoBuildRollbackFile, warmUpAndMeasure } from "./measure.ts"
+import { measureRun, median, runAsScript, twoBuildRollbackFile, warmUpAndMeasure } from "./measure.ts"
 
 /** Services in the stack. */
 const SERVICES = Number(process.env["BENCH_SERVICES"] ?? 50)
@@ -167,12 +167,4 @@ export const formatSwarmOverheadReport = (r: SwarmOverheadReport): string =>
     `median overhead ${r.medianOverheadMs} ms per run = ${r.overheadRatio} × the engine's own time (${r.medianEngineMs} ms); CPU ${r.medianCpuMs} ms per run (client); goal < ${r.goalMs} ms: ${r.met ? "met" : "MISSED"}`
   ].join("\n")
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  runSwarmOverheadBench().then((report) => {
-    console.log(formatSwarmOverheadReport(report))
-    console.log(JSON.stringify(report))
-  }, (error: unknown) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+runAsScript(import.meta.url, runSwarmOverheadBench, formatSwarmOverheadReport)

@@ -15,7 +15,7 @@ import { Notifier } from "../lib/notify/Slack.ts"
 import { startMarathonSandbox } from "../lib/sandbox/Marathon.ts"
 import { sampleApp } from "../lib/sandbox/SampleFleet.ts"
 import { MarathonTarget } from "../lib/targets/marathon/MarathonTarget.ts"
-import { measureRun, median, twoBuildRollbackFile, warmUpAndMeasure } from "./measure.ts"
+import { measureRun, median, runAsScript, twoBuildRollbackFile, warmUpAndMeasure } from "./measure.ts"
 
 /** Services in the fleet. */
 const SERVICES = Number(process.env["BENCH_SERVICES"] ?? 50)
@@ -105,12 +105,4 @@ export const formatOverheadReport = (r: OverheadReport): string =>
     `median overhead ${r.medianOverheadMs} ms per run = ${r.overheadRatio} × Marathon's own time (CPU ${r.medianCpuMs} ms per run, client and sandbox); goal < ${r.goalMs} ms: ${r.met ? "met" : "MISSED"}`
   ].join("\n")
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  runOverheadBench().then((report) => {
-    console.log(formatOverheadReport(report))
-    console.log(JSON.stringify(report))
-  }, (error: unknown) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+runAsScript(import.meta.url, runOverheadBench, formatOverheadReport)
