@@ -54,12 +54,13 @@ export type {
   RateLimit,
   ReadRepositoryOptions,
   RegistryConfig,
+  RegistryShape,
   RegistryStats,
   RepositoryRead,
   SkipKind,
   SkippedTag
 } from "./registry/Registry.ts"
-export type { RequestKind, WireFailure, WireRequest, WireResponse } from "./registry/Wire.ts"
+export type { RegistryWireShape, RequestKind, WireFailure, WireRequest, WireResponse } from "./registry/Wire.ts"
 export * from "./workflow/GetRollbacks.ts"
 export * from "./workflow/PlanFleet.ts"
 export * from "./workflow/RollbackError.ts"

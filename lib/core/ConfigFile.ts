@@ -2,12 +2,19 @@
  * @module ConfigFile — `fleet-rollback.yaml`: every key optional, flags win. Decoding names the
  * key that is wrong and says what was expected.
  */
-import { Result, Schema, SchemaIssue } from "effect"
+import { Cause, Result, Schema, SchemaIssue } from "effect"
 import { isMap, isScalar, parseDocument, visit } from "yaml"
 import { TargetKind } from "./Report.ts"
 
 /** Per-environment settings: which tags belong to it, and where its Marathon apps live. */
-export const EnvironmentConfig = Schema.Struct({
+export const EnvironmentConfig: Schema.Struct<{
+  /** The env/branch group of the tag scheme (`prod` → `master`, seed 004). */
+  readonly tagFilter: Schema.optionalKey<Schema.String>
+  /** Marathon app ids of this environment start with this (`/shop/prod/`). */
+  readonly appIdPrefix: Schema.optionalKey<Schema.String>
+  /** Marathon label selector of this environment's apps (`env==prod`). */
+  readonly labelSelector: Schema.optionalKey<Schema.String>
+}> = Schema.Struct({
   /** The env/branch group of the tag scheme (`prod` → `master`, seed 004). */
   tagFilter: Schema.optionalKey(Schema.String),
   /** Marathon app ids of this environment start with this (`/shop/prod/`). */
@@ -17,7 +24,12 @@ export const EnvironmentConfig = Schema.Struct({
 })
 
 /** A service: its repository and optionally its Marathon app. */
-export const ServiceConfig = Schema.Struct({
+export const ServiceConfig: Schema.Struct<{
+  readonly repository: Schema.String
+  readonly app: Schema.optionalKey<Schema.String>
+  /** The service's source repository URL (GitHub, GitLab, or a template with `{from}`/`{to}`), for the compare link of what a rollback undoes. */
+  readonly source: Schema.optionalKey<Schema.String>
+}> = Schema.Struct({
   repository: Schema.String,
   app: Schema.optionalKey(Schema.String),
   /** The service's source repository URL (GitHub, GitLab, or a template with `{from}`/`{to}`), for the compare link of what a rollback undoes. */
@@ -25,7 +37,11 @@ export const ServiceConfig = Schema.Struct({
 })
 
 /** A custom tag scheme. */
-export const SchemeConfig = Schema.Union([
+export const SchemeConfig: Schema.Union<readonly [Schema.String, Schema.Struct<{
+  readonly pattern: Schema.String
+  readonly order: Schema.optionalKey<Schema.Literals<readonly ["build", "timestamp", "semver", "created"]>>
+  readonly timestampFormat: Schema.optionalKey<Schema.String>
+}>]> = Schema.Union([
   Schema.String,
   Schema.Struct({
     pattern: Schema.String,
@@ -35,7 +51,49 @@ export const SchemeConfig = Schema.Union([
 ])
 
 /** `fleet-rollback.yaml`. */
-export const ConfigFile = Schema.Struct({
+export const ConfigFile: Schema.Struct<{
+  readonly environment: Schema.optionalKey<Schema.String>
+  readonly registry: Schema.optionalKey<Schema.Struct<{
+    readonly url: Schema.optionalKey<Schema.String>
+    readonly username: Schema.optionalKey<Schema.String>
+    readonly caFile: Schema.optionalKey<Schema.String>
+    readonly insecureSkipVerify: Schema.optionalKey<Schema.Boolean>
+    readonly platform: Schema.optionalKey<Schema.String>
+    readonly concurrency: Schema.optionalKey<Schema.Int>
+    /** Seconds one request may take, its whole answer included (`--request-timeout`). */
+    readonly requestTimeoutSeconds: Schema.optionalKey<Schema.Int>
+    /** Read tags, digests and push times from Docker Hub's web API (`true`, or the API's URL). */
+    readonly dockerHubApi: Schema.optionalKey<Schema.Union<readonly [Schema.Boolean, Schema.String]>>
+  }>>
+  readonly scheme: Schema.optionalKey<typeof SchemeConfig>
+  readonly granularity: Schema.optionalKey<Schema.Literals<readonly ["instant", "day"]>>
+  /** `get --last N`: per repository only the N newest tags (the flag wins). */
+  readonly last: Schema.optionalKey<Schema.Int>
+  readonly timeZone: Schema.optionalKey<Schema.String>
+  readonly badTags: Schema.optionalKey<Schema.$Array<Schema.String>>
+  readonly environments: Schema.optionalKey<Schema.$Record<Schema.String, typeof EnvironmentConfig>>
+  readonly services: Schema.optionalKey<Schema.$Record<Schema.String, typeof ServiceConfig>>
+  readonly marathon: Schema.optionalKey<Schema.Struct<{
+    readonly url: Schema.optionalKey<Schema.String>
+    readonly caFile: Schema.optionalKey<Schema.String>
+    readonly insecureSkipVerify: Schema.optionalKey<Schema.Boolean>
+    readonly timeoutSeconds: Schema.optionalKey<Schema.Int>
+  }>>
+  readonly dcos: Schema.optionalKey<Schema.Struct<{
+    readonly url: Schema.optionalKey<Schema.String>
+    readonly uid: Schema.optionalKey<Schema.String>
+  }>>
+  readonly slack: Schema.optionalKey<Schema.Struct<{
+    readonly channel: Schema.optionalKey<Schema.String>
+  }>>
+  /**
+   * The deployment target: `target: {kind: swarm, stack: shop}`. `kind` picks it (as `--target`
+   * does); every other key is a setting of that target, read by its builder (secrets never here).
+   */
+  readonly target: Schema.optionalKey<Schema.StructWithRest<Schema.Struct<{
+    readonly kind: typeof TargetKind
+  }>, readonly [Schema.$Record<Schema.String, Schema.Unknown>]>>
+}> = Schema.Struct({
   environment: Schema.optionalKey(Schema.String),
   registry: Schema.optionalKey(
     Schema.Struct({
@@ -85,10 +143,15 @@ export const ConfigFile = Schema.Struct({
 /** `fleet-rollback.yaml`. */
 export type ConfigFile = typeof ConfigFile.Type
 
-/** The config file could not be read; the message names the key. */
-export class ConfigFileError extends Schema.TaggedError<ConfigFileError>()("ConfigFileError", {
+/** The base class of {@link ConfigFileError}, declared with its type (JSR: no slow types). */
+const ConfigFileError_base: Schema.Class<ConfigFileError, Schema.TaggedStruct<"ConfigFileError", {
+  readonly message: Schema.String
+}>, Cause.YieldableError> = Schema.TaggedError<ConfigFileError>()("ConfigFileError", {
   message: Schema.String
-}) {}
+})
+
+/** The config file could not be read; the message names the key. */
+export class ConfigFileError extends ConfigFileError_base {}
 
 const formatIssue = SchemaIssue.makeFormatterDefault()
 

@@ -50,7 +50,7 @@ export interface RegistryImage {
 }
 
 /** Instants before this (1980-01-01T00:00:00Z) are reproducible-build placeholders: unknown. */
-export const EARLIEST_KNOWN_TIME = Date.UTC(1980, 0, 1)
+export const EARLIEST_KNOWN_TIME: number = Date.UTC(1980, 0, 1)
 
 /**
  * Parses an RFC 3339 / ISO-8601 instant to epoch milliseconds; undefined when invalid (date-only,

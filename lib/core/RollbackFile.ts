@@ -6,8 +6,8 @@
  * order is another (`build`, `semver`, `timestamp`), which changes what a point selects, so a
  * reader that knows only version 1 refuses it instead of choosing other images.
  */
-import { Result, Schema, SchemaIssue } from "effect"
-import type { Deployment } from "./History.ts"
+import { Cause, Result, Schema, SchemaIssue } from "effect"
+import type { Deployment, HistorySource } from "./History.ts"
 import { HISTORY_SOURCES } from "./History.ts"
 import { EARLIEST_KNOWN_TIME } from "./Image.ts"
 import type { TagOrder } from "./TagScheme.ts"
@@ -19,7 +19,7 @@ import { formatIsoInstant, isValidTimeZone, parseIsoInstant } from "./TimeZone.t
 const ISO_INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/u
 
 /** An ISO-8601 instant in UTC as written by toISOString (`2026-11-21T14:03:27.000Z`). */
-export const IsoInstant = Schema.String.pipe(
+export const IsoInstant: Schema.String = Schema.String.pipe(
   Schema.check(
     Schema.isPattern(ISO_INSTANT_PATTERN, {
       message: "expected an ISO-8601 instant such as 2026-11-21T14:03:27.000Z"
@@ -57,7 +57,7 @@ const PlainText = Schema.String.pipe(
 )
 
 /** A tag as the distribution spec allows it: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`. */
-export const ImageTag = Schema.String.pipe(
+export const ImageTag: Schema.String = Schema.String.pipe(
   Schema.check(
     Schema.isPattern(TAG_PATTERN, {
       message: "expected a tag of 1 to 128 letters, digits, _, . and - (not starting with . or -)"
@@ -66,7 +66,7 @@ export const ImageTag = Schema.String.pipe(
 )
 
 /** A content digest: `sha256:` and 64 hex digits, or `sha512:` and 128. */
-export const ImageDigest = Schema.String.pipe(
+export const ImageDigest: Schema.String = Schema.String.pipe(
   Schema.check(
     Schema.isPattern(DIGEST_PATTERN, {
       message: "expected a digest sha256:<64 hex digits> (or sha512:<128 hex digits>)"
@@ -75,7 +75,7 @@ export const ImageDigest = Schema.String.pipe(
 )
 
 /** A repository name as the distribution spec allows it (`shop/api`, lower case, `/`-separated). */
-export const RepositoryName = Schema.String.pipe(
+export const RepositoryName: Schema.String = Schema.String.pipe(
   Schema.check(
     Schema.isPattern(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/u, {
       message: "expected a repository name such as shop/api (lower-case letters, digits, separators . _ - and /)"
@@ -84,7 +84,7 @@ export const RepositoryName = Schema.String.pipe(
 )
 
 /** The registry's URL: http(s), a host, an optional path; no credentials, query, fragment or white space. */
-export const RegistryUrl = Schema.String.pipe(
+export const RegistryUrl: Schema.String = Schema.String.pipe(
   Schema.check(
     Schema.isPattern(/^https?:\/\/[A-Za-z0-9.\-\[\]:]+(?:\/[^\s?#@\u0000-\u001f\u007f-\u009f]*)?$/u, {
       message: "expected the registry's URL, http(s)://host[:port][/path], without credentials, query or white space"
@@ -93,7 +93,24 @@ export const RegistryUrl = Schema.String.pipe(
 )
 
 /** One image of a service in `rollback.json`. */
-export const RollbackImage = Schema.Struct({
+export const RollbackImage: Schema.Struct<{
+  readonly tag: Schema.String
+  readonly digest: Schema.String
+  readonly created: Schema.String
+  /**
+   * Where `created` came from. `schema1-history` (a Docker schema1 manifest's first history
+   * entry) is newer than the other four: fleet-rollback versions before it refuse a file that
+   * holds such an image, naming this field (they skip schema1 images when they write a file).
+   * `imported` (an ImageStream's import time, `get --from imagestreams`) is newer still: older
+   * versions refuse such a file the same way.
+   */
+  readonly dateSource: Schema.Literals<readonly ["annotation", "config", "schema1-history", "tag", "push", "imported"]>
+  readonly build: Schema.optionalKey<Schema.Int>
+  readonly version: Schema.optionalKey<Schema.String>
+  /** The tag's own timestamp, when the scheme has one (what order `timestamp` compares). */
+  readonly timestamp: Schema.optionalKey<Schema.String>
+  readonly revision: Schema.optionalKey<Schema.String>
+}> = Schema.Struct({
   tag: ImageTag,
   digest: ImageDigest,
   created: KnownInstant,
@@ -115,21 +132,49 @@ export const RollbackImage = Schema.Struct({
 export type RollbackImage = typeof RollbackImage.Type
 
 /** A service in `rollback.json`. */
-export const RollbackService = Schema.Struct({
+export const RollbackService: Schema.Struct<{
+  readonly name: Schema.String
+  readonly repository: Schema.String
+  readonly app: Schema.optionalKey<Schema.String>
+}> = Schema.Struct({
   name: PlainText,
   repository: RepositoryName,
   app: Schema.optionalKey(PlainText)
 }).annotate({ identifier: "RollbackService" })
 
 /** A point in `rollback.json`. */
-export const RollbackPoint = Schema.Struct({
+export const RollbackPoint: Schema.Struct<{
+  readonly id: Schema.String
+  readonly label: Schema.String
+  readonly changes: Schema.$Array<Schema.Struct<{
+    readonly service: Schema.String
+    readonly tag: Schema.String
+  }>>
+}> = Schema.Struct({
   id: IsoInstant,
   label: PlainText,
   changes: Schema.Array(Schema.Struct({ service: PlainText, tag: ImageTag }))
 }).annotate({ identifier: "RollbackPoint" })
 
 /** Ignored tags of one service, for the summary. */
-export const RollbackIgnored = Schema.Struct({
+export const RollbackIgnored: Schema.Struct<{
+  readonly noSchemeMatch: Schema.Int
+  readonly otherEnvironment: Schema.Int
+  readonly digestInTagList: Schema.Int
+  readonly markedBad: Schema.Int
+  readonly unknownDate: Schema.$Array<Schema.String>
+  /**
+   * Tags the registry adapter listed but got no image from, each with the kind (`no-platform`,
+   * `schema1`, `artifact`, `not-an-image`, `vanished`, `unreadable`, …) and what was found.
+   */
+  readonly notRead: Schema.optionalKey<Schema.$Array<Schema.Struct<{
+    readonly tag: Schema.String
+    readonly reason: Schema.String
+    readonly detail: Schema.String
+  }>>>
+  /** Tags of the scheme and environment left unread (or dropped after dating) by `get --last N`. */
+  readonly beyondLast: Schema.optionalKey<Schema.Int>
+}> = Schema.Struct({
   noSchemeMatch: Schema.Int,
   otherEnvironment: Schema.Int,
   digestInTagList: Schema.Int,
@@ -148,7 +193,11 @@ export const RollbackIgnored = Schema.Struct({
  * The scheme of a version 2 file: a pattern with an order other than `created`, which chooses a
  * service's target among its images at or before the point (see `TagOrder`).
  */
-export const RollbackOrderedScheme = Schema.Struct({
+export const RollbackOrderedScheme: Schema.Struct<{
+  readonly pattern: Schema.String
+  readonly order: Schema.Literals<readonly ["build", "timestamp", "semver"]>
+  readonly timestampFormat: Schema.optionalKey<Schema.String>
+}> = Schema.Struct({
   pattern: Schema.String,
   order: Schema.Literals(["build", "timestamp", "semver"]),
   timestampFormat: Schema.optionalKey(Schema.String)
@@ -177,7 +226,19 @@ const bodyFields = {
  * `rollback.json` schema version 1: a service's target at a point is its image with the greatest
  * effective time at or before it. `scheme` is the preset name or pattern, for people.
  */
-export const RollbackFileV1 = Schema.Struct({
+export const RollbackFileV1: Schema.Struct<{
+  readonly generatedAt: Schema.String
+  readonly environment: Schema.NullOr<Schema.String>
+  readonly registry: Schema.String
+  readonly granularity: Schema.optionalKey<Schema.Literals<readonly ["instant", "day"]>>
+  readonly timeZone: Schema.optionalKey<Schema.String>
+  readonly services: Schema.$Array<typeof RollbackService>
+  readonly images: Schema.$Record<Schema.String, Schema.$Array<typeof RollbackImage>>
+  readonly points: Schema.$Array<typeof RollbackPoint>
+  readonly ignored: Schema.optionalKey<Schema.$Record<Schema.String, typeof RollbackIgnored>>
+  readonly schemaVersion: Schema.Literal<1>
+  readonly scheme: Schema.optionalKey<Schema.String>
+}> = Schema.Struct({
   schemaVersion: Schema.Literal(1),
   ...headFields,
   scheme: Schema.optionalKey(Schema.String),
@@ -193,7 +254,19 @@ export type RollbackFileV1 = typeof RollbackFileV1.Type
  * `rollback.json` schema version 2: version 1 with a scheme whose order is not `created`; a
  * service's target at a point is its greatest image by that order among those at or before it.
  */
-export const RollbackFileV2 = Schema.Struct({
+export const RollbackFileV2: Schema.Struct<{
+  readonly generatedAt: Schema.String
+  readonly environment: Schema.NullOr<Schema.String>
+  readonly registry: Schema.String
+  readonly granularity: Schema.optionalKey<Schema.Literals<readonly ["instant", "day"]>>
+  readonly timeZone: Schema.optionalKey<Schema.String>
+  readonly services: Schema.$Array<typeof RollbackService>
+  readonly images: Schema.$Record<Schema.String, Schema.$Array<typeof RollbackImage>>
+  readonly points: Schema.$Array<typeof RollbackPoint>
+  readonly ignored: Schema.optionalKey<Schema.$Record<Schema.String, typeof RollbackIgnored>>
+  readonly schemaVersion: Schema.Literal<2>
+  readonly scheme: typeof RollbackOrderedScheme
+}> = Schema.Struct({
   schemaVersion: Schema.Literal(2),
   ...headFields,
   scheme: RollbackOrderedScheme,
@@ -206,7 +279,14 @@ export const RollbackFileV2 = Schema.Struct({
 export type RollbackFileV2 = typeof RollbackFileV2.Type
 
 /** One remembered deployment of a service in a version 3 file: when it started running which image. */
-export const RollbackDeployment = Schema.Struct({
+export const RollbackDeployment: Schema.Struct<{
+  readonly at: Schema.String
+  readonly tag: Schema.optionalKey<Schema.String>
+  readonly digest: Schema.optionalKey<Schema.String>
+  readonly source: Schema.Literals<readonly HistorySource[]>
+  readonly revision: Schema.optionalKey<Schema.String>
+  readonly cause: Schema.optionalKey<Schema.String>
+}> = Schema.Struct({
   at: IsoInstant,
   tag: Schema.optionalKey(Schema.String),
   digest: Schema.optionalKey(Schema.String),
@@ -218,7 +298,16 @@ export const RollbackDeployment = Schema.Struct({
 export type RollbackDeployment = typeof RollbackDeployment.Type
 
 /** A point of a version 3 file: a set that ran together, from `id` until `ranUntil` (absent: still running). */
-export const RollbackHistoryPoint = Schema.Struct({
+export const RollbackHistoryPoint: Schema.Struct<{
+  readonly id: Schema.String
+  readonly label: Schema.String
+  readonly changes: Schema.$Array<Schema.Struct<{
+    readonly service: Schema.String
+    readonly tag: Schema.String
+  }>>
+  readonly source: Schema.Literal<"history">
+  readonly ranUntil: Schema.optionalKey<Schema.String>
+}> = Schema.Struct({
   id: IsoInstant,
   label: PlainText,
   changes: Schema.Array(Schema.Struct({ service: PlainText, tag: PlainText })),
@@ -233,7 +322,20 @@ export const RollbackHistoryPoint = Schema.Struct({
  * (build dates, revisions). A reader of versions 1 and 2 refuses it rather than choose by build
  * date, which would pick sets that may never have run.
  */
-export const RollbackFileV3 = Schema.Struct({
+export const RollbackFileV3: Schema.Struct<{
+  readonly generatedAt: Schema.String
+  readonly environment: Schema.NullOr<Schema.String>
+  readonly registry: Schema.String
+  readonly granularity: Schema.optionalKey<Schema.Literals<readonly ["instant", "day"]>>
+  readonly timeZone: Schema.optionalKey<Schema.String>
+  readonly services: Schema.$Array<typeof RollbackService>
+  readonly images: Schema.$Record<Schema.String, Schema.$Array<typeof RollbackImage>>
+  readonly ignored: Schema.optionalKey<Schema.$Record<Schema.String, typeof RollbackIgnored>>
+  readonly schemaVersion: Schema.Literal<3>
+  readonly scheme: Schema.optionalKey<Schema.Union<readonly [Schema.String, typeof RollbackOrderedScheme]>>
+  readonly points: Schema.$Array<typeof RollbackHistoryPoint>
+  readonly history: Schema.$Record<Schema.String, Schema.$Array<typeof RollbackDeployment>>
+}> = Schema.Struct({
   schemaVersion: Schema.Literal(3),
   ...headFields,
   scheme: Schema.optionalKey(Schema.Union([Schema.String, RollbackOrderedScheme])),
@@ -251,17 +353,22 @@ export type RollbackFileV3 = typeof RollbackFileV3.Type
 export const ROLLBACK_FILE_VERSIONS = [1, 2, 3] as const
 
 /** `rollback.json`, schema version 1, 2 or 3 (see {@link RollbackFileV1}, {@link RollbackFileV2}, {@link RollbackFileV3}). */
-export const RollbackFile = Schema.Union([RollbackFileV1, RollbackFileV2, RollbackFileV3]).annotate({
+export const RollbackFile: Schema.Union<readonly [typeof RollbackFileV1, typeof RollbackFileV2, typeof RollbackFileV3]> = Schema.Union([RollbackFileV1, RollbackFileV2, RollbackFileV3]).annotate({
   title: "fleet-rollback rollback.json",
   description: "Every service's images with effective build times, and the points a fleet can be rolled back to (schema version 1, 2 when the scheme orders targets by build, semver or timestamp, 3 when the points are sets that ran together)."
 })
 /** `rollback.json`, schema version 1, 2 or 3. */
 export type RollbackFile = typeof RollbackFile.Type
 
-/** `rollback.json` could not be read; `message` names the field and the problem. */
-export class RollbackFileError extends Schema.TaggedError<RollbackFileError>()("RollbackFileError", {
+/** The base class of {@link RollbackFileError}, declared with its type (JSR: no slow types). */
+const RollbackFileError_base: Schema.Class<RollbackFileError, Schema.TaggedStruct<"RollbackFileError", {
+  readonly message: Schema.String
+}>, Cause.YieldableError> = Schema.TaggedError<RollbackFileError>()("RollbackFileError", {
   message: Schema.String
-}) {}
+})
+
+/** `rollback.json` could not be read; `message` names the field and the problem. */
+export class RollbackFileError extends RollbackFileError_base {}
 
 const formatIssue = SchemaIssue.makeFormatterDefault()
 

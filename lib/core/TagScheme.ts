@@ -87,7 +87,7 @@ export const TAG_SCHEME_PRESETS: Readonly<Record<string, TagScheme>> = {
 }
 
 /** The names of the preset schemes. */
-export const TAG_SCHEME_NAMES = Object.keys(TAG_SCHEME_PRESETS)
+export const TAG_SCHEME_NAMES: string[] = Object.keys(TAG_SCHEME_PRESETS)
 
 const GROUP_NAMES = new Set(["build", "env", "branch", "timestamp", "sha", "version"])
 const ORDERS: ReadonlyArray<TagOrder> = ["build", "timestamp", "semver", "created"]

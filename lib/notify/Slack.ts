@@ -24,11 +24,17 @@ export interface RollbackNotice {
   readonly detail?: string | undefined
 }
 
-/** Sends rollback notices somewhere people will see them. */
-export class Notifier extends Context.Service<Notifier, {
+/** What a {@link Notifier} does. */
+export interface NotifierShape {
   /** Sends a notice; never fails (failures are logged). Returns whether it was delivered. */
   readonly notify: (notice: RollbackNotice) => Effect.Effect<boolean>
-}>()("fleet-rollback/notify/Notifier") {
+}
+
+/** The base class of {@link Notifier}, declared with its type (JSR: no slow types). */
+const Notifier_base: Context.ServiceClass<Notifier, "fleet-rollback/notify/Notifier", NotifierShape> = Context.Service<Notifier, NotifierShape>()("fleet-rollback/notify/Notifier")
+
+/** Sends rollback notices somewhere people will see them. */
+export class Notifier extends Notifier_base {
   /** A notifier that sends nothing (no webhook configured). */
   static readonly none: Layer.Layer<Notifier> = Layer.succeed(Notifier, Notifier.of({ notify: () => Effect.succeed(false) }))
 

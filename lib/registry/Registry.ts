@@ -181,8 +181,8 @@ export interface RegistryStats {
   readonly rateLimits: Readonly<Record<string, RateLimit>>
 }
 
-/** The registry client. */
-export class Registry extends Context.Service<Registry, {
+/** What the {@link Registry} client does. */
+export interface RegistryShape {
   /** All tags of a repository as the registry lists them (all pages). */
   readonly listTags: (repository: string) => Effect.Effect<ReadonlyArray<string>, RegistryError>
   /** The current digest of a tag (or digest) with one HEAD. */
@@ -193,7 +193,13 @@ export class Registry extends Context.Service<Registry, {
   readonly readRepository: (repository: string, options?: ReadRepositoryOptions) => Effect.Effect<RepositoryRead, RegistryError>
   /** Requests made so far. */
   readonly stats: Effect.Effect<RegistryStats>
-}>()("fleet-rollback/registry/Registry") {
+}
+
+/** The base class of {@link Registry}, declared with its type (JSR: no slow types). */
+const Registry_base: Context.ServiceClass<Registry, "fleet-rollback/registry/Registry", RegistryShape> = Context.Service<Registry, RegistryShape>()("fleet-rollback/registry/Registry")
+
+/** The registry client. */
+export class Registry extends Registry_base {
   /**
    * The client for one registry; needs a {@link RegistryWire} (`RegistryWire.layerHttpClient` over
    * any `HttpClient`, or `nodeHttpClientLayer` on Node) and a `FileSystem` (cache).

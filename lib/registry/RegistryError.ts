@@ -1,7 +1,7 @@
 /**
  * @module RegistryError — the one error of the registry client, with a `reason` an operator can act on.
  */
-import { Schema } from "effect"
+import { Cause, Schema } from "effect"
 
 /**
  * Why a registry operation failed:
@@ -19,7 +19,7 @@ import { Schema } from "effect"
  *   registry URL that is not http(s), a platform that is not os/architecture[/variant], a
  *   repository name the distribution spec does not allow.
  */
-export const RegistryErrorReason = Schema.Literals([
+export const RegistryErrorReason: Schema.Literals<readonly ["Unauthorized", "NotFound", "RateLimited", "ServerError", "Unreachable", "Timeout", "BadResponse", "DigestMismatch", "InsecureLink", "Tls", "InvalidInput"]> = Schema.Literals([
   "Unauthorized",
   "NotFound",
   "RateLimited",
@@ -36,11 +36,16 @@ export const RegistryErrorReason = Schema.Literals([
 /** The reason union of {@link RegistryError}. */
 export type RegistryErrorReason = typeof RegistryErrorReason.Type
 
-/**
- * A failed registry operation. `message` says what was expected, what came and what to do;
- * it never contains a password or a token.
- */
-export class RegistryError extends Schema.TaggedError<RegistryError>()("RegistryError", {
+/** The base class of {@link RegistryError}, declared with its type (JSR: no slow types). */
+const RegistryError_base: Schema.Class<RegistryError, Schema.TaggedStruct<"RegistryError", {
+  readonly reason: typeof RegistryErrorReason
+  readonly repository: Schema.optional<Schema.String>
+  readonly message: Schema.String
+  /** HTTP status of the last answer, when there was one. */
+  readonly status: Schema.optional<Schema.Number>
+  /** The lower-level error (transport, schema), when there was one. */
+  readonly cause: Schema.optional<Schema.Defect>
+}>, Cause.YieldableError> = Schema.TaggedError<RegistryError>()("RegistryError", {
   reason: RegistryErrorReason,
   repository: Schema.optional(Schema.String),
   message: Schema.String,
@@ -48,4 +53,10 @@ export class RegistryError extends Schema.TaggedError<RegistryError>()("Registry
   status: Schema.optional(Schema.Number),
   /** The lower-level error (transport, schema), when there was one. */
   cause: Schema.optional(Schema.Defect())
-}) {}
+})
+
+/**
+ * A failed registry operation. `message` says what was expected, what came and what to do;
+ * it never contains a password or a token.
+ */
+export class RegistryError extends RegistryError_base {}

@@ -163,10 +163,16 @@ export const errorMessages = (error: unknown): string => {
   return messages.join(": ")
 }
 
-/** The registry wire: sends one request and reads its whole answer within `timeoutMs`. */
-export class RegistryWire extends Context.Service<RegistryWire, {
+/** What the {@link RegistryWire} does. */
+export interface RegistryWireShape {
   readonly send: (request: WireRequest, timeoutMs: number) => Effect.Effect<WireResponse, WireFailure>
-}>()("fleet-rollback/registry/RegistryWire") {
+}
+
+/** The base class of {@link RegistryWire}, declared with its type (JSR: no slow types). */
+const RegistryWire_base: Context.ServiceClass<RegistryWire, "fleet-rollback/registry/RegistryWire", RegistryWireShape> = Context.Service<RegistryWire, RegistryWireShape>()("fleet-rollback/registry/RegistryWire")
+
+/** The registry wire: sends one request and reads its whole answer within `timeoutMs`. */
+export class RegistryWire extends RegistryWire_base {
   /** The wire over an `effect/http` `HttpClient` (fetch, undici, or a test's fake). */
   static readonly fromHttpClient = (client: HttpClient.HttpClient): RegistryWire["Service"] => ({
     send: (request, timeoutMs) => sendThroughHttpClient(client, request, timeoutMs)

@@ -257,5 +257,8 @@ export interface TargetShape {
   }) => Effect.Effect<RevertStarted, TargetError>
 }
 
+/** The base class of {@link Target}, declared with its type (JSR: no slow types). */
+const Target_base: Context.ServiceClass<Target, "fleet-rollback/target/Target", TargetShape> = Context.Service<Target, TargetShape>()("fleet-rollback/target/Target")
+
 /** The deployment target the workflows drive. */
-export class Target extends Context.Service<Target, TargetShape>()("fleet-rollback/target/Target") {}
+export class Target extends Target_base {}

@@ -3,10 +3,10 @@
  * (and a script) can act on and a message that says which workload, what the orchestrator said,
  * and what to do. Targets map their own errors onto it; the message never contains a secret.
  */
-import { Schema } from "effect"
+import { Cause, Schema } from "effect"
 
 /** Why a call to a deployment target failed. */
-export const TargetErrorReason = Schema.Literals([
+export const TargetErrorReason: Schema.Literals<readonly ["Invalid", "Unauthorized", "Forbidden", "NotFound", "Conflict", "Busy", "Unavailable", "Unreachable", "BadResponse", "Timeout", "RolloutFailed", "Indeterminate", "Unsupported"]> = Schema.Literals([
   /** The settings or a request are wrong (a bad selector, an unknown context, an invalid spec). */
   "Invalid",
   /** Missing or wrong credentials. */
@@ -40,8 +40,20 @@ export const TargetErrorReason = Schema.Literals([
 /** Why a call to a deployment target failed (see {@link TargetErrorReason}). */
 export type TargetErrorReason = typeof TargetErrorReason.Type
 
-/** A failed call to a deployment target. The message never contains a secret. */
-export class TargetError extends Schema.TaggedError<TargetError>()("TargetError", {
+/** The base class of {@link TargetError}, declared with its type (JSR: no slow types). */
+const TargetError_base: Schema.Class<TargetError, Schema.TaggedStruct<"TargetError", {
+  readonly reason: typeof TargetErrorReason
+  readonly message: Schema.String
+  /** HTTP status when the orchestrator answered. */
+  readonly status: Schema.optional<Schema.Number>
+  /** The workloads the error is about (a change of unknown outcome: what to check). */
+  readonly workloads: Schema.optional<Schema.$Array<Schema.String>>
+  /**
+   * True when the orchestrator gave no answer at all in the end (timed out or could not connect):
+   * asking it more right now would only keep the operator waiting.
+   */
+  readonly noAnswer: Schema.optional<Schema.Boolean>
+}>, Cause.YieldableError> = Schema.TaggedError<TargetError>()("TargetError", {
   reason: TargetErrorReason,
   message: Schema.String,
   /** HTTP status when the orchestrator answered. */
@@ -53,7 +65,10 @@ export class TargetError extends Schema.TaggedError<TargetError>()("TargetError"
    * asking it more right now would only keep the operator waiting.
    */
   noAnswer: Schema.optional(Schema.Boolean)
-}) {}
+})
+
+/** A failed call to a deployment target. The message never contains a secret. */
+export class TargetError extends TargetError_base {}
 
 /** Read failures worth another try within a budget: the orchestrator busy, leaderless or unreachable. */
 export const RETRYABLE_READ_REASONS: ReadonlySet<TargetErrorReason> = new Set(["Unavailable", "Unreachable", "BadResponse"])

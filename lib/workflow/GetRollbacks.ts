@@ -20,6 +20,7 @@ import { deploymentsByService, historyPoints, runningSets } from "../core/Histor
 import { Registry } from "../registry/Registry.ts"
 import type { SkippedTag } from "../registry/Registry.ts"
 import type { RegistryError } from "../registry/RegistryError.ts"
+import type { RollbackError } from "./RollbackError.ts"
 import { badInput, failed } from "./RollbackError.ts"
 
 /** What `get` needs. */
@@ -115,7 +116,7 @@ const isMutableParsed = (parsed: ParsedTag | undefined): boolean =>
   parsed === undefined || (parsed.build === undefined && parsed.sha === undefined && parsed.timestamp === undefined)
 
 /** Reads the registry and builds `rollback.json`. */
-export const getRollbacks = Effect.fn("getRollbacks")(function*(options: GetRollbacksOptions) {
+export const getRollbacks: (options: GetRollbacksOptions) => Effect.Effect<GetRollbacksResult, RollbackError, Registry> = Effect.fn("getRollbacks")(function*(options: GetRollbacksOptions) {
   if (options.services.length === 0) {
     return yield* badInput("no services to read: give --repo a,b,c or a `services:` map in the config file")
   }

@@ -21,6 +21,7 @@ import type { AppliedChange, ImageChange, TargetScope, TargetShape } from "../ta
 import { Target } from "../target/Target.ts"
 import type { Workload } from "../target/Workload.ts"
 import { checkCapabilities } from "./Capabilities.ts"
+import type { RollbackError } from "./RollbackError.ts"
 import { badInput, failed } from "./RollbackError.ts"
 import { containerImage } from "../target/Workload.ts"
 
@@ -65,7 +66,7 @@ export interface FleetPlan {
 }
 
 /** Resolves a point against a file; a bad point is BadInput listing the accepted forms. */
-export const resolvePoint = (file: RollbackFile, text: string, timeZone?: string) => {
+export const resolvePoint = (file: RollbackFile, text: string, timeZone?: string): Result.Result<{ timeline: Timeline; point: ResolvedPoint }, RollbackError> => {
   const timeline = timelineOfRollbackFile(file)
   // DESIGN.md: a bare date or an instant without offset is read in UTC unless --tz says otherwise
   // (the file's zone is only for its labels).
@@ -74,7 +75,7 @@ export const resolvePoint = (file: RollbackFile, text: string, timeZone?: string
 }
 
 /** Makes the plan for a point. */
-export const planFleet = Effect.fn("planFleet")(function*(file: RollbackFile, pointText: string, options: PlanFleetOptions = {}) {
+export const planFleet: (file: RollbackFile, pointText: string, options?: PlanFleetOptions) => Effect.Effect<FleetPlan, RollbackError, Target> = Effect.fn("planFleet")(function*(file: RollbackFile, pointText: string, options: PlanFleetOptions = {}) {
   const target = yield* Target
   yield* checkCapabilities(target, { pinDigest: options.pinDigest, serverDryRun: options.serverDryRun })
   const { timeline, point } = yield* Effect.fromResult(resolvePoint(file, pointText, options.timeZone))

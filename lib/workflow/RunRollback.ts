@@ -108,7 +108,7 @@ export const checkWaitSettings = (
 }
 
 /** Rolls the fleet back to a point. Fails only on bad input before anything changed; otherwise returns the report. */
-export const runRollback = Effect.fn("runRollback")(function*(file: RollbackFile, pointText: string, options: RunOptions) {
+export const runRollback: (file: RollbackFile, pointText: string, options: RunOptions) => Effect.Effect<RunResult, RollbackError, Notifier | Registry | Target> = Effect.fn("runRollback")(function*(file: RollbackFile, pointText: string, options: RunOptions) {
   yield* checkWaitSettings(options)
   yield* checkCapabilities(yield* Target, options)
   const fleet = yield* planFleet(file, pointText, options)
@@ -200,7 +200,12 @@ const wordsOf = (target: TargetShape) => {
 }
 
 /** Deploys the changing entries of a plan in the fewest changes the target allows; returns the report whatever happens. */
-export const deployPlan = Effect.fn("deployPlan")(function*(
+export const deployPlan: (
+  plan: RollbackPlan,
+  toChange: ReadonlyArray<PlanEntry>,
+  appsBefore: ReadonlyMap<string, Workload>,
+  context: DeployContext
+) => Effect.Effect<RunResult, RollbackError, Notifier | Target> = Effect.fn("deployPlan")(function*(
   plan: RollbackPlan,
   toChange: ReadonlyArray<PlanEntry>,
   appsBefore: ReadonlyMap<string, Workload>,
@@ -647,7 +652,7 @@ export const checkReportImages = (report: Pick<RollbackReport, "services">): Eff
  * else than its `before`, its `after` or the `target` the run deployed is refused: someone
  * changed it since). Every image reference of the report is checked first ({@link checkReportImages}).
  */
-export const undoRollback = Effect.fn("undoRollback")(function*(report: RollbackReport, options: UndoOptions) {
+export const undoRollback: (report: RollbackReport, options: UndoOptions) => Effect.Effect<RunResult, RollbackError, Notifier | Target> = Effect.fn("undoRollback")(function*(report: RollbackReport, options: UndoOptions) {
   yield* checkWaitSettings(options)
   yield* checkReportImages(report)
   const target = yield* Target

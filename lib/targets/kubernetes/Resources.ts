@@ -25,10 +25,32 @@ export const KIND_PATHS: Readonly<Record<WorkloadKind | "CronJob" | "Pod" | "Rep
 const Labels = Schema.Record(Schema.String, Schema.String)
 
 /** A container of a pod template. */
-export const ContainerJson = Schema.Struct({ name: Schema.String, image: Schema.optionalKey(Schema.String) })
+export const ContainerJson: Schema.Struct<{
+  readonly name: Schema.String
+  readonly image: Schema.optionalKey<Schema.String>
+}> = Schema.Struct({ name: Schema.String, image: Schema.optionalKey(Schema.String) })
 
 /** ObjectMeta (the fields used). */
-export const ObjectMetaJson = Schema.Struct({
+export const ObjectMetaJson: Schema.Struct<{
+  readonly name: Schema.String
+  readonly namespace: Schema.optionalKey<Schema.String>
+  readonly labels: Schema.optionalKey<Schema.$Record<Schema.String, Schema.String>>
+  readonly annotations: Schema.optionalKey<Schema.$Record<Schema.String, Schema.String>>
+  readonly resourceVersion: Schema.optionalKey<Schema.String>
+  readonly generation: Schema.optionalKey<Schema.Number>
+  readonly creationTimestamp: Schema.optionalKey<Schema.String>
+  readonly ownerReferences: Schema.optionalKey<Schema.$Array<Schema.Struct<{
+    readonly kind: Schema.String
+    readonly name: Schema.String
+    readonly controller: Schema.optionalKey<Schema.Boolean>
+  }>>>
+  /** Who wrote what when (the last writer names who changed a workload meanwhile). */
+  readonly managedFields: Schema.optionalKey<Schema.$Array<Schema.Struct<{
+    readonly manager: Schema.optionalKey<Schema.String>
+    readonly operation: Schema.optionalKey<Schema.String>
+    readonly time: Schema.optionalKey<Schema.String>
+  }>>>
+}> = Schema.Struct({
   name: Schema.String,
   namespace: Schema.optionalKey(Schema.String),
   labels: Schema.optionalKey(Labels),
@@ -42,13 +64,23 @@ export const ObjectMetaJson = Schema.Struct({
 })
 
 /** A pod spec (containers and init containers). */
-export const PodSpecJson = Schema.Struct({
+export const PodSpecJson: Schema.Struct<{
+  readonly containers: Schema.$Array<typeof ContainerJson>
+  readonly initContainers: Schema.optionalKey<Schema.$Array<typeof ContainerJson>>
+}> = Schema.Struct({
   containers: Schema.Array(ContainerJson),
   initContainers: Schema.optionalKey(Schema.Array(ContainerJson))
 })
 
 /** A label selector object. */
-export const LabelSelectorJson = Schema.Struct({
+export const LabelSelectorJson: Schema.Struct<{
+  readonly matchLabels: Schema.optionalKey<Schema.$Record<Schema.String, Schema.String>>
+  readonly matchExpressions: Schema.optionalKey<Schema.$Array<Schema.Struct<{
+    readonly key: Schema.String
+    readonly operator: Schema.String
+    readonly values: Schema.optionalKey<Schema.$Array<Schema.String>>
+  }>>>
+}> = Schema.Struct({
   matchLabels: Schema.optionalKey(Labels),
   matchExpressions: Schema.optionalKey(Schema.Array(Schema.Struct({ key: Schema.String, operator: Schema.String, values: Schema.optionalKey(Schema.Array(Schema.String)) })))
 })
@@ -56,7 +88,48 @@ export const LabelSelectorJson = Schema.Struct({
 const Count = Schema.optionalKey(Schema.Number)
 
 /** A Deployment, StatefulSet or DaemonSet. */
-export const WorkloadJson = Schema.Struct({
+export const WorkloadJson: Schema.Struct<{
+  readonly metadata: typeof ObjectMetaJson
+  readonly spec: Schema.Struct<{
+    readonly replicas: Schema.optionalKey<Schema.Number>
+    readonly paused: Schema.optionalKey<Schema.Boolean>
+    readonly selector: Schema.optionalKey<typeof LabelSelectorJson>
+    readonly template: Schema.Struct<{
+      readonly metadata: Schema.optionalKey<Schema.Struct<{
+        readonly labels: Schema.optionalKey<Schema.$Record<Schema.String, Schema.String>>
+      }>>
+      readonly spec: typeof PodSpecJson
+    }>
+    readonly updateStrategy: Schema.optionalKey<Schema.Struct<{
+      readonly type: Schema.optionalKey<Schema.String>
+      readonly rollingUpdate: Schema.optionalKey<Schema.Struct<{
+        readonly partition: Schema.optionalKey<Schema.Number>
+      }>>
+    }>>
+  }>
+  readonly status: Schema.optionalKey<Schema.Struct<{
+    readonly observedGeneration: Schema.optionalKey<Schema.Number>
+    readonly replicas: Schema.optionalKey<Schema.Number>
+    readonly updatedReplicas: Schema.optionalKey<Schema.Number>
+    readonly readyReplicas: Schema.optionalKey<Schema.Number>
+    readonly availableReplicas: Schema.optionalKey<Schema.Number>
+    readonly unavailableReplicas: Schema.optionalKey<Schema.Number>
+    readonly currentReplicas: Schema.optionalKey<Schema.Number>
+    readonly currentRevision: Schema.optionalKey<Schema.String>
+    readonly updateRevision: Schema.optionalKey<Schema.String>
+    readonly desiredNumberScheduled: Schema.optionalKey<Schema.Number>
+    readonly currentNumberScheduled: Schema.optionalKey<Schema.Number>
+    readonly updatedNumberScheduled: Schema.optionalKey<Schema.Number>
+    readonly numberAvailable: Schema.optionalKey<Schema.Number>
+    readonly numberReady: Schema.optionalKey<Schema.Number>
+    readonly conditions: Schema.optionalKey<Schema.$Array<Schema.Struct<{
+      readonly type: Schema.String
+      readonly status: Schema.String
+      readonly reason: Schema.optionalKey<Schema.String>
+      readonly message: Schema.optionalKey<Schema.String>
+    }>>>
+  }>>
+}> = Schema.Struct({
   metadata: ObjectMetaJson,
   spec: Schema.Struct({
     replicas: Count,

@@ -95,8 +95,11 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
     } satisfies MarathonShape
   })
 
+/** The base class of {@link Marathon}, declared with its type (JSR: no slow types). */
+const Marathon_base: Context.ServiceClass<Marathon, "fleet-rollback/marathon/Marathon", MarathonShape> = Context.Service<Marathon, MarathonShape>()("fleet-rollback/marathon/Marathon")
+
 /** The Marathon / DC/OS client. */
-export class Marathon extends Context.Service<Marathon, MarathonShape>()("fleet-rollback/marathon/Marathon") {
+export class Marathon extends Marathon_base {
   /** The client for one Marathon (or DC/OS cluster); needs an `HttpClient`. */
   static readonly layer = (config: MarathonConfig): Layer.Layer<Marathon, never, HttpClient.HttpClient> =>
     Layer.effect(Marathon, makeMarathon(config))

@@ -7,6 +7,7 @@
  * Marathon's rollback or deploys the previous images again.
  */
 import { Effect, Layer } from "effect"
+import type { HttpClient } from "effect/http"
 import { parseImageReference, sameImage } from "../../core/ImageReference.ts"
 import type { TargetDescription } from "../../core/Report.ts"
 import { stripCredentials } from "../../core/RollbackFile.ts"
@@ -102,7 +103,7 @@ const same = (a: string | undefined, b: string): boolean => {
 export const HISTORY_VERSIONS = 100
 
 /** The Target over the Marathon client in context; `description` is what the report records. */
-export const makeMarathonTarget = (description: TargetDescription) =>
+export const makeMarathonTarget = (description: TargetDescription): Effect.Effect<TargetShape, never, Marathon> =>
   Effect.gen(function*() {
     const marathon = yield* Marathon
 
@@ -277,5 +278,5 @@ export const MarathonTarget = {
   /** The Target over a Marathon client in context. */
   layer: (description: TargetDescription): Layer.Layer<Target, never, Marathon> => Layer.effect(Target, makeMarathonTarget(description)),
   /** The Target with its own client for one Marathon (or DC/OS cluster); needs an `HttpClient`. */
-  layerFromConfig: (config: MarathonConfig) => Layer.effect(Target, makeMarathonTarget(describeMarathon(config))).pipe(Layer.provide(Marathon.layer(config)))
+  layerFromConfig: (config: MarathonConfig): Layer.Layer<Target, never, HttpClient.HttpClient> => Layer.effect(Target, makeMarathonTarget(describeMarathon(config))).pipe(Layer.provide(Marathon.layer(config)))
 }

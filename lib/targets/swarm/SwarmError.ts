@@ -2,12 +2,12 @@
  * @module SwarmError — the one error of the Docker Engine (Swarm) client, with a `reason` an
  * operator can act on, and its mapping onto the Target contract's {@link TargetError}.
  */
-import { Schema } from "effect"
+import { Cause, Schema } from "effect"
 import { TargetError } from "../../target/TargetError.ts"
 import type { TargetErrorReason } from "../../target/TargetError.ts"
 
 /** Why a Docker Engine call failed. */
-export const SwarmErrorReason = Schema.Literals([
+export const SwarmErrorReason: Schema.Literals<readonly ["Invalid", "Unauthorized", "NotFound", "OutOfSequence", "NotManager", "Unavailable", "Unreachable", "Timeout", "BadResponse", "Unsupported"]> = Schema.Literals([
   /** 400: the engine refused the request (a bad spec, a bad filter, no previous spec to roll back to). */
   "Invalid",
   /** 401/403 from a proxy in front of the engine, or a TLS client certificate refused. */
@@ -32,15 +32,25 @@ export const SwarmErrorReason = Schema.Literals([
 /** Why a Docker Engine call failed. */
 export type SwarmErrorReason = typeof SwarmErrorReason.Type
 
-/** A failed Docker Engine call; the message never contains a secret. */
-export class SwarmError extends Schema.TaggedError<SwarmError>()("SwarmError", {
+/** The base class of {@link SwarmError}, declared with its type (JSR: no slow types). */
+const SwarmError_base: Schema.Class<SwarmError, Schema.TaggedStruct<"SwarmError", {
+  readonly reason: typeof SwarmErrorReason
+  readonly message: Schema.String
+  /** HTTP status when the engine answered. */
+  readonly status: Schema.optional<Schema.Number>
+  /** True when no answer came at all (timeout, connection lost): a sent change may or may not have been applied. */
+  readonly noAnswer: Schema.optional<Schema.Boolean>
+}>, Cause.YieldableError> = Schema.TaggedError<SwarmError>()("SwarmError", {
   reason: SwarmErrorReason,
   message: Schema.String,
   /** HTTP status when the engine answered. */
   status: Schema.optional(Schema.Number),
   /** True when no answer came at all (timeout, connection lost): a sent change may or may not have been applied. */
   noAnswer: Schema.optional(Schema.Boolean)
-}) {}
+})
+
+/** A failed Docker Engine call; the message never contains a secret. */
+export class SwarmError extends SwarmError_base {}
 
 const REASONS: Record<SwarmErrorReason, TargetErrorReason> = {
   Invalid: "Invalid",
