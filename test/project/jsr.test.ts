@@ -22,6 +22,10 @@ describe("deno publish", () => {
       timeout: 300_000,
       env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" }
     })
+    // What a failure means and how to fix it: https://jsr.io/docs/about-slow-types. Give the
+    // export its type: the declaration `tsc -p tsconfig.build.json --outDir DIR` writes for it; a
+    // `Schema.TaggedError`/`Context.Service` class extends a typed `…_base` constant (see
+    // lib/workflow/RollbackError.ts); an `Effect.fn` export says its function type.
     const output = `${result.stdout}${result.stderr}`
     assert.strictEqual(result.status, 0, output)
     // No slow types: JSR reports each as `error[missing-explicit-type]`, `…-return-type`, `unsupported-super-class-expr`, ….
