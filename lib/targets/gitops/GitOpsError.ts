@@ -4,12 +4,12 @@
  * may carry a URL (git's own output, a remote) passes through it, so user info in a URL
  * (`https://user:token@host/…`) never reaches a log, a report or an error.
  */
-import { Schema } from "effect"
+import { Cause, Schema } from "effect"
 import { TargetError } from "../../target/TargetError.ts"
 import type { TargetErrorReason } from "../../target/TargetError.ts"
 
 /** Why a GitOps operation failed. */
-export const GitOpsErrorReason = Schema.Literals([
+export const GitOpsErrorReason: Schema.Literals<readonly ["Invalid", "Missing", "Unauthorized", "Unreachable", "Conflict", "RenderFailed", "NotFound", "Failed"]> = Schema.Literals([
   /** Settings or files are not what the target expects (no such branch, a file it cannot edit). */
   "Invalid",
   /** A program the target needs is not installed (`git`, `pulumi`). */
@@ -30,11 +30,17 @@ export const GitOpsErrorReason = Schema.Literals([
 /** Why a GitOps operation failed. */
 export type GitOpsErrorReason = typeof GitOpsErrorReason.Type
 
-/** A failed GitOps operation; the message never contains a credential. */
-export class GitOpsError extends Schema.TaggedError<GitOpsError>()("GitOpsError", {
+/** The base class of {@link GitOpsError}, declared with its type (JSR: no slow types). */
+const GitOpsError_base: Schema.Class<GitOpsError, Schema.TaggedStruct<"GitOpsError", {
+  readonly reason: typeof GitOpsErrorReason
+  readonly message: Schema.String
+}>, Cause.YieldableError> = Schema.TaggedError<GitOpsError>()("GitOpsError", {
   reason: GitOpsErrorReason,
   message: Schema.String
-}) {}
+})
+
+/** A failed GitOps operation; the message never contains a credential. */
+export class GitOpsError extends GitOpsError_base {}
 
 const REASONS: Record<GitOpsErrorReason, TargetErrorReason> = {
   Invalid: "Invalid",

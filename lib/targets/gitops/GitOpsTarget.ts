@@ -216,7 +216,7 @@ const findCommitsToRevert = (repo: Repository, settings: GitOpsSettings, base: s
   })
 
 /** The Target over a GitOps repository. */
-export const makeGitOpsTarget = (settings: GitOpsSettings) =>
+export const makeGitOpsTarget = (settings: GitOpsSettings): Effect.Effect<TargetShape> =>
   Effect.gen(function*() {
     const branch = settings.branch ?? "main"
     const repoRef = yield* Ref.make<Repository | undefined>(undefined)

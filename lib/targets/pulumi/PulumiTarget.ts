@@ -121,7 +121,7 @@ const tagsByKey = (changes: ReadonlyArray<ImageChange>, slots: ReturnType<typeof
   })
 
 /** The Target over a Pulumi stack. */
-export const makePulumiTarget = (settings: PulumiSettings) =>
+export const makePulumiTarget = (settings: PulumiSettings): Effect.Effect<TargetShape> =>
   Effect.gen(function*() {
     const isMutable = settings.isMutableTag ?? ((tag: string) => isMutableTag(tag))
     const branch = settings.branch ?? "main"
