@@ -12,6 +12,17 @@ import { imageIn, R, startTestCluster, targetFor, type TestCluster } from "./sup
 
 const WATCH = { timeoutMs: 20_000, pollMs: 50 }
 
+/** Resolves once a Deployment of the shop's namespace runs its current template on every replica (polled, 20 s at most). */
+const rolledOut = async (c: TestCluster, name: string): Promise<void> => {
+  for (let i = 0; i < 400; i++) {
+    const d = c.sandbox.object("Deployment", "shop", name)!
+    const s = d.status ?? {}
+    if (s.observedGeneration === d.metadata.generation && s.updatedReplicas === d.spec.replicas && s.replicas === d.spec.replicas && (s.unavailableReplicas ?? 0) === 0) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`${name} did not finish rolling out`)
+}
+
 describe("Kubernetes target on the sandbox", () => {
   let c: TestCluster
   beforeEach(async () => {
@@ -76,6 +87,8 @@ describe("Kubernetes target on the sandbox", () => {
       const target = yield* targetFor(c.kubeconfig)
       yield* target.listWorkloads({})
       c.sandbox.setImage("Deployment", "shop", "api", "api", `${R}/api:43-hotfix`)
+      // their rollout finishes first (its status moves on the sandbox's clock), so what is compared below is only ours
+      yield* Effect.promise(() => rolledOut(c, "api"))
       const apiBefore = c.sandbox.object("Deployment", "shop", "api")
       const applied = yield* target.apply([
         { workload: "shop/Deployment/api", image: `${R}/api:41`, expected: `${R}/api:42` },
