@@ -201,6 +201,28 @@ describe("rolling a fleet back on Marathon", () => {
         assert.include(error.message, "/prod/shop/gone")
       })))
 
+  it.live("several apps are read in ONE listing of their group: a missing one stops the deployment before the PUT, and verification names it", () =>
+    withSandbox({}, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const withGone = [...rollbackSet, { appId: "/prod/shop/gone", image: img("gone", "1") }]
+        const error = yield* Effect.flip(marathon.deployImages(withGone))
+        assert.strictEqual(error.reason, "NotFound")
+        assert.include(error.message, "/prod/shop/gone does not exist")
+        assert.include(error.message, "nothing was deployed")
+        assert.isFalse(sandbox.requests.some((r) => r.method === "PUT"))
+        const readsBefore = sandbox.requests.length
+        // web is asked for the image it runs: verified; api is not on its new image (nothing was deployed)
+        const verified = yield* marathon.verifyApps([rollbackSet[0]!, { appId: "/prod/shop/web", image: img("web", "100-master") }, withGone[2]!], { previousFailures: {} })
+        const reads = sandbox.requests.slice(readsBefore).filter((r) => r.path.startsWith("/v2/apps"))
+        assert.deepStrictEqual(reads.map((r) => r.path), ["/v2/apps"], "one listing, not one read per app")
+        assert.deepStrictEqual(verified.map((v) => [v.appId, v.ok, v.problem]), [
+          ["/prod/shop/api", false, `runs ${img("api", "100-master")}, expected ${img("api", "99-master")}`],
+          ["/prod/shop/web", true, undefined],
+          ["/prod/shop/gone", false, "the app does not exist (any more)"]
+        ])
+      })))
+
   it.live("a broken image never finishes: DeploymentTimeout, a new lastTaskFailure, and cancel reverts to the old image", () =>
     withSandbox({ brokenImages: [img("api", "98-master")] }, plain, (sandbox) =>
       Effect.gen(function*() {

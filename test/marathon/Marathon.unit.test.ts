@@ -8,6 +8,7 @@ import { Effect, Fiber, Layer, Redacted } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "effect/http"
 import { TestClock } from "effect/testing"
 import { createServer } from "node:net"
+import { commonGroup } from "../../lib/targets/marathon/Apps.ts"
 import { LOST_ANSWER_CHECK_MS, Marathon } from "../../lib/targets/marathon/Marathon.ts"
 import type { MarathonConfig } from "../../lib/targets/marathon/Marathon.ts"
 import type { MarathonError } from "../../lib/targets/marathon/MarathonError.ts"
@@ -93,8 +94,8 @@ const webApp = {
 describe("Marathon client on the wire", () => {
   it.effect("one PUT with an array carries each app's whole container, only the image changed, nothing read-only", () => {
     const fake = scripted((req) => {
-      if (req.method === "GET" && req.path === "/v2/apps/prod/api") return { status: 200, body: { app: apiApp } }
-      if (req.method === "GET" && req.path === "/v2/apps/prod/web") return { status: 200, body: { app: webApp } }
+      // the apps are read in ONE listing of their common group (a third app there is left alone)
+      if (req.method === "GET" && req.path === "/v2/apps") return { status: 200, body: { apps: [apiApp, webApp, { ...webApp, id: "/prod/other" }] } }
       if (req.method === "PUT") return { status: 200, body: { deploymentId: "d-1", version: "2024-05-02T00:00:00.000Z" } }
       return { status: 404, body: { message: "no" } }
     })
@@ -107,6 +108,8 @@ describe("Marathon client on the wire", () => {
       assert.deepStrictEqual(result, { deploymentId: "d-1", version: "2024-05-02T00:00:00.000Z" })
       const puts = fake.seen.filter((r) => r.method === "PUT")
       assert.strictEqual(puts.length, 1)
+      const reads = fake.seen.filter((r) => r.method === "GET" && r.path.startsWith("/v2/apps"))
+      assert.deepStrictEqual(reads.map((r) => [r.path, r.query["id"]]), [["/v2/apps", "/prod"]], "one listing of /prod, no read per app")
       assert.strictEqual(puts[0]!.path, "/v2/apps")
       assert.deepStrictEqual(puts[0]!.query, { partialUpdate: "true" })
       assert.deepStrictEqual(puts[0]!.body, [
@@ -654,3 +657,20 @@ describe("an app id prefix is a group path", () => {
     }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
   })
 })
+
+describe("commonGroup: the group one listing reads several apps from", () => {
+  const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
+    [["/prod/api", "/prod/web"], "/prod"],
+    [["prod/eu/api", "/prod/eu/web", "/prod/us/db"], "/prod"],
+    [["/prod/eu/api", "/prod/eu/web"], "/prod/eu"],
+    [["/prod/api", "/production/api"], "/"],
+    [["/api", "/web"], "/"],
+    [["/prod/eu/api"], "/prod/eu"]
+  ]
+  for (const [ids, group] of cases) {
+    it(`${ids.join(" + ")} → ${group}`, () => {
+      assert.strictEqual(commonGroup(ids), group)
+    })
+  }
+})
+

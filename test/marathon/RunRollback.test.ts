@@ -280,7 +280,11 @@ describe("Marathon stops answering after the PUT", () => {
         readsAfterPut++
         return Effect.never
       }
-      const body = url.pathname === "/v2/deployments" ? [] : { app: appJson(Number(url.pathname.replace(/.*\/s/, ""))) }
+      const body = url.pathname === "/v2/deployments"
+        ? []
+        : url.pathname === "/v2/apps"
+        ? { apps: Array.from({ length: N }, (_, i) => appJson(i)) }
+        : { app: appJson(Number(url.pathname.replace(/.*\/s/, ""))) }
       return Effect.succeed(HttpClientResponse.fromWeb(request, Response.json(body)))
     })
     const entries: Array<PlanEntry> = Array.from({ length: N }, (_, i) => ({ service: `s${i}`, app: `/prod/s${i}`, current: `r.example.com/s${i}:2`, target: `r.example.com/s${i}:1`, action: "rollback" }))

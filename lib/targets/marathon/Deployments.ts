@@ -112,7 +112,7 @@ const sameIds = (affected: ReadonlyArray<string>, ids: ReadonlySet<string>): boo
 /** The deployment calls over a transport and the app calls. */
 export const makeDeployments = (transport: Transport, apps: Apps) => {
   const { retries, buildRequest, sendOnce, failure, expect, unreachable, unavailable, decodeWith } = transport
-  const { getApp } = apps
+  const { getApp, readApps } = apps
   const deployImages = Effect.fn("Marathon.deployImages")(function*(
     changes: ReadonlyArray<ImageChange>,
     options?: { readonly force?: boolean; readonly timeoutMs?: number | undefined }
@@ -129,7 +129,18 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
           "appear more than once."
       })
     }
-    const apps = yield* Effect.forEach(changes, (c) => getApp(c.appId), { concurrency: 16 })
+    // the apps as they are now (the freshest containers to keep), in one listing
+    const read = yield* readApps(ids)
+    const missing = ids.filter((id) => !read.has(id))
+    if (missing.length > 0) {
+      return yield* new MarathonError({
+        reason: "NotFound",
+        status: 404,
+        message: `${missing.length === 1 ? "App" : "Apps"} ${missing.join(", ")} ${missing.length === 1 ? "does" : "do"} not exist in Marathon ` +
+          "(any more); nothing was deployed. Plan again to see the fleet as it is."
+      })
+    }
+    const apps = ids.map((id) => read.get(id)!)
     // The deployments running before the request: Marathon lists a new deployment BEFORE it stores
     // the new app definitions (GroupManagerImpl.updateRoot: deploy(plan), then storeRoot), so after
     // a lost answer a deployment not in this list that touches these apps may be this change. The
@@ -417,52 +428,44 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
     changes: ReadonlyArray<ImageChange>,
     since: { readonly previousFailures: Record<string, string | undefined> }
   ) {
-    return yield* Effect.forEach(changes, (change) =>
-      getApp(change.appId).pipe(
-        Effect.map((app): AppVerification => {
-          const problems: Array<string> = []
-          if (app.image !== change.image) problems.push(`runs ${app.image ?? "no image"}, expected ${change.image}`)
-          // Task counts alone cannot tell new tasks from old ones that still run: while a
-          // deployment touches the app (ours not yet stored, or another), it is not done.
-          if (app.deployments.length > 0) {
-            problems.push(`deployment${app.deployments.length > 1 ? "s" : ""} ${app.deployments.join(", ")} still running on it`)
-          }
-          if (app.tasksRunning !== app.instances) {
-            problems.push(`${app.tasksRunning} of ${app.instances} instances running`)
-          }
-          if (app.hasHealthChecks && app.tasksHealthy !== app.instances) {
-            problems.push(`${app.tasksHealthy} of ${app.instances} instances healthy`)
-          }
-          const before = since.previousFailures[app.id] ?? since.previousFailures[change.appId]
-          const now = lastFailureMarker(app)
-          if (now !== undefined && now !== before) {
-            problems.push(
-              `a task failed since the deployment started` +
-                (app.lastTaskFailure?.message !== undefined ? `: ${app.lastTaskFailure.message}` : "") +
-                (app.lastTaskFailure?.timestamp !== undefined ? ` (at ${app.lastTaskFailure.timestamp})` : "")
-            )
-          }
-          return {
-            appId: app.id,
-            image: app.image,
-            expectedImage: change.image,
-            ok: problems.length === 0,
-            ...(problems.length > 0 ? { problem: problems.join("; ") } : {}),
-            app
-          }
-        }),
-        Effect.catchIf(
-          (e) => e.reason === "NotFound",
-          (): Effect.Effect<AppVerification> =>
-            Effect.succeed({
-              appId: normalizeAppId(change.appId),
-              image: undefined,
-              expectedImage: change.image,
-              ok: false,
-              problem: "the app does not exist (any more)"
-            })
+    // one listing for all of them (a single app is read on its own)
+    const read = yield* readApps(changes.map((c) => c.appId))
+    return changes.map((change): AppVerification => {
+      const app = read.get(normalizeAppId(change.appId))
+      if (app === undefined) {
+        return { appId: normalizeAppId(change.appId), image: undefined, expectedImage: change.image, ok: false, problem: "the app does not exist (any more)" }
+      }
+      const problems: Array<string> = []
+      if (app.image !== change.image) problems.push(`runs ${app.image ?? "no image"}, expected ${change.image}`)
+      // Task counts alone cannot tell new tasks from old ones that still run: while a
+      // deployment touches the app (ours not yet stored, or another), it is not done.
+      if (app.deployments.length > 0) {
+        problems.push(`deployment${app.deployments.length > 1 ? "s" : ""} ${app.deployments.join(", ")} still running on it`)
+      }
+      if (app.tasksRunning !== app.instances) {
+        problems.push(`${app.tasksRunning} of ${app.instances} instances running`)
+      }
+      if (app.hasHealthChecks && app.tasksHealthy !== app.instances) {
+        problems.push(`${app.tasksHealthy} of ${app.instances} instances healthy`)
+      }
+      const before = since.previousFailures[app.id] ?? since.previousFailures[change.appId]
+      const now = lastFailureMarker(app)
+      if (now !== undefined && now !== before) {
+        problems.push(
+          `a task failed since the deployment started` +
+            (app.lastTaskFailure?.message !== undefined ? `: ${app.lastTaskFailure.message}` : "") +
+            (app.lastTaskFailure?.timestamp !== undefined ? ` (at ${app.lastTaskFailure.timestamp})` : "")
         )
-      ), { concurrency: 16 })
+      }
+      return {
+        appId: app.id,
+        image: app.image,
+        expectedImage: change.image,
+        ok: problems.length === 0,
+        ...(problems.length > 0 ? { problem: problems.join("; ") } : {}),
+        app
+      }
+    })
   })
 
   const cancelDeployment = Effect.fn("Marathon.cancelDeployment")(function*(
