@@ -129,6 +129,22 @@ describe("a stack rolled back to a point", () => {
     assert.deepStrictEqual(workerAfter, workerBefore, "the unchanged service was touched")
   })
 
+  it("the services to change are read in ONE listing before the updates, not one request each", async () => {
+    const stack = await makeStack({ api: "api:1.2", web: "web:1.1", worker: "worker:1.0" })
+    const reads: Array<string> = []
+    const changes = [change(`${stack}_api`, "api:1.0", images["api:1.2"]), change(`${stack}_web`, "web:1.0", images["web:1.1"])]
+    const applied = await runWithTransport((t) => ({
+      ...t,
+      send: (request) => {
+        if (request.method === "GET") reads.push(request.path)
+        return t.send(request)
+      }
+    }), (target) => target.apply(changes, { force: false }))
+    assert.deepStrictEqual(applied.workloads.map((w) => w.state), ["applied", "applied"])
+    assert.deepStrictEqual(reads.filter((p) => p.startsWith("/services")), ["/services"])
+    await engine.waitConverged([`${stack}_api`, `${stack}_web`])
+  })
+
   it("the digest rollback.json recorded is what runs, even when the tag moved since; without one the registry's digest is pinned, as the docker CLI does", async () => {
     const stack = await makeStack({ api: "api:1.2", web: "web:1.1" })
     // the tag `web:release` now points at web:1.1, but rollback.json recorded web:1.0's digest for it
@@ -348,6 +364,10 @@ describe("every refusal leaves every service's spec exactly as it was", () => {
     const unknown = await runFailing(Effect.flatMap(Target, (t) => t.apply([...valid, change(`${stack}_gone`, "api:1.0", undefined)], { force: false })))
     assert.strictEqual(unknown.reason, "NotFound")
     assert.deepStrictEqual(unknown.workloads, [`${stack}_gone`])
+    // the engine's name filter matches prefixes: a prefix of a service's name is not that service
+    const prefix = await runFailing(Effect.flatMap(Target, (t) => t.apply([change(`${stack}_ap`, "api:1.0", undefined)], { force: false })))
+    assert.strictEqual(prefix.reason, "NotFound")
+    assert.deepStrictEqual(prefix.workloads, [`${stack}_ap`])
 
     const guarded = await run(Effect.flatMap(Target, (t) =>
       t.apply([change(`${stack}_api`, "api:1.0", images["api:1.1"]), change(`${stack}_web`, "web:1.0", images["web:1.0"])], { force: false })

@@ -137,12 +137,24 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
       )
     }
 
-    /** Reads one service and checks the plan's guard; a read failure fails the whole apply. */
-    const prepare = (change: ImageChange): Effect.Effect<Prepared | Outcome, TargetError> =>
+    /**
+     * The services to change as they are now, in ONE listing (the engine's `name` filter matches
+     * name prefixes: the exact names are picked here); a read failure fails the whole apply.
+     */
+    const readServices = (changes: ReadonlyArray<ImageChange>): Effect.Effect<ReadonlyMap<string, SwarmService>, TargetError> => {
+      const names = [...new Set(changes.map((c) => c.workload))]
+      return api.listServices({ name: names }).pipe(
+        Effect.map((listed) => new Map(listed.filter((s) => names.includes(s.name)).map((s) => [s.name, s]))),
+        Effect.mapError((e) => toTargetError(e, names))
+      )
+    }
+
+    /** Checks the plan's guard on one service as read now. */
+    const prepare = (change: ImageChange, read: ReadonlyMap<string, SwarmService>): Effect.Effect<Prepared | Outcome, TargetError> =>
       Effect.gen(function*() {
-        const service = yield* api.inspectService(change.workload).pipe(Effect.mapError((e) => toTargetError(e, [change.workload])))
-        if (service.name !== change.workload) {
-          return yield* new TargetError({ reason: "NotFound", workloads: [change.workload], message: `service ${change.workload} not found (the engine matched ${service.name}); nothing was sent` })
+        const service = read.get(change.workload)
+        if (service === undefined) {
+          return yield* new TargetError({ reason: "NotFound", workloads: [change.workload], message: `service ${change.workload} not found on the engine (docker service ls does not list it); nothing was sent` })
         }
         if (change.expected !== undefined && !sameImageText(service.image, change.expected)) {
           return { workload: change.workload, state: "refused", problem: `it runs ${service.image ?? "no image"} now, not ${change.expected} as planned: someone changed it; it was left as it is` } as Outcome
@@ -206,7 +218,8 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
       Effect.gen(function*() {
         if (options.dryRun === true) return yield* unsupported("Docker Swarm cannot validate a service update without applying it (no server-side dry run). Nothing was sent.")
         if (options.force) return yield* unsupported("Docker Swarm has no lock to override (--force). Nothing was sent.")
-        const prepared = yield* Effect.forEach(changes, prepare, { concurrency })
+        const read = yield* readServices(changes)
+        const prepared = yield* Effect.forEach(changes, (c) => prepare(c, read), { concurrency })
         const outcomes = yield* Effect.forEach(prepared, (p) => ("state" in p ? Effect.succeed(p) : send(p, false)), { concurrency })
         const sent = outcomes.filter((o) => o.state !== "refused" || o.error === undefined)
         const firstError = outcomes.find((o) => o.error !== undefined)?.error
