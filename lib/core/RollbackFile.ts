@@ -205,15 +205,32 @@ export const RollbackOrderedScheme: Schema.Struct<{
 /** The scheme of a version 2 file. */
 export type RollbackOrderedScheme = typeof RollbackOrderedScheme.Type
 
-/** The keys both versions share before `scheme`, with the same meaning (in the order files have them). */
-const headFields = {
+/** The Schemas of the keys every version has before `scheme` (spelled once for the explicit types JSR asks for). */
+export type RollbackHeadFields = {
+  readonly generatedAt: Schema.String
+  readonly environment: Schema.NullOr<Schema.String>
+  readonly registry: Schema.String
+}
+
+/** The Schemas of the keys every version has after `scheme` (version 3 replaces `points`). */
+export type RollbackBodyFields = {
+  readonly granularity: Schema.optionalKey<Schema.Literals<readonly ["instant", "day"]>>
+  readonly timeZone: Schema.optionalKey<Schema.String>
+  readonly services: Schema.$Array<typeof RollbackService>
+  readonly images: Schema.$Record<Schema.String, Schema.$Array<typeof RollbackImage>>
+  readonly points: Schema.$Array<typeof RollbackPoint>
+  readonly ignored: Schema.optionalKey<Schema.$Record<Schema.String, typeof RollbackIgnored>>
+}
+
+/** The keys every version has before `scheme`, with the same meaning (in the order files have them). */
+const headFields: RollbackHeadFields = {
   generatedAt: IsoInstant,
   environment: Schema.NullOr(PlainText),
   registry: RegistryUrl
 }
 
-/** The keys both versions share after `scheme`, with the same meaning. */
-const bodyFields = {
+/** The keys every version has after `scheme`, with the same meaning. */
+const bodyFields: RollbackBodyFields = {
   granularity: Schema.optionalKey(Schema.Literals(["instant", "day"])),
   timeZone: Schema.optionalKey(Schema.String),
   services: Schema.Array(RollbackService),
@@ -226,19 +243,12 @@ const bodyFields = {
  * `rollback.json` schema version 1: a service's target at a point is its image with the greatest
  * effective time at or before it. `scheme` is the preset name or pattern, for people.
  */
-export const RollbackFileV1: Schema.Struct<{
-  readonly generatedAt: Schema.String
-  readonly environment: Schema.NullOr<Schema.String>
-  readonly registry: Schema.String
-  readonly granularity: Schema.optionalKey<Schema.Literals<readonly ["instant", "day"]>>
-  readonly timeZone: Schema.optionalKey<Schema.String>
-  readonly services: Schema.$Array<typeof RollbackService>
-  readonly images: Schema.$Record<Schema.String, Schema.$Array<typeof RollbackImage>>
-  readonly points: Schema.$Array<typeof RollbackPoint>
-  readonly ignored: Schema.optionalKey<Schema.$Record<Schema.String, typeof RollbackIgnored>>
-  readonly schemaVersion: Schema.Literal<1>
-  readonly scheme: Schema.optionalKey<Schema.String>
-}> = Schema.Struct({
+export const RollbackFileV1: Schema.Struct<
+  RollbackHeadFields & RollbackBodyFields & {
+    readonly schemaVersion: Schema.Literal<1>
+    readonly scheme: Schema.optionalKey<Schema.String>
+  }
+> = Schema.Struct({
   schemaVersion: Schema.Literal(1),
   ...headFields,
   scheme: Schema.optionalKey(Schema.String),
@@ -254,19 +264,12 @@ export type RollbackFileV1 = typeof RollbackFileV1.Type
  * `rollback.json` schema version 2: version 1 with a scheme whose order is not `created`; a
  * service's target at a point is its greatest image by that order among those at or before it.
  */
-export const RollbackFileV2: Schema.Struct<{
-  readonly generatedAt: Schema.String
-  readonly environment: Schema.NullOr<Schema.String>
-  readonly registry: Schema.String
-  readonly granularity: Schema.optionalKey<Schema.Literals<readonly ["instant", "day"]>>
-  readonly timeZone: Schema.optionalKey<Schema.String>
-  readonly services: Schema.$Array<typeof RollbackService>
-  readonly images: Schema.$Record<Schema.String, Schema.$Array<typeof RollbackImage>>
-  readonly points: Schema.$Array<typeof RollbackPoint>
-  readonly ignored: Schema.optionalKey<Schema.$Record<Schema.String, typeof RollbackIgnored>>
-  readonly schemaVersion: Schema.Literal<2>
-  readonly scheme: typeof RollbackOrderedScheme
-}> = Schema.Struct({
+export const RollbackFileV2: Schema.Struct<
+  RollbackHeadFields & RollbackBodyFields & {
+    readonly schemaVersion: Schema.Literal<2>
+    readonly scheme: typeof RollbackOrderedScheme
+  }
+> = Schema.Struct({
   schemaVersion: Schema.Literal(2),
   ...headFields,
   scheme: RollbackOrderedScheme,
@@ -322,20 +325,14 @@ export const RollbackHistoryPoint: Schema.Struct<{
  * (build dates, revisions). A reader of versions 1 and 2 refuses it rather than choose by build
  * date, which would pick sets that may never have run.
  */
-export const RollbackFileV3: Schema.Struct<{
-  readonly generatedAt: Schema.String
-  readonly environment: Schema.NullOr<Schema.String>
-  readonly registry: Schema.String
-  readonly granularity: Schema.optionalKey<Schema.Literals<readonly ["instant", "day"]>>
-  readonly timeZone: Schema.optionalKey<Schema.String>
-  readonly services: Schema.$Array<typeof RollbackService>
-  readonly images: Schema.$Record<Schema.String, Schema.$Array<typeof RollbackImage>>
-  readonly ignored: Schema.optionalKey<Schema.$Record<Schema.String, typeof RollbackIgnored>>
-  readonly schemaVersion: Schema.Literal<3>
-  readonly scheme: Schema.optionalKey<Schema.Union<readonly [Schema.String, typeof RollbackOrderedScheme]>>
-  readonly points: Schema.$Array<typeof RollbackHistoryPoint>
-  readonly history: Schema.$Record<Schema.String, Schema.$Array<typeof RollbackDeployment>>
-}> = Schema.Struct({
+export const RollbackFileV3: Schema.Struct<
+  RollbackHeadFields & Omit<RollbackBodyFields, "points"> & {
+    readonly schemaVersion: Schema.Literal<3>
+    readonly scheme: Schema.optionalKey<Schema.Union<readonly [Schema.String, typeof RollbackOrderedScheme]>>
+    readonly points: Schema.$Array<typeof RollbackHistoryPoint>
+    readonly history: Schema.$Record<Schema.String, Schema.$Array<typeof RollbackDeployment>>
+  }
+> = Schema.Struct({
   schemaVersion: Schema.Literal(3),
   ...headFields,
   scheme: Schema.optionalKey(Schema.Union([Schema.String, RollbackOrderedScheme])),
