@@ -197,8 +197,7 @@ const findCommitsToRevert = (repo: Repository, settings: GitOpsSettings, base: s
   Effect.gen(function*() {
     const files = [...new Set(entries.map((e) => e.entry.file))]
     const history = yield* repo.history(base, files)
-    const texts = new Map<string, ReadonlyMap<string, string>>()
-    for (const c of history) texts.set(c.id, yield* repo.readFiles(c.id, files))
+    const texts = yield* repo.readFilesAt(history.map((c) => c.id), files)
     const picked = new Map<string, LineAtCommit>()
     for (const { entry, change } of entries) {
       const lineHistory: Array<LineAtCommit> = history.map((c) => {
@@ -388,15 +387,26 @@ export const makeGitOpsTarget = (settings: GitOpsSettings): Effect.Effect<Target
         const repo = yield* repository
         const head = yield* repo.fetchHead(branch)
         const entries: Array<WorkloadMemory> = []
+        // per file: one git log and ONE cat-file for every commit that touched it; each line of it read from those texts
+        const byFile = new Map<string, Array<string>>()
         for (const { workload } of asked) {
           const file = workload.slice(0, workload.indexOf("#"))
+          byFile.set(file, [...(byFile.get(file) ?? []), workload])
+        }
+        for (const [file, workloads] of byFile) {
           const commits = [...(yield* repo.history(head, [file]))].reverse()
-          let previous: string | undefined
-          for (const c of commits) {
-            const text = (yield* repo.readFiles(c.id, [file])).get(file)
-            const image = text === undefined ? undefined : findImageEntries(file, text, helmPathsOf(settings, file)).find((e) => e.id === workload)?.image
-            if (image !== undefined && image !== previous && Number.isFinite(c.committedAt)) entries.push({ workload, image, at: c.committedAt, revision: c.id, cause: c.subject })
-            previous = image
+          const texts = yield* repo.readFilesAt(commits.map((c) => c.id), [file])
+          const linesAt = commits.map((c) => {
+            const text = texts.get(c.id)?.get(file)
+            return text === undefined ? [] : findImageEntries(file, text, helmPathsOf(settings, file))
+          })
+          for (const workload of workloads) {
+            let previous: string | undefined
+            for (const [i, c] of commits.entries()) {
+              const image = linesAt[i]!.find((e) => e.id === workload)?.image
+              if (image !== undefined && image !== previous && Number.isFinite(c.committedAt)) entries.push({ workload, image, at: c.committedAt, revision: c.id, cause: c.subject })
+              previous = image
+            }
           }
         }
         return { entries, note: `the GitOps repository remembers every commit on ${branch}: each image line's history is its git log (dated when committed; the cluster follows within its sync interval)` }

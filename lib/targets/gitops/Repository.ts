@@ -42,6 +42,11 @@ export interface Repository {
   readonly listFiles: (commit: string, paths: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, GitOpsError>
   /** The text of files at a commit (a file missing there is left out). */
   readonly readFiles: (commit: string, files: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, string>, GitOpsError>
+  /**
+   * The texts of `files` at each of `commits`, all in ONE `git cat-file --batch`: by commit, then
+   * by file (a file absent at a commit is absent from its map).
+   */
+  readonly readFilesAt: (commits: ReadonlyArray<string>, files: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, ReadonlyMap<string, string>>, GitOpsError>
   /** The commits from `head` back (first-parent), newest first, that touched `files`. */
   readonly history: (head: string, files: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<CommitInfo>, GitOpsError>
   /** A scratch clone checked out (detached) at `commit`, removed when the scope closes. */
@@ -151,17 +156,28 @@ export const openRepository = Effect.fn("Repository.open")(function*(location: R
   const listFiles = (commit: string, paths: ReadonlyArray<string>) =>
     runGit(dir, ["ls-tree", "-r", "-z", "--name-only", commit, "--", ...paths]).pipe(Effect.map((out) => out.split("\0").filter((f) => f !== "")))
 
-  const readFiles = (commit: string, files: ReadonlyArray<string>) =>
+  /** The objects `commit:file`, in one `git cat-file --batch`, keyed as asked. */
+  const readObjects = (specs: ReadonlyArray<string>) =>
     Effect.gen(function*() {
-      if (files.length === 0) return new Map<string, string>()
+      if (specs.length === 0) return new Map<string, string>()
       const result = yield* runProcess("git", ["cat-file", "--batch"], {
         cwd: dir,
         env: { LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" },
-        input: files.map((f) => `${commit}:${f}\n`).join("")
+        input: specs.map((spec) => `${spec}\n`).join("")
       }).pipe(Effect.mapError((e) => new GitOpsError({ reason: "Missing", message: e.message })))
       if (result.code !== 0) return yield* new GitOpsError({ reason: "Failed", message: `git cat-file failed: ${scrubCredentials(result.stderr.trim())}` })
-      return parseBatch(result.stdoutBytes, files)
+      return parseBatch(result.stdoutBytes, specs)
     })
+
+  const readFilesAt = (commits: ReadonlyArray<string>, files: ReadonlyArray<string>) =>
+    Effect.map(readObjects(commits.flatMap((c) => files.map((f) => `${c}:${f}`))), (texts) =>
+      new Map(commits.map((c) => [c, new Map(files.flatMap((f) => {
+        const text = texts.get(`${c}:${f}`)
+        return text === undefined ? [] : [[f, text] as const]
+      }))])))
+
+  const readFiles = (commit: string, files: ReadonlyArray<string>) =>
+    Effect.map(readFilesAt([commit], files), (byCommit) => byCommit.get(commit) ?? new Map<string, string>())
 
   const history = (head: string, files: ReadonlyArray<string>) =>
     runGit(dir, ["log", "--first-parent", "--format=%H%x00%P%x00%ct%x00%s", head, "--", ...files]).pipe(
@@ -230,6 +246,6 @@ export const openRepository = Effect.fn("Repository.open")(function*(location: R
       )
     )
 
-  const repository: Repository = { dir, remote, remoteUrl, fetchHead, listFiles, readFiles, history, workspace, push }
+  const repository: Repository = { dir, remote, remoteUrl, fetchHead, listFiles, readFiles, readFilesAt, history, workspace, push }
   return repository
 })
