@@ -7,7 +7,7 @@
  */
 import { parseImageReference } from "./ImageReference.ts"
 import type { RollbackReport } from "./Report.ts"
-import type { PointChange, ServiceSpec, TimelineImage, TimelinePoint } from "./Timeline.ts"
+import type { PointChange, ServiceSpec, SelectedImage, TimelineImage, TimelinePoint } from "./Timeline.ts"
 import { pointLabel } from "./Timeline.ts"
 import { formatIsoInstant, parseIsoInstant } from "./TimeZone.ts"
 
@@ -189,7 +189,7 @@ export const previousPoint = <P>(points: ReadonlyArray<P>): P | undefined => poi
  * same digest (else the same tag) gives its build date and revision; an image the registry no
  * longer lists is taken as deployed, dated when it began running.
  */
-export const imageOfDeployment = (images: ReadonlyArray<TimelineImage>, d: Deployment): TimelineImage => {
+export const imageOfDeployment = (images: ReadonlyArray<TimelineImage>, d: Deployment): SelectedImage => {
   const found = (d.digest !== undefined ? images.find((i) => i.digest === d.digest) : undefined) ??
     (d.tag !== undefined ? images.find((i) => i.tag === d.tag && (d.digest === undefined || i.digest === d.digest)) : undefined)
   if (found !== undefined) return found

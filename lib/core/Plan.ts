@@ -7,7 +7,7 @@ import { compareUrl, revisionsBetween, shortRevision } from "./History.ts"
 import type { FleetSelection } from "./Selection.ts"
 import type { ImageReference } from "./ImageReference.ts"
 import { formatImageReference, parseImageReference, sameImage, sameRepository, serviceRepository } from "./ImageReference.ts"
-import type { Timeline, TimelineImage } from "./Timeline.ts"
+import type { ImageFacts, Timeline, TimelineImage } from "./Timeline.ts"
 import { compareImagesBy } from "./Timeline.ts"
 import { describeInstant, formatIsoInstant } from "./TimeZone.ts"
 
@@ -90,7 +90,7 @@ export interface PlanOptions {
  * host keeps it; Docker Hub's `library/`), with the image's tag. Undefined when the repository
  * is not a valid repository name.
  */
-const targetImageReference = (registry: string, repository: string, image: TimelineImage): ImageReference | undefined => {
+const targetImageReference = (registry: string, repository: string, image: ImageFacts): ImageReference | undefined => {
   const repo = serviceRepository(repository, registry)
   return repo === undefined ? undefined : { host: repo.host, repository: repo.repository, tag: image.tag, digest: image.digest }
 }
@@ -175,8 +175,8 @@ const findRunningImage = (images: ReadonlyArray<TimelineImage>, running: ImageRe
  */
 const undoneBy = (
   images: ReadonlyArray<TimelineImage>,
-  target: TimelineImage,
-  running: TimelineImage,
+  target: ImageFacts,
+  running: ImageFacts,
   source: string | undefined
 ): { readonly undoes?: RevisionsUndone } => {
   const revisions = revisionsBetween(images, target, running)

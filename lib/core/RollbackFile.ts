@@ -614,8 +614,7 @@ export const toRollbackFile = (
         tag: image.tag,
         digest: image.digest,
         created: formatIsoInstant(image.time),
-        // `deployed` images exist only in a history selection, never in a timeline's images
-        dateSource: image.dateSource === "deployed" ? "push" : image.dateSource,
+        dateSource: image.dateSource,
         ...(image.build !== undefined ? { build: image.build } : {}),
         ...(image.version !== undefined ? { version: image.version } : {}),
         ...(image.timestamp !== undefined ? { timestamp: formatIsoInstant(image.timestamp) } : {}),

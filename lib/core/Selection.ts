@@ -7,7 +7,7 @@
 import type { Deployment } from "./History.ts"
 import { imageOfDeployment } from "./History.ts"
 import type { TagOrder } from "./TagScheme.ts"
-import type { ServiceSpec, Timeline, TimelineImage } from "./Timeline.ts"
+import type { SelectedImage, ServiceSpec, Timeline, TimelineImage } from "./Timeline.ts"
 import { compareImagesBy, isMarkedBad, targetIndices } from "./Timeline.ts"
 import { describeInstant, formatIsoInstant } from "./TimeZone.ts"
 
@@ -18,7 +18,7 @@ export type ServiceSelection =
     /** The service. */
     readonly service: ServiceSpec
     /** Its image as of the point. */
-    readonly image: TimelineImage
+    readonly image: SelectedImage
   }
   | {
     readonly _tag: "Unresolved"

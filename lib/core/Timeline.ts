@@ -35,11 +35,8 @@ export interface TimelineImage {
   readonly digest: string
   /** Effective time, epoch milliseconds. */
   readonly time: number
-  /**
-   * Where the effective time came from; `deployed` only on an image a history timeline selected
-   * that the registry no longer lists (dated when it began running; never written to `images`).
-   */
-  readonly dateSource: DateSource | "deployed"
+  /** Where the effective time came from. */
+  readonly dateSource: DateSource
   /** Build number from the tag, when the scheme has one. */
   readonly build?: number | undefined
   /** Semantic version from the tag, when the scheme has one. */
@@ -49,6 +46,21 @@ export interface TimelineImage {
   /** Source revision (annotation, label or tag sha). */
   readonly revision?: string | undefined
 }
+
+/** What orders and plans read of an image: everything but where its date came from. */
+export type ImageFacts = Omit<TimelineImage, "dateSource">
+
+/**
+ * An image a history timeline selected that the registry no longer lists: known only from what
+ * ran, dated when it began running. Never part of a timeline's `images` (nor of `rollback.json`).
+ */
+export interface DeployedImage extends ImageFacts {
+  /** Dated by the deployment, not by the registry. */
+  readonly dateSource: "deployed"
+}
+
+/** What a selection picks: a registry image, or (history timelines only) a {@link DeployedImage}. */
+export type SelectedImage = TimelineImage | DeployedImage
 
 /** What changed at a point: a service and its new tag. */
 export interface PointChange {
@@ -165,7 +177,7 @@ export const isMarkedBad = (badTags: ReadonlySet<string>, service: string, tag: 
  * Negative when a < b. A total order, so sorting never depends on the order images came in.
  * This is order `created`, and the order of each service's list in a {@link Timeline}.
  */
-export const compareImages = (a: TimelineImage, b: TimelineImage): number => {
+export const compareImages = (a: ImageFacts, b: ImageFacts): number => {
   if (a.time !== b.time) return a.time - b.time
   if (a.build !== b.build) return a.build === undefined ? -1 : b.build === undefined ? 1 : a.build - b.build
   if (a.version !== b.version) {
@@ -177,20 +189,20 @@ export const compareImages = (a: TimelineImage, b: TimelineImage): number => {
   return a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0
 }
 
-const compareTimeThenTag = (a: TimelineImage, b: TimelineImage): number =>
+const compareTimeThenTag = (a: ImageFacts, b: ImageFacts): number =>
   a.time !== b.time ? a.time - b.time : a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0
 
 /** Undefined below any number. */
 const compareOptional = (x: number | undefined, y: number | undefined): number =>
   x === y ? 0 : x === undefined ? -1 : y === undefined ? 1 : x - y
 
-const compareByBuild = (a: TimelineImage, b: TimelineImage): number =>
+const compareByBuild = (a: ImageFacts, b: ImageFacts): number =>
   a.build !== b.build ? compareOptional(a.build, b.build) : compareTimeThenTag(a, b)
 
-const compareByTimestamp = (a: TimelineImage, b: TimelineImage): number =>
+const compareByTimestamp = (a: ImageFacts, b: ImageFacts): number =>
   a.timestamp !== b.timestamp ? compareOptional(a.timestamp, b.timestamp) : compareTimeThenTag(a, b)
 
-const compareBySemver = (a: TimelineImage, b: TimelineImage): number => {
+const compareBySemver = (a: ImageFacts, b: ImageFacts): number => {
   if (a.version !== b.version) {
     if (a.version === undefined) return -1
     if (b.version === undefined) return 1
@@ -200,7 +212,7 @@ const compareBySemver = (a: TimelineImage, b: TimelineImage): number => {
   return compareTimeThenTag(a, b)
 }
 
-const COMPARATORS: Readonly<Record<TagOrder, (a: TimelineImage, b: TimelineImage) => number>> = {
+const COMPARATORS: Readonly<Record<TagOrder, (a: ImageFacts, b: ImageFacts) => number>> = {
   created: compareImages,
   build: compareByBuild,
   semver: compareBySemver,
@@ -213,7 +225,7 @@ const COMPARATORS: Readonly<Record<TagOrder, (a: TimelineImage, b: TimelineImage
  * `semver`: SemVer precedence (likewise), `timestamp`: the tag's timestamp (likewise); ties by
  * effective time, then tag. Negative when a < b; total, so the target never depends on input order.
  */
-export const compareImagesBy = (order: TagOrder): ((a: TimelineImage, b: TimelineImage) => number) => COMPARATORS[order]
+export const compareImagesBy = (order: TagOrder): ((a: ImageFacts, b: ImageFacts) => number) => COMPARATORS[order]
 
 /** Per image list and order: index of the greatest image (by the order) among list[0..i]. */
 const prefixTargets = new WeakMap<ReadonlyArray<TimelineImage>, Map<TagOrder, Int32Array>>()

@@ -91,6 +91,23 @@ describe("history", () => {
     assert.strictEqual(api._tag === "Selected" ? api.image.tag : undefined, "1")
   })
 
+  it("an image the registry no longer lists is still selected from what ran: dated when it began running, and never written to images", () => {
+    const { timeline } = incident()
+    // web 6 ran for a while but its tag was deleted from the registry since
+    const history = deploymentsByService([...Object.values(timeline.history!).flat(), dep("web", T0 - 6 * DAY, "6")], services)
+    const withGone: Timeline = { ...timeline, history, points: historyPoints(runningSets(history), "UTC", T0 + 3 * DAY) }
+    const web = selectAsOf(withGone, T0 - 5 * DAY - HOUR).services[1]!
+    assert.strictEqual(web._tag, "Selected")
+    if (web._tag === "Selected") {
+      assert.deepStrictEqual(
+        { tag: web.image.tag, digest: web.image.digest, time: web.image.time, dateSource: web.image.dateSource },
+        { tag: "6", digest: dep("web", 0, "6").digest, time: T0 - 6 * DAY, dateSource: "deployed" }
+      )
+    }
+    const file = toRollbackFile(withGone, { generatedAt: "2026-11-23T12:00:00.000Z", environment: null, registry: "https://r.example" })
+    assert.deepStrictEqual(file.images["web"]!.map((i) => [i.tag, i.dateSource]), [["8", "config"], ["7", "config"]])
+  })
+
   it("each point says how long its set ran, the current one that it runs now", () => {
     const { timeline } = incident()
     const labels = timeline.points.map((p) => p.label)
