@@ -241,6 +241,28 @@ describe("guards: what changed meanwhile is refused, not overwritten", () => {
     assert.strictEqual(after.Spec.Labels["changed-by"], "someone")
   })
 
+  it("undo after someone changed the service since the run: a guarded update back to the image, their change kept (not rollback=previous, which would now go back to the run's own spec)", async () => {
+    const stack = await makeStack({ api: "api:1.2" })
+    const name = `${stack}_api`
+    await run(Effect.gen(function*() {
+      const target = yield* Target
+      yield* target.watch(yield* target.apply([change(name, "api:1.0", images["api:1.2"])], { force: false }), watchOptions)
+    }))
+    await engine.docker(["service", "update", "--quiet", "--label-add", "changed-by=someone", name])
+    const back: ImageChange = { workload: name, ...tagged("api:1.2"), expected: images["api:1.0"] }
+    const undone = await run(Effect.gen(function*() {
+      const target = yield* Target
+      const applied = yield* target.apply([back], { force: false, purpose: "undo" })
+      yield* target.watch(applied, watchOptions)
+      return applied
+    }))
+    assert.isUndefined(undone.note, "no rollback=previous")
+    const after = await inspect(name)
+    assert.strictEqual(after.Spec.TaskTemplate.ContainerSpec.Image, images["api:1.2"])
+    assert.strictEqual(after.Spec.Labels["changed-by"], "someone")
+    assert.strictEqual(after.UpdateStatus?.State, "completed")
+  })
+
   it("a stale version after someone's image change: refused, their image kept", async () => {
     const stack = await makeStack({ api: "api:1.2" })
     let slipped = false

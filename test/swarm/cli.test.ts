@@ -150,6 +150,9 @@ describe("run and undo --target swarm", () => {
     // undo names no target: it goes where the report says (no credential would be sent there)
     const undo = await cli(["undo", "--report", report, "--out", join(cwd, `${stack}-undo.json`), "--yes", "--poll-ms", "250"])
     assert.strictEqual(undo.code, 0, undo.stdout + undo.stderr)
+    // nobody touched them since the run: the engine's previous spec is the one before it, taken back whole
+    assert.match(undo.stdout + undo.stderr, /rollback=previous, back to the spec before the run exactly/)
+    for (const name of [`${stack}_api`, `${stack}_web`]) assert.strictEqual((await inspect(name)).UpdateStatus?.State, "rollback_completed", name)
     assert.deepStrictEqual((await inspect(`${stack}_api`)).Spec, apiBefore.Spec)
     assert.deepStrictEqual((await inspect(`${stack}_web`)).Spec, webBefore.Spec)
     assert.deepStrictEqual(await inspect(`${stack}_worker`), workerBefore)

@@ -214,18 +214,46 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
         )
       )
 
+    /**
+     * `undo` of a run nobody touched since: the service runs what the run deployed and its previous
+     * spec runs what the run found, so `rollback=previous` brings back that spec exactly (the
+     * issue's way). Anything else (a later change by anyone) goes back by a guarded update instead,
+     * which keeps their change: the engine's ONE previous spec would now be the run's own.
+     */
+    const undoesExactly = (p: Prepared): boolean =>
+      p.service.hasPreviousSpec && p.change.expected !== undefined && sameImageText(p.service.image, p.change.expected) &&
+      sameImageText(p.service.previousImage, p.change.image)
+
+    /** `rollback=previous` on the version read (guarded like an update: a stale version is read again). */
+    const rollBack = (p: Prepared): Effect.Effect<Outcome & { readonly rollback?: boolean }> => {
+      const back: Prepared = { ...p, image: p.service.previousImage! }
+      return api.updateService(p.service, p.service.version, p.service.spec, { rollback: true }).pipe(
+        Effect.as({ ...applied(back), rollback: true }),
+        Effect.catch((e): Effect.Effect<Outcome> =>
+          e.reason === "OutOfSequence"
+            ? onOutOfSequence(back)
+            : e.noAnswer === true
+            ? onLostAnswer(back, e, false)
+            : Effect.succeed({ workload: p.change.workload, state: "refused", problem: e.message, error: e })
+        )
+      )
+    }
+
     const apply: TargetShape["apply"] = (changes, options) =>
       Effect.gen(function*() {
         if (options.dryRun === true) return yield* unsupported("Docker Swarm cannot validate a service update without applying it (no server-side dry run). Nothing was sent.")
         if (options.force) return yield* unsupported("Docker Swarm has no lock to override (--force). Nothing was sent.")
         const read = yield* readServices(changes)
         const prepared = yield* Effect.forEach(changes, (c) => prepare(c, read), { concurrency })
-        const outcomes = yield* Effect.forEach(prepared, (p) => ("state" in p ? Effect.succeed(p) : send(p, false)), { concurrency })
+        const undo = options.purpose === "undo"
+        const outcomes = yield* Effect.forEach(prepared, (p) => ("state" in p ? Effect.succeed(p) : undo && undoesExactly(p) ? rollBack(p) : send(p, false)), { concurrency })
         const sent = outcomes.filter((o) => o.state !== "refused" || o.error === undefined)
         const firstError = outcomes.find((o) => o.error !== undefined)?.error
         // Every service refused by the engine itself: nothing changed, fail as the engine said.
         if (sent.length === 0 && firstError !== undefined) return yield* toTargetError(firstError, changes.map((c) => c.workload))
-        return appliedChange(outcomes.filter((o) => o.state !== "refused" && o.serviceId !== undefined), outcomes, false)
+        const change = appliedChange(outcomes.filter((o) => o.state !== "refused" && o.serviceId !== undefined), outcomes, undo)
+        const rolledBack = outcomes.filter((o) => "rollback" in o && o.rollback === true).map((o) => o.workload)
+        return rolledBack.length === 0 ? change : { ...change, note: `${rolledBack.join(", ")}: rollback=previous, back to the spec before the run exactly (nobody changed ${rolledBack.length === 1 ? "it" : "them"} since)` }
       })
 
     const readState = (ids: ReadonlyArray<string>) =>
