@@ -227,3 +227,52 @@ const settle = async (c: TestCluster): Promise<void> => {
     await new Promise((r) => setTimeout(r, 20))
   }
 }
+
+describe("waiting follows the API server's watch events, as kubectl rollout status does", () => {
+  let c: TestCluster
+  beforeEach(async () => {
+    c = await startTestCluster({ rolloutMs: 1500 })
+  })
+  afterEach(() => c.close())
+
+  const changes: Array<ImageChange> = [
+    { workload: "shop/Deployment/api", image: `${R}/api:41`, expected: `${R}/api:42` },
+    { workload: "shop/StatefulSet/db", image: `${R}/db:4`, expected: `${R}/db:5` }
+  ]
+
+  it.live("the end of the rollouts is seen in their watch events, not at a later poll: one watch per list, a list to start and one to confirm", () =>
+    Effect.gen(function*() {
+      const target = yield* targetFor(c.kubeconfig)
+      yield* target.listWorkloads({})
+      const applied = yield* target.apply(changes, { force: false })
+      const from = c.sandbox.requests.length
+      // a poll every ten minutes: only the watch can end this wait within the test's time
+      yield* target.watch(applied, { timeoutMs: 20_000, pollMs: 600_000 })
+      const reads = c.sandbox.requests.slice(from).filter((r) => r.method === "GET")
+      const watches = reads.filter((r) => /(^|&)watch=1(&|$)/.test(r.query))
+      assert.deepStrictEqual(watches.map((r) => r.path).sort(), ["/apis/apps/v1/namespaces/shop/deployments", "/apis/apps/v1/namespaces/shop/statefulsets"])
+      assert.ok(watches.every((r) => /(^|&)resourceVersion=\d+/.test(r.query)), "each watch starts at its list's resourceVersion")
+      assert.deepStrictEqual(reads.filter((r) => !watches.includes(r)).map((r) => r.path).sort(), [
+        "/apis/apps/v1/namespaces/shop/deployments",
+        "/apis/apps/v1/namespaces/shop/deployments",
+        "/apis/apps/v1/namespaces/shop/statefulsets",
+        "/apis/apps/v1/namespaces/shop/statefulsets"
+      ])
+      assert.ok((yield* target.verify(changes, new Map())).every((v) => v.ok))
+    }))
+
+  it.live("where RBAC does not allow watch (403), it polls every pollMs instead and still sees the rollouts end", () =>
+    Effect.gen(function*() {
+      c.sandbox.forbid({ verb: "watch", resource: "deployments" })
+      const target = yield* targetFor(c.kubeconfig)
+      yield* target.listWorkloads({})
+      const applied = yield* target.apply(changes, { force: false })
+      const from = c.sandbox.requests.length
+      yield* target.watch(applied, { timeoutMs: 20_000, pollMs: 100 })
+      const reads = c.sandbox.requests.slice(from).filter((r) => r.method === "GET")
+      assert.ok(reads.some((r) => r.status === 403 && /(^|&)watch=1(&|$)/.test(r.query)), "the watch was refused")
+      assert.isAbove(reads.filter((r) => r.path.endsWith("/deployments") && !/watch=1/.test(r.query)).length, 2, "then polled")
+      assert.ok((yield* target.verify(changes, new Map())).every((v) => v.ok))
+    }))
+})
+

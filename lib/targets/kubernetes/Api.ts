@@ -79,6 +79,15 @@ export const listRequest = (kind: keyof typeof KIND_PATHS, namespace: string | u
   }
 }
 
+/**
+ * A watch of a list from `resourceVersion` (`?watch=1`): every change after it, one JSON event a
+ * line, with bookmarks, ended by the server after `timeoutSeconds`.
+ */
+export const watchRequest = (kind: keyof typeof KIND_PATHS, namespace: string, resourceVersion: string, timeoutSeconds: number): KubeRequest => {
+  const list = listRequest(kind, namespace)
+  return { ...list, query: { watch: "1", resourceVersion, allowWatchBookmarks: "true", timeoutSeconds: String(timeoutSeconds) } }
+}
+
 /** GET one workload. */
 export const getRequest = (ref: WorkloadRef): KubeRequest => {
   const p = KIND_PATHS[ref.kind]

@@ -36,14 +36,23 @@ export const readWorkload = (cluster: Cluster, ref: WorkloadRef): Effect.Effect<
 
 /** Reads every workload of a kind in a namespace (and remembers them). */
 export const readKind = (cluster: Cluster, namespace: string, kind: WorkloadKind, labelSelector?: string): Effect.Effect<ReadonlyArray<WorkloadJson>, TargetError> =>
+  Effect.map(listKind(cluster, namespace, kind, labelSelector), (list) => list.items)
+
+/** The same list with its resourceVersion (where a watch of it starts; undefined when the server sent none). */
+export const listKind = (
+  cluster: Cluster,
+  namespace: string,
+  kind: WorkloadKind,
+  labelSelector?: string
+): Effect.Effect<{ readonly items: ReadonlyArray<WorkloadJson>; readonly resourceVersion: string | undefined }, TargetError> =>
   call(cluster.transport, cluster.access, listRequest(kind, namespace, labelSelector), WorkloadListJson, {
     what: `${kind}s in namespace ${namespace}${labelSelector === undefined ? "" : ` with labels ${labelSelector}`}`,
     verb: "list",
     kind,
     namespace
   }).pipe(
-    Effect.map((list) => list.items),
-    Effect.tap((items) => Effect.sync(() => {
+    Effect.map((list) => ({ items: list.items, resourceVersion: list.metadata?.resourceVersion })),
+    Effect.tap(({ items }) => Effect.sync(() => {
       for (const w of items) cluster.known.set(workloadId({ namespace, kind, name: w.metadata.name }), w)
     }))
   )

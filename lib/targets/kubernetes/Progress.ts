@@ -1,19 +1,21 @@
 /**
  * @module Progress — following applied changes until every workload's rollout is done, by
  * kubectl's rules ({@link rolloutVerdict}): read the changed workloads (one list per namespace and
- * kind, so 200 workloads cost a few requests a poll), report progress, and end when none is still
- * rolling — failed (ProgressDeadlineExceeded, with the pods' waiting reasons), done, or our own
- * timeout (with what each pending workload waits for). Also the one-read `inProgress` and the
- * after-the-fact `verify` of every changed workload.
+ * kind, so 200 workloads cost a few requests), then follow those lists' watch events, as kubectl's
+ * rollout status does, until they say nothing rolls any more, and list again to confirm (where
+ * the server refuses `watch`, poll). Report progress, and end when none is still rolling — failed
+ * (ProgressDeadlineExceeded, with the pods' waiting reasons), done, or our own timeout (with what
+ * each pending workload waits for). Also the one-read `inProgress` and the after-the-fact `verify`
+ * of every changed workload.
  */
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Schema } from "effect"
 import type { AppliedChange, ChangeProgress, ImageChange, WatchOptions, WorkloadVerification } from "../../target/Target.ts"
 import { TargetError } from "../../target/TargetError.ts"
 import type { Workload } from "../../target/Workload.ts"
-import { parseWorkloadId, workloadId, type WorkloadRef } from "./Api.ts"
-import { type Cluster, podProblems, readKind } from "./Cluster.ts"
+import { parseWorkloadId, watchRequest, workloadId, type WorkloadRef } from "./Api.ts"
+import { type Cluster, listKind, podProblems } from "./Cluster.ts"
 import { findContainer } from "./Patches.ts"
-import type { WorkloadJson } from "./Resources.ts"
+import { WorkloadJson } from "./Resources.ts"
 import { rolloutVerdict, type RolloutVerdict, workloadHealth } from "./Rollout.ts"
 import { toWorkload } from "./Workloads.ts"
 
@@ -27,25 +29,41 @@ interface Reading {
 /** The ids of the workloads a change applied. */
 const appliedIds = (applied: AppliedChange): ReadonlyArray<string> => applied.workloads.filter((w) => w.state === "applied").map((w) => w.workload)
 
+/** The changed workloads as last read, and where each list's watch starts (`namespace/kind` → its resourceVersion). */
+interface Snapshot {
+  readonly readings: ReadonlyArray<Reading>
+  readonly versions: ReadonlyMap<string, string | undefined>
+}
+
+/** A reading of one workload as read (or gone). */
+const readingOf = (ref: WorkloadRef, workload: WorkloadJson | undefined): Reading => ({
+  ref,
+  workload,
+  verdict: workload === undefined ? { state: "failed", message: `${workloadId(ref)} was deleted` } : rolloutVerdict(ref.kind, workload)
+})
+
 /** Reads the workloads (one list per namespace and kind) and judges each. */
-const readAll = (cluster: Cluster, ids: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<Reading>, TargetError> =>
+const snapshot = (cluster: Cluster, ids: ReadonlyArray<string>): Effect.Effect<Snapshot, TargetError> =>
   Effect.gen(function*() {
     const refs = yield* Effect.forEach(ids, parseWorkloadId)
-    const groups = [...new Set(refs.map((r) => `${r.namespace}/${r.kind}`))]
+    const groups = [...new Set(refs.map(groupOf))]
     const lists = yield* Effect.forEach(groups, (g) => {
       const [namespace, kind] = g.split("/") as [string, WorkloadRef["kind"]]
-      return readKind(cluster, namespace, kind).pipe(Effect.map((items) => [g, items] as const))
+      return listKind(cluster, namespace, kind).pipe(Effect.map((list) => [g, list] as const))
     }, { concurrency: cluster.concurrency })
-    const byGroup = new Map(lists)
-    return refs.map((ref) => {
-      const workload = byGroup.get(`${ref.namespace}/${ref.kind}`)?.find((w) => w.metadata.name === ref.name)
-      return {
-        ref,
-        workload,
-        verdict: workload === undefined ? { state: "failed", message: `${workloadId(ref)} was deleted` } : rolloutVerdict(ref.kind, workload)
-      } satisfies Reading
-    })
+    const byGroup = new Map(lists.map(([g, list]) => [g, new Map(list.items.map((w) => [w.metadata.name, w]))]))
+    return {
+      readings: refs.map((ref) => readingOf(ref, byGroup.get(groupOf(ref))?.get(ref.name))),
+      versions: new Map(lists.map(([g, list]) => [g, list.resourceVersion]))
+    }
   })
+
+/** The list a workload is read in: `namespace/kind`. */
+const groupOf = (ref: WorkloadRef): string => `${ref.namespace}/${ref.kind}`
+
+/** Reads the workloads and judges each. */
+const readAll = (cluster: Cluster, ids: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<Reading>, TargetError> =>
+  Effect.map(snapshot(cluster, ids), (s) => s.readings)
 
 const progressOf = (readings: ReadonlyArray<Reading>): ChangeProgress => {
   const finished = readings.filter((r) => r.verdict.state !== "waiting").length
@@ -64,15 +82,78 @@ const describe = (cluster: Cluster, reading: Reading): Effect.Effect<string> =>
     Effect.map((pods) => `${workloadId(reading.ref)}: ${reading.verdict.message}${pods.length > 0 ? `; pods: ${pods.join("; ")}` : ""}`)
   )
 
-/** Waits until no changed workload is rolling any more (see the module). */
+/** How long one watch may stay open before the lists are read again (under the transport's 30 s body timeout). */
+export const WATCH_WINDOW_MS = 25_000
+
+/** Why following the events stopped: nothing waits by them, a stream ended (list again), or the server does not let us watch (poll). */
+type Followed = "settled" | "ended" | "unsupported"
+
+const decodeWorkload = Schema.decodeUnknownOption(WorkloadJson)
+
+/**
+ * Follows the lists' watch events (from the snapshot's resourceVersions) until no changed workload
+ * is still rolling by them, a stream ends, or `withinMs` passes — as kubectl's rollout status
+ * watches. The events only say when to look again: the verdict is always a fresh list's.
+ */
+const followEvents = (cluster: Cluster, snap: Snapshot, withinMs: number, onChange: (readings: ReadonlyArray<Reading>) => void): Effect.Effect<Followed> => {
+  const current = new Map(snap.readings.map((r) => [workloadId(r.ref), r]))
+  if ([...snap.versions.values()].some((v) => v === undefined)) return Effect.succeed("unsupported")
+  let settle: (followed: Followed) => void = () => {}
+  const settled = new Promise<Followed>((resolve) => (settle = resolve))
+  const watchGroup = ([group, resourceVersion]: readonly [string, string | undefined]): Effect.Effect<Followed> => {
+    const [namespace, kind] = group.split("/") as [string, WorkloadRef["kind"]]
+    return cluster.transport.stream(watchRequest(kind, namespace, resourceVersion!, Math.max(1, Math.ceil(withinMs / 1000))), (event) => {
+      const e = event as { readonly type?: unknown; readonly object?: unknown }
+      // 410 Gone (the resourceVersion is too old) and the like: list again
+      if (e.type === "ERROR") return settle("ended")
+      if (e.type !== "ADDED" && e.type !== "MODIFIED" && e.type !== "DELETED") return
+      const object = decodeWorkload(e.object)
+      if (object._tag === "None") return
+      const id = workloadId({ namespace, kind, name: object.value.metadata.name })
+      const before = current.get(id)
+      if (before === undefined) return
+      current.set(id, readingOf(before.ref, e.type === "DELETED" ? undefined : object.value))
+      onChange([...current.values()])
+      if (![...current.values()].some((r) => r.verdict.state === "waiting")) settle("settled")
+    }).pipe(
+      // RBAC without `watch` (403), or a server that cannot watch: poll instead
+      Effect.map((response): Followed => [403, 404, 405].includes(response.status) ? "unsupported" : "ended"),
+      // a lost connection: list again (the list's own retries and errors decide)
+      Effect.catch(() => Effect.succeed<Followed>("ended"))
+    )
+  }
+  return Effect.raceAllFirst([
+    Effect.promise(() => settled),
+    ...[...snap.versions.entries()].map(watchGroup),
+    Effect.as(Effect.sleep(withinMs), "ended" as Followed)
+  ])
+}
+
+/**
+ * Waits until no changed workload is rolling any more (see the module): each round lists the
+ * changed workloads and judges them, then follows the lists' watch events until they say nothing
+ * rolls any more (or a stream ends, or a window passes) and lists again. Where the server does not
+ * let us watch, it polls every `pollMs`; lists never come more often than that.
+ */
 export const watchChanges = (cluster: Cluster, applied: AppliedChange, options: WatchOptions): Effect.Effect<void, TargetError> =>
   Effect.gen(function*() {
     const ids = appliedIds(applied)
     if (ids.length === 0) return
+    const pollMs = options.pollMs ?? 500
     const started = yield* Clock.currentTimeMillis
-    for (;;) {
-      const readings = yield* readAll(cluster, ids)
+    let watching = true
+    let lastProgress = 0
+    const progress = (readings: ReadonlyArray<Reading>) => {
+      const now = Date.now()
+      if (now - lastProgress < pollMs) return
+      lastProgress = now
       options.onProgress?.(progressOf(readings))
+    }
+    for (;;) {
+      const snap = yield* snapshot(cluster, ids)
+      const readings = snap.readings
+      lastProgress = 0
+      progress(readings)
       const waiting = readings.filter((r) => r.verdict.state === "waiting")
       const failed = readings.filter((r) => r.verdict.state === "failed")
       if (waiting.length === 0 && failed.length > 0) {
@@ -80,7 +161,8 @@ export const watchChanges = (cluster: Cluster, applied: AppliedChange, options: 
         return yield* new TargetError({ reason: "RolloutFailed", workloads: failed.map((r) => workloadId(r.ref)), message: `${failed.length} of ${readings.length} rollouts failed: ${lines.join(" | ")}` })
       }
       if (waiting.length === 0) return
-      if ((yield* Clock.currentTimeMillis) - started >= options.timeoutMs) {
+      const elapsed = (yield* Clock.currentTimeMillis) - started
+      if (elapsed >= options.timeoutMs) {
         const lines = yield* Effect.forEach(waiting, (r) => describe(cluster, r), { concurrency: cluster.concurrency })
         return yield* new TargetError({
           reason: "Timeout",
@@ -88,7 +170,14 @@ export const watchChanges = (cluster: Cluster, applied: AppliedChange, options: 
           message: `${waiting.length} of ${readings.length} rollouts still going after ${Math.round(options.timeoutMs / 1000)} s (Kubernetes goes on with them): ${lines.join(" | ")}`
         })
       }
-      yield* Effect.sleep(options.pollMs ?? 500)
+      const roundStart = yield* Clock.currentTimeMillis
+      if (watching) {
+        const followed = yield* followEvents(cluster, snap, Math.min(options.timeoutMs - elapsed, WATCH_WINDOW_MS), progress)
+        if (followed === "unsupported") watching = false
+        if (followed === "settled") continue
+      }
+      const spent = (yield* Clock.currentTimeMillis) - roundStart
+      if (spent < pollMs) yield* Effect.sleep(pollMs - spent)
     }
   })
 

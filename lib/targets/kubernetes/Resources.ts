@@ -167,8 +167,14 @@ export const WorkloadJson: Schema.Struct<{
 /** A Deployment, StatefulSet or DaemonSet as read. */
 export type WorkloadJson = typeof WorkloadJson.Type
 
-/** A list of workloads. */
-export const WorkloadListJson = Schema.Struct({ items: Schema.Array(WorkloadJson) })
+/** A list of workloads, with the list's resourceVersion (where a watch of it starts). */
+export const WorkloadListJson: Schema.Struct<{
+  readonly metadata: Schema.optionalKey<Schema.Struct<{ readonly resourceVersion: Schema.optionalKey<Schema.String> }>>
+  readonly items: Schema.$Array<typeof WorkloadJson>
+}> = Schema.Struct({
+  metadata: Schema.optionalKey(Schema.Struct({ resourceVersion: Schema.optionalKey(Schema.String) })),
+  items: Schema.Array(WorkloadJson)
+})
 
 /** A CronJob. */
 export const CronJobJson = Schema.Struct({

@@ -51,6 +51,13 @@ export interface TransportOptions {
 /** The transport of one cluster access. */
 export interface Transport {
   readonly send: (request: KubeRequest) => Effect.Effect<KubeResponse, TargetError>
+  /**
+   * A watch (`?watch=1`): each line of the answer, one JSON event, goes to `onEvent` as it comes,
+   * until the server ends the stream (the answer then has no body) or the effect is interrupted
+   * (the request is aborted). A non-2xx answer comes back whole, as from `send`. Never retried
+   * here (after a 401 once, with renewed credentials): the caller lists again and watches on.
+   */
+  readonly stream: (request: KubeRequest, onEvent: (event: unknown) => void) => Effect.Effect<KubeResponse, TargetError>
   /** How many requests went out (for the bench). */
   readonly requestCount: Effect.Effect<number>
   /** Closes every pool. */
@@ -103,36 +110,61 @@ export const makeTransport = (access: ClusterAccess, credentials: Credentials, o
       }
       return agent
     }
-    const once = (request: KubeRequest, c: RequestCredentials): Effect.Effect<KubeResponse, TargetError> => {
+    /** The request as undici takes it, with the credentials of the moment. */
+    const prepare = (request: KubeRequest, c: RequestCredentials, signal: AbortSignal) => {
       const url = new URL(access.server + request.path)
       for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, v)
       const headers: Record<string, string> = { accept: request.accept ?? "application/json", "user-agent": "fleet-rollback" }
       if (c.token !== undefined) headers.authorization = `Bearer ${c.token}`
       if (request.body !== undefined) headers["content-type"] = request.contentType ?? "application/json"
-      return Ref.update(counter, (n) => n + 1).pipe(
+      return {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: request.method,
+        headers,
+        signal,
+        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) })
+      }
+    }
+    const parsed = (status: number, headers: Record<string, string>, text: string): KubeResponse => {
+      let body: unknown = text
+      try {
+        body = text === "" ? undefined : JSON.parse(text)
+      } catch {
+        // Not JSON: kept as text for the message.
+      }
+      return { status, headers, body }
+    }
+    const once = (request: KubeRequest, c: RequestCredentials): Effect.Effect<KubeResponse, TargetError> =>
+      Ref.update(counter, (n) => n + 1).pipe(
         Effect.andThen(Effect.tryPromise({
           try: (signal) =>
-            agentFor(c).request({
-              origin: url.origin,
-              path: `${url.pathname}${url.search}`,
-              method: request.method,
-              headers,
-              signal,
-              ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) })
-            }).then(async (r) => ({ status: r.statusCode, headers: r.headers as Record<string, string>, text: await r.body.text() })),
+            agentFor(c).request(prepare(request, c, signal)).then(async (r) => parsed(r.statusCode, r.headers as Record<string, string>, await r.body.text())),
           catch: (error) => unreachable(access, request, error)
-        })),
-        Effect.map(({ status, headers: h, text }) => {
-          let body: unknown = text
-          try {
-            body = text === "" ? undefined : JSON.parse(text)
-          } catch {
-            // Not JSON: kept as text for the message.
-          }
-          return { status, headers: h, body }
-        })
+        }))
       )
-    }
+    /** One watch request: its events to `onEvent`, line by line, until the stream ends. */
+    const streamOnce = (request: KubeRequest, c: RequestCredentials, onEvent: (event: unknown) => void): Effect.Effect<KubeResponse, TargetError> =>
+      Ref.update(counter, (n) => n + 1).pipe(
+        Effect.andThen(Effect.tryPromise({
+          try: async (signal) => {
+            const r = await agentFor(c).request(prepare(request, c, signal))
+            const h = r.headers as Record<string, string>
+            if (r.statusCode < 200 || r.statusCode >= 300) return parsed(r.statusCode, h, await r.body.text())
+            let pending = ""
+            for await (const chunk of r.body) {
+              pending += (chunk as Buffer).toString("utf8")
+              for (let eol = pending.indexOf("\n"); eol >= 0; eol = pending.indexOf("\n")) {
+                const line = pending.slice(0, eol).trim()
+                pending = pending.slice(eol + 1)
+                if (line !== "") onEvent(JSON.parse(line))
+              }
+            }
+            return { status: r.statusCode, headers: h, body: undefined }
+          },
+          catch: (error) => unreachable(access, request, error)
+        }))
+      )
     const send = (request: KubeRequest): Effect.Effect<KubeResponse, TargetError> =>
       Effect.gen(function*() {
         let renewed = false
@@ -160,8 +192,15 @@ export const makeTransport = (access: ClusterAccess, credentials: Credentials, o
           yield* Effect.sleep(backoffMs * 2 ** attempt + (now % 50))
         }
       })
+    const stream = (request: KubeRequest, onEvent: (event: unknown) => void): Effect.Effect<KubeResponse, TargetError> =>
+      Effect.gen(function*() {
+        const response = yield* streamOnce(request, yield* credentials.current, onEvent)
+        if (response.status !== 401 || !(yield* credentials.invalidate)) return response
+        return yield* streamOnce(request, yield* credentials.current, onEvent)
+      })
     return {
       send,
+      stream,
       requestCount: Ref.get(counter),
       close: Effect.promise(() => Promise.all([...agents.values()].map((a) => a.close()))).pipe(Effect.asVoid)
     }
