@@ -82,6 +82,8 @@ export interface PlanOptions {
    * URL, or a template with `{from}` and `{to}`), for the compare link of what a rollback undoes.
    */
   readonly sources?: Readonly<Record<string, string>> | undefined
+  /** What runs a service, for messages: `Marathon app` (the default), `Kubernetes workload`, `GitOps repository image line`. */
+  readonly workloadName?: string | undefined
 }
 
 /**
@@ -134,7 +136,7 @@ export const planRollback = (
     const target = formatImageReference(options.pinDigest === true ? targetRef : { ...targetRef, digest: undefined })
     const base = { service: name, app, ...(container !== undefined ? { container } : {}), current, target, targetTag: image.tag, targetDigest: image.digest, builtAt: formatIsoInstant(image.time) }
     if (app === undefined) {
-      return { ...base, action: "unresolved", reason: `no Marathon app runs ${name} (no app's image is from ${selected.service.repository}; name it with services.${name}.app in the config)` }
+      return { ...base, action: "unresolved", reason: `no ${options.workloadName ?? "Marathon app"} runs ${name} (none runs an image from ${selected.service.repository}; name it with services.${name}.app in the config)` }
     }
     const runningRef = current === undefined ? undefined : parseImageReference(current)
     if (runningRef !== undefined && sameImage(runningRef, targetRef)) return { ...base, action: "unchanged" }

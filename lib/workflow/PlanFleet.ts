@@ -118,7 +118,7 @@ export const planFleet: (file: RollbackFile, pointText: string, options?: PlanFl
   if (missingNamed.length > 0) {
     return yield* badInput(`the config names ${noun}s that ${name} does not have:\n${missingNamed.join("\n")}`)
   }
-  const planned = planRollback(timeline, selection, running, { registry: file.registry, pinDigest: options.pinDigest, label: point.label, sources: options.sources })
+  const planned = planRollback(timeline, selection, running, { registry: file.registry, pinDigest: options.pinDigest, label: point.label, sources: options.sources, workloadName: `${name} ${noun}` })
   const knownGood = knownGoodOf(timeline, options.knownGoodMs ?? DEFAULT_KNOWN_GOOD_MS)
   // where each change lands, as the target says (a GitOps file and line)
   const withWhere = {

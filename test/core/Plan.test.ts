@@ -125,7 +125,13 @@ describe("planRollback", () => {
     const api = entry(plan.services, "api")
     assert.strictEqual(api.action, "unresolved")
     assert.include(api.reason, "services.api.app")
+    assert.include(api.reason, "no Marathon app runs api")
     assert.strictEqual(entry(plan.services, "web").action, "unresolved", "a service missing from `running` has no app either")
+  })
+
+  it("the target's own word for what runs a service: no Marathon in a Kubernetes plan", () => {
+    const plan = planRollback(timeline, selectAsOf(timeline, at("2026-11-12T00:00:00Z")), [], { registry: REGISTRY, workloadName: "Kubernetes workload" })
+    assert.match(entry(plan.services, "api").reason ?? "", /^no Kubernetes workload runs api \(none runs an image from shop\/api;/)
   })
 
   it("--pin-digest deploys tag and digest", () => {
