@@ -48,6 +48,10 @@ export interface SwarmOverheadRun {
   /** The engine's own time: first `UpdateStatus.StartedAt` to last `CompletedAt`. */
   readonly engineMs: number
   readonly overheadMs: number
+  /** From the run's start to the engine's first update start: plan, reads, the first update sent. */
+  readonly leadMs: number
+  /** From the engine's last update end to the run's end: noticing it, verifying, the report. */
+  readonly tailMs: number
   readonly cpuMs: number
 }
 
@@ -82,14 +86,14 @@ const rollbackFile = async (registryUrl: string): Promise<RollbackFile> => {
 }
 
 /** The engine's own time of the last update of every service of the stack (ms). */
-const engineTime = async (engine: DockerEngine): Promise<number> => {
+const engineSpan = async (engine: DockerEngine): Promise<{ readonly first: number; readonly last: number }> => {
   const services = await engine.get(`/services?filters=${encodeURIComponent(JSON.stringify({ label: [`com.docker.stack.namespace=${STACK}`] }))}`) as Array<{
     UpdateStatus?: { StartedAt?: string; CompletedAt?: string }
   }>
   const started = services.map((s) => Date.parse(s.UpdateStatus?.StartedAt ?? ""))
   const completed = services.map((s) => Date.parse(s.UpdateStatus?.CompletedAt ?? ""))
   if (started.some((t) => !Number.isFinite(t)) || completed.some((t) => !Number.isFinite(t))) throw new Error("a service has no completed update")
-  return Math.max(...completed) - Math.min(...started)
+  return { first: Math.min(...started), last: Math.max(...completed) }
 }
 
 /** Creates the stack on build 2, ten services at a time, and waits until it runs. */
@@ -122,8 +126,10 @@ export const runSwarmOverheadBench = async (): Promise<SwarmOverheadReport> => {
     const layer = Layer.mergeAll(SwarmTarget.layer({ docker: { host: engine.dockerHost }, stack: STACK }), Notifier.none)
     const once = (point: string, direction: SwarmOverheadRun["direction"]) =>
       Effect.gen(function*() {
+        const startedAt = Date.now()
         const run = yield* measureRun(file, point, direction, { expected: SERVICES, pollMs: POLL_MS })
-        const engineMs = yield* Effect.promise(() => engineTime(engine))
+        const span = yield* Effect.promise(() => engineSpan(engine))
+        const engineMs = span.last - span.first
         return {
           direction,
           wallMs: run.wallMs,
@@ -131,6 +137,8 @@ export const runSwarmOverheadBench = async (): Promise<SwarmOverheadReport> => {
           deployMs: run.deployMs,
           engineMs,
           overheadMs: run.wallMs - engineMs,
+          leadMs: span.first - startedAt,
+          tailMs: startedAt + run.wallMs - span.last,
           cpuMs: run.cpuMs
         } satisfies SwarmOverheadRun
       })
@@ -160,9 +168,9 @@ export const runSwarmOverheadBench = async (): Promise<SwarmOverheadReport> => {
 export const formatSwarmOverheadReport = (r: SwarmOverheadReport): string =>
   [
     `${r.services} services × ${r.replicas} replica(s) in one stack on a real Docker Engine (single-node swarm), poll every ${r.pollMs} ms; load average ${r.loadAverage} on ${os.cpus().length} CPUs`,
-    "run      wall ms  plan ms  updates ms  engine ms  overhead ms  CPU ms",
+    "run      wall ms  plan ms  updates ms  engine ms  overhead ms  (before the engine  after it)  CPU ms",
     ...r.runs.map((x) =>
-      `${x.direction.padEnd(8)} ${String(x.wallMs).padStart(7)}  ${String(x.planMs).padStart(7)}  ${String(x.deployMs).padStart(10)}  ${String(x.engineMs).padStart(9)}  ${String(x.overheadMs).padStart(11)}  ${String(x.cpuMs).padStart(6)}`
+      `${x.direction.padEnd(8)} ${String(x.wallMs).padStart(7)}  ${String(x.planMs).padStart(7)}  ${String(x.deployMs).padStart(10)}  ${String(x.engineMs).padStart(9)}  ${String(x.overheadMs).padStart(11)}  ${String(x.leadMs).padStart(18)}  ${String(x.tailMs).padStart(8)}  ${String(x.cpuMs).padStart(6)}`
     ),
     `median overhead ${r.medianOverheadMs} ms per run = ${r.overheadRatio} × the engine's own time (${r.medianEngineMs} ms); CPU ${r.medianCpuMs} ms per run (client); goal < ${r.goalMs} ms: ${r.met ? "met" : "MISSED"}`
   ].join("\n")

@@ -256,10 +256,11 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
         return rolledBack.length === 0 ? change : { ...change, note: `${rolledBack.join(", ")}: rollback=previous, back to the spec before the run exactly (nobody changed ${rolledBack.length === 1 ? "it" : "them"} since)` }
       })
 
-    const readState = (ids: ReadonlyArray<string>) =>
+    /** The services and their tasks; `current`: only the tasks meant to run (what a poll needs, not the task history). */
+    const readState = (ids: ReadonlyArray<string>, current = false) =>
       Effect.all([
         api.listServices({ id: [...ids] }),
-        api.listTasks({ service: [...ids] })
+        api.listTasks(current ? { service: [...ids], "desired-state": ["running"] } : { service: [...ids] })
       ], { concurrency: 2 }).pipe(
         Effect.map(([services, tasks]) => ({ services: new Map(services.map((s) => [s.id, s])), tasks: groupTasks(tasks) })),
         Effect.mapError((e) => toTargetError(e))
@@ -273,9 +274,9 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
     type Watched = SwarmHandle["services"][number]
     type Polled = { readonly s: Watched; readonly tasks: ReadonlyArray<TaskBody>; readonly p: ReturnType<typeof updateProgress>; readonly running: number; readonly desired: number }
 
-    /** One poll of the services still being watched: where each stands, and its replica counts. */
+    /** One poll of the services still being watched: where each stands, and its replica counts (their current tasks only). */
     const poll = (pending: ReadonlyArray<Watched>) =>
-      Effect.map(readState(pending.map((s) => s.id)), (state) =>
+      Effect.map(readState(pending.map((s) => s.id), true), (state) =>
         pending.map((s): Polled => {
           const service = state.services.get(s.id)
           const tasks = state.tasks.get(s.id) ?? []
@@ -286,11 +287,16 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
           return { s, tasks, p, running, desired }
         }))
 
+    /** The failure, with the failed tasks' errors (read now with the task history; the poll read only current tasks). */
     const rolloutFailed = (failed: ReadonlyArray<Polled>) =>
-      new TargetError({
-        reason: "RolloutFailed",
-        workloads: failed.map((x) => x.s.name),
-        message: failed.map((x) => `service ${x.s.name}: ${x.p._tag === "Failed" ? x.p.why : ""}${failureDetail(x.tasks, x.s.image)}`).join("\n")
+      Effect.gen(function*() {
+        const all = yield* readState(failed.map((x) => x.s.id)).pipe(Effect.option)
+        const tasksOf = (x: Polled) => (all._tag === "Some" ? all.value.tasks.get(x.s.id) : undefined) ?? x.tasks
+        return new TargetError({
+          reason: "RolloutFailed",
+          workloads: failed.map((x) => x.s.name),
+          message: failed.map((x) => `service ${x.s.name}: ${x.p._tag === "Failed" ? x.p.why : ""}${failureDetail(tasksOf(x), x.s.image)}`).join("\n")
+        })
       })
 
     /** Polls until every service is done (a done one is not read again), one fails, or our timeout. */
@@ -307,7 +313,7 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
             workloads: all.map((x) => ({ id: x.s.name, running: x.running, healthy: x.running, desired: x.desired }))
           })
           const failed = all.filter((x) => x.p._tag === "Failed")
-          if (failed.length > 0) return yield* rolloutFailed(failed)
+          if (failed.length > 0) return yield* Effect.flatMap(rolloutFailed(failed), Effect.fail)
           const waiting = all.filter((x) => x.p._tag === "Waiting")
           pending = waiting.map((x) => x.s)
           if (pending.length === 0) return
