@@ -145,6 +145,20 @@ describe("a stack rolled back to a point", () => {
     await engine.waitConverged([`${stack}_api`, `${stack}_web`])
   })
 
+  it("the end of an update is seen from the engine's service events, not at the next poll", async () => {
+    const stack = await makeStack({ api: "api:1.2", web: "web:1.1" })
+    const changes = [change(`${stack}_api`, "api:1.0", images["api:1.2"]), change(`${stack}_web`, "web:1.0", images["web:1.1"])]
+    const verified = await run(Effect.gen(function*() {
+      const target = yield* Target
+      const before = new Map((yield* target.listWorkloads({})).map((w) => [w.id, w]))
+      const applied = yield* target.apply(changes, { force: false })
+      // a poll every ten minutes: only the events can end this wait within the test's time
+      yield* target.watch(applied, { timeoutMs: 120_000, pollMs: 600_000 })
+      return yield* target.verify(changes, before)
+    }), { stack })
+    assert.deepStrictEqual(verified.map((v) => [v.workload, v.ok]), [[`${stack}_api`, true], [`${stack}_web`, true]])
+  })
+
   it("the digest rollback.json recorded is what runs, even when the tag moved since; without one the registry's digest is pinned, as the docker CLI does", async () => {
     const stack = await makeStack({ api: "api:1.2", web: "web:1.1" })
     // the tag `web:release` now points at web:1.1, but rollback.json recorded web:1.0's digest for it

@@ -300,11 +300,39 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
       })
 
     /** Polls until every service is done (a done one is not read again), one fails, or our timeout. */
-    const watch: TargetShape["watch"] = (change, options) =>
+    /**
+     * Wake-ups between polls: the engine's service events (`updatestate.new` of a watched service)
+     * end the wait at once, so the end of an update is seen when it happens, not at the next poll.
+     * Without the stream (an engine or proxy that does not give it) the polls alone decide.
+     */
+    const wakeOnUpdates = (ids: ReadonlySet<string>) =>
       Effect.gen(function*() {
+        let woken = false
+        let wake: (() => void) | undefined
+        yield* Effect.forkScoped(transport.events({ type: ["service"] }, (event) => {
+          const e = event as { readonly Action?: unknown; readonly Actor?: { readonly ID?: unknown; readonly Attributes?: Readonly<Record<string, unknown>> } }
+          if (e.Action !== "update" || typeof e.Actor?.ID !== "string" || !ids.has(e.Actor.ID) || e.Actor.Attributes?.["updatestate.new"] === undefined) return
+          woken = true
+          wake?.()
+        }).pipe(Effect.ignore))
+        /** Waits `ms`, or less when a watched service's update state changed since the last wait. */
+        return (ms: number): Effect.Effect<void> =>
+          woken
+            ? Effect.sync(() => void (woken = false))
+            : Effect.raceFirst(Effect.sleep(Duration.millis(ms)), Effect.callback<void>((resume) => void (wake = () => resume(Effect.void)))).pipe(
+              Effect.ensuring(Effect.sync(() => {
+                wake = undefined
+                woken = false
+              }))
+            )
+      })
+
+    const watch: TargetShape["watch"] = (change, options) =>
+      Effect.scoped(Effect.gen(function*() {
         const services = handleOf(change).services
         const last = new Map<string, Polled>()
         const started = yield* Clock.currentTimeMillis
+        const nextPoll = yield* wakeOnUpdates(new Set(services.map((s) => s.id)))
         for (let pending = services; pending.length > 0;) {
           for (const x of yield* poll(pending)) last.set(x.s.id, x)
           const all = services.map((s) => last.get(s.id)!)
@@ -324,9 +352,9 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
               message: `not done within ${Math.round(options.timeoutMs / 1000)} s (the engine goes on): ${waiting.map((x) => `${x.s.name} ${x.p._tag === "Waiting" ? x.p.why : ""}`).join("; ")}`
             })
           }
-          yield* Effect.sleep(Duration.millis(options.pollMs ?? 500))
+          yield* nextPoll(options.pollMs ?? 500)
         }
-      })
+      }))
 
     const inProgress: TargetShape["inProgress"] = (change) => {
       const ids = handleOf(change).services.map((s) => s.id)

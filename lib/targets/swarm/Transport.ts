@@ -126,6 +126,12 @@ export interface Transport {
   readonly apiVersion: string
   /** Sends one request; a non-2xx answer fails with its mapped {@link SwarmError}. */
   readonly send: (request: EngineRequest) => Effect.Effect<EngineResponse, SwarmError>
+  /**
+   * Follows the engine's event stream (`GET /events` with these filters, from now on): each event
+   * to `onEvent` as it comes, until the effect is interrupted or the engine ends the stream
+   * (then it succeeds). Fails when the stream cannot be opened.
+   */
+  readonly events: (filters: Readonly<Record<string, ReadonlyArray<string>>>, onEvent: (event: unknown) => void) => Effect.Effect<void, SwarmError>
 }
 
 const compareVersions = (a: string, b: string): number => {
@@ -291,7 +297,27 @@ export const makeTransport = (
         message: `the engine at ${address} speaks Docker Engine API ${apiVersion}; fleet-rollback needs ${MIN_API_VERSION} or newer (Docker 17.06+)`
       })
     }
-    return { address, apiVersion, send: (request) => withRetries(apiVersion, request, 0) }
+    const events = (filters: Readonly<Record<string, ReadonlyArray<string>>>, onEvent: (event: unknown) => void): Effect.Effect<void, SwarmError> => {
+      const request: EngineRequest = { method: "GET", path: "/events", query: { filters: JSON.stringify(filters) }, what: "following the engine's events" }
+      return Effect.tryPromise({
+        try: async (signal) => {
+          const response = await undiciRequest(`${origin}${pathOf(apiVersion, request)}`, { dispatcher: agent, method: "GET", signal, bodyTimeout: 0 })
+          if (response.statusCode < 200 || response.statusCode >= 300) return { status: response.statusCode, text: await response.body.text() }
+          let pending = ""
+          for await (const chunk of response.body) {
+            pending += (chunk as Buffer).toString("utf8")
+            for (let eol = pending.indexOf("\n"); eol >= 0; eol = pending.indexOf("\n")) {
+              const line = pending.slice(0, eol).trim()
+              pending = pending.slice(eol + 1)
+              if (line !== "") onEvent(JSON.parse(line))
+            }
+          }
+          return { status: response.statusCode, text: "" }
+        },
+        catch: (error) => new SwarmError({ reason: "Unreachable", noAnswer: true, message: `${request.what}: ${(error as Error)?.message ?? String(error)}` })
+      }).pipe(Effect.flatMap((r) => (r.status >= 200 && r.status < 300 ? Effect.void : Effect.fail(errorOfStatus(request, r.status, r.text)))))
+    }
+    return { address, apiVersion, send: (request) => withRetries(apiVersion, request, 0), events }
   })
 
 /** `GET /version` (unversioned): the engine's newest API capped at ours; refused when ours is older than its minimum. */
