@@ -319,7 +319,12 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
         return (ms: number): Effect.Effect<void> =>
           woken
             ? Effect.sync(() => void (woken = false))
-            : Effect.raceFirst(Effect.sleep(Duration.millis(ms)), Effect.callback<void>((resume) => void (wake = () => resume(Effect.void)))).pipe(
+            : Effect.raceFirst(Effect.sleep(Duration.millis(ms)), Effect.callback<void>((resume) =>
+              void (wake = () => {
+                wake = undefined
+                resume(Effect.void)
+              })
+            )).pipe(
               Effect.ensuring(Effect.sync(() => {
                 wake = undefined
                 woken = false
