@@ -2,7 +2,7 @@
  * @module fleet-rollback — roll a whole fleet of container services back to one point in time.
  *
  * The pure core (tag schemes, timeline, selection, plan, file schemas), the Effect services
- * with their layers (registry, the deployment Target contract and Marathon / DC/OS, Docker Swarm and Kubernetes on it, Slack)
+ * with their layers (registry, the deployment Target contract and Marathon / DC/OS, Docker Swarm, Kubernetes, OpenShift, GitOps and Pulumi on it, Slack)
  * and the workflows (`get`, `plan`, `run`, `undo`, which drive only the Target). People who do not use Effect: `fleet-rollback/promise`.
  */
 export * from "./core/index.ts"
@@ -44,6 +44,11 @@ export type { GitOpsHandle, GitOpsSettings } from "./targets/gitops/GitOpsTarget
 export { GitOpsError, scrubCredentials } from "./targets/gitops/GitOpsError.ts"
 export type { HelmValuesPath } from "./targets/gitops/ImageFiles.ts"
 export type { RepositoryLocation } from "./targets/gitops/Repository.ts"
+export { makeOpenShiftTarget, openShiftTargetLayer } from "./targets/openshift/OpenShiftTarget.ts"
+export type { OpenShiftTargetSettings, OpenShiftTargetShape, TagHistory } from "./targets/openshift/OpenShiftTarget.ts"
+export type { DigestCheck } from "./targets/openshift/Change.ts"
+export { registryDigestCheck } from "./targets/openshift/RegistryCheck.ts"
+export type { ManifestHead } from "./targets/openshift/RegistryCheck.ts"
 export { describePulumi, makePulumiTarget, PulumiTarget } from "./targets/pulumi/PulumiTarget.ts"
 export type { PulumiService, PulumiSettings } from "./targets/pulumi/PulumiTarget.ts"
 export type { ServiceToMatch, WorkloadMatch } from "./target/Matching.ts"

@@ -54,23 +54,25 @@ describe("the packed library", () => {
     }
   }, 120_000)
 
-  it("imports from JavaScript on Node 24: both entry points, sharing one RollbackError", async () => {
+  it("imports from JavaScript on Node 24: both entry points, sharing one RollbackError, every target's maker", async () => {
     assert.match(process.versions.node, /^24\./, "the tests run on the node devDependency's Node 24")
     writeFileSync(
       join(consumer, "use.js"),
       [
-        `import { parseTag, resolveTagScheme, RollbackError, Registry } from "fleet-rollback"`,
+        `import { parseTag, resolveTagScheme, RollbackError, Registry, makeOpenShiftTarget, openShiftTargetLayer, registryDigestCheck, makeKubernetesTarget, makeGitOpsTarget, makePulumiTarget, SwarmTarget, MarathonTarget } from "fleet-rollback"`,
         `import * as promise from "fleet-rollback/promise"`,
         `const scheme = resolveTagScheme("build-branch")`,
         `const parsed = "message" in scheme ? scheme.message : parseTag(scheme, "41-master")`,
         `const refused = await promise.plan({ file: {}, point: "2026-03-01", marathon: { url: "ftp://nowhere" } }).then(() => undefined, (e) => e)`,
-        `console.log(JSON.stringify({ parsed, registry: typeof Registry, sameError: promise.RollbackError === RollbackError, refused: refused instanceof RollbackError, kind: refused?.kind }))`
+        `const targets = [makeOpenShiftTarget, openShiftTargetLayer, registryDigestCheck, makeKubernetesTarget, makeGitOpsTarget, makePulumiTarget, SwarmTarget.layer, MarathonTarget.layer].map((f) => typeof f)`,
+        `console.log(JSON.stringify({ parsed, registry: typeof Registry, targets, sameError: promise.RollbackError === RollbackError, refused: refused instanceof RollbackError, kind: refused?.kind }))`
       ].join("\n")
     )
     const result = await run(process.execPath, ["use.js"], consumer)
     assert.strictEqual(result.code, 0, `${result.output}\n${installOutput}`)
     const seen = JSON.parse(result.output.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>
     assert.strictEqual(seen["registry"], "function")
+    assert.deepStrictEqual(seen["targets"], Array.from({ length: 8 }, () => "function"), "every target's maker and layer, OpenShift's too")
     assert.isTrue(seen["sameError"], result.output)
     assert.isTrue(seen["refused"], result.output)
     assert.strictEqual(seen["kind"], "BadInput", result.output)

@@ -29,7 +29,12 @@ export const SpecTagJson = Schema.Struct({
 export type SpecTagJson = typeof SpecTagJson.Type
 
 /** One import (TagEvent): when, the pull spec by digest, the image digest, the spec generation that produced it. */
-export const TagEventJson = Schema.Struct({
+export const TagEventJson: Schema.Struct<{
+  readonly created: Schema.String
+  readonly dockerImageReference: Schema.String
+  readonly image: Schema.String
+  readonly generation: Schema.Number
+}> = Schema.Struct({
   created: Schema.String,
   dockerImageReference: Schema.String,
   image: Schema.String,
