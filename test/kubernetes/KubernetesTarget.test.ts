@@ -8,6 +8,10 @@
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { ImageChange } from "../../lib/target/Target.ts"
+import { makeCredentials } from "../../lib/targets/kubernetes/Credentials.ts"
+import { loadClusterAccess } from "../../lib/targets/kubernetes/Kubeconfig.ts"
+import { makeKubernetesTargetFor } from "../../lib/targets/kubernetes/KubernetesTarget.ts"
+import { makeTransport } from "../../lib/targets/kubernetes/Transport.ts"
 import { imageIn, R, startTestCluster, targetFor, type TestCluster } from "./support.ts"
 
 const WATCH = { timeoutMs: 20_000, pollMs: 50 }
@@ -260,6 +264,21 @@ describe("waiting follows the API server's watch events, as kubectl rollout stat
       ])
       assert.ok((yield* target.verify(changes, new Map())).every((v) => v.ok))
     }))
+
+  it.live("a proxy that holds a watch's events back costs ten polls at most: the lists between watches see the end", () =>
+    Effect.gen(function*() {
+      const access = yield* loadClusterAccess({ kubeconfig: c.kubeconfig, home: "/nonexistent" })
+      const transport = yield* makeTransport(access, yield* makeCredentials(access))
+      // the streams open and stay silent until the server ends them
+      const silent = { ...transport, stream: (request: Parameters<typeof transport.stream>[0]) => transport.stream(request, () => {}) }
+      const target = makeKubernetesTargetFor({ access, transport: silent, namespaces: ["shop"], labelSelector: undefined, concurrency: 10, known: new Map() })
+      yield* target.listWorkloads({})
+      const applied = yield* target.apply(changes, { force: false })
+      // ten polls of 200 ms: a 2 s window, where a whole window (25 s) would overrun this test's 15 s
+      yield* target.watch(applied, { timeoutMs: 600_000, pollMs: 200 })
+      assert.ok((yield* target.verify(changes, new Map())).every((v) => v.ok))
+      yield* transport.close
+    }), 15_000)
 
   it.live("where RBAC does not allow watch (403), it polls every pollMs instead and still sees the rollouts end", () =>
     Effect.gen(function*() {

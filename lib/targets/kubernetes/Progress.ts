@@ -82,7 +82,7 @@ const describe = (cluster: Cluster, reading: Reading): Effect.Effect<string> =>
     Effect.map((pods) => `${workloadId(reading.ref)}: ${reading.verdict.message}${pods.length > 0 ? `; pods: ${pods.join("; ")}` : ""}`)
   )
 
-/** How long one watch may stay open before the lists are read again (under the transport's 30 s body timeout). */
+/** How long one watch may stay open before the lists are read again (under the transport's 30 s body timeout; ten polls when that is less). */
 export const WATCH_WINDOW_MS = 25_000
 
 /** Why following the events stopped: nothing waits by them, a stream ended (list again), or the server does not let us watch (poll). */
@@ -172,7 +172,9 @@ export const watchChanges = (cluster: Cluster, applied: AppliedChange, options: 
       }
       const roundStart = yield* Clock.currentTimeMillis
       if (watching) {
-        const followed = yield* followEvents(cluster, snap, Math.min(options.timeoutMs - elapsed, WATCH_WINDOW_MS), progress)
+        // a window of ten polls at most: a proxy that holds a watch's events back costs that, not more
+        const window = Math.min(options.timeoutMs - elapsed, WATCH_WINDOW_MS, Math.max(1000, 10 * pollMs))
+        const followed = yield* followEvents(cluster, snap, window, progress)
         if (followed === "unsupported") watching = false
         if (followed === "settled") continue
       }
