@@ -12,6 +12,7 @@
 import * as tls from "node:tls"
 import { Clock, Effect, Ref } from "effect"
 import { Agent } from "undici"
+import { readJsonLines } from "../../target/JsonLines.ts"
 import { TargetError } from "../../target/TargetError.ts"
 import type { Credentials, RequestCredentials } from "./Credentials.ts"
 import type { ClusterAccess } from "./Kubeconfig.ts"
@@ -151,15 +152,7 @@ export const makeTransport = (access: ClusterAccess, credentials: Credentials, o
             const r = await agentFor(c).request(prepare(request, c, signal))
             const h = r.headers as Record<string, string>
             if (r.statusCode < 200 || r.statusCode >= 300) return parsed(r.statusCode, h, await r.body.text())
-            let pending = ""
-            for await (const chunk of r.body) {
-              pending += (chunk as Buffer).toString("utf8")
-              for (let eol = pending.indexOf("\n"); eol >= 0; eol = pending.indexOf("\n")) {
-                const line = pending.slice(0, eol).trim()
-                pending = pending.slice(eol + 1)
-                if (line !== "") onEvent(JSON.parse(line))
-              }
-            }
+            await readJsonLines(r.body, onEvent)
             return { status: r.statusCode, headers: h, body: undefined }
           },
           catch: (error) => unreachable(access, request, error)

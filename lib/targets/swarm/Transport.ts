@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs"
 import { Duration, Effect, Random } from "effect"
 import type { Scope } from "effect"
 import { Agent, request as undiciRequest } from "undici"
+import { readJsonLines } from "../../target/JsonLines.ts"
 import { SwarmError } from "./SwarmError.ts"
 
 /** The newest Engine API this client knows (Docker 20.10; FACTS: moby `api/common.go`). */
@@ -303,15 +304,7 @@ export const makeTransport = (
         try: async (signal) => {
           const response = await undiciRequest(`${origin}${pathOf(apiVersion, request)}`, { dispatcher: agent, method: "GET", signal, bodyTimeout: 0 })
           if (response.statusCode < 200 || response.statusCode >= 300) return { status: response.statusCode, text: await response.body.text() }
-          let pending = ""
-          for await (const chunk of response.body) {
-            pending += (chunk as Buffer).toString("utf8")
-            for (let eol = pending.indexOf("\n"); eol >= 0; eol = pending.indexOf("\n")) {
-              const line = pending.slice(0, eol).trim()
-              pending = pending.slice(eol + 1)
-              if (line !== "") onEvent(JSON.parse(line))
-            }
-          }
+          await readJsonLines(response.body, onEvent)
           return { status: response.statusCode, text: "" }
         },
         catch: (error) => new SwarmError({ reason: "Unreachable", noAnswer: true, message: `${request.what}: ${(error as Error)?.message ?? String(error)}` })
