@@ -44,8 +44,7 @@ export const demoCommand = Command.make(
         return yield* swarmDemo(runDemoCommand)
       }
       if (kind === "kubernetes") {
-        if (flags.keep) return yield* badInput("demo --target kubernetes has no --keep yet: it runs the story on the built-in Kubernetes sandbox and stops it. Nothing was changed")
-        return yield* kubernetesDemo({ rolloutMs: flags.deploymentMs })
+        return yield* kubernetesDemo({ rolloutMs: flags.deploymentMs, keep: flags.keep })
       }
       if (kind !== "marathon" && kind !== "dcos") {
         const checked = yield* parseTargetKind(kind)
@@ -117,6 +116,7 @@ export const demoCommand = Command.make(
   Command.withExamples([
     { command: "fleet-rollback demo", description: "runs in seconds, leaves nothing behind" },
     { command: "fleet-rollback demo --target swarm", description: "the same story on the Docker Engine at DOCKER_HOST (a swarm manager on this machine)" },
-    { command: "fleet-rollback demo --keep", description: "keep the sandbox to explore" }
+    { command: "fleet-rollback demo --keep", description: "keep the sandbox to explore" },
+    { command: "fleet-rollback demo --target kubernetes --keep", description: "keep the Kubernetes sandbox to explore with kubectl" }
   ])
 )

@@ -3,7 +3,8 @@
  * built-in Kubernetes sandbox: the shop's namespace (Deployments, a StatefulSet, and a DaemonSet,
  * a CronJob and a Pod fleet-rollback leaves alone) runs the broken release; get, choices, plan
  * with the API server's dry run, run (one guarded JSON patch per workload, waited together),
- * what runs now with its change-cause, undo. No cluster needed; leaves nothing behind.
+ * what runs now with its change-cause, undo. No cluster needed; leaves nothing behind. With
+ * `keep` the sandbox keeps serving (the real kubectl works against it) until Ctrl-C.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -46,15 +47,15 @@ const startSandboxes = (rolloutMs: number) =>
     return { fleet, dir, registry, host, cluster, config }
   })
 
-/** The demo on the Kubernetes sandbox. */
-export const kubernetesDemo = (options: { readonly rolloutMs: number }) =>
+/** The demo on the Kubernetes sandbox; `keep`: then serve it until Ctrl-C, with commands to try (kubectl too). */
+export const kubernetesDemo = (options: { readonly rolloutMs: number; readonly keep?: boolean | undefined }) =>
   Effect.gen(function*() {
     const platform = yield* CliPlatform
     const paint = makePaint(colourWanted(platform.stdoutIsTerminal, platform.env))
     const { fleet, dir, registry, host, cluster, config } = yield* startSandboxes(options.rolloutMs)
     yield* Console.log(paint.bold("fleet-rollback demo on Kubernetes: the shop's release two hours ago is broken; roll namespace shop back."))
     yield* Console.log(`Sandbox registry ${registry.url}, Kubernetes API ${cluster.url} (namespace shop: Deployments api, orders, web; StatefulSet payments; and a DaemonSet, a CronJob and a Pod to leave alone). Files in ${dir}.`)
-    yield* demoStory({
+    const pointLabel = yield* demoStory({
       dir, config, fleet, paint, tool: runDemoCommand,
       planTitle: "The plan, and the API server's own dry run of the patches (dryRun=All, nothing stored)",
       planFlags: ["--server-dry-run"],
@@ -70,5 +71,20 @@ export const kubernetesDemo = (options: { readonly rolloutMs: number }) =>
       }),
       undoTitle: "Undo: patch back what ran before (guarded the same way)"
     })
+    if (options.keep === true) {
+      yield* Console.log(
+        [
+          "",
+          paint.bold("The sandbox keeps running (Ctrl-C stops it and removes $DEMO). Try:"),
+          `  export DEMO=${dir} KUBECONFIG=${dir}/kubeconfig`,
+          `  kubectl get deploy,sts,ds -n shop -o wide   # the real kubectl against the sandbox`,
+          `  npx fleet-rollback plan --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${pointLabel}" --server-dry-run`,
+          `  npx fleet-rollback run --config $DEMO/fleet-rollback.yaml --file $DEMO/rollback.json --point "${pointLabel}"`,
+          `  kubectl rollout history deploy/api -n shop   # the change-cause names the point and the user`,
+          `  curl ${registry.url}/v2/shop/api/tags/list   # the registry sandbox`
+        ].join("\n")
+      )
+      return yield* Effect.never
+    }
     yield* Console.log(`\n${paint.green("Demo finished: rolled back and undone on the Kubernetes sandbox; the sandbox is stopped and its files removed.")}`)
   }).pipe(Effect.scoped)
