@@ -63,12 +63,12 @@ export const timeout = Flag.Int("timeout").pipe(
   Flag.filter((seconds) => seconds >= 1, () => "at least 1 (seconds to wait for the deployment; default 600). Nothing was changed"),
   Flag.optional
 )
-/** `--poll-ms MS`: at least {@link MIN_POLL_MS} (a shorter interval floods Marathon mid-incident). */
+/** `--poll-ms MS`: at least {@link MIN_POLL_MS} (a shorter interval floods the orchestrator mid-incident). */
 export const pollMs = Flag.Int("poll-ms").pipe(
-  Flag.withDescription(`how often to poll Marathon, milliseconds, at least ${MIN_POLL_MS}; default 1000`),
+  Flag.withDescription(`how often to check the rollout, milliseconds (Kubernetes and Swarm also follow their events), at least ${MIN_POLL_MS}; default 1000`),
   Flag.filter(
     (ms) => ms >= MIN_POLL_MS,
-    () => `at least ${MIN_POLL_MS} (milliseconds between two polls of Marathon; default 1000): a shorter interval floods Marathon with requests mid-incident. Nothing was changed`
+    () => `at least ${MIN_POLL_MS} (milliseconds between two checks of the rollout; default 1000): a shorter interval floods the orchestrator with requests mid-incident. Nothing was changed`
   ),
   Flag.optional
 )

@@ -71,7 +71,7 @@ export interface RunResult {
 
 const DEFAULT_TIMEOUT_MS = 600_000
 
-/** The shortest poll interval `run`/`undo` accept: anything shorter hammers Marathon mid-incident. */
+/** The shortest poll interval `run`/`undo` accept: anything shorter hammers the orchestrator mid-incident. */
 export const MIN_POLL_MS = 100
 
 /**
@@ -99,7 +99,7 @@ export const checkWaitSettings = (
 ): Effect.Effect<void, RollbackError> => {
   const { pollMs, timeoutMs } = settings
   if (pollMs !== undefined && !(Number.isFinite(pollMs) && pollMs >= MIN_POLL_MS)) {
-    return Effect.fail(badInput(`${names.pollMs} ${pollMs}: expected at least ${MIN_POLL_MS} milliseconds between two polls of Marathon (the default is 1000); a shorter interval floods Marathon with requests mid-incident. Nothing was changed.`))
+    return Effect.fail(badInput(`${names.pollMs} ${pollMs}: expected at least ${MIN_POLL_MS} milliseconds between two checks of the rollout (the default is 1000); a shorter interval floods the orchestrator with requests mid-incident. Nothing was changed.`))
   }
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     return Effect.fail(badInput(`${names.timeoutMs} ${timeoutMs}: expected a positive time to wait for the deployment (the default is 10 minutes). Nothing was changed.`))
