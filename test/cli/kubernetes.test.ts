@@ -18,7 +18,7 @@ import { startSandboxRegistry } from "../../lib/sandbox/Registry.ts"
 import { deployment, statefulSet, writeKubeconfig } from "../sandbox-kubernetes/fixtures.ts"
 import { clusterPki } from "../support/KubernetesPki.ts"
 import type { CliResult } from "./runCli.ts"
-import { projectRoot, runCli } from "./runCli.ts"
+import { bin, projectRoot, runCli } from "./runCli.ts"
 
 let dir: string
 let registry: SandboxRegistry
@@ -106,7 +106,7 @@ describe("fleet-rollback --target kubernetes", () => {
 
   it("Ctrl-C after the patches were sent: the report is written and says what was applied", async () => {
     cluster.markBroken(`${host}/shop/api:7-master`)
-    const child = spawn(process.execPath, [join(projectRoot, "node_modules/tsx/dist/cli.mjs"), join(projectRoot, "scripts/fleet-rollback.ts"), "run", ...K8S, "--point", "2026-11-15", "--yes", "--poll-ms", "100"], {
+    const child = spawn(process.execPath, [bin, "run", ...K8S, "--point", "2026-11-15", "--yes", "--poll-ms", "100"], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? "", HOME: dir, NO_COLOR: "1", ...env() }
     })
