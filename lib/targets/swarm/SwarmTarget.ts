@@ -143,6 +143,7 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
      */
     const readServices = (changes: ReadonlyArray<ImageChange>): Effect.Effect<ReadonlyMap<string, SwarmService>, TargetError> => {
       const names = [...new Set(changes.map((c) => c.workload))]
+      if (names.length === 0) return Effect.succeed(new Map())
       return api.listServices({ name: names }).pipe(
         Effect.map((listed) => new Map(listed.filter((s) => names.includes(s.name)).map((s) => [s.name, s]))),
         Effect.mapError((e) => toTargetError(e, names))
@@ -372,10 +373,7 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
 
     const verify: TargetShape["verify"] = (changes, before) =>
       Effect.gen(function*() {
-        // the changed services only (the engine's name filter matches prefixes: exact names picked)
-        const names = [...new Set(changes.map((c) => c.workload))]
-        const services = names.length === 0 ? [] : yield* api.listServices({ name: names }).pipe(Effect.mapError((e) => toTargetError(e)))
-        const byName = new Map(services.filter((s) => names.includes(s.name)).map((s) => [s.name, s]))
+        const byName = yield* readServices(changes)
         const ids = changes.flatMap((c) => byName.get(c.workload)?.id ?? [])
         const tasks = ids.length === 0 ? new Map<string, ReadonlyArray<TaskBody>>() : groupTasks(yield* api.listTasks({ service: ids }).pipe(Effect.mapError((e) => toTargetError(e))))
         return changes.map((c) => verifyOne(c, byName.get(c.workload), tasks, before.get(c.workload)))
