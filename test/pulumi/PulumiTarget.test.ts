@@ -175,6 +175,18 @@ describe("the pulumi way, with a STAND-IN pulumi script on the PATH that records
       })
     ))
 
+  it.effect("stand-in pulumi: a dry run whose config set fails half-way still puts the stack's config back as it was", () =>
+    withStandIn((_dir, project) =>
+      Effect.gen(function*() {
+        process.env.PULUMI_STANDIN_FAIL_SET = "git-aaaaaaa"
+        const target = yield* makePulumiTarget({ stack: "prod", mode: "cli", projectDir: project, services: SERVICES })
+        const failed = yield* target.apply(SERVICES.map((s) => change(s.name, "git-aaaaaaa")), { force: false, dryRun: true }).pipe(Effect.flip)
+        delete process.env.PULUMI_STANDIN_FAIL_SET
+        assert.isDefined(failed.message)
+        assert.strictEqual(readFileSync(join(project, "Pulumi.prod.yaml"), "utf8"), STACK, "plan changed nothing")
+      })
+    ))
+
   it.effect("stand-in pulumi: a failed up leaves every service unknown and verify says why", () =>
     withStandIn((_dir, project) =>
       Effect.gen(function*() {

@@ -16,6 +16,7 @@ const file = path.join(process.cwd(), "Pulumi." + stack + ".yaml")
 if (args[0] === "config" && args[1] === "set") {
   const text = fs.readFileSync(file, "utf8")
   fs.writeFileSync(file, text.replace(new RegExp("^(  " + args[2] + ": )\\\\S+", "m"), "$1" + args[3]))
+  if (process.env.PULUMI_STANDIN_FAIL_SET === args[3]) { process.stderr.write("error: the backend did not answer\\n"); process.exit(255) }
 } else if (args[0] === "config" && args[1] === "--json") {
   const out = {}
   for (const m of fs.readFileSync(file, "utf8").matchAll(/^  ([\\w-]+:[\\w-]+): (\\S+)/gm)) out[m[1]] = { value: m[2], secret: false }

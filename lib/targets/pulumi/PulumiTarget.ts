@@ -255,11 +255,12 @@ export const makePulumiTarget = (settings: PulumiSettings): Effect.Effect<Target
         const cmd = yield* cli
         const file = join(settings.projectDir, stackFile)
         const saved = existsSync(file) ? readFileSync(file) : undefined
-        const before = dryRun ? yield* pulumiConfig(cmd) : new Map<string, string>()
-        for (const [key, tag] of tags) yield* pulumiConfigSet(cmd, key, tag)
+        const setTags = Effect.forEach([...tags], ([key, tag]) => pulumiConfigSet(cmd, key, tag), { discard: true })
         if (dryRun) {
-          // preview with the new tags, then the config as it was: set back through pulumi (a stack
-          // whose config Pulumi keeps remotely), then the local stack file byte for byte
+          const before = yield* pulumiConfig(cmd)
+          // preview with the new tags, then the config as it was — also when a `config set` failed
+          // or Ctrl-C came half-way: set back through pulumi (a stack whose config Pulumi keeps
+          // remotely), then the local stack file byte for byte
           const putBack = Effect.forEach([...tags.keys()], (key) => {
             const old = before.get(key)
             return old !== undefined ? pulumiConfigSet(cmd, key, old) : pulumiConfigRemove(cmd, key)
@@ -267,9 +268,10 @@ export const makePulumiTarget = (settings: PulumiSettings): Effect.Effect<Target
             Effect.ignore,
             Effect.andThen(Effect.sync(() => (saved !== undefined ? writeFileSync(file, saved) : rmSync(file, { force: true }))))
           )
-          const preview = yield* pulumiPreview(cmd).pipe(Effect.ensuring(putBack))
+          const preview = yield* setTags.pipe(Effect.andThen(pulumiPreview(cmd)), Effect.ensuring(putBack))
           return { changeIds: [], workloads: [], note: `pulumi preview:\n${preview.trimEnd()}` } satisfies AppliedChange
         }
+        yield* setTags
         const up = yield* pulumiUp(cmd)
         const problem = up.code === 0 ? undefined : `pulumi up failed (exit ${up.code ?? "killed"}): ${scrubCredentials((up.stderr.trim() || up.stdout.trim()).split("\n").slice(-5).join(" "))}`
         yield* Ref.set(lastUp, problem)
