@@ -106,7 +106,7 @@ export const undiciRegistryWire = (dispatcher: Dispatcher): RegistryWire["Servic
           if (statusCode < 200) return
           status = statusCode
           headers = flattenHeaders(responseHeaders as Record<string, string | Array<string> | undefined>)
-          const announced = request.method === "HEAD" ? undefined : announcedTooLarge(request, headers["content-length"])
+          const announced = announcedTooLarge(request, headers["content-length"])
           if (announced !== undefined) refuseTooLarge(announced)
         },
         onResponseData: (_controller, chunk) => {

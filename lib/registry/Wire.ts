@@ -92,9 +92,12 @@ export const tooLargeFailure = (request: WireRequest, announced?: number): WireF
   tooLargeLimit: MAX_BODY_BYTES[request.kind]
 })
 
-/** The announced `Content-Length` when it exceeds the limit of the request's kind, else undefined. */
+/**
+ * The announced `Content-Length` when it exceeds the limit of the request's kind, else undefined.
+ * Never for a HEAD: its `Content-Length` is the size of the body a GET would get, and none comes.
+ */
 export const announcedTooLarge = (request: WireRequest, contentLength: string | undefined): number | undefined => {
-  if (contentLength === undefined || !/^\d+$/.test(contentLength.trim())) return undefined
+  if (request.method === "HEAD" || contentLength === undefined || !/^\d+$/.test(contentLength.trim())) return undefined
   const length = Number(contentLength.trim())
   return length > MAX_BODY_BYTES[request.kind] ? length : undefined
 }

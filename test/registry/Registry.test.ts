@@ -49,6 +49,21 @@ const suite = (wire: WireLayer) => {
   const withRegistry = <A, E>(config: RegistryConfig, body: Effect.Effect<A, E, Registry>) =>
     Effect.provide(body, Registry.layer(config).pipe(Layer.provide(Layer.mergeAll(wire, NodeFileSystem.layer))))
 
+  describe("HEAD of a manifest", () => {
+    it.live("a manifest larger than a HEAD answer may be: its Content-Length is the GET's size, not a body, and the digest is read", () =>
+      Effect.gen(function*() {
+        const digest = sha256("a large manifest")
+        const server = yield* serve((request) =>
+          request.path === "/v2/shop/api/manifests/1"
+            ? { status: 200, headers: { "content-type": "application/vnd.oci.image.index.v1+json", "docker-content-digest": digest, "content-length": String(200 * 1024) }, body: "" }
+            : undefined
+        )
+        const read = yield* withRegistry({ url: server.url }, Registry.use((r) => r.headDigest("shop/api", "1")))
+        assert.strictEqual(read, digest)
+        assert.deepStrictEqual(server.seen.map((s) => s.method), ["HEAD"])
+      }))
+  })
+
   describe("tag lists", () => {
     it.live("a tag list split over three pages by Link headers is read whole, following each link as given", () =>
       Effect.gen(function*() {
