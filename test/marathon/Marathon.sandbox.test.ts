@@ -223,6 +223,20 @@ describe("rolling a fleet back on Marathon", () => {
         ])
       })))
 
+  it.live("progress while waiting: each poll reads the apps' task counts in one listing, not one request per app", () =>
+    withSandbox({}, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
+        const from = sandbox.requests.length
+        const progress: Array<ReadonlyArray<string>> = []
+        yield* marathon.waitForDeployment(deploymentId, { timeoutMs: 10_000, pollMs: 50, onProgress: (p) => progress.push(p.apps.map((a) => a.id).sort()) })
+        assert.isAbove(progress.length, 0)
+        assert.deepStrictEqual(progress[0], ["/prod/shop/api", "/prod/shop/web"])
+        const appReads = sandbox.requests.slice(from).filter((r) => r.method === "GET" && r.path.startsWith("/v2/apps"))
+        assert.deepStrictEqual([...new Set(appReads.map((r) => r.path))], ["/v2/apps"])
+      })))
+
   it.live("a broken image never finishes: DeploymentTimeout, a new lastTaskFailure, and cancel reverts to the old image", () =>
     withSandbox({ brokenImages: [img("api", "98-master")] }, plain, (sandbox) =>
       Effect.gen(function*() {

@@ -52,6 +52,8 @@ const fakeMarathon = (overrides: (state: { running: string; deployed: Array<Read
   const base: MarathonShape = {
     listApps: () => Effect.succeed([app(state.running)]),
     getApp: () => Effect.sync(() => app(state.running)),
+    // replaced below by one over the scenario's getApp, as the real readApps lists what getApp reads
+    readApps: () => Effect.succeed(new Map()),
     appVersions: () => Effect.succeed([]),
     appVersion: () => Effect.sync(() => app(state.running)),
     deployImages: (changes) =>
@@ -65,7 +67,15 @@ const fakeMarathon = (overrides: (state: { running: string; deployed: Array<Read
     cancelDeployment: () => Effect.die("not expected"),
     deployments: Effect.succeed([])
   }
-  const layer = Layer.mergeAll(MarathonTarget.layer({ kind: "marathon", url: "http://marathon.test" }).pipe(Layer.provide(Layer.succeed(Marathon, Marathon.of({ ...base, ...overrides(state) })))), Notifier.none)
+  const scripted = { ...base, ...overrides(state) }
+  const shape: MarathonShape = {
+    ...scripted,
+    readApps: (ids) =>
+      Effect.map(Effect.forEach(ids, (id) => Effect.option(scripted.getApp(id))), (apps) =>
+        new Map(apps.flatMap((a) => (a._tag === "Some" ? [[a.value.id, a.value] as const] : [])))
+      )
+  }
+  const layer = Layer.mergeAll(MarathonTarget.layer({ kind: "marathon", url: "http://marathon.test" }).pipe(Layer.provide(Layer.succeed(Marathon, Marathon.of(shape)))), Notifier.none)
   return { state, layer }
 }
 

@@ -365,9 +365,11 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
     }))
   }).pipe(Effect.withSpan("Marathon.deployments"))
 
+  /** The apps' task counts for progress, in one listing; unreadable ones are left out (progress is not the verdict). */
   const appStates = (ids: ReadonlyArray<string>) =>
-    Effect.forEach(ids, (id) => Effect.option(getApp(id)), { concurrency: 16 }).pipe(
-      Effect.map((apps) => apps.flatMap((a: Option.Option<MarathonApp>) => (a._tag === "Some" ? [a.value] : [])))
+    readApps(ids).pipe(
+      Effect.map((found) => [...found.values()]),
+      Effect.orElseSucceed((): ReadonlyArray<MarathonApp> => [])
     )
 
   const waitForDeployment = Effect.fn("Marathon.waitForDeployment")(function*(deploymentId: string, options?: WaitOptions) {

@@ -32,6 +32,8 @@ export interface MarathonShape {
   ) => Effect.Effect<ReadonlyArray<MarathonApp>, MarathonError>
   /** `GET /v2/apps/{id}`. */
   readonly getApp: (id: string) => Effect.Effect<MarathonApp, MarathonError>
+  /** Several apps in ONE `GET /v2/apps` of their common group (one app: `GET /v2/apps/{id}`); missing ones are absent, keyed by normalized id. */
+  readonly readApps: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, MarathonApp>, MarathonError>
   /** `GET /v2/apps/{id}/versions`: the app's versions, newest first (Marathon's order is undocumented). */
   readonly appVersions: (id: string) => Effect.Effect<ReadonlyArray<string>, MarathonError>
   /** `GET /v2/apps/{id}/versions/{version}`: the app as it was defined in that version (no counts). */
@@ -85,6 +87,7 @@ const makeMarathon = (config: MarathonConfig): Effect.Effect<MarathonShape, neve
     return {
       listApps: apps.listApps,
       getApp: apps.getApp,
+      readApps: apps.readApps,
       appVersions: apps.appVersions,
       appVersion: apps.appVersion,
       deployImages: d.deployImages,

@@ -167,16 +167,13 @@ export const makeMarathonTarget = (description: TargetDescription): Effect.Effec
       )
     }
 
-    /** The apps as Marathon shows them now, read all at once (unreadable ones left out). */
+    /** The apps as Marathon shows them now, in one listing (none when Marathon cannot be read in time: all are deployed again). */
     const readApps = (ids: ReadonlyArray<string>) =>
-      Effect.gen(function*() {
-        const found = new Map<string, MarathonApp>()
-        yield* Effect.forEach(ids, (id) => marathon.getApp(id).pipe(Effect.tap((app) => Effect.sync(() => found.set(id, app))), Effect.ignore), {
-          concurrency: 16,
-          discard: true
-        }).pipe(Effect.timeoutOption(READ_APPS_MS))
-        return found
-      })
+      marathon.readApps(ids).pipe(
+        Effect.timeoutOption(READ_APPS_MS),
+        Effect.map((found) => (found._tag === "Some" ? found.value : new Map<string, MarathonApp>())),
+        Effect.orElseSucceed(() => new Map<string, MarathonApp>())
+      )
 
     const revert: TargetShape["revert"] = (args) =>
       Effect.gen(function*() {
@@ -184,7 +181,7 @@ export const makeMarathonTarget = (description: TargetDescription): Effect.Effec
         /** Deploys the previous images of the apps not already back on them. */
         const redeployPrevious = Effect.gen(function*() {
           const now = yield* readApps(args.back.map((c) => c.workload))
-          const pending = args.back.filter((c) => !same(now.get(c.workload)?.image, c.image))
+          const pending = args.back.filter((c) => !same(now.get(normalizeAppId(c.workload))?.image, c.image))
           if (pending.length === 0) {
             notes.push("every app already ran its previous image again, so nothing was deployed")
             return undefined
