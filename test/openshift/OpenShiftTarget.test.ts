@@ -70,6 +70,18 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       assert.strictEqual(imageOf(s, "Deployment", "packit-service"), `${s.registry.host}/packit/service@${s.pushed.service[2]}`)
     }))
 
+  it.live("a follower whose rollout failed is not 'in progress': inProgress says no, as for Kubernetes, so no revert waits on it", () =>
+    Effect.gen(function*() {
+      const target = yield* targetFor(s)
+      const history = yield* target.importHistory()
+      const service = history.find((h) => h.id === SERVICE)!
+      s.sandbox.markBroken(service.items[2]!.dockerImageReference)
+      const applied = yield* target.apply([{ workload: SERVICE, image: service.items[2]!.dockerImageReference, expected: service.items[0]!.dockerImageReference }], { force: false })
+      const failed = yield* Effect.flip(target.watch(applied, { timeoutMs: 20_000, pollMs: 50 }))
+      assert.strictEqual(failed.reason, "RolloutFailed")
+      assert.isFalse(yield* target.inProgress(applied))
+    }))
+
   it.live("undo (revert) puts the tracking reference back", () =>
     Effect.gen(function*() {
       const target = yield* targetFor(s)

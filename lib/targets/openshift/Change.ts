@@ -15,7 +15,7 @@ import { TargetError } from "../../target/TargetError.ts"
 import type { JsonPatchOp } from "../kubernetes/Api.ts"
 import { type Cluster, readKind } from "../kubernetes/Cluster.ts"
 import { findContainer } from "../kubernetes/Patches.ts"
-import { verifyChanges, watchChanges } from "../kubernetes/Progress.ts"
+import { changesInProgress, verifyChanges, watchChanges } from "../kubernetes/Progress.ts"
 import type { WorkloadKind } from "../kubernetes/Resources.ts"
 import { callOpenShift, deploymentConfigDone, type DeploymentConfigJson, DeploymentConfigListJson, dockerImageTag, listDeploymentConfigs, type ImageStreamJson, ImageStreamJson as StreamSchema, patchImageStream, type SpecTagJson } from "./Api.ts"
 import { historyOf, parseTagId, readNamespace, readStream, type TagRef, tagId } from "./Streams.ts"
@@ -226,8 +226,7 @@ export const watchTagChanges = (cluster: Cluster, applied: AppliedChange, option
       if (done.length === imports.length) {
         const changes = followerChanges(done)
         if (yield* followersSet(cluster, changes)) {
-          const kubernetes = changes.filter((c) => !isDeploymentConfig(c))
-          return yield* watchChanges(cluster, { changeIds: [], workloads: [...new Set(kubernetes.map((c) => c.workload))].map((w) => ({ workload: w, state: "applied" })) }, { ...options, timeoutMs: Math.max(0, yield* left) })
+          return yield* watchChanges(cluster, rolloutsOf(changes), { ...options, timeoutMs: Math.max(0, yield* left) })
         }
       }
       if ((yield* left) <= 0) {
@@ -246,8 +245,15 @@ export const tagChangesInProgress = (cluster: Cluster, applied: AppliedChange): 
     const imports = yield* readImports(cluster, handle)
     if (imports.some((i) => i.state.state === "pending")) return true
     const changes = followerChanges(imports.flatMap((i) => i.state.state === "done" ? [{ t: i.t, image: i.state.image }] : []))
-    return !(yield* followersSet(cluster, changes)) || (yield* Effect.map(verifyChanges(cluster, changes.filter((c) => !isDeploymentConfig(c)), new Map()), (v) => v.some((x) => !x.ok)))
+    // still going: a trigger has not set the image yet, or a rollout is still rolling (a failed one is not "in progress")
+    return !(yield* followersSet(cluster, changes)) || (yield* changesInProgress(cluster, rolloutsOf(changes)))
   })
+
+/** The Kubernetes rollouts the followers' changes start (DeploymentConfigs are judged by their own rules). */
+const rolloutsOf = (changes: ReadonlyArray<ImageChange>): AppliedChange => ({
+  changeIds: [],
+  workloads: [...new Set(changes.filter((c) => !isDeploymentConfig(c)).map((c) => c.workload))].map((workload) => ({ workload, state: "applied" as const }))
+})
 
 /** Each tag: its current image is the digest asked for, and every follower runs it with its rollout done. */
 export const verifyTagChanges = (cluster: Cluster, changes: ReadonlyArray<ImageChange>): Effect.Effect<ReadonlyArray<WorkloadVerification>, TargetError> =>
