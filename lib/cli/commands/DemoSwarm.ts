@@ -75,22 +75,27 @@ const serviceSpec = (name: string, image: string) => ({
   RollbackConfig: { Parallelism: 2, Delay: 0, FailureAction: "pause", Monitor: 1_000_000_000, Order: "stop-first" }
 })
 
-/** Creates the stack on the broken release (images pinned as the docker CLI would), removed with the scope. */
+/**
+ * Creates the stack on the broken release (images pinned as the docker CLI would). Whatever of it
+ * exists is removed with the scope — also when creating failed half-way (the removal is in place
+ * before the first service is created).
+ */
 const createStack = (api: SwarmApi, host: string, fleet: SampleFleet): Effect.Effect<ReadonlyArray<string>, ReturnType<typeof failed>, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.forEach(fleet.services, (s) =>
+  Effect.gen(function*() {
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        const left = yield* api.listServices({ label: [`${STACK_LABEL}=${DEMO_STACK}`] }).pipe(Effect.orElseSucceed(() => []))
+        yield* Effect.forEach(left, (s) => Effect.ignore(api.removeService(s.id)), { discard: true })
+      })
+    )
+    return yield* Effect.forEach(fleet.services, (s) =>
       Effect.gen(function*() {
         const image = `${host}/${s.repository}:${fleet.running[s.name]}`
         const digest = yield* api.distributionDigest(image, undefined)
         yield* api.createService(serviceSpec(s.name, `${image}@${digest}`))
         return `${DEMO_STACK}_${s.name}`
-      })).pipe(Effect.mapError((e) => failed(`creating the demo stack: ${e.message}`))),
-    () =>
-      Effect.gen(function*() {
-        const left = yield* api.listServices({ label: [`${STACK_LABEL}=${DEMO_STACK}`] }).pipe(Effect.orElseSucceed(() => []))
-        yield* Effect.forEach(left, (s) => Effect.ignore(api.removeService(s.id)), { discard: true })
-      })
-  )
+      })).pipe(Effect.mapError((e) => failed(`creating the demo stack: ${e.message}`)))
+  })
 
 /** Waits until every service of the stack runs all its replicas (generous deadline). */
 const waitForStack = (api: SwarmApi, names: ReadonlyArray<string>) =>
