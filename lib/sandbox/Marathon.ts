@@ -136,8 +136,6 @@ export interface MarathonSandbox {
   holdNext(match?: Pick<FaultMatch, "method" | "path">): void
   /** Lets every request {@link holdNext} holds go on (carried out now); returns how many. */
   releaseHeld(): number
-  /** Resolves once a request is held by {@link holdNext}. */
-  whenHeld(): Promise<void>
   /** The next `times` matching requests are carried out at once but answered only after `ms`. */
   delayNext(ms: number, times?: number, match?: Pick<FaultMatch, "method" | "path">): void
   /** Marathon is unreachable: every request's connection is reset, until {@link recover}. */
@@ -353,7 +351,6 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
   /** Requests `holdNext` will hold, requests held now, and who waits for one to be held. */
   const holds: Array<Pick<FaultMatch, "method" | "path">> = []
   const held: Array<() => void> = []
-  const heldWaiters: Array<() => void> = []
   /** Answers held back by `delayNext`: their timers, and how to send each at once. */
   const lateAnswers = new Map<ReturnType<typeof setTimeout>, () => void>()
   const listedWaiters: Array<(ids: ReadonlyArray<string>) => void> = []
@@ -620,10 +617,7 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
       const holdAt = holds.findIndex((h) => matches(h, method, url.pathname))
       if (holdAt >= 0) {
         holds.splice(holdAt, 1)
-        await new Promise<void>((resolve) => {
-          held.push(resolve)
-          for (const waiter of heldWaiters.splice(0)) waiter()
-        })
+        await new Promise<void>((resolve) => held.push(resolve))
       }
       // Marathon serializes changes of the root: one waits for the store of the one before.
       const changing = method !== "GET" && route !== "/v2/events"
@@ -745,7 +739,6 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
       for (const resolve of waiting) resolve()
       return waiting.length
     },
-    whenHeld: () => (held.length > 0 ? Promise.resolve() : new Promise((resolve) => heldWaiters.push(resolve))),
     delayNext: (ms, times = 1, match = {}) => {
       delayed.push({ ms, remaining: times, match })
     },

@@ -94,8 +94,6 @@ const settingsOf = (input: TargetBuildInput) =>
  * The targets of a cluster that `--wait-on` can follow, by kind (imported here directly rather than
  * through the registry in index.ts, which imports this file).
  */
-const CLUSTER_BUILDERS: Partial<Record<string, TargetBuilder>> = { kubernetes: buildKubernetesTarget }
-
 /** Builds the GitOps target; with `--wait-on kubernetes`, over the Kubernetes target that syncs it. */
 export const buildGitOpsTarget: TargetBuilder = (input) =>
   Effect.gen(function*() {
@@ -106,12 +104,8 @@ export const buildGitOpsTarget: TargetBuilder = (input) =>
       return { layer: Layer.effect(Target, makeGitOpsTarget(settings)), description, sendsCredentials: "url" in settings.repository } satisfies BuiltTarget
     }
     if (waitOn !== "kubernetes") return yield* badInput(`--wait-on ${JSON.stringify(waitOn)}: expected kubernetes (the cluster that syncs the repository)`)
-    const builder = CLUSTER_BUILDERS[waitOn]
-    if (builder === undefined) {
-      return yield* badInput("--wait-on kubernetes is not available in this version: the Kubernetes target is not built in yet. Leave it out (the run ends at committed and pushed); nothing was changed.")
-    }
     const clusterSettings = typeof input.settings["cluster"] === "object" && input.settings["cluster"] !== null ? input.settings["cluster"] as Record<string, unknown> : {}
-    const cluster = yield* builder({ ...input, kind: "kubernetes", settings: clusterSettings, fromReport: undefined })
+    const cluster = yield* buildKubernetesTarget({ ...input, kind: "kubernetes", settings: clusterSettings, fromReport: undefined })
     const layer = Layer.effect(Target, Effect.gen(function*() {
       const onCluster = yield* Target
       return yield* makeGitOpsTarget({ ...settings, waitOn: onCluster })

@@ -61,10 +61,6 @@ const NOT_COPIED = new Set([
   "deprecated.deployment.rollback.to"
 ])
 
-/** Whether `object` is controlled by `owner`. */
-export const ownedBy = (object: KubeObject, owner: KubeObject): boolean =>
-  (object.metadata.ownerReferences ?? []).some((r: KubeObject) => r.uid === owner.metadata.uid && r.controller === true)
-
 const ownerReference = (owner: KubeObject, kind: string): KubeObject => ({
   apiVersion: "apps/v1",
   kind,

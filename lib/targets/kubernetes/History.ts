@@ -12,10 +12,10 @@ import type { TargetHistory, WorkloadMemory } from "../../target/Target.ts"
 import type { TargetError } from "../../target/TargetError.ts"
 import { call, listRequest, parseWorkloadId } from "./Api.ts"
 import type { Cluster } from "./Cluster.ts"
+import { CHANGE_CAUSE } from "./Patches.ts"
 import { ControllerRevisionListJson, ReplicaSetListJson } from "./Resources.ts"
 
 const REVISION = "deployment.kubernetes.io/revision"
-const CHANGE_CAUSE = "kubernetes.io/change-cause"
 
 /** One remembered revision of a workload before it is dated in order. */
 interface Revision {
