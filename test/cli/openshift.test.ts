@@ -81,4 +81,16 @@ describe("fleet-rollback --target openshift (seed 003)", () => {
     assert.strictEqual(image("StatefulSet", "packit-worker"), `${s.registry.host}/packit/worker@${s.pushed.worker[2]}`)
     assert.strictEqual(image("Deployment", "packit-service"), `${s.registry.host}/packit/service@${s.pushed.service[2]}`)
   })
+
+  it("the config's target.kubeconfig finds the cluster for get --from imagestreams and re-track too, as for run (no KUBECONFIG)", async () => {
+    writeFileSync(join(dir, "fleet-rollback.yaml"), `registry:\n  url: ${s.registry.url}\ntarget:\n  kind: openshift\n  kubeconfig: ${s.kubeconfig}\n  namespaces: [${NS}]\n`)
+    const bare = (args: ReadonlyArray<string>) => runCli(args, { cwd: dir, timeoutMs: 90_000 })
+    const got = await bare(["get", "--from", "imagestreams"])
+    assert.strictEqual(got.code, 0, all(got))
+    const run = await bare(["run", "--target", "openshift", "--point", firstCommonPoint(), "--pin-digest", "--yes", "--poll-ms", "100"])
+    assert.strictEqual(run.code, 0, all(run))
+    const done = await bare(["re-track", "--yes", "--poll-ms", "100"])
+    assert.strictEqual(done.code, 0, all(done))
+    assert.strictEqual(image("StatefulSet", "packit-worker"), `${s.registry.host}/packit/worker@${s.pushed.worker[2]}`)
+  })
 })

@@ -12,12 +12,11 @@ import { toRollbackFile } from "../../core/RollbackFile.ts"
 import { resolveTagScheme, type TagScheme } from "../../core/TagScheme.ts"
 import { mergeTimeline } from "../../core/Timeline.ts"
 import { Registry } from "../../registry/Registry.ts"
-import { loadClusterAccess } from "../../targets/kubernetes/Kubeconfig.ts"
 import { makeOpenShiftTarget } from "../../targets/openshift/OpenShiftTarget.ts"
 import { registryDigestCheck } from "../../targets/openshift/RegistryCheck.ts"
 import { readImageStreamFleet } from "../../targets/openshift/Timeline.ts"
 import { badInput, failed } from "../../workflow/RollbackError.ts"
-import { CliPlatform } from "../CliPlatform.ts"
+import { resolveClusterAccess } from "../targets/ClusterAccess.ts"
 import { registryLayer, type RegistryFlags, writeFileAtomic } from "../Settings.ts"
 
 /** What `get --from imagestreams` reads of `get`'s flags. */
@@ -34,19 +33,11 @@ export interface ImageStreamGetFlags extends RegistryFlags {
 /** Reads the import histories and writes rollback.json. */
 export const getFromImageStreams = (flags: ImageStreamGetFlags, config: ConfigFile) =>
   Effect.gen(function*() {
-    const platform = yield* CliPlatform
     const registryUrl = Option.getOrUndefined(flags.registry) ?? config.registry?.url
     if (registryUrl === undefined) return yield* badInput("get --from imagestreams dates the imported digests in the registry the streams import from: give --registry URL or registry.url in the config file")
     const settings = config.target?.kind === "openshift" ? config.target as Record<string, unknown> : {}
-    const configured = Array.isArray(settings["namespaces"]) ? (settings["namespaces"] as Array<string>) : []
-    const access = yield* loadClusterAccess({
-      kubeconfig: platform.env.KUBECONFIG,
-      context: Option.getOrUndefined(flags.context),
-      home: platform.homeDir,
-      serviceHost: platform.env.KUBERNETES_SERVICE_HOST,
-      servicePort: platform.env.KUBERNETES_SERVICE_PORT
-    }).pipe(Effect.mapError((e) => badInput(e.message)))
-    const namespaces = flags.namespace.length > 0 ? flags.namespace : configured.length > 0 ? configured : [access.namespace ?? "default"]
+    // the cluster and projects found as run and undo find them (target.kubeconfig, target.context, namespaces)
+    const { access, namespaces } = yield* resolveClusterAccess({ flags, settings }, { cluster: "OpenShift", namespace: "project", example: "packit-prod" })
     const registry = yield* registryLayer(flags, config)
     const host = new URL(registryUrl).host
     const fleet = yield* Effect.scoped(Effect.gen(function*() {

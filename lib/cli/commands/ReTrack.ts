@@ -7,10 +7,9 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { loadClusterAccess } from "../../targets/kubernetes/Kubeconfig.ts"
 import { makeOpenShiftTarget } from "../../targets/openshift/OpenShiftTarget.ts"
 import { badInput, failed } from "../../workflow/RollbackError.ts"
-import { CliPlatform } from "../CliPlatform.ts"
+import { resolveClusterAccess } from "../targets/ClusterAccess.ts"
 import * as Flags from "../Flags.ts"
 import { loadConfig } from "../Settings.ts"
 
@@ -28,13 +27,10 @@ export const reTrackCommand = Command.make(
   },
   (flags) =>
     Effect.gen(function*() {
-      const platform = yield* CliPlatform
       const config = yield* loadConfig(flags.config)
       const settings = config.target?.kind === "openshift" ? config.target as Record<string, unknown> : {}
-      const configured = Array.isArray(settings["namespaces"]) ? (settings["namespaces"] as Array<string>) : []
-      const access = yield* loadClusterAccess({ kubeconfig: platform.env.KUBECONFIG, context: Option.getOrUndefined(flags.context), home: platform.homeDir, serviceHost: platform.env.KUBERNETES_SERVICE_HOST, servicePort: platform.env.KUBERNETES_SERVICE_PORT })
-        .pipe(Effect.mapError((e) => badInput(e.message)))
-      const namespaces = flags.namespace.length > 0 ? flags.namespace : configured.length > 0 ? configured : [access.namespace ?? "default"]
+      // the cluster and projects found as run and undo find them (target.kubeconfig, target.context, namespaces)
+      const { access, namespaces } = yield* resolveClusterAccess({ flags, settings }, { cluster: "OpenShift", namespace: "project", example: "packit-prod" })
       yield* Effect.scoped(Effect.gen(function*() {
         // Re-tracking checks no digest: the tags import their registry tag again.
         const target = yield* makeOpenShiftTarget(access, { namespaces, digestExists: () => Effect.succeed(true) })

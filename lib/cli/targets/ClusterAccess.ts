@@ -37,8 +37,15 @@ const namespacesSetting = (value: unknown, words: ClusterWords): ReadonlyArray<s
 export const sendsCredentials = (access: ClusterAccess): boolean =>
   access.token !== undefined || access.tokenFile !== undefined || access.exec !== undefined || access.clientCertPem !== undefined
 
-/** The cluster access and the namespaces to work in (the context's namespace, else "default", when none is given). */
-export const resolveClusterAccess = (input: TargetBuildInput, words: ClusterWords) =>
+/** What {@link resolveClusterAccess} reads of a build: the namespace and context flags, the `target:` settings, the report being undone. */
+export type ClusterAccessInput = Pick<TargetBuildInput, "settings" | "fromReport"> & { readonly flags: Pick<TargetBuildInput["flags"], "namespace" | "context"> }
+
+/**
+ * The cluster access and the namespaces to work in (the context's namespace, else "default", when
+ * none is given). The targets' builders and the OpenShift commands (`re-track`, `get --from
+ * imagestreams`) all find the cluster this one way.
+ */
+export const resolveClusterAccess = (input: ClusterAccessInput, words: ClusterWords) =>
   Effect.gen(function*() {
     const platform = yield* CliPlatform
     const { flags, settings, fromReport } = input
