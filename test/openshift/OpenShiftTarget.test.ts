@@ -82,6 +82,25 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       assert.isFalse(yield* target.inProgress(applied))
     }))
 
+  it.live("re-track: a stream that is missing stops it before anything changes; one the server refuses is reported, the others are still re-tracked", () =>
+    Effect.gen(function*() {
+      const target = yield* targetFor(s)
+      const history = yield* target.importHistory()
+      const changes: Array<ImageChange> = history.map((h) => ({ workload: h.id, image: h.items[2]!.dockerImageReference, expected: h.items[0]!.dockerImageReference }))
+      yield* target.watch(yield* target.apply(changes, { force: false }), { timeoutMs: 20_000, pollMs: 50 })
+      const pinned = s.sandbox.snapshot()
+      const missing = yield* Effect.flip(target.reTrack([WORKER, `${NS}/ImageStreamTag/gone:prod`]))
+      assert.strictEqual(missing.reason, "NotFound")
+      assert.include(missing.message, "nothing was changed")
+      assert.deepStrictEqual(s.sandbox.snapshot(), pinned, "the worker's stream was not re-tracked before the missing one was found")
+      s.sandbox.forbid({ verb: "patch", resource: "imagestreams", namespace: NS, name: "service" })
+      const back = yield* target.reTrack([WORKER, SERVICE])
+      assert.deepStrictEqual(back.workloads.map((w) => [w.workload, w.state]), [[WORKER, "applied"], [SERVICE, "refused"]])
+      assert.match(back.workloads[1]!.problem ?? "", /forbidden/)
+      yield* target.watch(back, { timeoutMs: 20_000, pollMs: 50 })
+      assert.deepStrictEqual(s.sandbox.object("ImageStream", NS, "worker")!.spec.tags[0].from, { kind: "DockerImage", name: `${s.registry.host}/packit/worker:prod` })
+    }))
+
   it.live("undo (revert) puts the tracking reference back", () =>
     Effect.gen(function*() {
       const target = yield* targetFor(s)

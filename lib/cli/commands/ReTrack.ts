@@ -43,9 +43,16 @@ export const reTrackCommand = Command.make(
         for (const id of ids) yield* Console.log(`re-track ${id} (now ${history.find((h) => h.id === id)?.tracks ?? "?"})`)
         if (!flags.yes) return yield* badInput("re-track changes the tags above: pass --yes to go ahead (nothing was changed)")
         const applied = yield* target.reTrack(ids)
+        // a stream refused (or unanswered) is said tag by tag; the others are re-tracked and followed
+        const notDone = applied.workloads.filter((w) => w.state !== "applied")
         yield* target.watch(applied, { timeoutMs: (Option.getOrUndefined(flags.timeout) ?? 600) * 1000, pollMs: Option.getOrUndefined(flags.pollMs) ?? 1000 })
         const after = yield* target.importHistory()
-        for (const id of ids) yield* Console.log(`${id}: tracks ${after.find((h) => h.id === id)?.tracks ?? "?"}, runs ${after.find((h) => h.id === id)?.items[0]?.dockerImageReference ?? "?"}`)
+        for (const id of ids.filter((id) => !notDone.some((w) => w.workload === id))) {
+          yield* Console.log(`${id}: tracks ${after.find((h) => h.id === id)?.tracks ?? "?"}, runs ${after.find((h) => h.id === id)?.items[0]?.dockerImageReference ?? "?"}`)
+        }
+        if (notDone.length > 0) {
+          return yield* failed(`re-track: ${notDone.map((w) => `${w.workload} ${w.state === "unknown" ? "MAY have been re-tracked (its answer was lost: check it with oc describe is)" : "was not re-tracked"}: ${w.problem ?? ""}`).join("; ")}`)
+        }
       })).pipe(Effect.mapError((e) => "_tag" in e && e._tag === "TargetError" ? failed(`re-track failed: ${e.message}`) : e))
     })
 ).pipe(

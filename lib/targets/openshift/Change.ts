@@ -288,13 +288,21 @@ export const restoreTracking = (cluster: Cluster, ids: ReadonlyArray<string>, dr
       const ref = parseTagId(id)
       return ref === undefined ? Effect.fail(new TargetError({ reason: "Invalid", workloads: [id], message: `"${id}" is not an ImageStream tag: expected namespace/ImageStreamTag/stream:tag` })) : Effect.succeed(ref)
     })
+    // every namespace read once, and every stream found, before anything is sent
+    const reads = new Map((yield* Effect.forEach([...new Set(refs.map((r) => r.namespace))], (ns) => readNamespace(cluster, ns), { concurrency: 4 })).map((read) => [read.namespace, read]))
+    const groups = [...groupBy(refs, (r) => `${r.namespace}/${r.stream}`)].map(([key, group]) => {
+      const read = reads.get(group[0]!.namespace)!
+      return { key, group, read, stream: read.streams.find((s) => s.metadata.name === group[0]!.stream) }
+    })
+    const missing = groups.filter((g) => g.stream === undefined)
+    if (missing.length > 0) {
+      return yield* new TargetError({ reason: "NotFound", workloads: missing.flatMap((g) => g.group.map(tagId)), message: `ImageStream ${missing.map((g) => g.key).join(", ")} was not found: nothing was changed` })
+    }
     const outcomes: Array<AppliedWorkload> = []
     const handled: Array<OpenShiftHandle["tags"][number]> = []
     const changeIds: Array<string> = []
-    for (const [key, group] of groupBy(refs, (r) => `${r.namespace}/${r.stream}`)) {
-      const read = yield* readNamespace(cluster, group[0]!.namespace)
-      const stream = read.streams.find((s) => s.metadata.name === group[0]!.stream)
-      if (stream === undefined) return yield* new TargetError({ reason: "NotFound", workloads: group.map(tagId), message: `ImageStream ${key} was not found: nothing was changed` })
+    for (const { key, group, read, stream: found } of groups) {
+      const stream = found!
       const tags = group.flatMap((r) => {
         const current = stream.spec?.tags?.find((t) => t.name === r.tag)
         if (current === undefined) {
@@ -306,13 +314,22 @@ export const restoreTracking = (cluster: Cluster, ids: ReadonlyArray<string>, dr
         return [{ r, current, next }]
       })
       if (tags.length === 0) continue
-      const sent = yield* sendStreamPatch(cluster, stream, streamPatch(stream, tags.map((t) => ({ tag: t.r.tag, next: t.next, track: "clear" }))), dryRun,
-        (now) => tags.every((t) => now.spec?.tags?.find((s) => s.name === t.r.tag)?.from?.name === t.next.from?.name))
+      const result = yield* sendStreamPatch(cluster, stream, streamPatch(stream, tags.map((t) => ({ tag: t.r.tag, next: t.next, track: "clear" }))), dryRun,
+        (now) => tags.every((t) => now.spec?.tags?.find((s) => s.name === t.r.tag)?.from?.name === t.next.from?.name)).pipe(Effect.result)
+      if (result._tag === "Failure") {
+        // this stream's tags said so, the others go on (what was already re-tracked stays reported)
+        for (const t of tags) outcomes.push({ workload: tagId(t.r), state: result.failure.reason === "Indeterminate" ? "unknown" : "refused", problem: result.failure.message })
+        continue
+      }
+      const sent = result.success
       changeIds.push(`${key}@${sent.metadata.generation ?? "?"}`)
       for (const t of tags) {
         outcomes.push({ workload: tagId(t.r), state: "applied" })
         handled.push({ id: tagId(t.r), generation: sent.metadata.generation ?? 0, followers: read.followers.get(`${key}:${t.r.tag}`) ?? [], previous: t.current, sent: t.next })
       }
+    }
+    if (handled.length === 0 && outcomes.length > 0 && outcomes.every((o) => o.state === "refused")) {
+      return yield* new TargetError({ reason: "Conflict", workloads: outcomes.map((o) => o.workload), message: `nothing was changed: ${outcomes.map((o) => `${o.workload}: ${o.problem}`).join("; ")}` })
     }
     return { changeIds, workloads: outcomes, handle: { tags: handled, dryRun } satisfies OpenShiftHandle }
   })
