@@ -53,10 +53,13 @@ export const buildSwarmTarget: TargetBuilder = (input) =>
     const env = dockerHostFromEnv(platform.env)
     const stack = Option.getOrUndefined(input.flags.stack) ?? (fromReport !== undefined ? fromReport.settings?.["stack"] : configured.stack)
     const labelSelector = Option.getOrUndefined(input.flags.labelSelector) ?? (fromReport !== undefined ? fromReport.settings?.["labelSelector"] : configured.labelSelector)
-    const docker = { ...env, host: fromReport !== undefined ? fromReport.url : env.host ?? configured.host }
+    const host = fromReport !== undefined ? fromReport.url : env.host ?? configured.host
+    // --insecure-skip-verify (TLS without checking the engine's certificate) belongs to tcp:// hosts
+    // only, and is in the settings before they are parsed: the report and the connection see one endpoint
+    const tcp = host !== undefined && /^(?:tcp|https?):\/\//.test(host.trim())
+    const docker = { ...env, host, ...(input.flags.insecureSkipVerify && tcp ? { insecureSkipVerify: true } : {}) }
     const endpoint = parseDockerHost(docker, platform.homeDir)
     if (endpoint instanceof SwarmError) return yield* badInput(`${endpoint.message}. Nothing was changed`)
-    if (input.flags.insecureSkipVerify && endpoint._tag === "Tcp") (docker as { insecureSkipVerify?: boolean }).insecureSkipVerify = true
     const registryUrl = input.config.registry?.url
     const registryCredentials: SwarmConfig["registryCredentials"] = (host) => {
       // REGISTRY_USERNAME/PASSWORD belong to the registry `get` reads; other hosts only get their docker config entry
