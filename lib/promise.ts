@@ -25,9 +25,8 @@ import { decodeRollbackFile, stripCredentials } from "./core/RollbackFile.ts"
 import type { RollbackFile } from "./core/RollbackFile.ts"
 import { resolveTagScheme } from "./core/TagScheme.ts"
 import type { Granularity, IgnoredSummary } from "./core/Timeline.ts"
-import { Marathon } from "./targets/marathon/Marathon.ts"
 import type { MarathonConfig } from "./targets/marathon/Marathon.ts"
-import { MarathonTarget } from "./targets/marathon/MarathonTarget.ts"
+import { describeMarathon, MarathonTarget } from "./targets/marathon/MarathonTarget.ts"
 import { Notifier } from "./notify/Slack.ts"
 import { Registry, RegistryWire } from "./registry/Registry.ts"
 import { getRollbacks as getRollbacksEffect } from "./workflow/GetRollbacks.ts"
@@ -106,9 +105,9 @@ const checkUrl = (url: string, what: string, instead: string): Effect.Effect<voi
 
 const MARATHON_CREDENTIALS = "marathon.basic, marathon.token or marathon.dcos"
 
-/** How the report names this Marathon, so that `undo` (library or command line) goes back there. */
+/** How the report names this Marathon, so that `undo` (library or command line) goes back there: as the target describes itself. */
 const marathonTarget = (options: MarathonOptions): ReportTarget =>
-  options.dcos !== undefined ? { kind: "dcos", url: options.url, dcosUid: options.dcos.uid } : { kind: "marathon", url: options.url }
+  describeMarathon({ url: options.url, ...(options.dcos !== undefined ? { dcos: { uid: options.dcos.uid } } : {}) })
 
 /** `options.file`, decoded with the rollback.json Schema (a parsed file from disk or `getRollbacks`). */
 const decodeFile = (file: unknown): Effect.Effect<RollbackFile, RollbackError> => {
@@ -162,7 +161,7 @@ const marathonLayer = (options: MarathonOptions) => {
     ...(options.basic !== undefined ? { basic: { username: options.basic.username, password: Redacted.make(options.basic.password) } } : {})
   }
   // the workflows drive the Target; Marathon is the target here
-  return MarathonTarget.layer(marathonTarget(options)).pipe(Layer.provide(Marathon.layer(config)), Layer.provide(httpLayer(options, "marathon")))
+  return MarathonTarget.layerFromConfig(config).pipe(Layer.provide(httpLayer(options, "marathon")))
 }
 
 const notifierLayer = (slackWebhookUrl: string | undefined) =>
