@@ -17,6 +17,7 @@ import type { RegistryImage } from "../lib/core/index.ts"
 import { packProject } from "../test/support/packedTarball.ts"
 import { fleetSize, makeFleet } from "./support/fleet.ts"
 import { runChild } from "./support/processes.ts"
+import { median, runAsScript } from "./measure.ts"
 
 /** Warm runs per command. */
 const RUNS = Number(process.env["BENCH_PACKAGE_RUNS"] ?? 15)
@@ -36,12 +37,6 @@ export interface PackageBenchReport {
   readonly images: number
   readonly baselineSeconds: number
   readonly rows: ReadonlyArray<PackageRow>
-}
-
-const median = (values: ReadonlyArray<number>): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
 /** rollback.json of the benchmark fleet, written by the core as `get` writes it. */
@@ -117,8 +112,4 @@ export const formatPackageReport = (report: PackageBenchReport): string => {
   return lines.join("\n")
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const report = await runPackageBench()
-  console.log(formatPackageReport(report))
-  console.log(JSON.stringify(report))
-}
+runAsScript(import.meta.url, runPackageBench, formatPackageReport)
