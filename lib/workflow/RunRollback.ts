@@ -664,14 +664,17 @@ export const undoRollback: (report: RollbackReport, options: UndoOptions) => Eff
   const workloads = new Map<string, Workload>()
   const entries: Array<PlanEntry> = []
   const drifted: Array<string> = []
-  for (const s of candidates) {
-    const workload = yield* target.getWorkload(s.app!).pipe(
+  // read all at once (in the report's order; the first that cannot be read stops the undo)
+  const read = yield* Effect.forEach(candidates, (s) =>
+    target.getWorkload(s.app!).pipe(
       Effect.mapError((e) =>
         e.reason === "Unauthorized" || e.reason === "Forbidden"
           ? badInput(e.message)
           : failed(`cannot read ${noun} ${s.app!} for undo; nothing was changed: ${e.message}`)
       )
-    )
+    ), { concurrency: 16 })
+  for (const [i, s] of candidates.entries()) {
+    const workload = read[i]!
     workloads.set(workload.id, workload)
     const now = containerImage(workload, s.container)
     const container = s.container !== undefined ? { container: s.container } : {}
