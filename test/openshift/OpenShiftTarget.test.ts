@@ -101,6 +101,16 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       assert.deepStrictEqual(s.sandbox.object("ImageStream", NS, "worker")!.spec.tags[0].from, { kind: "DockerImage", name: `${s.registry.host}/packit/worker:prod` })
     }))
 
+  it.live("RBAC without DeploymentConfigs: the message names deploymentconfigs in apps.openshift.io and the verbs to ask for, not imagestreams", () =>
+    Effect.gen(function*() {
+      s.sandbox.forbid({ verb: "list", resource: "deploymentconfigs", namespace: NS })
+      const target = yield* targetFor(s)
+      const error = yield* Effect.flip(target.listWorkloads({}))
+      assert.strictEqual(error.reason, "Forbidden")
+      assert.include(error.message, `RBAC does not allow this on deploymentconfigs (API group "apps.openshift.io") in namespace "${NS}"`)
+      assert.include(error.message, "granting get and list on deploymentconfigs")
+    }))
+
   it.live("undo (revert) puts the tracking reference back", () =>
     Effect.gen(function*() {
       const target = yield* targetFor(s)

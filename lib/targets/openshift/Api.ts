@@ -135,21 +135,31 @@ export const dockerImageTag = (name: string, pullSpec: string, previous: SpecTag
   referencePolicy: { type: previous?.referencePolicy?.type ?? "Source" }
 })
 
-/** Sends a request; a non-2xx answer fails with a message naming `what` and what to do. */
+/** The OpenShift resources fleet-rollback calls, as RBAC and its messages name them. */
+const OPENSHIFT_RESOURCES = {
+  imagestreams: { group: "image.openshift.io", verbs: "get, list and patch", shape: "an OpenShift ImageStream" },
+  deploymentconfigs: { group: "apps.openshift.io", verbs: "get and list", shape: "a list of OpenShift DeploymentConfigs" }
+} as const
+
+/** An OpenShift resource fleet-rollback calls. */
+export type OpenShiftResource = keyof typeof OPENSHIFT_RESOURCES
+
+/** Sends a request about `resource`; a non-2xx answer fails with a message naming `what`, the resource and what to do. */
 export const callOpenShift = <A>(
   transport: Transport,
   access: ClusterAccess,
   request: KubeRequest,
   schema: Schema.Decoder<A>,
   what: string,
-  namespace: string
+  namespace: string,
+  resource: OpenShiftResource = "imagestreams"
 ): Effect.Effect<A, TargetError> =>
   transport.send(request).pipe(
     Effect.mapError((e) => new TargetError({ ...e, message: `${what}: ${e.message}` })),
     Effect.flatMap((response) => {
       if (response.status >= 200 && response.status < 300) {
         return Schema.decodeUnknownEffect(schema)(response.body).pipe(
-          Effect.mapError((issue) => new TargetError({ reason: "BadResponse", status: response.status, message: `${what}: the API server's answer is not an OpenShift ImageStream (${String(issue).slice(0, 300)})` }))
+          Effect.mapError((issue) => new TargetError({ reason: "BadResponse", status: response.status, message: `${what}: the API server's answer is not ${OPENSHIFT_RESOURCES[resource].shape} (${String(issue).slice(0, 300)})` }))
         )
       }
       const said = serverMessage(response)
@@ -158,7 +168,7 @@ export const callOpenShift = <A>(
         case 401:
           return Effect.fail(new TargetError({ ...base, reason: "Unauthorized", message: `${what}: ${access.server} did not accept the credentials of ${access.source} (${said}). Log in again (oc login) or renew the service-account token, and retry` }))
         case 403:
-          return Effect.fail(new TargetError({ ...base, reason: "Forbidden", message: `${what}: RBAC does not allow this on imagestreams (API group "image.openshift.io") in namespace "${namespace}" (${said}). Ask for a Role granting get, list and patch on imagestreams there` }))
+          return Effect.fail(new TargetError({ ...base, reason: "Forbidden", message: `${what}: RBAC does not allow this on ${resource} (API group "${OPENSHIFT_RESOURCES[resource].group}") in namespace "${namespace}" (${said}). Ask for a Role granting ${OPENSHIFT_RESOURCES[resource].verbs} on ${resource} there` }))
         case 404:
           return Effect.fail(new TargetError({ ...base, reason: "NotFound", message: `${what} was not found (${said}): is this an OpenShift cluster, and the namespace right? (oc get is -n ${namespace})` }))
         case 409:

@@ -185,7 +185,7 @@ const isDeploymentConfig = (c: ImageChange): boolean => c.workload.split("/")[1]
 const deploymentConfigsSet = (cluster: Cluster, changes: ReadonlyArray<ImageChange>) =>
   Effect.gen(function*() {
     const namespaces = [...new Set(changes.map((c) => c.workload.split("/")[0]!))]
-    const lists = yield* Effect.forEach(namespaces, (ns) => callOpenShift(cluster.transport, cluster.access, listDeploymentConfigs(ns), DeploymentConfigListJson, `DeploymentConfigs in namespace ${ns}`, ns), { concurrency: cluster.concurrency })
+    const lists = yield* Effect.forEach(namespaces, (ns) => callOpenShift(cluster.transport, cluster.access, listDeploymentConfigs(ns), DeploymentConfigListJson, `DeploymentConfigs in namespace ${ns}`, ns, "deploymentconfigs"), { concurrency: cluster.concurrency })
     const all = new Map<string, DeploymentConfigJson>(lists.flatMap((l, i) => l.items.map((dc) => [`${namespaces[i]}/DeploymentConfig/${dc.metadata.name}`, dc] as const)))
     return changes.every((c) => {
       const dc = all.get(c.workload)

@@ -53,7 +53,7 @@ export const readNamespace = (cluster: Cluster, namespace: string): Effect.Effec
     const [list, dcs, ...perKind] = yield* Effect.all([
       callOpenShift(cluster.transport, cluster.access, listImageStreams(namespace), ImageStreamListJson, `ImageStreams in namespace ${namespace}`, namespace),
       // A cluster without apps.openshift.io (DeploymentConfigs are deprecated and may be off) has none.
-      callOpenShift(cluster.transport, cluster.access, listDeploymentConfigs(namespace), DeploymentConfigListJson, `DeploymentConfigs in namespace ${namespace}`, namespace).pipe(
+      callOpenShift(cluster.transport, cluster.access, listDeploymentConfigs(namespace), DeploymentConfigListJson, `DeploymentConfigs in namespace ${namespace}`, namespace, "deploymentconfigs").pipe(
         Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeed({ items: [] }))
       ),
       ...TRIGGERED_KINDS.map((kind) => readKind(cluster, namespace, kind).pipe(Effect.map((items) => ({ kind, items }))))
