@@ -7,6 +7,7 @@
  */
 import { Clock, Console, Effect, Option } from "effect"
 import type { ConfigFile } from "../../core/ConfigFile.ts"
+import { registryHostOf } from "../../core/ImageReference.ts"
 import { IMPORTED_IMAGE_PATTERN } from "../../core/ImportHistory.ts"
 import { toRollbackFile } from "../../core/RollbackFile.ts"
 import { resolveTagScheme, type TagScheme } from "../../core/TagScheme.ts"
@@ -39,7 +40,8 @@ export const getFromImageStreams = (flags: ImageStreamGetFlags, config: ConfigFi
     // the cluster and projects found as run and undo find them (target.kubeconfig, target.context, namespaces)
     const { access, namespaces } = yield* resolveClusterAccess({ flags, settings }, { cluster: "OpenShift", namespace: "project", example: "packit-prod" })
     const registry = yield* registryLayer(flags, config)
-    const host = new URL(registryUrl).host
+    // as the streams' pull specs are read (registryPath): Docker Hub's aliases are docker.io
+    const host = registryHostOf(registryUrl)
     const fleet = yield* Effect.scoped(Effect.gen(function*() {
       const client = yield* Registry
       const target = yield* makeOpenShiftTarget(access, { namespaces, digestExists: registryDigestCheck((h, r, d) => h === host ? client.headDigest(r, d) : undefined) })

@@ -7,6 +7,7 @@
  * that every digest still exists before any tag changes. Nothing is sent while building.
  */
 import { Effect, FileSystem, Layer, Option } from "effect"
+import { registryHostOf } from "../../core/ImageReference.ts"
 import { Registry } from "../../registry/Registry.ts"
 import { Target } from "../../target/Target.ts"
 import { makeOpenShiftTarget } from "../../targets/openshift/OpenShiftTarget.ts"
@@ -16,8 +17,6 @@ import { registryLayer } from "../Settings.ts"
 import type { TargetBuilder } from "./Builder.ts"
 import { resolveClusterAccess, sendsCredentials } from "./ClusterAccess.ts"
 
-/** The registry host (`quay.io`, `127.0.0.1:5000`) of a registry URL. */
-const hostOf = (url: string): string => new URL(url).host
 
 /** Builds the OpenShift target. */
 export const buildOpenShiftTarget: TargetBuilder = (input) =>
@@ -30,7 +29,7 @@ export const buildOpenShiftTarget: TargetBuilder = (input) =>
     const registryUrl = config.registry?.url
     if (registryUrl === undefined) return yield* badInput("--target openshift checks that every digest is still in the registry before a tag changes: give registry.url in the config file (the registry the ImageStreams import from)")
     const registry = yield* registryLayer({ registry: Option.none(), caFile: flags.caFile, insecureSkipVerify: flags.insecureSkipVerify, platform: Option.none(), concurrency: Option.none(), cacheDir: Option.none(), cache: false, verifyTags: false }, config)
-    const registryHost = hostOf(registryUrl)
+    const registryHost = registryHostOf(registryUrl)
     const layer = Layer.effect(Target, Effect.gen(function*() {
       const client = yield* Registry
       return yield* makeOpenShiftTarget(access, {

@@ -4,6 +4,7 @@
  * ImageStreamTag `stream:tag`, `fieldPath` naming a container by name or index), paused triggers
  * left out; and the pull specs fleet-rollback writes (`repo@sha256:…`) and re-tracks (`repo:tag`).
  */
+import { parseImageReference } from "../../core/ImageReference.ts"
 import type { WorkloadKind } from "../kubernetes/Resources.ts"
 
 /** The trigger annotation. */
@@ -92,8 +93,13 @@ export const pinnedPullSpec = (image: string): string | undefined => {
   return digest === undefined || !/^sha256:[0-9a-f]{64}$/.test(digest) ? undefined : `${repositoryOf(image)}@${digest}`
 }
 
-/** Registry host and repository path of a pull spec (`quay.io`, `org/app`). */
+/**
+ * Registry host and repository path of a pull spec (`quay.io`, `org/app`), read as every target
+ * reads image references ({@link parseImageReference}): `org/app@sha256:…` is Docker Hub's.
+ */
 export const registryPath = (pullSpec: string): { readonly host: string; readonly repository: string } => {
+  const ref = parseImageReference(pullSpec)
+  if (ref !== undefined) return { host: ref.host, repository: ref.repository }
   const repo = repositoryOf(pullSpec)
   const slash = repo.indexOf("/")
   return { host: repo.slice(0, slash), repository: repo.slice(slash + 1) }
