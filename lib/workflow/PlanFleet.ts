@@ -5,7 +5,7 @@
  */
 import { Effect, Result } from "effect"
 import { registryHostOf } from "../core/ImageReference.ts"
-import type { RollbackPlan, RunningService } from "../core/Plan.ts"
+import type { PlanEntry, RollbackPlan, RunningService } from "../core/Plan.ts"
 import { planRollback } from "../core/Plan.ts"
 import type { ResolvedPoint } from "../core/Point.ts"
 import { parsePoint } from "../core/Point.ts"
@@ -133,11 +133,25 @@ export const planFleet: (file: RollbackFile, pointText: string, options?: PlanFl
   return { plan, point, timeline, apps: byId, ...(serverDryRun !== undefined ? { serverDryRun } : {}) } satisfies FleetPlan
 })
 
+/**
+ * The change a plan entry asks of its workload: `image`, guarded by `expected` (what should run
+ * now), and pinned by `digest` when one is known (a target that pins, Swarm, deploys image@digest).
+ * One shape for run, its dry run, revert and undo.
+ */
+export const imageChangeOf = (entry: PlanEntry, image: string, expected: string | undefined, digest?: string | undefined): ImageChange => ({
+  workload: entry.app!,
+  ...(entry.container !== undefined ? { container: entry.container } : {}),
+  image,
+  ...(expected !== undefined ? { expected } : {}),
+  ...(digest !== undefined ? { digest } : {})
+})
+
 /** The target's own validation of the plan's changes (nothing applied); a refusal is BadInput with its words. */
 const dryRun = (target: TargetShape, plan: RollbackPlan) => {
+  // exactly what run would send, digest included
   const changes: Array<ImageChange> = plan.services
     .filter((s) => (s.action === "rollback" || s.action === "forward") && s.app !== undefined && s.target !== undefined)
-    .map((s) => ({ workload: s.app!, ...(s.container !== undefined ? { container: s.container } : {}), image: s.target!, ...(s.current !== undefined ? { expected: s.current } : {}) }))
+    .map((s) => imageChangeOf(s, s.target!, s.current, s.targetDigest))
   if (changes.length === 0) return Effect.succeed(undefined)
   return target.apply(changes, { force: false, dryRun: true }).pipe(
     Effect.mapError((error) =>

@@ -20,7 +20,7 @@ import type { RollbackNotice } from "../notify/Slack.ts"
 import { Notifier } from "../notify/Slack.ts"
 import { Registry } from "../registry/Registry.ts"
 import type { PlanFleetOptions } from "./PlanFleet.ts"
-import { planFleet } from "./PlanFleet.ts"
+import { imageChangeOf, planFleet } from "./PlanFleet.ts"
 import type { RollbackError } from "./RollbackError.ts"
 import { badInput, failed, refused } from "./RollbackError.ts"
 
@@ -216,14 +216,8 @@ export const deployPlan: (
   const startedAt = yield* Clock.currentTimeMillis
   const { name, change, Change, noun, hints } = wordsOf(target)
   const step = (line: string) => Effect.sync(() => context.onStep?.(line))
-  const changes: Array<ImageChange> = toChange.map((s) => ({
-    workload: s.app!,
-    ...(s.container !== undefined ? { container: s.container } : {}),
-    image: s.target!,
-    ...(s.current !== undefined ? { expected: s.current } : {}),
-    // the digest rollback.json recorded: a target that pins (Swarm) deploys image@digest
-    ...(s.targetDigest !== undefined ? { digest: s.targetDigest } : {})
-  }))
+  // the digest rollback.json recorded goes along: a target that pins (Swarm) deploys image@digest
+  const changes: Array<ImageChange> = toChange.map((s) => imageChangeOf(s, s.target!, s.current, s.targetDigest))
   const changing = new Set(toChange)
   const appList = changes.map((c) => c.workload).join(", ")
   /** The workloads as the last successful check read them (the report's final state comes from there when complete). */
@@ -554,7 +548,7 @@ const revertChange = Effect.fn("revertChange")(function*(target: TargetShape, ar
 }) {
   const { name, change } = wordsOf(target)
   const back: Array<ImageChange> = args.toChange.flatMap((s) =>
-    s.current !== undefined ? [{ workload: s.app!, ...(s.container !== undefined ? { container: s.container } : {}), image: s.current, ...(s.target !== undefined ? { expected: s.target } : {}) }] : []
+    s.current !== undefined ? [imageChangeOf(s, s.current, s.target)] : []
   )
   // Failures up to now belong to the failed change; only new ones count against the revert.
   const markers = yield* readWorkloads(target, args.changes)
