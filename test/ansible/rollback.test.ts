@@ -114,6 +114,19 @@ describe("ansible/rollback.yml against the real registry and the Marathon sandbo
     assert.isFalse(existsSync(join(dump, "rollback-report.json")))
   }, 180_000)
 
+  it("without flock on the host the play says so and how to go on, and nothing changes", async () => {
+    const before = scenario.marathon.apps()
+    const point = pointBeforeRelease(readRollbackFile())
+    // a lock program the host does not have, in place of flock
+    const result = await playbook(["--tags", "run"], { rollback_point: point, fleet_rollback_lock_argv: ["no-such-flock-here", "--nonblock", join(scratch.dir, "fleet-rollback.lock")] })
+    assert.notStrictEqual(result.code, 0)
+    assert.include(result.output, "could not be started on localhost")
+    assert.include(result.output, "No such file or directory")
+    assert.include(result.output, "nothing was changed")
+    assert.include(result.output, "set fleet_rollback_lock_file to an empty value")
+    assert.deepStrictEqual(scenario.marathon.apps(), before)
+  }, 180_000)
+
   it("--tags run -e rollback_point=… rolls every service back, the unchanged worker included, and reports who did it", async () => {
     assert.isTrue(scenario.isImage("api", scenario.runningImages().api, running.api))
     const point = pointBeforeRelease(readRollbackFile())
