@@ -39,7 +39,7 @@ export const runCli = (
   }
 ): Promise<CliResult> =>
   new Promise((done, fail) => {
-    const started = Date.now()
+    const before = contentsOf(candidates(options.cwd, args))
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "",
       HOME: options.cwd,
@@ -52,7 +52,7 @@ export const runCli = (
     execFile(process.execPath, [bin, ...args], { cwd: options.cwd, env, timeout: options.timeoutMs ?? 60_000, ...user }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
       try {
-        validateWrittenFiles(options.cwd, args, started)
+        validateWrittenFiles(options.cwd, args, before)
       } catch (invalid) {
         fail(invalid)
         return
@@ -73,13 +73,30 @@ const candidates = (cwd: string, args: ReadonlyArray<string>): ReadonlyArray<str
   return [...new Set([...inCwd, ...named.map((path) => (isAbsolute(path) ? path : join(cwd, path)))])]
 }
 
-/** Checks every rollback.json and report written since `started` against docs/*.schema.json. */
-const validateWrittenFiles = (cwd: string, args: ReadonlyArray<string>, started: number): void => {
-  for (const path of candidates(cwd, args)) {
+/** The text of each file that exists (a test's own input, to tell it from what the run wrote). */
+const contentsOf = (paths: ReadonlyArray<string>): ReadonlyMap<string, string> => {
+  const contents = new Map<string, string>()
+  for (const path of paths) {
+    try {
+      if (statSync(path).isFile()) contents.set(path, readFileSync(path, "utf8"))
+    } catch {
+      // not there yet
+    }
+  }
+  return contents
+}
+
+/**
+ * Checks every rollback.json and report the run wrote against docs/*.schema.json: files that are
+ * new or whose text changed. (Not by mtime: a file the test wrote in the same millisecond the run
+ * started looked written by the run, and a hostile input the run refused was then "invalid".)
+ */
+const validateWrittenFiles = (cwd: string, args: ReadonlyArray<string>, before: ReadonlyMap<string, string>): void => {
+  for (const [path, text] of contentsOf(candidates(cwd, args))) {
+    if (before.get(path) === text) continue
     let document: unknown
     try {
-      if (!statSync(path).isFile() || statSync(path).mtimeMs <= started) continue
-      document = JSON.parse(readFileSync(path, "utf8"))
+      document = JSON.parse(text)
     } catch {
       continue
     }
