@@ -207,6 +207,19 @@ describe("--target pulumi on the command line", () => {
     assert.include(all(run), "open the pull request: https://github.com/shop/deploy/compare/main...rollback/2026-11-15T23-59-59.999Z?expand=1")
   })
 
+  it("--repo-path (a local clone) with --push-to-branch, then undo from the report alone: the undo commit goes through the same clone to its remote's branch", async () => {
+    const clone = join(dir, "deploy")
+    git(dir, ["clone", "--quiet", GITHUB, clone], env)
+    const args = ["--config", "fleet-rollback.yaml", "--stack", "prod", "--repo-path", clone, "--push-to-branch", "--point", "2026-11-15"]
+    const run = await runCli(["run", ...args, "--yes"], { cwd: dir, env })
+    assert.strictEqual(run.code, 0, all(run))
+    assert.strictEqual(remote.show("main", "infra/platform/Pulumi.prod.yaml"), STACK.replace("git-ccccccc", "git-aaaaaaa"))
+    writeFileSync(join(dir, "fleet-rollback.yaml"), `registry: {url: "${registry.url}"}\nservices:\n  api: {repository: shop/api}\n  web: {repository: shop/web}\n`)
+    const undo = await runCli(["undo", "--config", "fleet-rollback.yaml", "--yes", "--target-from-report"], { cwd: dir, env })
+    assert.strictEqual(undo.code, 0, all(undo))
+    assert.strictEqual(remote.show("main", "infra/platform/Pulumi.prod.yaml"), STACK, "the remote's main has the stack file back")
+  })
+
   it("with a STAND-IN pulumi script on the PATH that records its arguments: plan shows pulumi preview and changes nothing; run previews before it goes on, sets the tag and runs up --yes, its output streamed", async () => {
     const bin = join(dir, "bin")
     mkdirSync(bin)
@@ -234,5 +247,12 @@ describe("--target pulumi on the command line", () => {
     const report = JSON.parse(readFileSync(join(dir, "rollback-report.json"), "utf8")) as Record<string, unknown>
     assert.strictEqual(report["outcome"], "succeeded")
     assert.match(String(report["message"]), /all healthy on their target images/)
+    // undo from the report alone (the config names no target): the stack on disk, no repository
+    writeFileSync(join(dir, "fleet-rollback.yaml"), `registry: {url: "${registry.url}"}\nservices:\n  api: {repository: shop/api}\n  web: {repository: shop/web}\n`)
+    const undo = await runCli(["undo", "--config", "fleet-rollback.yaml", "--yes", "--target-from-report"], { cwd: dir, env: withStandIn })
+    assert.strictEqual(undo.code, 0, all(undo))
+    assert.strictEqual(readFileSync(join(project, "Pulumi.prod.yaml"), "utf8"), STACK)
+    const undone = readFileSync(join(bin, "calls.jsonl"), "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { args: Array<string> }).args.join(" "))
+    assert.include(undone.slice(calls.length), "config set platform:image-tag git-ccccccc --stack prod --non-interactive")
   })
 })

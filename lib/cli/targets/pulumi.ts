@@ -47,7 +47,8 @@ export const buildPulumiTarget: TargetBuilder = (input) =>
     const report = input.fromReport?.settings ?? {}
     const stack = Option.getOrUndefined(flags.stack) ?? text(settings["stack"]) ?? report["stack"]
     if (stack === undefined) return yield* badInput("which Pulumi stack? give --stack NAME (its settings file is Pulumi.<stack>.yaml), or target.stack in the config")
-    const repository = yield* repositoryOf(input, "the pulumi target")
+    // a report of the cli mode names the project directory, not a repository
+    const repository = report["mode"] === "cli" ? undefined : yield* repositoryOf(input, "the pulumi target")
     const mode = text(settings["mode"]) ?? report["mode"] ?? (repository !== undefined ? "commit" : "cli")
     if (mode !== "commit" && mode !== "cli") return yield* badInput(`target.mode ${JSON.stringify(mode)}: expected commit (a commit of Pulumi.${stack}.yaml for review) or cli (pulumi config set + pulumi up)`)
     if (mode === "commit" && repository === undefined) return yield* badInput("the pulumi target's commit mode needs the repository: --repo-url URL or --repo-path DIR")
@@ -63,7 +64,7 @@ export const buildPulumiTarget: TargetBuilder = (input) =>
       projectDir: mode === "cli" ? resolve(projectDir) : projectDir.replace(/^\.\/?$/, ""),
       ...(repository !== undefined ? { repository } : {}),
       branch: Option.getOrUndefined(flags.branch) ?? text(settings["branch"]) ?? report["branch"] ?? "main",
-      pushToBranch: flags.pushToBranch || settings["pushToBranch"] === true,
+      pushToBranch: flags.pushToBranch || settings["pushToBranch"] === true || report["pushToBranch"] === "true",
       ...(text(settings["project"]) !== undefined ? { project: text(settings["project"]) } : {}),
       ...(text(settings["key"]) ?? report["key"] ? { key: text(settings["key"]) ?? report["key"] } : {}),
       services: yield* servicesOf(input),

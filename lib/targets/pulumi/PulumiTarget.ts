@@ -75,7 +75,9 @@ export const describePulumi = (settings: PulumiSettings, remoteUrl?: string): Ta
     stack: settings.stack,
     mode: settings.mode,
     projectDir: settings.projectDir,
+    ...(settings.repository !== undefined && "path" in settings.repository ? { repoPath: settings.repository.path } : {}),
     ...(settings.branch !== undefined ? { branch: settings.branch } : {}),
+    ...(settings.pushToBranch === true ? { pushToBranch: "true" } : {}),
     ...(settings.key !== undefined ? { key: settings.key } : {})
   }
 })
