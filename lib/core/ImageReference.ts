@@ -103,6 +103,17 @@ export const sameImage = (a: ImageReference, b: ImageReference): boolean => {
   return a.tag !== undefined && a.tag === b.tag
 }
 
+/**
+ * {@link sameImage} of two references as text (a workload's image field): false when either is
+ * missing; two that do not parse are the same only when equal.
+ */
+export const sameImageText = (a: string | null | undefined, b: string | null | undefined): boolean => {
+  if (a == null || b == null) return false
+  const x = parseImageReference(a)
+  const y = parseImageReference(b)
+  return x !== undefined && y !== undefined ? sameImage(x, y) : a === b
+}
+
 /** True when a first path segment names a registry host (Docker's rule). */
 const looksLikeHost = (segment: string): boolean =>
   segment.includes(".") || segment.includes(":") || segment === "localhost" || segment !== segment.toLowerCase()

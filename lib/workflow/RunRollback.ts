@@ -6,7 +6,7 @@
  * report that says exactly what runs now. Nothing here knows which target it drives.
  */
 import { Clock, Effect, Result, Schedule } from "effect"
-import { parseImageReference, sameImage } from "../core/ImageReference.ts"
+import { parseImageReference, sameImageText } from "../core/ImageReference.ts"
 import type { PlanEntry, RollbackPlan } from "../core/Plan.ts"
 import type { ReportService, ReportTarget, RollbackReport, RunOutcome, ServiceOutcome } from "../core/Report.ts"
 import type { RollbackFile } from "../core/RollbackFile.ts"
@@ -590,13 +590,6 @@ const revertChange = Effect.fn("revertChange")(function*(target: TargetShape, ar
   }
 })
 
-/** True when two image references name the same image ({@link sameImage}); unparsable ones only when equal. */
-const same = (a: string | null | undefined, b: string | null | undefined): boolean => {
-  if (a == null || b == null) return false
-  const x = parseImageReference(a)
-  const y = parseImageReference(b)
-  return x !== undefined && y !== undefined ? sameImage(x, y) : a === b
-}
 
 const notice = (context: DeployContext, stage: RollbackNotice["stage"], services: ReadonlyArray<ReportService>, detail?: string): RollbackNotice => ({
   stage,
@@ -672,9 +665,9 @@ export const undoRollback: (report: RollbackReport, options: UndoOptions) => Eff
     workloads.set(workload.id, workload)
     const now = containerImage(workload, s.container)
     const container = s.container !== undefined ? { container: s.container } : {}
-    if (same(now, s.before)) {
+    if (sameImageText(now, s.before)) {
       entries.push({ service: s.service, app: workload.id, ...container, current: now, target: s.before!, action: "unchanged" })
-    } else if (same(now, s.after) || same(now, s.target)) {
+    } else if (sameImageText(now, s.after) || sameImageText(now, s.target)) {
       entries.push({ service: s.service, app: workload.id, ...container, current: now, target: s.before!, action: "rollback" })
     } else {
       const said = [s.after !== null ? `runs ${s.after} afterwards` : undefined, s.target !== undefined && s.target !== s.after ? `deployed ${s.target}` : undefined]

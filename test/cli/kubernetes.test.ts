@@ -18,7 +18,7 @@ import { startSandboxRegistry } from "../../lib/sandbox/Registry.ts"
 import { deployment, statefulSet, writeKubeconfig } from "../sandbox-kubernetes/fixtures.ts"
 import { clusterPki } from "../support/KubernetesPki.ts"
 import type { CliResult } from "./runCli.ts"
-import { bin, projectRoot, runCli } from "./runCli.ts"
+import { bin, runCli } from "./runCli.ts"
 
 let dir: string
 let registry: SandboxRegistry

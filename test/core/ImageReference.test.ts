@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { ImageReference } from "../../lib/core/index.ts"
-import { formatImageReference, parseImageReference, registryHostOf, sameImage, sameRepository } from "../../lib/core/index.ts"
+import { formatImageReference, parseImageReference, registryHostOf, sameImage, sameImageText, sameRepository } from "../../lib/core/index.ts"
 
 const D = `sha256:${"7995c5bb".repeat(8)}`
 const E = `sha256:${"26a4b87f".repeat(8)}`
@@ -75,6 +75,25 @@ describe("formatImageReference and registryHostOf", () => {
       assert.strictEqual(registryHostOf(url), host)
       const written = url.replace(/^[a-z]+:\/\//, "").replace(/\/.*$/, "")
       assert.strictEqual(parseImageReference(`${written}/shop/api:1`)?.host, host)
+    })
+  }
+})
+
+describe("sameImageText (an image field as text)", () => {
+  const table: ReadonlyArray<readonly [string | null | undefined, string | null | undefined, boolean]> = [
+    ["nginx:1", "docker.io/library/nginx:1", true],
+    [`r.io/shop/api:1-master@${D}`, `r.io/shop/api:2-master@${D}`, true],
+    ["r.io/shop/api:1", "r.io/shop/api:2", false],
+    [undefined, "r.io/shop/api:1", false],
+    ["r.io/shop/api:1", null, false],
+    [undefined, undefined, false],
+    ["Not An Image!", "Not An Image!", true],
+    ["Not An Image!", "not an image!", false]
+  ]
+  for (const [a, b, same] of table) {
+    it(`${JSON.stringify(a)} vs ${JSON.stringify(b)}: ${same}`, () => {
+      assert.strictEqual(sameImageText(a, b), same)
+      assert.strictEqual(sameImageText(b, a), same, "either way round")
     })
   }
 })

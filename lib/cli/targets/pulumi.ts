@@ -6,7 +6,7 @@
  * services: {<name>: {repository, key}}}`; without `target.services`, the config's `services:`.
  */
 import { resolve } from "node:path"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Option } from "effect"
 import { serviceRepository } from "../../core/ImageReference.ts"
 import { isMutableTag } from "../../core/SharedTag.ts"
 import { resolveTagScheme } from "../../core/TagScheme.ts"

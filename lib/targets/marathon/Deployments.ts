@@ -6,7 +6,6 @@
  * {@link LOST_ANSWER_CHECK_MS}; when that cannot be told the error is `Indeterminate`.
  */
 import { Clock, Effect, Ref, Result, Schema } from "effect"
-import type { Option } from "effect"
 import { normalizeAppId } from "./AppMatching.ts"
 import type { Apps } from "./Apps.ts"
 import { containerWithImage, DeploymentListJson, DeploymentResultJson, lastFailureMarker } from "./MarathonApp.ts"

@@ -8,7 +8,7 @@
  */
 import { Effect, Layer } from "effect"
 import type { HttpClient } from "effect/http"
-import { parseImageReference, sameImage } from "../../core/ImageReference.ts"
+import { sameImageText } from "../../core/ImageReference.ts"
 import type { TargetDescription } from "../../core/Report.ts"
 import { stripCredentials } from "../../core/RollbackFile.ts"
 import { parseIsoInstant } from "../../core/TimeZone.ts"
@@ -90,14 +90,6 @@ const progressOf = (p: DeploymentProgress): ChangeProgress => ({
   summary: `deployment ${p.deploymentId.slice(0, 8)} step ${p.currentStep}/${p.totalSteps}`,
   workloads: p.apps.map((a) => ({ id: a.id, running: a.tasksRunning, healthy: a.tasksHealthy, desired: a.instances }))
 })
-
-/** True when two image references name the same image; unparsable ones only when equal. */
-const same = (a: string | undefined, b: string): boolean => {
-  if (a === undefined) return false
-  const x = parseImageReference(a)
-  const y = parseImageReference(b)
-  return x !== undefined && y !== undefined ? sameImage(x, y) : a === b
-}
 
 /** How many versions of each app `get --from history` reads, newest first. */
 export const HISTORY_VERSIONS = 100
@@ -181,7 +173,7 @@ export const makeMarathonTarget = (description: TargetDescription): Effect.Effec
         /** Deploys the previous images of the apps not already back on them. */
         const redeployPrevious = Effect.gen(function*() {
           const now = yield* readApps(args.back.map((c) => c.workload))
-          const pending = args.back.filter((c) => !same(now.get(normalizeAppId(c.workload))?.image, c.image))
+          const pending = args.back.filter((c) => !sameImageText(now.get(normalizeAppId(c.workload))?.image, c.image))
           if (pending.length === 0) {
             notes.push("every app already ran its previous image again, so nothing was deployed")
             return undefined

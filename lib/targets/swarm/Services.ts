@@ -5,7 +5,7 @@
  * operator reads, how images compare, the pinned reference sent, and the `X-Registry-Auth` value.
  */
 import { Redacted } from "effect"
-import { formatImageReference, parseImageReference, sameImage } from "../../core/ImageReference.ts"
+import { formatImageReference, parseImageReference, sameImageText } from "../../core/ImageReference.ts"
 import type { Credentials } from "../../registry/Auth.ts"
 import type { Workload } from "../../target/Workload.ts"
 import type { SwarmService, TaskBody } from "./Api.ts"
@@ -47,14 +47,6 @@ export const serviceInScope = (service: Pick<SwarmService, "name" | "labels">, s
   (scope.stack === undefined || service.labels[STACK_LABEL] === scope.stack) &&
   (scope.namePrefix === undefined || service.name.startsWith(scope.namePrefix)) &&
   (scope.labelSelector ?? []).every((r) => r.value === undefined ? r.key in service.labels : service.labels[r.key] === r.value)
-
-/** True when two references name the same image (repository, then digest or tag); unparsable ones only when equal. */
-export const sameImageText = (a: string | undefined, b: string | undefined): boolean => {
-  if (a === undefined || b === undefined) return false
-  const x = parseImageReference(a)
-  const y = parseImageReference(b)
-  return x !== undefined && y !== undefined ? sameImage(x, y) : a === b
-}
 
 /** True when a task has failed (not a shutdown we asked for). */
 const isFailed = (task: TaskBody): boolean => task.Status.State === "failed" || task.Status.State === "rejected"

@@ -21,7 +21,8 @@ import { Target } from "../../target/Target.ts"
 import { TargetError } from "../../target/TargetError.ts"
 import type { Workload } from "../../target/Workload.ts"
 import { makeSwarmApi } from "./Api.ts"
-import type { SwarmApi, SwarmService, TaskBody } from "./Api.ts"
+import type { SwarmService, TaskBody } from "./Api.ts"
+import { sameImageText } from "../../core/ImageReference.ts"
 import type { LabelRequirement } from "./Services.ts"
 import {
   describeTask,
@@ -30,7 +31,6 @@ import {
   pinnedImage,
   registryAuthHeader,
   registryHostOfImage,
-  sameImageText,
   serviceInScope,
   serviceToWorkload,
   specWithImage,
