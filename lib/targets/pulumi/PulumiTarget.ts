@@ -153,13 +153,16 @@ export const makePulumiTarget = (settings: PulumiSettings): Effect.Effect<Target
       settings.project ?? (pulumiYaml !== undefined ? projectNameOf(pulumiYaml) : undefined) ?? "project"
     const inRepo = (file: string) => (settings.projectDir === "" || settings.projectDir === "." ? file : `${settings.projectDir.replace(/\/$/, "")}/${file}`)
 
+    /** cli: the project of the directory on disk (Pulumi.yaml's `name:`). */
+    const projectOnDisk = () => {
+      const file = join(settings.projectDir, "Pulumi.yaml")
+      return projectOf(existsSync(file) ? readFileSync(file, "utf8") : undefined)
+    }
+
     /** What the stack's config holds now (plain values by key), its project, and where it was read. */
     const readConfig = (commit?: string) =>
       Effect.gen(function*() {
-        if (settings.mode === "cli") {
-          const pulumiYaml = existsSync(join(settings.projectDir, "Pulumi.yaml")) ? readFileSync(join(settings.projectDir, "Pulumi.yaml"), "utf8") : undefined
-          return { project: projectOf(pulumiYaml), values: yield* pulumiConfig(yield* cli), revision: undefined as string | undefined }
-        }
+        if (settings.mode === "cli") return { project: projectOnDisk(), values: yield* pulumiConfig(yield* cli), revision: undefined as string | undefined }
         const repo = yield* repository
         const at = commit ?? (yield* repo.fetchHead(branch))
         const files = yield* repo.readFiles(at, [inRepo("Pulumi.yaml"), inRepo(stackFile)])
@@ -218,7 +221,7 @@ export const makePulumiTarget = (settings: PulumiSettings): Effect.Effect<Target
       ].join("\n") + "\n"
     }
 
-    const applyByCommit = (tags: ReadonlyMap<string, string>, options: ApplyOptions, purpose: string) =>
+    const applyByCommit = (changes: ReadonlyArray<ImageChange>, options: ApplyOptions, purpose: string) =>
       Effect.gen(function*() {
         const repo = yield* repository
         const head = yield* repo.fetchHead(branch)
@@ -228,6 +231,7 @@ export const makePulumiTarget = (settings: PulumiSettings): Effect.Effect<Target
         }
         const base = seen ?? head
         const read = yield* readConfig(base)
+        const tags = yield* tagsByKey(changes, layout(settings, read.project), isMutable)
         const commit = yield* Effect.scoped(Effect.gen(function*() {
           const ws = yield* repo.workspace(base)
           const text = ws.readFile(inRepo(stackFile)) ?? ""
@@ -284,10 +288,10 @@ export const makePulumiTarget = (settings: PulumiSettings): Effect.Effect<Target
       Effect.gen(function*() {
         const purpose = options.purpose ?? (options.cause === "undo" ? "undo" : "run")
         if (options.dryRun === true && settings.mode !== "cli") return yield* fail("Invalid", "a commit has no server-side dry run; use the cli mode for pulumi preview")
-        const project = settings.mode === "cli" ? (yield* readConfig()).project : (yield* readConfig((yield* Ref.get(planned)) ?? undefined)).project
-        const slots = layout(settings, project)
-        const tags = yield* tagsByKey(changes, slots, isMutable)
-        const applied = settings.mode === "cli" ? yield* applyByCli(tags, options.dryRun === true) : yield* applyByCommit(tags, options, purpose)
+        // the stack's project names the keys: on disk (cli), in the commit the change is made on (commit)
+        const applied = settings.mode === "cli"
+          ? yield* applyByCli(yield* tagsByKey(changes, layout(settings, projectOnDisk()), isMutable), options.dryRun === true)
+          : yield* applyByCommit(changes, options, purpose)
         const upFailed = settings.mode === "cli" && options.dryRun !== true && (yield* Ref.get(lastUp)) !== undefined
         return {
           ...applied,
