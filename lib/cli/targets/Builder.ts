@@ -12,7 +12,10 @@ import type { RollbackError } from "../../workflow/RollbackError.ts"
 import type { CliPlatform } from "../CliPlatform.ts"
 import type { TargetFlagValues } from "../Flags.ts"
 
-/** What a builder gets. */
+/** A `target:` setting (or a report's) as text: a non-blank string, trimmed; anything else is absent. */
+export const settingText = (value: unknown): string | undefined => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined)
+
+/** What a target builder is given. */
 export interface TargetBuildInput {
   /** The kind asked for (`--target`, `target.kind`, or the Marathon/DC/OS default). */
   readonly kind: TargetKind

@@ -10,10 +10,9 @@ import { Effect, Option } from "effect"
 import { type ClusterAccess, loadClusterAccess } from "../../targets/kubernetes/Kubeconfig.ts"
 import { badInput } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
+import { settingText } from "./Builder.ts"
 import type { TargetBuildInput } from "./Builder.ts"
 
-/** A setting's trimmed text, or undefined when it is not a non-empty string. */
-export const text = (value: unknown): string | undefined => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined)
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
@@ -57,9 +56,9 @@ export const resolveClusterAccess = (input: ClusterAccessInput, words: ClusterWo
       : flags.namespace.length > 0 ? flags.namespace : fromSettings
     const bad = namespaces.find((n) => !DNS_LABEL.test(n))
     if (bad !== undefined) return yield* badInput(`--namespace ${JSON.stringify(bad)}: a ${words.namespace} is a DNS label (lower-case letters, digits, '-')`)
-    const context = Option.getOrUndefined(flags.context) ?? reported?.context ?? text(settings["context"])
+    const context = Option.getOrUndefined(flags.context) ?? reported?.context ?? settingText(settings["context"])
     const access = yield* loadClusterAccess({
-      kubeconfig: text(settings["kubeconfig"]) ?? platform.env.KUBECONFIG,
+      kubeconfig: settingText(settings["kubeconfig"]) ?? platform.env.KUBECONFIG,
       context,
       home: platform.homeDir,
       serviceHost: platform.env.KUBERNETES_SERVICE_HOST,

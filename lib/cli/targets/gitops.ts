@@ -16,10 +16,9 @@ import type { RepositoryLocation } from "../../targets/gitops/Repository.ts"
 import { badInput } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import { defaultCacheDir } from "../Settings.ts"
+import { settingText } from "./Builder.ts"
 import type { BuiltTarget, TargetBuilder, TargetBuildInput } from "./Builder.ts"
 import { buildKubernetesTarget } from "./kubernetes.ts"
-
-const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined)
 
 /** True when a URL carries a password (`https://user:token@host/…`): credentials belong in git's helpers. */
 const carriesPassword = (url: string): boolean => /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:[^/@]*@/i.test(url)
@@ -37,8 +36,8 @@ export const repositoryOf = (input: TargetBuildInput, what: string) =>
       const path = report.settings?.["repoPath"]
       return path !== undefined ? { path } satisfies RepositoryLocation : { url: report.url, cacheDir } satisfies RepositoryLocation
     }
-    const url = Option.getOrUndefined(input.flags.repoUrl) ?? (Option.isNone(input.flags.repoPath) ? text(input.settings["repoUrl"]) : undefined)
-    const path = Option.getOrUndefined(input.flags.repoPath) ?? (Option.isNone(input.flags.repoUrl) ? text(input.settings["repoPath"]) : undefined)
+    const url = Option.getOrUndefined(input.flags.repoUrl) ?? (Option.isNone(input.flags.repoPath) ? settingText(input.settings["repoUrl"]) : undefined)
+    const path = Option.getOrUndefined(input.flags.repoPath) ?? (Option.isNone(input.flags.repoUrl) ? settingText(input.settings["repoPath"]) : undefined)
     if (url !== undefined && path !== undefined) return yield* badInput(`${what}: give --repo-url or --repo-path, not both`)
     if (url !== undefined) {
       if (carriesPassword(url)) {
@@ -73,19 +72,19 @@ const settingsOf = (input: TargetBuildInput) =>
     if (repository === undefined) {
       return yield* badInput("where is the GitOps repository? give --repo-url URL (cloned into the cache) or --repo-path DIR (a local clone), or target.repoUrl / target.repoPath in the config")
     }
-    const strategy = Option.getOrUndefined(flags.strategy) ?? text(settings["strategy"]) ?? report["strategy"] ?? "set"
+    const strategy = Option.getOrUndefined(flags.strategy) ?? settingText(settings["strategy"]) ?? report["strategy"] ?? "set"
     if (strategy !== "set" && strategy !== "revert") return yield* badInput(`--strategy ${JSON.stringify(strategy)}: expected set (write the target tags) or revert (git revert the commits since the point)`)
     const kubectl = settings["kubectl"]
     const result: GitOpsSettings = {
       repository,
-      branch: Option.getOrUndefined(flags.branch) ?? text(settings["branch"]) ?? report["branch"] ?? "main",
-      ...(text(settings["remote"]) !== undefined ? { remote: text(settings["remote"]) } : {}),
+      branch: Option.getOrUndefined(flags.branch) ?? settingText(settings["branch"]) ?? report["branch"] ?? "main",
+      ...(settingText(settings["remote"]) !== undefined ? { remote: settingText(settings["remote"]) } : {}),
       paths: (yield* stringList(settings["paths"], "paths")) ?? (report["paths"] !== undefined ? report["paths"].split(",") : undefined),
       helmValues: yield* helmValuesOf(settings["helmValues"]),
       strategy,
       pushToBranch: flags.pushToBranch || settings["pushToBranch"] === true || report["pushToBranch"] === "true",
       hold: flags.hold || settings["hold"] === true,
-      ...(kubectl === false ? { kubectl: null } : text(kubectl) !== undefined ? { kubectl: text(kubectl) } : {})
+      ...(kubectl === false ? { kubectl: null } : settingText(kubectl) !== undefined ? { kubectl: settingText(kubectl) } : {})
     }
     return result
   })
@@ -99,7 +98,7 @@ export const buildGitOpsTarget: TargetBuilder = (input) =>
   Effect.gen(function*() {
     const settings = yield* settingsOf(input)
     const description = describeGitOps(settings)
-    const waitOn = Option.getOrUndefined(input.flags.waitOn) ?? text(input.settings["waitOn"])
+    const waitOn = Option.getOrUndefined(input.flags.waitOn) ?? settingText(input.settings["waitOn"])
     if (waitOn === undefined) {
       return { layer: Layer.effect(Target, makeGitOpsTarget(settings)), description, sendsCredentials: "url" in settings.repository } satisfies BuiltTarget
     }

@@ -9,8 +9,9 @@
 import { Effect, Layer, Option } from "effect"
 import { Target } from "../../target/Target.ts"
 import { makeKubernetesTarget } from "../../targets/kubernetes/KubernetesTarget.ts"
+import { settingText } from "./Builder.ts"
 import type { TargetBuilder } from "./Builder.ts"
-import { resolveClusterAccess, sendsCredentials, text } from "./ClusterAccess.ts"
+import { resolveClusterAccess, sendsCredentials } from "./ClusterAccess.ts"
 
 /** Builds the Kubernetes target. */
 export const buildKubernetesTarget: TargetBuilder = (input) =>
@@ -18,7 +19,7 @@ export const buildKubernetesTarget: TargetBuilder = (input) =>
     const { flags, settings, fromReport } = input
     // --ca-file and --insecure-skip-verify are the registry's (run re-checks tags there): the
     // cluster's TLS comes from the kubeconfig alone, verification off only where it says so.
-    const labelSelector = Option.getOrUndefined(flags.labelSelector) ?? fromReport?.settings?.labelSelector ?? text(settings["labelSelector"])
+    const labelSelector = Option.getOrUndefined(flags.labelSelector) ?? fromReport?.settings?.labelSelector ?? settingText(settings["labelSelector"])
     const { access, namespaces: resolved } = yield* resolveClusterAccess(input, { cluster: "Kubernetes", namespace: "namespace", example: "shop, payments" })
     const description = {
       kind: "kubernetes" as const,

@@ -11,9 +11,8 @@ import { describeMarathon, MarathonTarget } from "../../targets/marathon/Maratho
 import { badInput } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
 import { checkUrl, readSecret, readTextFile } from "../Settings.ts"
+import { settingText } from "./Builder.ts"
 import type { TargetBuilder } from "./Builder.ts"
-
-const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined)
 
 /** Where the Marathon (or DC/OS cluster) is: from the report when accepted, else flags, then config. */
 const whereIs = (input: Parameters<TargetBuilder>[0]) => {
@@ -23,11 +22,11 @@ const whereIs = (input: Parameters<TargetBuilder>[0]) => {
       ? { dcosUrl: fromReport.url, marathonUrl: undefined, uid: Option.getOrUndefined(flags.dcosUid) ?? fromReport.dcosUid }
       : { dcosUrl: undefined, marathonUrl: fromReport.url, uid: undefined }
   }
-  const marathonUrl = Option.getOrUndefined(flags.marathon) ?? config.marathon?.url ?? (input.kind === "marathon" ? text(settings["url"]) : undefined)
+  const marathonUrl = Option.getOrUndefined(flags.marathon) ?? config.marathon?.url ?? (input.kind === "marathon" ? settingText(settings["url"]) : undefined)
   const dcosUrl = input.kind === "marathon"
     ? undefined
-    : Option.getOrUndefined(flags.dcos) ?? (Option.isNone(flags.marathon) ? config.dcos?.url ?? text(settings["url"]) : undefined)
-  return { dcosUrl, marathonUrl, uid: Option.getOrUndefined(flags.dcosUid) ?? config.dcos?.uid ?? text(settings["uid"]) }
+    : Option.getOrUndefined(flags.dcos) ?? (Option.isNone(flags.marathon) ? config.dcos?.url ?? settingText(settings["url"]) : undefined)
+  return { dcosUrl, marathonUrl, uid: Option.getOrUndefined(flags.dcosUid) ?? config.dcos?.uid ?? settingText(settings["uid"]) }
 }
 
 /** Where the URL came from, for messages: the flag, the report, or the config file's key. */

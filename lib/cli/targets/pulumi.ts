@@ -14,10 +14,9 @@ import type { PulumiService, PulumiSettings } from "../../targets/pulumi/PulumiT
 import { describePulumi, PulumiTarget } from "../../targets/pulumi/PulumiTarget.ts"
 import { badInput } from "../../workflow/RollbackError.ts"
 import { CliPlatform } from "../CliPlatform.ts"
+import { settingText } from "./Builder.ts"
 import type { TargetBuilder, TargetBuildInput } from "./Builder.ts"
 import { repositoryOf } from "./gitops.ts"
-
-const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined)
 
 /** The services and their image repositories: `target.services`, else the config's `services:` under `registry.url`. */
 const servicesOf = (input: TargetBuildInput) =>
@@ -45,14 +44,14 @@ export const buildPulumiTarget: TargetBuilder = (input) =>
     const platform = yield* CliPlatform
     const { flags, settings } = input
     const report = input.fromReport?.settings ?? {}
-    const stack = Option.getOrUndefined(flags.stack) ?? text(settings["stack"]) ?? report["stack"]
+    const stack = Option.getOrUndefined(flags.stack) ?? settingText(settings["stack"]) ?? report["stack"]
     if (stack === undefined) return yield* badInput("which Pulumi stack? give --stack NAME (its settings file is Pulumi.<stack>.yaml), or target.stack in the config")
     // a report of the cli mode names the project directory, not a repository
     const repository = report["mode"] === "cli" ? undefined : yield* repositoryOf(input, "the pulumi target")
-    const mode = text(settings["mode"]) ?? report["mode"] ?? (repository !== undefined ? "commit" : "cli")
+    const mode = settingText(settings["mode"]) ?? report["mode"] ?? (repository !== undefined ? "commit" : "cli")
     if (mode !== "commit" && mode !== "cli") return yield* badInput(`target.mode ${JSON.stringify(mode)}: expected commit (a commit of Pulumi.${stack}.yaml for review) or cli (pulumi config set + pulumi up)`)
     if (mode === "commit" && repository === undefined) return yield* badInput("the pulumi target's commit mode needs the repository: --repo-url URL or --repo-path DIR")
-    const projectDir = text(settings["projectDir"]) ?? report["projectDir"] ?? "."
+    const projectDir = settingText(settings["projectDir"]) ?? report["projectDir"] ?? "."
     let isMutable = (tag: string) => isMutableTag(tag)
     if (input.config.scheme !== undefined) {
       const scheme = resolveTagScheme(input.config.scheme)
@@ -63,10 +62,10 @@ export const buildPulumiTarget: TargetBuilder = (input) =>
       mode,
       projectDir: mode === "cli" ? resolve(projectDir) : projectDir.replace(/^\.\/?$/, ""),
       ...(repository !== undefined ? { repository } : {}),
-      branch: Option.getOrUndefined(flags.branch) ?? text(settings["branch"]) ?? report["branch"] ?? "main",
+      branch: Option.getOrUndefined(flags.branch) ?? settingText(settings["branch"]) ?? report["branch"] ?? "main",
       pushToBranch: flags.pushToBranch || settings["pushToBranch"] === true || report["pushToBranch"] === "true",
-      ...(text(settings["project"]) !== undefined ? { project: text(settings["project"]) } : {}),
-      ...(text(settings["key"]) ?? report["key"] ? { key: text(settings["key"]) ?? report["key"] } : {}),
+      ...(settingText(settings["project"]) !== undefined ? { project: settingText(settings["project"]) } : {}),
+      ...(settingText(settings["key"]) ?? report["key"] ? { key: settingText(settings["key"]) ?? report["key"] } : {}),
       services: yield* servicesOf(input),
       isMutableTag: isMutable,
       onOutput: (t) => platform.writeStderr(t)
