@@ -195,7 +195,6 @@ export const checkUrl = (url: string, flag: string) => {
   return Effect.void
 }
 
-
 /** Parses a duration (`24h`, `3d`, `90m`, `2w`) into milliseconds; a string says what was expected. */
 export const parseDuration = (text: string): number | string => {
   const duration = /^(\d+)\s*([mhdw])$/.exec(text.trim())
@@ -205,11 +204,8 @@ export const parseDuration = (text: string): number | string => {
 
 /** Parses `--since`: a duration (`14d`, `36h`, `2w`, `90m`) before now, or a date/instant. */
 export const parseSince = (text: string, now: number): number | string => {
-  const duration = /^(\d+)\s*([mhdw])$/.exec(text.trim())
-  if (duration !== null) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[duration[2] as "m" | "h" | "d" | "w"]
-    return now - Number(duration[1]) * unit
-  }
+  const duration = parseDuration(text)
+  if (typeof duration === "number") return now - duration
   if (/^\d{4}-\d{2}-\d{2}(T.*)?$/.test(text.trim())) {
     const millis = Date.parse(text.trim().length === 10 ? `${text.trim()}T00:00:00Z` : text.trim())
     if (Number.isFinite(millis)) return millis

@@ -88,6 +88,34 @@ describe("get", () => {
     assert.isFalse(existsSync(join(dir, "rollback.json")))
   })
 
+  it("--since keeps the points at or after a date, or a duration before now; anything else is exit 2 naming the forms, no file", async () => {
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString()
+    const registry = await startSandboxRegistry({
+      images: [
+        { repository: "shop/api", tag: "1-master", created: daysAgo(20) },
+        { repository: "shop/api", tag: "2-master", created: daysAgo(10) },
+        { repository: "shop/api", tag: "3-master", created: daysAgo(1) }
+      ]
+    })
+    try {
+      const tagsOf = () => (JSON.parse(readFileSync(join(dir, "rollback.json"), "utf8")) as { points: Array<{ changes: Array<{ tag: string }> }> }).points.flatMap((p) => p.changes.map((c) => c.tag)).sort()
+      const get = (since: string) => runCli(["get", "--registry", registry.url, "--repo", "shop/api", "--no-cache", "--quiet", "--since", since], { cwd: dir })
+      const relative = await get("3d")
+      assert.strictEqual(relative.code, 0, relative.stderr)
+      assert.deepStrictEqual(tagsOf(), ["3-master"])
+      const dated = await get(daysAgo(15).slice(0, 10))
+      assert.strictEqual(dated.code, 0, dated.stderr)
+      assert.deepStrictEqual(tagsOf(), ["2-master", "3-master"])
+      rmSync(join(dir, "rollback.json"))
+      const bad = await get("yesterday")
+      assert.strictEqual(bad.code, 2, bad.stderr)
+      assert.include(bad.stderr, "--since \"yesterday\": expected a duration such as 14d, 36h, 2w, or a date YYYY-MM-DD")
+      assert.isFalse(existsSync(join(dir, "rollback.json")))
+    } finally {
+      await registry.stop()
+    }
+  })
+
   it("a scheme whose order is not created writes rollback.json version 2, which choices reads; the default stays version 1", async () => {
     // 2.0.0 on the 1st; the 1.2.4 backport on the 5th: by semver the target stays 2.0.0, so one point
     const registry = await startSandboxRegistry({
