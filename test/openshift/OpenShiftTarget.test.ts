@@ -11,7 +11,7 @@ import { Effect } from "effect"
 import { IMPORTED_IMAGE_PATTERN, mergeTimeline, resolveTagScheme, type TagScheme } from "../../lib/core/index.ts"
 import type { ImageChange } from "../../lib/target/Target.ts"
 import { readImageStreamFleet } from "../../lib/targets/openshift/Timeline.ts"
-import { historyIn, NS, registryClient, type Scenario, startScenario, targetFor, until } from "./support.ts"
+import { historyIn, kubectl, NS, registryClient, type Scenario, startScenario, targetFor, until } from "./support.ts"
 
 const WORKER = `${NS}/ImageStreamTag/worker:prod`
 const SERVICE = `${NS}/ImageStreamTag/service:prod`
@@ -53,11 +53,18 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       assert.deepStrictEqual(applied.workloads.map((w) => w.state), ["applied", "applied"])
       const stream = s.sandbox.object("ImageStream", NS, "worker")!
       assert.deepStrictEqual(stream.spec.tags[0].from, { kind: "DockerImage", name: `${s.registry.host}/packit/worker@${s.pushed.worker[0]}` })
+      const streamPath = `/apis/image.openshift.io/v1/namespaces/${NS}/imagestreams`
+      const sent = s.sandbox.requests.length
       yield* target.watch(applied, { timeoutMs: 20_000, pollMs: 50 })
+      const watching = s.sandbox.requests.slice(sent)
+      assert.isFalse(watching.some((r) => r.path.startsWith(`${streamPath}/`)), "the imports are read by listing the namespace's streams, not a GET per tag")
+      assert.isTrue(watching.some((r) => r.path === streamPath))
       assert.strictEqual(imageOf(s, "StatefulSet", "packit-worker"), `${s.registry.host}/packit/worker@${s.pushed.worker[0]}`)
       assert.strictEqual(imageOf(s, "Deployment", "packit-service"), `${s.registry.host}/packit/service@${s.pushed.service[0]}`)
+      const watched = s.sandbox.requests.length
       const verified = yield* target.verify(changes, new Map())
       assert.deepStrictEqual(verified.map((v) => v.ok), [true, true])
+      assert.strictEqual(s.sandbox.requests.slice(watched).filter((r) => r.path === streamPath).length, 1, "verify reads the namespace once for both tags")
       // The older image is on top of the history again (items are not unique).
       assert.deepStrictEqual(historyIn(s.sandbox, "worker")[0], s.pushed.worker[0])
 
@@ -80,6 +87,19 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       const failed = yield* Effect.flip(target.watch(applied, { timeoutMs: 20_000, pollMs: 50 }))
       assert.strictEqual(failed.reason, "RolloutFailed")
       assert.isFalse(yield* target.inProgress(applied))
+    }))
+
+  it.live("a stream deleted while its import is awaited (kubectl delete is) fails the wait naming it, not a hang", () =>
+    Effect.gen(function*() {
+      const target = yield* targetFor(s)
+      const history = yield* target.importHistory()
+      const worker = history.find((h) => h.id === WORKER)!
+      const applied = yield* target.apply([{ workload: WORKER, image: worker.items[2]!.dockerImageReference, expected: worker.items[0]!.dockerImageReference }], { force: false })
+      const deleted = yield* Effect.promise(() => kubectl(s.kubeconfig, ["delete", "imagestream", "worker", "-n", NS]))
+      assert.strictEqual(deleted.code, 0, deleted.stderr)
+      const failed = yield* Effect.flip(target.watch(applied, { timeoutMs: 20_000, pollMs: 50 }))
+      assert.strictEqual(failed.reason, "RolloutFailed")
+      assert.include(failed.message, `ImageStream ${NS}/worker was deleted`)
     }))
 
   it.live("re-track: a stream that is missing stops it before anything changes; one the server refuses is reported, the others are still re-tracked", () =>

@@ -5,18 +5,10 @@
  * spec-tag generations, the API server's history rules, a failed import's condition, scheduled
  * imports on the clock, triggers (paused ones left alone, manual changes reverted).
  */
-import { execFile } from "node:child_process"
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
 import { addTagEvent, type TagEvent } from "../../lib/sandbox/openshift/ImageStreams.ts"
 import { pushDockerImage, Pusher } from "../support/pushImage.ts"
-import { historyIn, NS, type Scenario, startScenario, trigger, until } from "./support.ts"
-
-const kubectl = (kubeconfig: string, args: ReadonlyArray<string>): Promise<{ code: number; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile("kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", `${kubeconfig}.cache`, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : 127, stdout, stderr })
-    })
-  })
+import { historyIn, kubectl, NS, type Scenario, startScenario, trigger, until } from "./support.ts"
 
 const e = (ref: string, image: string, generation: number, created = "2026-03-01T10:00:00Z"): TagEvent => ({ created, dockerImageReference: ref, image, generation })
 

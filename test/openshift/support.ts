@@ -6,6 +6,7 @@
  * `image.openshift.io/triggers`. Three images are pushed to `:prod` in turn, so each tag's
  * import history holds three digests while the registry lists one tag.
  */
+import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -50,6 +51,14 @@ export interface Scenario {
   readonly pushed: Readonly<Record<"worker" | "service", ReadonlyArray<string>>>
   readonly close: () => Promise<void>
 }
+
+/** Runs the real kubectl against the sandbox (its own discovery cache beside the kubeconfig). */
+export const kubectl = (kubeconfig: string, args: ReadonlyArray<string>): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    execFile("kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", `${kubeconfig}.cache`, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : 127, stdout, stderr })
+    })
+  })
 
 /** Polls `condition` every 20 ms until it holds; fails after `ms` with `what`. */
 export const until = async (what: string, condition: () => boolean, ms = 15_000): Promise<void> => {

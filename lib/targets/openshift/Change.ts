@@ -18,7 +18,7 @@ import { findContainer } from "../kubernetes/Patches.ts"
 import { changesInProgress, verifyChanges, watchChanges } from "../kubernetes/Progress.ts"
 import type { WorkloadKind } from "../kubernetes/Resources.ts"
 import { callOpenShift, deploymentConfigDone, type DeploymentConfigJson, DeploymentConfigListJson, dockerImageTag, listDeploymentConfigs, type ImageStreamJson, ImageStreamJson as StreamSchema, patchImageStream, type SpecTagJson } from "./Api.ts"
-import { historyOf, parseTagId, readNamespace, readStream, type TagRef, tagId } from "./Streams.ts"
+import { historyOf, listStreams, parseTagId, readNamespaces, readStream, type TagRef, tagId } from "./Streams.ts"
 import { digestOf, type Follower, pinnedPullSpec, registryPath, repositoryOf, TRACKING_ANNOTATION_PREFIX } from "./Triggers.ts"
 
 /** Whether the registry still serves a digest (HEAD through the registry client); fails when it cannot tell. */
@@ -121,7 +121,7 @@ export const applyTagChanges = (cluster: Cluster, changes: ReadonlyArray<ImageCh
   Effect.gen(function*() {
     const planned = yield* plannedTags(changes)
     yield* checkDigests(check, planned)
-    const namespaces = yield* Effect.forEach([...new Set(planned.map((p) => p.ref.namespace))], (ns) => readNamespace(cluster, ns), { concurrency: 4 })
+    const namespaces = [...(yield* readNamespaces(cluster, planned.map((p) => p.ref.namespace))).values()]
     const outcomes: Array<AppliedWorkload> = []
     const handled: Array<OpenShiftHandle["tags"][number]> = []
     const changeIds: Array<string> = []
@@ -167,12 +167,18 @@ const importState = (stream: ImageStreamJson, tag: string, generation: number): 
   return top !== undefined && top.generation >= generation ? { state: "done", image: top.dockerImageReference } : { state: "pending" }
 }
 
-/** Each handled tag's import state now. */
+/** Each handled tag's import state now: one listing of streams per namespace (not a request per tag). */
 const readImports = (cluster: Cluster, handle: OpenShiftHandle) =>
-  Effect.forEach(handle.tags, (t) => {
-    const ref = parseTagId(t.id)!
-    return readStream(cluster, ref.namespace, ref.stream).pipe(Effect.map((s) => ({ t, state: importState(s, ref.tag, t.generation) })))
-  }, { concurrency: cluster.concurrency })
+  Effect.gen(function*() {
+    const tags = handle.tags.map((t) => ({ t, ref: parseTagId(t.id)! }))
+    const namespaces = [...new Set(tags.map(({ ref }) => ref.namespace))]
+    const lists = yield* Effect.forEach(namespaces, (ns) => listStreams(cluster, ns), { concurrency: cluster.concurrency })
+    const streams = new Map(lists.flatMap((items, i) => items.map((s) => [`${namespaces[i]}/${s.metadata.name}`, s] as const)))
+    return tags.map(({ t, ref }) => {
+      const stream = streams.get(`${ref.namespace}/${ref.stream}`)
+      return { t, state: stream === undefined ? { state: "failed" as const, message: `ImageStream ${ref.namespace}/${ref.stream} was deleted` } : importState(stream, ref.tag, t.generation) }
+    })
+  })
 
 /** The followers' triggered containers as Kubernetes image changes (to the tag's imported image). */
 const followerChanges = (imports: ReadonlyArray<{ readonly t: OpenShiftHandle["tags"][number]; readonly image: string }>): ReadonlyArray<ImageChange> =>
@@ -257,25 +263,34 @@ const rolloutsOf = (changes: ReadonlyArray<ImageChange>): AppliedChange => ({
 
 /** Each tag: its current image is the digest asked for, and every follower runs it with its rollout done. */
 export const verifyTagChanges = (cluster: Cluster, changes: ReadonlyArray<ImageChange>): Effect.Effect<ReadonlyArray<WorkloadVerification>, TargetError> =>
-  Effect.forEach(changes, (change) =>
-    Effect.gen(function*() {
-      const ref = parseTagId(change.workload)!
-      const read = yield* readNamespace(cluster, ref.namespace)
+  Effect.gen(function*() {
+    const refs = changes.map((c) => parseTagId(c.workload)!)
+    const reads = yield* readNamespaces(cluster, refs.map((r) => r.namespace))
+    const tags = changes.map((change, i) => {
+      const ref = refs[i]!
+      const read = reads.get(ref.namespace)!
       const stream = read.streams.find((s) => s.metadata.name === ref.stream)
       const image = stream === undefined ? undefined : historyOf(stream, ref.tag)[0]?.dockerImageReference
-      const wanted = digestOf(change.image)
-      if (image === undefined || digestOf(image) !== wanted) return { workload: change.workload, image, expectedImage: change.image, ok: false, problem: `the tag's current image is ${image ?? "none"}, not ${wanted}` }
-      const followers = read.followers.get(`${ref.namespace}/${ref.stream}:${ref.tag}`) ?? []
-      const followerImages = followers.map((f) => ({ workload: f.workload, container: f.container, image }))
-      const checks = yield* verifyChanges(cluster, followerImages.filter((c) => !isDeploymentConfig(c)), new Map())
-      const dcProblems = followerImages.filter(isDeploymentConfig).flatMap((c) => {
+      const current = image !== undefined && digestOf(image) === digestOf(change.image)
+      const followers = !current ? [] : (read.followers.get(`${ref.namespace}/${ref.stream}:${ref.tag}`) ?? []).map((f) => ({ workload: f.workload, container: f.container, image }))
+      return { change, read, image, current, followers }
+    })
+    // every Kubernetes follower of every tag in one verification (one read of each workload)
+    const kubernetes = tags.flatMap((t) => t.followers.filter((c) => !isDeploymentConfig(c)))
+    const checks = yield* verifyChanges(cluster, kubernetes, new Map())
+    let next = 0
+    return tags.map(({ change, read, image, current, followers }): WorkloadVerification => {
+      if (!current) return { workload: change.workload, image, expectedImage: change.image, ok: false, problem: `the tag's current image is ${image ?? "none"}, not ${digestOf(change.image)}` }
+      const own = checks.slice(next, next += followers.filter((c) => !isDeploymentConfig(c)).length)
+      const dcProblems = followers.filter(isDeploymentConfig).flatMap((c) => {
         const dc = read.deploymentConfigs.get(c.workload)
         const runs = dc?.spec.template?.spec.containers.find((x) => x.name === c.container)?.image
         return runs === image && dc !== undefined && deploymentConfigDone(dc) ? [] : [{ workload: c.workload, ok: false, problem: runs === image ? "its rollout is not done" : `runs ${runs ?? "no such container"}, not ${image}` }]
       })
-      const bad = [...checks.filter((c) => !c.ok), ...dcProblems]
+      const bad = [...own.filter((c) => !c.ok), ...dcProblems]
       return { workload: change.workload, image, expectedImage: change.image, ok: bad.length === 0, ...(bad.length === 0 ? {} : { problem: bad.map((b) => `${b.workload}: ${b.problem}`).join("; ") }) }
-    }), { concurrency: 2 })
+    })
+  })
 
 /**
  * Puts tags back to tracking (`oc tag quay.io/…:prod ns/is:prod`): the reference kept when
@@ -289,7 +304,7 @@ export const restoreTracking = (cluster: Cluster, ids: ReadonlyArray<string>, dr
       return ref === undefined ? Effect.fail(new TargetError({ reason: "Invalid", workloads: [id], message: `"${id}" is not an ImageStream tag: expected namespace/ImageStreamTag/stream:tag` })) : Effect.succeed(ref)
     })
     // every namespace read once, and every stream found, before anything is sent
-    const reads = new Map((yield* Effect.forEach([...new Set(refs.map((r) => r.namespace))], (ns) => readNamespace(cluster, ns), { concurrency: 4 })).map((read) => [read.namespace, read]))
+    const reads = yield* readNamespaces(cluster, refs.map((r) => r.namespace))
     const groups = [...groupBy(refs, (r) => `${r.namespace}/${r.stream}`)].map(([key, group]) => {
       const read = reads.get(group[0]!.namespace)!
       return { key, group, read, stream: read.streams.find((s) => s.metadata.name === group[0]!.stream) }

@@ -18,7 +18,7 @@ import { type ClusterAccess, type KubeconfigLookup, loadClusterAccess } from "..
 import { makeTransport, type TransportOptions } from "../kubernetes/Transport.ts"
 import type { TagEventJson } from "./Api.ts"
 import { applyTagChanges, type DigestCheck, type OpenShiftHandle, restoreTracking, tagChangesInProgress, verifyTagChanges, watchTagChanges } from "./Change.ts"
-import { historyOf, parseTagId, readNamespace, tagWorkloads } from "./Streams.ts"
+import { historyOf, parseTagId, readNamespace, readNamespaces, tagWorkloads } from "./Streams.ts"
 
 /** Settings of the OpenShift target. */
 export interface OpenShiftTargetSettings {
@@ -60,7 +60,7 @@ export const makeOpenShiftTargetFor = (cluster: Cluster, digestExists: DigestChe
     workloadNoun: "ImageStream tag",
     history: Effect.fn("OpenShift.history")(function*(workloads) {
       // The import history is what each tag's followers ran, newest first (`items[0]` is current).
-      const histories = yield* Effect.forEach([...new Set(workloads.map((w) => w.workload.split("/")[0]!))], (ns) => readNamespace(cluster, ns), { concurrency: 4 })
+      const histories = [...(yield* readNamespaces(cluster, workloads.map((w) => w.workload.split("/")[0]!))).values()]
       const wanted = new Set(workloads.map((w) => w.workload))
       const entries = histories.flatMap((read) =>
         read.streams.flatMap((s) =>
@@ -78,7 +78,7 @@ export const makeOpenShiftTargetFor = (cluster: Cluster, digestExists: DigestChe
     }),
     capabilities: { force: false, revert: true, serverDryRun: true, watch: true, pinDigest: true },
     listWorkloads: Effect.fn("OpenShift.listWorkloads")(function*(scope) {
-      const reads = yield* Effect.forEach(cluster.namespaces, (ns) => readNamespace(cluster, ns), { concurrency: 4 })
+      const reads = [...(yield* readNamespaces(cluster, cluster.namespaces)).values()]
       return reads.flatMap((r) => tagWorkloads(r, (id) => inScope(id) && (scope.idPrefix === undefined || id.startsWith(scope.idPrefix))))
     }),
     getWorkload: Effect.fn("OpenShift.getWorkload")(function*(id: string) {
@@ -103,7 +103,7 @@ export const makeOpenShiftTargetFor = (cluster: Cluster, digestExists: DigestChe
     }),
     reTrack: (ids, options) => restoreTracking(cluster, ids, options?.dryRun === true),
     importHistory: Effect.fn("OpenShift.importHistory")(function*() {
-      const reads = yield* Effect.forEach(cluster.namespaces, (ns) => readNamespace(cluster, ns), { concurrency: 4 })
+      const reads = [...(yield* readNamespaces(cluster, cluster.namespaces)).values()]
       return reads.flatMap((read) =>
         read.streams.flatMap((s) =>
           (s.spec?.tags ?? []).flatMap((t) => {

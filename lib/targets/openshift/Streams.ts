@@ -47,11 +47,23 @@ export interface NamespaceRead {
 export const readStream = (cluster: Cluster, namespace: string, name: string): Effect.Effect<ImageStreamJson, TargetError> =>
   callOpenShift(cluster.transport, cluster.access, getImageStream(namespace, name), StreamSchema, `ImageStream ${namespace}/${name}`, namespace)
 
+/** Lists a namespace's streams (one request, whatever their number). */
+export const listStreams = (cluster: Cluster, namespace: string): Effect.Effect<ReadonlyArray<ImageStreamJson>, TargetError> =>
+  callOpenShift(cluster.transport, cluster.access, listImageStreams(namespace), ImageStreamListJson, `ImageStreams in namespace ${namespace}`, namespace).pipe(
+    Effect.map((list) => list.items)
+  )
+
+/** Reads each namespace once ({@link readNamespace}), by namespace. */
+export const readNamespaces = (cluster: Cluster, namespaces: Iterable<string>): Effect.Effect<ReadonlyMap<string, NamespaceRead>, TargetError> =>
+  Effect.forEach(new Set(namespaces), (ns) => readNamespace(cluster, ns), { concurrency: 4 }).pipe(
+    Effect.map((reads) => new Map(reads.map((read) => [read.namespace, read])))
+  )
+
 /** Reads a namespace's streams and triggered workloads. */
 export const readNamespace = (cluster: Cluster, namespace: string): Effect.Effect<NamespaceRead, TargetError> =>
   Effect.gen(function*() {
-    const [list, dcs, ...perKind] = yield* Effect.all([
-      callOpenShift(cluster.transport, cluster.access, listImageStreams(namespace), ImageStreamListJson, `ImageStreams in namespace ${namespace}`, namespace),
+    const [streams, dcs, ...perKind] = yield* Effect.all([
+      listStreams(cluster, namespace),
       // A cluster without apps.openshift.io (DeploymentConfigs are deprecated and may be off) has none.
       callOpenShift(cluster.transport, cluster.access, listDeploymentConfigs(namespace), DeploymentConfigListJson, `DeploymentConfigs in namespace ${namespace}`, namespace, "deploymentconfigs").pipe(
         Effect.catchIf((e) => e.reason === "NotFound", () => Effect.succeed({ items: [] }))
@@ -73,7 +85,7 @@ export const readNamespace = (cluster: Cluster, namespace: string): Effect.Effec
       deploymentConfigs.set(`${namespace}/DeploymentConfig/${dc.metadata.name}`, dc)
       for (const { tag, follower } of deploymentConfigTags(namespace, dc.metadata.name, dc.spec.triggers)) followers.set(tag, [...(followers.get(tag) ?? []), follower])
     }
-    return { namespace, streams: (list as typeof ImageStreamListJson.Type).items, workloads, deploymentConfigs, followers }
+    return { namespace, streams: streams as ReadonlyArray<ImageStreamJson>, workloads, deploymentConfigs, followers }
   })
 
 /** A tag's import history, newest first (`items[0]` is its current image). */
