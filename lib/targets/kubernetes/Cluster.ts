@@ -5,12 +5,13 @@
  * safe). Plus the reads every operation shares: one workload, the workloads of a namespace and
  * kind, and the pods' waiting reasons of a workload.
  */
-import { Effect } from "effect"
+import { Effect, type Scope } from "effect"
 import type { TargetError } from "../../target/TargetError.ts"
 import { call, getRequest, listRequest, workloadId, type WorkloadRef } from "./Api.ts"
 import type { ClusterAccess } from "./Kubeconfig.ts"
 import { PodListJson, selectorString, WorkloadJson, WorkloadListJson, type WorkloadKind } from "./Resources.ts"
-import type { Transport } from "./Transport.ts"
+import { makeCredentials } from "./Credentials.ts"
+import { makeTransport, type Transport, type TransportOptions } from "./Transport.ts"
 
 /** The cluster a target talks to. */
 export interface Cluster {
@@ -25,6 +26,31 @@ export interface Cluster {
   /** Workloads as last read, by id. */
   readonly known: Map<string, WorkloadJson>
 }
+
+/** How a target opens its cluster. */
+export interface ClusterSettings {
+  /** Namespaces in scope; none = the context's namespace, else `default`. */
+  readonly namespaces?: ReadonlyArray<string> | undefined
+  readonly labelSelector?: string | undefined
+  /** Requests in flight at most; default 10. */
+  readonly concurrency?: number | undefined
+  readonly transport?: TransportOptions | undefined
+}
+
+/** Opens the cluster of an access: its credentials and a transport (closed with the scope). */
+export const openCluster = (access: ClusterAccess, settings: ClusterSettings): Effect.Effect<Cluster, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const credentials = yield* makeCredentials(access)
+    const transport = yield* Effect.acquireRelease(makeTransport(access, credentials, settings.transport), (t) => t.close)
+    return {
+      access,
+      transport,
+      namespaces: settings.namespaces !== undefined && settings.namespaces.length > 0 ? [...new Set(settings.namespaces)] : [access.namespace ?? "default"],
+      labelSelector: settings.labelSelector === "" ? undefined : settings.labelSelector,
+      concurrency: Math.max(1, settings.concurrency ?? 10),
+      known: new Map()
+    }
+  })
 
 /** Reads one workload now (and remembers it). */
 export const readWorkload = (cluster: Cluster, ref: WorkloadRef): Effect.Effect<WorkloadJson, TargetError> => {

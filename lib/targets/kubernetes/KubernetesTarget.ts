@@ -13,14 +13,13 @@ import { TargetError } from "../../target/TargetError.ts"
 import type { Workload } from "../../target/Workload.ts"
 import { call, canonicalWorkloadId, listRequest, parseWorkloadId, podRequest } from "./Api.ts"
 import { applyChanges, type KubernetesHandle } from "./Apply.ts"
-import { type Cluster, readKind, readWorkload } from "./Cluster.ts"
-import { makeCredentials } from "./Credentials.ts"
+import { type Cluster, openCluster, readKind, readWorkload } from "./Cluster.ts"
 import { type ClusterAccess, type KubeconfigLookup, loadClusterAccess } from "./Kubeconfig.ts"
 import { changesInProgress, verifyChanges, watchChanges } from "./Progress.ts"
 import { CronJobListJson, METADATA_LIST_ACCEPT, MetadataListJson, PodJson, WORKLOAD_KINDS } from "./Resources.ts"
 import { toWorkload } from "./Workloads.ts"
 import { readHistory } from "./History.ts"
-import { makeTransport, type TransportOptions } from "./Transport.ts"
+import type { TransportOptions } from "./Transport.ts"
 
 /** Settings of the Kubernetes target (flags, config `target:` section, environment). */
 export interface KubernetesTargetSettings {
@@ -127,19 +126,7 @@ export const makeKubernetesTargetFor = (cluster: Cluster): TargetShape => ({
 
 /** Builds the target from a cluster access (the transport is closed with the scope). */
 export const makeKubernetesTarget = (access: ClusterAccess, settings: KubernetesTargetSettings = {}): Effect.Effect<TargetShape, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const credentials = yield* makeCredentials(access)
-    const transport = yield* Effect.acquireRelease(makeTransport(access, credentials, settings.transport), (t) => t.close)
-    const namespaces = settings.namespaces !== undefined && settings.namespaces.length > 0 ? [...new Set(settings.namespaces)] : [access.namespace ?? "default"]
-    return makeKubernetesTargetFor({
-      access,
-      transport,
-      namespaces,
-      labelSelector: settings.labelSelector === "" ? undefined : settings.labelSelector,
-      concurrency: Math.max(1, settings.concurrency ?? 10),
-      known: new Map()
-    })
-  })
+  Effect.map(openCluster(access, settings), makeKubernetesTargetFor)
 
 /** The Target layer: finds the cluster as kubectl would (`lookup`), then builds the target. */
 export const kubernetesTargetLayer = (lookup: KubeconfigLookup, settings: KubernetesTargetSettings = {}): Layer.Layer<Target, TargetError> =>

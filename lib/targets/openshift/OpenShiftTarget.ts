@@ -12,10 +12,9 @@
 import { Effect, Layer, type Scope } from "effect"
 import { Target, type TargetShape } from "../../target/Target.ts"
 import { TargetError } from "../../target/TargetError.ts"
-import type { Cluster } from "../kubernetes/Cluster.ts"
-import { makeCredentials } from "../kubernetes/Credentials.ts"
+import { type Cluster, openCluster } from "../kubernetes/Cluster.ts"
 import { type ClusterAccess, type KubeconfigLookup, loadClusterAccess } from "../kubernetes/Kubeconfig.ts"
-import { makeTransport, type TransportOptions } from "../kubernetes/Transport.ts"
+import type { TransportOptions } from "../kubernetes/Transport.ts"
 import type { TagEventJson } from "./Api.ts"
 import { applyTagChanges, type DigestCheck, type OpenShiftHandle, restoreTracking, tagChangesInProgress, verifyTagChanges, watchTagChanges } from "./Change.ts"
 import { historyOf, parseTagId, readNamespace, readNamespaces, tagWorkloads } from "./Streams.ts"
@@ -118,12 +117,7 @@ export const makeOpenShiftTargetFor = (cluster: Cluster, digestExists: DigestChe
 
 /** Builds the target from a cluster access (the transport is closed with the scope). */
 export const makeOpenShiftTarget = (access: ClusterAccess, settings: OpenShiftTargetSettings): Effect.Effect<OpenShiftTargetShape, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const credentials = yield* makeCredentials(access)
-    const transport = yield* Effect.acquireRelease(makeTransport(access, credentials, settings.transport), (t) => t.close)
-    const namespaces = settings.namespaces !== undefined && settings.namespaces.length > 0 ? [...new Set(settings.namespaces)] : [access.namespace ?? "default"]
-    return makeOpenShiftTargetFor({ access, transport, namespaces, labelSelector: undefined, concurrency: Math.max(1, settings.concurrency ?? 10), known: new Map() }, settings.digestExists)
-  })
+  Effect.map(openCluster(access, { ...settings, labelSelector: undefined }), (cluster) => makeOpenShiftTargetFor(cluster, settings.digestExists))
 
 /** The Target layer: finds the cluster as `oc`/kubectl would (`lookup`), then builds the target. */
 export const openShiftTargetLayer = (lookup: KubeconfigLookup, settings: OpenShiftTargetSettings): Layer.Layer<Target, TargetError> =>
