@@ -173,6 +173,28 @@ const decoderOf = <A>(schema: Schema.Decoder<A>): ((input: unknown) => Effect.Ef
   return decode as (input: unknown) => Effect.Effect<A, Schema.SchemaError>
 }
 
+/** How {@link sendDecoded} words its failures: what was asked, what a good answer is, and a non-2xx answer's error. */
+export interface AnswerRules {
+  readonly what: string
+  readonly workloads?: ReadonlyArray<string> | undefined
+  /** What a 2xx answer should have been (`what Kubernetes sends`, `an ImageStream`). */
+  readonly shape: string
+  readonly failure: (response: KubeResponse) => TargetError
+}
+
+/** Sends a request and decodes a 2xx answer with `schema`; any other answer fails with the rules' error. */
+export const sendDecoded = <A>(transport: Transport, request: KubeRequest, schema: Schema.Decoder<A>, rules: AnswerRules): Effect.Effect<A, TargetError> =>
+  transport.send(request).pipe(
+    Effect.mapError((e) => new TargetError({ ...e, message: `${rules.what}: ${e.message}`, ...(rules.workloads === undefined ? {} : { workloads: [...rules.workloads] }) })),
+    Effect.flatMap((response) =>
+      response.status >= 200 && response.status < 300
+        ? decoderOf(schema)(response.body).pipe(
+          Effect.mapError((issue) => new TargetError({ reason: "BadResponse", status: response.status, message: `${rules.what}: the API server's answer is not ${rules.shape} (${String(issue).slice(0, 300)})` }))
+        )
+        : Effect.fail(rules.failure(response))
+    )
+  )
+
 /** Sends a request and decodes a 2xx answer with `schema`; any other answer fails with {@link statusFailure}. */
 export const call = <A>(
   transport: Transport,
@@ -181,13 +203,4 @@ export const call = <A>(
   schema: Schema.Decoder<A>,
   context: CallContext
 ): Effect.Effect<A, TargetError> =>
-  transport.send(request).pipe(
-    Effect.mapError((e) => new TargetError({ ...e, message: `${context.what}: ${e.message}`, ...(context.workloads === undefined ? {} : { workloads: [...context.workloads] }) })),
-    Effect.flatMap((response) =>
-      response.status >= 200 && response.status < 300
-        ? decoderOf(schema)(response.body).pipe(
-          Effect.mapError((issue) => new TargetError({ reason: "BadResponse", status: response.status, message: `${context.what}: the API server's answer is not what Kubernetes sends (${String(issue).slice(0, 300)})` }))
-        )
-        : Effect.fail(statusFailure(response, context, access))
-    )
-  )
+  sendDecoded(transport, request, schema, { what: context.what, workloads: context.workloads, shape: "what Kubernetes sends", failure: (response) => statusFailure(response, context, access) })

@@ -7,10 +7,10 @@
  */
 import { Effect, Schema } from "effect"
 import { TargetError } from "../../target/TargetError.ts"
-import { FIELD_MANAGER, type JsonPatchOp, serverMessage } from "../kubernetes/Api.ts"
+import { FIELD_MANAGER, type JsonPatchOp, sendDecoded, serverMessage } from "../kubernetes/Api.ts"
 import type { ClusterAccess } from "../kubernetes/Kubeconfig.ts"
 import { ObjectMetaJson } from "../kubernetes/Resources.ts"
-import type { KubeRequest, Transport } from "../kubernetes/Transport.ts"
+import type { KubeRequest, KubeResponse, Transport } from "../kubernetes/Transport.ts"
 
 /** `spec.tags[].from`. */
 export const TagFromJson = Schema.Struct({ kind: Schema.String, name: Schema.String, namespace: Schema.optionalKey(Schema.String) })
@@ -154,28 +154,23 @@ export const callOpenShift = <A>(
   namespace: string,
   resource: OpenShiftResource = "imagestreams"
 ): Effect.Effect<A, TargetError> =>
-  transport.send(request).pipe(
-    Effect.mapError((e) => new TargetError({ ...e, message: `${what}: ${e.message}` })),
-    Effect.flatMap((response) => {
-      if (response.status >= 200 && response.status < 300) {
-        return Schema.decodeUnknownEffect(schema)(response.body).pipe(
-          Effect.mapError((issue) => new TargetError({ reason: "BadResponse", status: response.status, message: `${what}: the API server's answer is not ${OPENSHIFT_RESOURCES[resource].shape} (${String(issue).slice(0, 300)})` }))
-        )
-      }
-      const said = serverMessage(response)
-      const base = { status: response.status }
-      switch (response.status) {
-        case 401:
-          return Effect.fail(new TargetError({ ...base, reason: "Unauthorized", message: `${what}: ${access.server} did not accept the credentials of ${access.source} (${said}). Log in again (oc login) or renew the service-account token, and retry` }))
-        case 403:
-          return Effect.fail(new TargetError({ ...base, reason: "Forbidden", message: `${what}: RBAC does not allow this on ${resource} (API group "${OPENSHIFT_RESOURCES[resource].group}") in namespace "${namespace}" (${said}). Ask for a Role granting ${OPENSHIFT_RESOURCES[resource].verbs} on ${resource} there` }))
-        case 404:
-          return Effect.fail(new TargetError({ ...base, reason: "NotFound", message: `${what} was not found (${said}): is this an OpenShift cluster, and the namespace right? (oc get is -n ${namespace})` }))
-        case 409:
-        case 422:
-          return Effect.fail(new TargetError({ ...base, reason: response.status === 409 ? "Conflict" : "Invalid", message: `${what}: the API server refused the change (${said}); nothing was changed by fleet-rollback — run plan again` }))
-        default:
-          return Effect.fail(new TargetError({ ...base, reason: response.status >= 500 ? "Unavailable" : "BadResponse", message: `${what}: ${access.server} answered ${said}` }))
-      }
-    })
-  )
+  sendDecoded(transport, request, schema, { what, shape: OPENSHIFT_RESOURCES[resource].shape, failure: (response) => openShiftFailure(response, what, access, namespace, resource) })
+
+/** The error of a non-2xx answer about an OpenShift resource. */
+const openShiftFailure = (response: KubeResponse, what: string, access: ClusterAccess, namespace: string, resource: OpenShiftResource): TargetError => {
+  const said = serverMessage(response)
+  const base = { status: response.status }
+  switch (response.status) {
+    case 401:
+      return new TargetError({ ...base, reason: "Unauthorized", message: `${what}: ${access.server} did not accept the credentials of ${access.source} (${said}). Log in again (oc login) or renew the service-account token, and retry` })
+    case 403:
+      return new TargetError({ ...base, reason: "Forbidden", message: `${what}: RBAC does not allow this on ${resource} (API group "${OPENSHIFT_RESOURCES[resource].group}") in namespace "${namespace}" (${said}). Ask for a Role granting ${OPENSHIFT_RESOURCES[resource].verbs} on ${resource} there` })
+    case 404:
+      return new TargetError({ ...base, reason: "NotFound", message: `${what} was not found (${said}): is this an OpenShift cluster, and the namespace right? (oc get is -n ${namespace})` })
+    case 409:
+    case 422:
+      return new TargetError({ ...base, reason: response.status === 409 ? "Conflict" : "Invalid", message: `${what}: the API server refused the change (${said}); nothing was changed by fleet-rollback — run plan again` })
+    default:
+      return new TargetError({ ...base, reason: response.status >= 500 ? "Unavailable" : "BadResponse", message: `${what}: ${access.server} answered ${said}` })
+  }
+}
