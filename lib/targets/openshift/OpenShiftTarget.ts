@@ -17,7 +17,7 @@ import { type ClusterAccess, type KubeconfigLookup, loadClusterAccess } from "..
 import type { TransportOptions } from "../kubernetes/Transport.ts"
 import type { TagEventJson } from "./Api.ts"
 import { applyTagChanges, type DigestCheck, type OpenShiftHandle, restoreTracking, tagChangesInProgress, verifyTagChanges, watchTagChanges } from "./Change.ts"
-import { historyOf, parseTagId, readNamespace, readNamespaces, tagWorkloads } from "./Streams.ts"
+import { historyOf, type NamespaceRead, parseTagId, readNamespace, readNamespaces, tagId, tagWorkloads } from "./Streams.ts"
 
 /** Settings of the OpenShift target. */
 export interface OpenShiftTargetSettings {
@@ -49,6 +49,19 @@ export interface OpenShiftTargetShape extends TargetShape {
   readonly importHistory: () => Effect.Effect<ReadonlyArray<TagHistory>, TargetError>
 }
 
+/** Every spec tag of the streams read, with its import history and the workloads that follow it. */
+const tagsOf = (reads: Iterable<NamespaceRead>): ReadonlyArray<TagHistory> =>
+  [...reads].flatMap((read) =>
+    read.streams.flatMap((s) =>
+      (s.spec?.tags ?? []).map((t) => ({
+        id: tagId({ namespace: read.namespace, stream: s.metadata.name, tag: t.name }),
+        tracks: t.from?.name,
+        items: historyOf(s, t.name),
+        drives: (read.followers.get(`${read.namespace}/${s.metadata.name}:${t.name}`) ?? []).map((d) => d.workload)
+      }))
+    )
+  )
+
 /** The target's operations on a cluster. */
 export const makeOpenShiftTargetFor = (cluster: Cluster, digestExists: DigestCheck): OpenShiftTargetShape => {
   const inScope = (id: string) => cluster.namespaces.includes(id.split("/")[0]!)
@@ -61,17 +74,11 @@ export const makeOpenShiftTargetFor = (cluster: Cluster, digestExists: DigestChe
       // The import history is what each tag's followers ran, newest first (`items[0]` is current).
       const histories = [...(yield* readNamespaces(cluster, workloads.map((w) => w.workload.split("/")[0]!))).values()]
       const wanted = new Set(workloads.map((w) => w.workload))
-      const entries = histories.flatMap((read) =>
-        read.streams.flatMap((s) =>
-          (s.spec?.tags ?? []).flatMap((t) => {
-            const id = `${read.namespace}/ImageStreamTag/${s.metadata.name}:${t.name}`
-            if (!wanted.has(id)) return []
-            return historyOf(s, t.name).flatMap((item) => {
-              const at = Date.parse(item.created)
-              return Number.isFinite(at) ? [{ workload: id, image: item.dockerImageReference, at, revision: String(item.generation) }] : []
-            })
-          })
-        )
+      const entries = tagsOf(histories).filter((t) => wanted.has(t.id)).flatMap((t) =>
+        t.items.flatMap((item) => {
+          const at = Date.parse(item.created)
+          return Number.isFinite(at) ? [{ workload: t.id, image: item.dockerImageReference, at, revision: String(item.generation) }] : []
+        })
       )
       return { entries, note: "OpenShift remembers every import of each tag until an admin prunes the ImageStream (oc describe is)" }
     }),
@@ -103,14 +110,7 @@ export const makeOpenShiftTargetFor = (cluster: Cluster, digestExists: DigestChe
     reTrack: (ids, options) => restoreTracking(cluster, ids, options?.dryRun === true),
     importHistory: Effect.fn("OpenShift.importHistory")(function*() {
       const reads = [...(yield* readNamespaces(cluster, cluster.namespaces)).values()]
-      return reads.flatMap((read) =>
-        read.streams.flatMap((s) =>
-          (s.spec?.tags ?? []).flatMap((t) => {
-            const drives = read.followers.get(`${read.namespace}/${s.metadata.name}:${t.name}`) ?? []
-            return drives.length === 0 ? [] : [{ id: `${read.namespace}/ImageStreamTag/${s.metadata.name}:${t.name}`, tracks: t.from?.name, items: historyOf(s, t.name), drives: drives.map((d) => d.workload) }]
-          })
-        )
-      )
+      return tagsOf(reads).filter((t) => t.drives.length > 0)
     })
   }
 }
