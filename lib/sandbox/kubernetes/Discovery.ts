@@ -25,6 +25,12 @@ export interface ResourceType {
   readonly status: boolean
 }
 
+/** A resource type's `apiVersion` (`v1`, `apps/v1`). */
+export const apiVersionOf = (type: ResourceType): string => type.group === "" ? type.version : `${type.group}/${type.version}`
+
+/** An object as the API server sends it: with its `apiVersion` and `kind`. */
+export const withKind = (type: ResourceType, object: Record<string, any>): Record<string, any> => ({ apiVersion: apiVersionOf(type), kind: type.kind, ...object })
+
 const ALL_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 
 /** Every resource type the sandbox serves. */

@@ -6,7 +6,7 @@
  * `fieldManager` (recorded in `metadata.managedFields`, ≤ 128 characters). Writes to workloads
  * go through the controllers, which start rollouts and keep history.
  */
-import type { ResourceType } from "./Discovery.ts"
+import { apiVersionOf, type ResourceType, withKind } from "./Discovery.ts"
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, cloneJson, type Json } from "./Patch.ts"
 import type { Controllers } from "./Rollout.ts"
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "./Selectors.ts"
@@ -37,15 +37,9 @@ export const writeOptions = (query: URLSearchParams, userAgent: string | undefin
 /** The Content-Types PATCH accepts. */
 export const PATCH_TYPES = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"] as const
 
-const withKind = (type: ResourceType, object: KubeObject): KubeObject => ({
-  apiVersion: type.group === "" ? type.version : `${type.group}/${type.version}`,
-  kind: type.kind,
-  ...object
-})
-
 const recordManager = (object: KubeObject, manager: string, operation: string, type: ResourceType, now: string): void => {
   const entries: Array<KubeObject> = (object.metadata.managedFields ?? []).filter((m: KubeObject) => !(m.manager === manager && m.operation === operation))
-  entries.push({ manager, operation, apiVersion: type.group === "" ? type.version : `${type.group}/${type.version}`, time: now, fieldsType: "FieldsV1", fieldsV1: {} })
+  entries.push({ manager, operation, apiVersion: apiVersionOf(type), time: now, fieldsType: "FieldsV1", fieldsV1: {} })
   object.metadata.managedFields = entries
 }
 

@@ -14,7 +14,7 @@ import { createServer as createHttpsServer } from "node:https"
 import type { AddressInfo, Socket } from "node:net"
 import { OpenShiftControllers, type OpenShiftControls, type OpenShiftSandboxSettings } from "../openshift/ImageStreams.ts"
 import { type ForbiddenRule, SandboxAuth, type SandboxToken, type SandboxUser } from "./Auth.ts"
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, RESOURCE_TYPES, resourceType, type ResourceType, resourceTypeOfKind, versionInfo } from "./Discovery.ts"
+import { apiGroup, apiGroupList, apiResourceList, apiVersionOf, apiVersions, RESOURCE_TYPES, resourceType, type ResourceType, resourceTypeOfKind, versionInfo } from "./Discovery.ts"
 import { cloneJson } from "./Patch.ts"
 import { podsIn } from "./Pods.ts"
 import { Resources, writeOptions } from "./Resources.ts"
@@ -333,7 +333,7 @@ class SandboxCore {
         if (/as=PartialObjectMetadataList/.test(request.headers.accept ?? "")) {
           return { kind: "PartialObjectMetadataList", apiVersion: "meta.k8s.io/v1", metadata: { resourceVersion: rv }, items: items.map((o) => ({ kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: o.metadata })) }
         }
-        return { kind: `${type.kind}List`, apiVersion: type.group === "" ? type.version : `${type.group}/${type.version}`, metadata: { resourceVersion: rv }, items }
+        return { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: { resourceVersion: rv }, items }
       }
       case "create":
         return this.resources.create(type, namespace, body, write())

@@ -6,16 +6,10 @@
  * with a BOOKMARK annotated `k8s.io/initial-events-end`; `timeoutSeconds` ends the stream.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import type { ResourceType } from "./Discovery.ts"
+import { apiVersionOf, type ResourceType, withKind } from "./Discovery.ts"
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "./Selectors.ts"
 import { statusBody, StatusError } from "./Status.ts"
 import type { KubeObject, Store, WatchEvent } from "./Store.ts"
-
-const withKind = (type: ResourceType, object: KubeObject): KubeObject => ({
-  apiVersion: type.group === "" ? type.version : `${type.group}/${type.version}`,
-  kind: type.kind,
-  ...object
-})
 
 /** Serves one watch until the client goes, the timeout ends it, or the server closes. */
 export const serveWatch = (
@@ -41,7 +35,7 @@ export const serveWatch = (
   if (rv === "" || rv === "0" || initial) {
     for (const object of store.list(type.resource, namespace)) if (matches(object)) send("ADDED", withKind(type, object))
     if (initial) {
-      send("BOOKMARK", { kind: type.kind, apiVersion: type.group === "" ? type.version : `${type.group}/${type.version}`, metadata: { resourceVersion: String(store.resourceVersion), annotations: { "k8s.io/initial-events-end": "true" } } })
+      send("BOOKMARK", { kind: type.kind, apiVersion: apiVersionOf(type), metadata: { resourceVersion: String(store.resourceVersion), annotations: { "k8s.io/initial-events-end": "true" } } })
     }
   } else {
     const since = store.eventsSince(Number(rv))

@@ -97,6 +97,9 @@ export const getRequest = (ref: WorkloadRef): KubeRequest => {
 /** GET one pod. */
 export const podRequest = (namespace: string, name: string): KubeRequest => ({ method: "GET", path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}` })
 
+/** A key as one JSON Pointer token (RFC 6901: `~` → `~0`, `/` → `~1`), e.g. an annotation's name in a patch path. */
+export const pointerToken = (key: string): string => key.replaceAll("~", "~0").replaceAll("/", "~1")
+
 /** One JSON patch operation. */
 export type JsonPatchOp =
   | { readonly op: "test" | "replace" | "add"; readonly path: string; readonly value: unknown }

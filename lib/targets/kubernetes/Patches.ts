@@ -7,7 +7,7 @@
  */
 import type { ImageChange } from "../../target/Target.ts"
 import { TargetError } from "../../target/TargetError.ts"
-import type { JsonPatchOp } from "./Api.ts"
+import { type JsonPatchOp, pointerToken } from "./Api.ts"
 import type { WorkloadJson } from "./Resources.ts"
 
 /** The annotation `kubectl rollout history` prints as CHANGE-CAUSE. */
@@ -67,7 +67,7 @@ export const imagePatch = (
   if (cause !== undefined && cause !== "") {
     ops.push(workload.metadata.annotations === undefined
       ? { op: "add", path: "/metadata/annotations", value: { [CHANGE_CAUSE]: cause } }
-      : { op: "add", path: `/metadata/annotations/${CHANGE_CAUSE.replace(/~/g, "~0").replace(/\//g, "~1")}`, value: cause })
+      : { op: "add", path: `/metadata/annotations/${pointerToken(CHANGE_CAUSE)}`, value: cause })
   }
   return { ops }
 }

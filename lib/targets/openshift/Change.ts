@@ -12,7 +12,7 @@
 import { Clock, Effect } from "effect"
 import type { AppliedChange, AppliedWorkload, ImageChange, WatchOptions, WorkloadVerification } from "../../target/Target.ts"
 import { TargetError } from "../../target/TargetError.ts"
-import type { JsonPatchOp } from "../kubernetes/Api.ts"
+import { type JsonPatchOp, pointerToken } from "../kubernetes/Api.ts"
 import { type Cluster, readKind } from "../kubernetes/Cluster.ts"
 import { findContainer } from "../kubernetes/Patches.ts"
 import { changesInProgress, verifyChanges, watchChanges } from "../kubernetes/Progress.ts"
@@ -30,8 +30,6 @@ export interface OpenShiftHandle {
   readonly dryRun: boolean
 }
 
-const escape = (key: string) => key.replaceAll("~", "~0").replaceAll("/", "~1")
-
 /** The guarded patch of one stream: for each tag, `test` its current `from`, replace it; keep/clear the tracking annotation. */
 const streamPatch = (stream: ImageStreamJson, tags: ReadonlyArray<{ readonly tag: string; readonly next: SpecTagJson; readonly track: "keep" | "clear" }>): Array<JsonPatchOp> => {
   const ops: Array<JsonPatchOp> = []
@@ -43,7 +41,7 @@ const streamPatch = (stream: ImageStreamJson, tags: ReadonlyArray<{ readonly tag
     ops.push({ op: "test", path: `/spec/tags/${index}/name`, value: tag })
     ops.push({ op: "test", path: `/spec/tags/${index}/from`, value: current.from })
     ops.push({ op: "replace", path: `/spec/tags/${index}`, value: next })
-    const key = `/metadata/annotations/${escape(TRACKING_ANNOTATION_PREFIX + tag)}`
+    const key = `/metadata/annotations/${pointerToken(TRACKING_ANNOTATION_PREFIX + tag)}`
     const kept = annotations?.[TRACKING_ANNOTATION_PREFIX + tag]
     if (track === "keep" && kept === undefined) ops.push({ op: "add", path: key, value: JSON.stringify({ tag: current, image: historyOf(stream, tag)[0]?.image }) })
     if (track === "clear" && kept !== undefined) ops.push({ op: "remove", path: key })
