@@ -3,7 +3,8 @@
  * given, else the one app in scope (id prefix, label selector) whose running image comes from the
  * service's repository (registry host and path compared after proper reference parsing).
  */
-import { parseImageReference, serviceRepository } from "../../core/ImageReference.ts"
+import { matchServiceToWorkload } from "../../target/Matching.ts"
+import type { Workload } from "../../target/Workload.ts"
 
 /** The result of matching one service to the running apps. */
 export type AppMatch =
@@ -162,22 +163,17 @@ export const matchServiceToApp = (
   apps: ReadonlyArray<{ readonly id: string; readonly image: string | undefined; readonly labels: Record<string, string> }>,
   scope: AppScope
 ): AppMatch => {
-  if (service.app !== undefined && service.app !== "") {
-    const wanted = normalizeAppId(service.app)
-    return apps.some((a) => normalizeAppId(a.id) === wanted) ? { _tag: "Found", appId: wanted } : { _tag: "NotFound" }
-  }
-  const repository = serviceRepository(service.repository, service.registryHost)
-  if (repository === undefined) return { _tag: "NotFound" }
-  const candidates = apps
-    .filter((app) => inScope(app, scope))
-    .filter((app) => {
-      if (app.image === undefined) return false
-      const ref = parseImageReference(app.image)
-      return ref !== undefined && ref.host === repository.host && ref.repository === repository.repository
-    })
-    .map((app) => normalizeAppId(app.id))
-  const unique = [...new Set(candidates)].sort()
-  if (unique.length === 1) return { _tag: "Found", appId: unique[0]! }
-  if (unique.length === 0) return { _tag: "NotFound" }
-  return { _tag: "Ambiguous", candidates: unique }
+  // every target's rule (lib/target/Matching.ts), on apps as one-container workloads
+  const workloads = apps.map((app): Workload => ({
+    id: app.id,
+    kind: "app",
+    labels: app.labels,
+    containers: [{ name: app.id, image: app.image }],
+    image: app.image,
+    health: { desired: 0, running: 0, healthy: 0, summary: "" },
+    revision: undefined,
+    inScope: inScope(app, scope)
+  }))
+  const match = matchServiceToWorkload(service, workloads, normalizeAppId)
+  return match._tag === "Found" ? { _tag: "Found", appId: match.workload } : match._tag === "Ambiguous" ? { _tag: "Ambiguous", candidates: [...match.candidates] } : match
 }
