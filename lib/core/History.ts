@@ -6,6 +6,7 @@
  * Pure: no I/O, no clock (the caller says what "now" is).
  */
 import { parseImageReference } from "./ImageReference.ts"
+import { lastIndexAtOrBefore } from "./Search.ts"
 import type { RollbackReport } from "./Report.ts"
 import type { PointChange, ServiceSpec, SelectedImage, TimelineImage, TimelinePoint } from "./Timeline.ts"
 import { pointLabel } from "./Timeline.ts"
@@ -100,16 +101,8 @@ export const runningSets = (byService: Readonly<Record<string, ReadonlyArray<Dep
 }
 
 /** The set running at `instant` (the last one that began at or before it), or undefined before the first. */
-export const runningAt = (sets: ReadonlyArray<RunningSet>, instant: number): RunningSet | undefined => {
-  let lo = 0
-  let hi = sets.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sets[mid]!.from <= instant) lo = mid + 1
-    else hi = mid
-  }
-  return lo > 0 ? sets[lo - 1] : undefined
-}
+export const runningAt = (sets: ReadonlyArray<RunningSet>, instant: number): RunningSet | undefined =>
+  sets[lastIndexAtOrBefore(sets, instant, (s) => s.from)]
 
 /** How long a set ran (until `now` for the one still running), in milliseconds. */
 export const ranForMs = (set: Pick<RunningSet, "from" | "until">, now: number): number => Math.max(0, (set.until ?? now) - set.from)

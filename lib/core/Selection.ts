@@ -6,6 +6,7 @@
  */
 import type { Deployment } from "./History.ts"
 import { imageOfDeployment } from "./History.ts"
+import { lastIndexAtOrBefore } from "./Search.ts"
 import type { TagOrder } from "./TagScheme.ts"
 import type { SelectedImage, ServiceSpec, Timeline, TimelineImage } from "./Timeline.ts"
 import { compareImagesBy, isMarkedBad, targetIndices } from "./Timeline.ts"
@@ -42,18 +43,6 @@ export interface SelectOptions {
   readonly badTags?: ReadonlyArray<string> | undefined
 }
 
-/** Index of the last image with time ≤ instant in an ascending list, or -1. */
-const lastAtOrBefore = (images: ReadonlyArray<TimelineImage>, instant: number): number => {
-  let lo = 0
-  let hi = images.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (images[mid]!.time <= instant) lo = mid + 1
-    else hi = mid
-  }
-  return lo - 1
-}
-
 /**
  * Selects, for every service of the timeline, its target at `instant`: among its images with
  * an effective time at or before it (and not marked bad), the greatest by the timeline's order
@@ -77,7 +66,7 @@ export const selectAsOf = (timeline: Timeline, instant: number, options: SelectO
   if (timeline.history !== undefined) return selectFromHistory(timeline, timeline.history, instant, bad)
   const services = timeline.services.map((service): ServiceSelection => {
     const images = timeline.images[service.name] ?? []
-    const last = lastAtOrBefore(images, instant)
+    const last = lastIndexAtOrBefore(images, instant, (image) => image.time)
     const index = last < 0 ? -1 : bad.size === 0 ? targetOf(images, last, order) : targetSkippingBad(images, last, order, bad, service.name)
     if (index >= 0) return { _tag: "Selected", service, image: images[index]! }
     const oldest = images.find((image) => !isMarkedBad(bad, service.name, image.tag))
@@ -132,7 +121,7 @@ const selectFromHistory = (
 ): FleetSelection => {
   const services = timeline.services.map((service): ServiceSelection => {
     const deployments = history[service.name] ?? []
-    let index = lastDeploymentAtOrBefore(deployments, instant)
+    let index = lastIndexAtOrBefore(deployments, instant, (d) => d.at)
     while (index >= 0 && isMarkedBad(bad, service.name, deployments[index]!.tag ?? "")) index--
     if (index >= 0) return { _tag: "Selected", service, image: imageOfDeployment(timeline.images[service.name] ?? [], deployments[index]!) }
     const first = deployments[0]
@@ -144,14 +133,3 @@ const selectFromHistory = (
   return { instant, services }
 }
 
-/** Index of the last deployment at or before `instant` (ascending list), or -1. */
-const lastDeploymentAtOrBefore = (deployments: ReadonlyArray<Deployment>, instant: number): number => {
-  let lo = 0
-  let hi = deployments.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (deployments[mid]!.at <= instant) lo = mid + 1
-    else hi = mid
-  }
-  return lo - 1
-}
