@@ -289,22 +289,13 @@ export const deployPlan: (
    * {@link FINAL_STATE_MS}; one that cannot be read in that time is left out rather than shown as stopped.
    */
   const readFinalState = Effect.gen(function*() {
-    const found: Array<RollbackReport["finalState"][number] | undefined> = changes.map((c) => {
-      // the last check read it a moment ago: no need to ask again
-      const w = lastRead.get(c.workload)
-      return w === undefined ? undefined : { app: w.id, image: containerImage(w, c.container) ?? null, instances: w.health.desired, tasksRunning: w.health.running, tasksHealthy: w.health.healthy }
+    // what the last check read a moment ago is not asked for again
+    const missing = changes.filter((c) => !lastRead.has(c.workload))
+    const fresh = missing.length === 0 ? new Map<string, Workload>() : yield* readWorkloads(target, missing)
+    return changes.flatMap((c) => {
+      const w = lastRead.get(c.workload) ?? fresh.get(c.workload)
+      return w === undefined ? [] : [{ app: w.id, image: containerImage(w, c.container) ?? null, instances: w.health.desired, tasksRunning: w.health.running, tasksHealthy: w.health.healthy }]
     })
-    if (found.every((f) => f !== undefined)) return found
-    yield* Effect.forEach(changes, (c, i) =>
-      target.getWorkload(c.workload).pipe(
-        Effect.tap((w) =>
-          Effect.sync(() => {
-            found[i] = { app: w.id, image: containerImage(w, c.container) ?? null, instances: w.health.desired, tasksRunning: w.health.running, tasksHealthy: w.health.healthy }
-          })
-        ),
-        Effect.ignore
-      ).pipe(Effect.when(Effect.sync(() => found[i] === undefined))), { concurrency: 16, discard: true }).pipe(Effect.timeoutOption(FINAL_STATE_MS))
-    return found.filter((a) => a !== undefined)
   })
   /** The report; `targetAnswers: false` (the target gave no answer at the end) skips reading its final state. */
   const finish = Effect.fn("deployPlan.finish")(function*(outcome: RunOutcome, message: string, services: ReadonlyArray<ReportService>, ids: RunIds, targetAnswers = true) {

@@ -100,6 +100,7 @@ const readReport = (path: string) => JSON.parse(readFileSync(path, "utf8")) as {
   message: string
   target?: { kind: string; url: string; settings?: Record<string, string> }
   services: Array<{ service: string; app: string | null; outcome: string; before: string | null; after: string | null; problem?: string }>
+  finalState: Array<{ app: string; image: string | null; instances: number; tasksRunning: number }>
 }
 
 describe("demo --target swarm", () => {
@@ -142,6 +143,9 @@ describe("run and undo --target swarm", () => {
       ["web", `${stack}_web`, "rolled-back"],
       ["worker", `${stack}_worker`, "unchanged"]
     ])
+    // the final state: each changed service as the engine shows it after the run (Swarm's verify
+    // returns no reading, so the workflow reads them)
+    assert.deepStrictEqual<ReadonlyArray<unknown>>(written.finalState.map((f) => [f.app, f.image, f.tasksRunning === f.instances]), [[`${stack}_api`, images["api:1.1"], true], [`${stack}_web`, images["web:1.0"], true]])
     // with registry credentials in the environment, undo does not send them where a report says
     const guarded = await cli(["undo", "--report", report, "--out", join(cwd, `${stack}-undo.json`), "--yes"], { REGISTRY_USERNAME: "bot", REGISTRY_PASSWORD: "pw" })
     assert.strictEqual(guarded.code, 2, guarded.stdout + guarded.stderr)
