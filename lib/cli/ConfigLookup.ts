@@ -10,10 +10,10 @@
 import { Effect } from "effect"
 
 /** The system-wide config directory. */
-export const SYSTEM_CONFIG_DIR = "/etc/fleet-rollback"
+const SYSTEM_CONFIG_DIR = "/etc/fleet-rollback"
 
 /** The file name looked for in the user's and the system's config directory. */
-export const CONFIG_FILE_NAME = "config.yaml"
+const CONFIG_FILE_NAME = "config.yaml"
 
 /** A config file found, and why it is the one (for the line that says so). */
 export interface ConfigFileChoice {

@@ -21,7 +21,7 @@ import { colourWanted, makePaint } from "../Output.ts"
 import { demoDirectory, demoStory, startDemoRegistry, writeDemoConfig } from "./DemoStory.ts"
 
 /** The stack the demo creates (and removes). */
-export const DEMO_STACK = "fleet-rollback-demo"
+const DEMO_STACK = "fleet-rollback-demo"
 
 /** What the demo needs, said plainly, with what went wrong. */
 const needs = (address: string, problem: string) =>

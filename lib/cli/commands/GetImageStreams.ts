@@ -21,7 +21,7 @@ import { resolveClusterAccess } from "../targets/ClusterAccess.ts"
 import { registryLayer, type RegistryFlags, writeFileAtomic } from "../Settings.ts"
 
 /** What `get --from imagestreams` reads of `get`'s flags. */
-export interface ImageStreamGetFlags extends RegistryFlags {
+interface ImageStreamGetFlags extends RegistryFlags {
   readonly namespace: ReadonlyArray<string>
   readonly context: Option.Option<string>
   readonly out: string

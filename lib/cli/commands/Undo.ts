@@ -28,13 +28,13 @@ const sameUrl = (a: string, b: string): boolean => {
 }
 
 /** True when the configured target is the one the report names (kind, URL, and the DC/OS uid when both say one). */
-export const sameTarget = (configured: ReportTarget, named: ReportTarget): boolean =>
+const sameTarget = (configured: ReportTarget, named: ReportTarget): boolean =>
   configured.kind === named.kind && sameUrl(configured.url, named.url) &&
   (configured.dcosUid === undefined || named.dcosUid === undefined || configured.dcosUid === named.dcosUid) &&
   Object.entries(named.settings ?? {}).every(([k, v]) => configured.settings?.[k] === undefined || configured.settings[k] === v)
 
 /** The target a report names: its `target`, or (reports of older versions) a plain Marathon at `marathon`. */
-export const reportTarget = (report: RollbackReport): ReportTarget => report.target ?? { kind: "marathon", url: report.marathon }
+const reportTarget = (report: RollbackReport): ReportTarget => report.target ?? { kind: "marathon", url: report.marathon }
 
 /**
  * Where to undo, sending credentials only where the operator said (issue: reports are archived

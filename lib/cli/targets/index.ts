@@ -22,7 +22,7 @@ import { buildSwarmTarget } from "./swarm.ts"
 export type { BuiltTarget, TargetBuilder, TargetBuildInput } from "./Builder.ts"
 
 /** The targets this version can drive, by kind. A kind without a builder is refused (exit 2). */
-export const TARGET_BUILDERS: Partial<Record<TargetKind, TargetBuilder>> = {
+const TARGET_BUILDERS: Partial<Record<TargetKind, TargetBuilder>> = {
   marathon: buildMarathonTarget,
   dcos: buildMarathonTarget,
   swarm: buildSwarmTarget,
@@ -47,7 +47,7 @@ export const parseTargetKind = (asked: string) => {
  * `dcos.url` without `--marathon`) names a DC/OS cluster, else `marathon` (as before targets
  * existed). An unknown kind is BadInput listing the kinds.
  */
-export const resolveTargetKind = (flags: TargetFlagValues, config: ConfigFile) => {
+const resolveTargetKind = (flags: TargetFlagValues, config: ConfigFile) => {
   const asked = Option.getOrUndefined(flags.target)
   if (asked !== undefined) return parseTargetKind(asked)
   if (config.target !== undefined) return Effect.succeed(config.target.kind)

@@ -15,9 +15,9 @@ import { readJsonLines } from "../../target/JsonLines.ts"
 import { SwarmError } from "./SwarmError.ts"
 
 /** The newest Engine API this client knows (Docker 20.10; FACTS: moby `api/common.go`). */
-export const CLIENT_API_VERSION = "1.41"
+const CLIENT_API_VERSION = "1.41"
 /** The oldest Engine API this client can drive: the daemon stopped resolving digests itself at 1.30. */
-export const MIN_API_VERSION = "1.30"
+const MIN_API_VERSION = "1.30"
 
 /** Where the engine is. */
 export type DockerEndpoint =
@@ -142,7 +142,7 @@ const compareVersions = (a: string, b: string): number => {
 }
 
 /** The error an engine's answer means; the engine's own message kept (`{"message": …}`). */
-export const errorOfStatus = (request: EngineRequest, status: number, text: string): SwarmError => {
+const errorOfStatus = (request: EngineRequest, status: number, text: string): SwarmError => {
   let said = text.trim()
   try {
     const parsed = JSON.parse(text) as { message?: unknown }
