@@ -551,3 +551,31 @@ describe("app versions", () => {
         assert.strictEqual(after[1], before[0])
       })))
 })
+
+describe("waiting for a deployment: Marathon's event stream and the polls", () => {
+  const listings = (sandbox: MarathonSandbox) => sandbox.requests.filter((r) => r.method === "GET" && r.path === "/v2/deployments").length
+
+  it.live("its deployment_success ends the wait when it comes, not at the next poll: with a poll every 10 minutes the deployments are listed twice", () =>
+    withSandbox({}, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
+        const before = listings(sandbox)
+        yield* marathon.waitForDeployment(deploymentId, { pollMs: 600_000, timeoutMs: 1_200_000 })
+        assert.strictEqual(listings(sandbox) - before, 2, "listed while it ran, then gone once the event came")
+        const followed = sandbox.requests.find((r) => r.path === "/v2/events")
+        assert.strictEqual(followed?.query, "event_type=deployment_success&event_type=deployment_failed", "only the events that end a deployment")
+        assert.deepStrictEqual(sandbox.deployments(), [])
+      })))
+
+  it.live("without the event stream (the proxy answers 403) the polls alone decide, and the wait still ends", () =>
+    withSandbox({}, plain, (sandbox) =>
+      Effect.gen(function*() {
+        sandbox.failNext(403, 1_000, { path: /\/v2\/events$/ })
+        const marathon = yield* Marathon
+        const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
+        yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 10_000 })
+        assert.deepStrictEqual(sandbox.deployments(), [])
+        assert.isAbove(listings(sandbox), 2, "polled until the deployment was gone")
+      })))
+})

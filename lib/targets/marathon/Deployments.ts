@@ -11,7 +11,8 @@ import type { Apps } from "./Apps.ts"
 import { containerWithImage, DeploymentListJson, DeploymentResultJson, lastFailureMarker } from "./MarathonApp.ts"
 import type { MarathonApp } from "./MarathonApp.ts"
 import { MarathonError } from "./MarathonError.ts"
-import { backoffMillis, formatMillis, notApplied, printableUrl, serverMessage, TRANSIENT_STATUSES } from "./Transport.ts"
+import { makeWakeUp } from "../../target/WakeUp.ts"
+import { backoffMillis, formatMillis, isRecord, notApplied, printableUrl, serverMessage, TRANSIENT_STATUSES } from "./Transport.ts"
 import type { Call, NoReply, Reply, Transport } from "./Transport.ts"
 
 /** One image change: the app and the complete image reference to run. */
@@ -371,12 +372,27 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
       Effect.orElseSucceed((): ReadonlyArray<MarathonApp> => [])
     )
 
+  /**
+   * Wake-ups between polls: Marathon's `deployment_success` / `deployment_failed` event of this
+   * deployment ends the pause at once, so its end is read when it happens, not at the next poll.
+   * Without the event stream (refused, or a proxy that does not pass it) the polls alone decide.
+   */
+  const wakeOnEnd = (deploymentId: string) =>
+    Effect.gen(function*() {
+      const wakeUp = makeWakeUp()
+      yield* Effect.forkScoped(transport.events(["deployment_success", "deployment_failed"], (_type, data) => {
+        if (isRecord(data) && data["id"] === deploymentId) wakeUp.wake()
+      }).pipe(Effect.ignore))
+      return wakeUp.pause
+    })
+
   const waitForDeployment = Effect.fn("Marathon.waitForDeployment")(function*(deploymentId: string, options?: WaitOptions) {
     const timeoutMs = options?.timeoutMs ?? 600_000
     const pollMs = options?.pollMs ?? 1000
     const lastSeen = yield* Ref.make<DeploymentSummary | undefined>(undefined)
     const started = yield* Clock.currentTimeMillis
-    const poll = Effect.gen(function*() {
+    const poll = Effect.scoped(Effect.gen(function*() {
+      const pause = yield* wakeOnEnd(deploymentId)
       for (;;) {
         const current = (yield* listDeployments).find((d) => d.id === deploymentId)
         if (current === undefined) return
@@ -396,9 +412,9 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
           }
           options.onProgress(progress)
         }
-        yield* Effect.sleep(pollMs)
+        yield* pause(pollMs)
       }
-    })
+    }))
     const timedOut = Effect.gen(function*() {
       const last = yield* Ref.get(lastSeen)
       const ids = options?.apps ?? last?.affectedApps ?? []

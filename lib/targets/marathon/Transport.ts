@@ -6,7 +6,8 @@
  * answers told apart from refusals, and every non-success answer turned into a readable
  * {@link MarathonError}. No secret reaches a message.
  */
-import { Effect, Redacted, Ref, Result, Schema, Semaphore } from "effect"
+import { Effect, Redacted, Ref, Result, Schema, Semaphore, Stream } from "effect"
+import { Sse } from "effect/encoding"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import type { HttpClientError } from "effect/http"
 import { MarathonError, MarathonErrorDetail } from "./MarathonError.ts"
@@ -44,7 +45,8 @@ export type Method = "GET" | "PUT" | "DELETE" | "POST"
 export interface Call {
   readonly method: Method
   readonly path: string
-  readonly query?: Record<string, string>
+  /** Query parameters; a list repeats the parameter (`event_type=a&event_type=b`). */
+  readonly query?: Readonly<Record<string, string | ReadonlyArray<string>>>
   readonly body?: unknown
   /** What the call does, for messages: "reading app /shop/api". */
   readonly what: string
@@ -488,7 +490,48 @@ export const makeTransport = (config: MarathonConfig) =>
         MarathonError
       >
 
-    return { clusterUrl, marathonUrl, retries, buildRequest, send, sendOnce, failure, expect, unreachable, unavailable, badBody, decodeWith }
+    /**
+     * Follows Marathon's event stream (`GET /v2/events`, server-sent events) of `types`, calling
+     * `onEvent` with each event's type and parsed data until the stream ends or the fiber is
+     * interrupted. Fails when it cannot be opened (no answer, 405 without the Accept header, an
+     * auth error): the caller polls regardless, so the stream only hurries it along.
+     */
+    const events = (types: ReadonlyArray<string>, onEvent: (type: string, data: unknown) => void): Effect.Effect<void, MarathonError> => {
+      const call: Call = { method: "GET", path: "/v2/events", query: { event_type: types }, what: "following the event stream" }
+      return Effect.gen(function*() {
+        const response = yield* authorized(
+          call,
+          (request) =>
+            http.execute(HttpClientRequest.setHeader(request, "accept", "text/event-stream")).pipe(
+              Effect.mapError((e) => new MarathonError({ reason: "Unreachable", message: `${call.what}: ${transportCause(e)}` })),
+              Effect.timeoutOption(requestTimeoutMs),
+              Effect.flatMap((opened) =>
+                opened._tag === "Some" ? Effect.succeed(opened.value) : Effect.fail(new MarathonError({ reason: "Unreachable", message: `${call.what}: no answer within ${formatMillis(requestTimeoutMs)}` }))
+              )
+            ),
+          (r) => r.status
+        )
+        if (response.status !== 200) {
+          return yield* Effect.flatMap(response.text.pipe(Effect.orElseSucceed(() => "")), (text) => Effect.fail(failure(call, { status: response.status, body: parseBody(text), headers: {} })))
+        }
+        const decoder = new TextDecoder()
+        const parser = Sse.makeParser((event) => {
+          if (event._tag !== "Event") return
+          let data: unknown
+          try {
+            data = JSON.parse(event.data)
+          } catch {
+            return // not JSON: not an event this client reads
+          }
+          onEvent(event.event, data)
+        })
+        yield* Stream.runForEach(response.stream, (chunk) => Effect.sync(() => void parser.feed(decoder.decode(chunk, { stream: true })))).pipe(
+          Effect.mapError((e) => new MarathonError({ reason: "Unreachable", message: `${call.what}: ${transportCause(e)}` }))
+        )
+      })
+    }
+
+    return { clusterUrl, marathonUrl, retries, buildRequest, send, sendOnce, failure, expect, unreachable, unavailable, badBody, decodeWith, events }
   })
 
 /** The transport's operations ({@link makeTransport}). */

@@ -12,7 +12,7 @@
  * the same version, so it cannot apply twice). `watch` follows `UpdateStatus` and the tasks of the
  * new spec; `revert` is `rollback=previous` per service.
  */
-import { Clock, Duration, Effect, Layer } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import type { TargetDescription } from "../../core/Report.ts"
 import type { Credentials } from "../../registry/Auth.ts"
@@ -20,6 +20,7 @@ import type { AppliedChange, AppliedWorkload, ImageChange, TargetShape, Workload
 import { Target } from "../../target/Target.ts"
 import { TargetError } from "../../target/TargetError.ts"
 import type { Workload } from "../../target/Workload.ts"
+import { makeWakeUp } from "../../target/WakeUp.ts"
 import { makeSwarmApi } from "./Api.ts"
 import type { SwarmService, TaskBody } from "./Api.ts"
 import { sameImageText } from "../../core/ImageReference.ts"
@@ -300,7 +301,6 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
         })
       })
 
-    /** Polls until every service is done (a done one is not read again), one fails, or our timeout. */
     /**
      * Wake-ups between polls: the engine's service events (`updatestate.new` of a watched service)
      * end the wait at once, so the end of an update is seen when it happens, not at the next poll.
@@ -308,30 +308,15 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
      */
     const wakeOnUpdates = (ids: ReadonlySet<string>) =>
       Effect.gen(function*() {
-        let woken = false
-        let wake: (() => void) | undefined
+        const wakeUp = makeWakeUp()
         yield* Effect.forkScoped(transport.events({ type: ["service"] }, (event) => {
           const e = event as { readonly Action?: unknown; readonly Actor?: { readonly ID?: unknown; readonly Attributes?: Readonly<Record<string, unknown>> } }
-          if (e.Action !== "update" || typeof e.Actor?.ID !== "string" || !ids.has(e.Actor.ID) || e.Actor.Attributes?.["updatestate.new"] === undefined) return
-          woken = true
-          wake?.()
+          if (e.Action === "update" && typeof e.Actor?.ID === "string" && ids.has(e.Actor.ID) && e.Actor.Attributes?.["updatestate.new"] !== undefined) wakeUp.wake()
         }).pipe(Effect.ignore))
-        /** Waits `ms`, or less when a watched service's update state changed since the last wait. */
-        return (ms: number): Effect.Effect<void> =>
-          woken
-            ? Effect.sync(() => void (woken = false))
-            : Effect.raceFirst(Effect.sleep(Duration.millis(ms)), Effect.callback<void>((resume) =>
-              void (wake = () => {
-                wake = undefined
-                resume(Effect.void)
-              })
-            )).pipe(
-              Effect.ensuring(Effect.sync(() => {
-                wake = undefined
-                woken = false
-              }))
-            )
+        return wakeUp.pause
       })
+
+    /** Polls until every service is done (a done one is not read again), one fails, or our timeout. */
 
     const watch: TargetShape["watch"] = (change, options) =>
       Effect.scoped(Effect.gen(function*() {
