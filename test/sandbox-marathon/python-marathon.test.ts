@@ -162,6 +162,22 @@ describe("python3-marathon (Debian) against the Marathon sandbox", () => {
     assert.notStrictEqual(result.version, oldInfo.version)
   })
 
+  it("event_stream: attached, then the deployment_success of the deployment its update started, as the library parses them", async () => {
+    // deployments that end (the stream is attached before the update, so no event is missed)
+    const ending = await startMarathonSandbox({ apps: [shopApp("/prod/shop/api", "registry.example/shop/api:41")] })
+    try {
+      const result = await pythonOk(python, { servers: ending.url }, { call: "deploy_and_follow", app_id: "/prod/shop/api", image: "registry.example/shop/api:43" })
+      assert.deepStrictEqual(result.events, [
+        { event_type: "event_stream_attached" },
+        { event_type: "deployment_success", id: result.deploymentId }
+      ])
+      const followed = ending.requests.find((r) => r.path === "/v2/events")!
+      assert.strictEqual(followed.query, "event_type=event_stream_attached&event_type=deployment_success&event_type=deployment_failed")
+    } finally {
+      await ending.stop()
+    }
+  })
+
   it("update_apps of apps read back with get_app is one deployment for all of them", async () => {
     const result = await ok({
       call: "update_apps_read_back",

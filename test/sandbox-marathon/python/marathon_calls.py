@@ -12,6 +12,10 @@ Besides the MarathonClient methods, two calls do what a script does with the lib
       get_app, change the image and/or instances on the object read, update_app with it
   {"call": "update_apps_read_back", "apps": [{"app_id", "image"?, "instances"?}], "force"?: bool}
       get_app for each, change them, one update_apps with all
+  {"call": "deploy_and_follow", "app_id": id, "image": str}
+      attaches to the event stream (event_stream, filtered to event_stream_attached and the
+      deployment events), changes the image once attached, and reads events until its deployment
+      ends: the events the library parsed, as {"event_type", "id"?}
 """
 import json
 import sys
@@ -30,6 +34,18 @@ def read_back(client, spec):
     return app
 
 
+def deploy_and_follow(client, spec):
+    stream = client.event_stream(event_types=["event_stream_attached", "deployment_success", "deployment_failed"])
+    seen = [next(stream)]  # attached: what comes next is not missed
+    started = client.update_app(spec["app_id"], read_back(client, spec))
+    for event in stream:
+        seen.append(event)
+        if getattr(event, "id", None) == started["deploymentId"]:
+            break
+    events = [{"event_type": e.event_type, **({"id": e.id} if getattr(e, "id", None) is not None else {})} for e in seen]
+    return {"deploymentId": started["deploymentId"], "events": events}
+
+
 def run(client, call):
     name = call["call"]
     if name == "update_app_read_back":
@@ -38,6 +54,8 @@ def run(client, call):
     if name == "update_apps_read_back":
         apps = [read_back(client, spec) for spec in call["apps"]]
         return client.update_apps(apps, force=call.get("force", False))
+    if name == "deploy_and_follow":
+        return deploy_and_follow(client, call)
     result = getattr(client, name)(*call.get("args", []), **call.get("kwargs", {}))
     if isinstance(result, bytes):
         return result.decode("utf-8")
