@@ -332,7 +332,7 @@ _fleet_rollback_plan()
   case "$prev" in
   esac
 
-  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30=""
+  local _used_0="" _used_1="" _used_2="" _used_3="" _used_4="" _used_5="" _used_6="" _used_7="" _used_8="" _used_9="" _used_10="" _used_11="" _used_12="" _used_13="" _used_14="" _used_15="" _used_16="" _used_17="" _used_18="" _used_19="" _used_20="" _used_21="" _used_22="" _used_23="" _used_24="" _used_25="" _used_26="" _used_27="" _used_28="" _used_29="" _used_30="" _used_31="" _used_32=""
   for ((i = 1; i < cword; i++)); do
     case "${words[i]%%=*}" in
       --file) _used_0=1 ;;
@@ -363,9 +363,11 @@ _fleet_rollback_plan()
       --server-dry-run|--no-server-dry-run) _used_25=1 ;;
       --known-good) _used_26=1 ;;
       --bad-tag) _used_27=1 ;;
-      --json|--no-json) _used_28=1 ;;
-      --quiet|-q|--no-quiet) _used_29=1 ;;
-      --verbose|--no-verbose) _used_30=1 ;;
+      --allow-partial|--no-allow-partial) _used_28=1 ;;
+      --allow-forward|--no-allow-forward) _used_29=1 ;;
+      --json|--no-json) _used_30=1 ;;
+      --quiet|-q|--no-quiet) _used_31=1 ;;
+      --verbose|--no-verbose) _used_32=1 ;;
     esac
   done
   local _filtered_flags=""
@@ -397,9 +399,11 @@ _fleet_rollback_plan()
   [[ -n "$_used_25" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
   [[ -n "$_used_26" ]] || _filtered_flags+=" --known-good"
   [[ -n "$_used_27" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_28" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_29" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_30" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_28" ]] || _filtered_flags+=" --allow-partial --no-allow-partial"
+  [[ -n "$_used_29" ]] || _filtered_flags+=" --allow-forward --no-allow-forward"
+  [[ -n "$_used_30" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_31" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_32" ]] || _filtered_flags+=" --verbose --no-verbose"
 
   # Complete flags (filtered) and subcommands
   if [[ "$cur" == -* ]]; then
@@ -450,15 +454,15 @@ _fleet_rollback_run()
       --server-dry-run|--no-server-dry-run) _used_25=1 ;;
       --known-good) _used_26=1 ;;
       --bad-tag) _used_27=1 ;;
-      --json|--no-json) _used_28=1 ;;
-      --quiet|-q|--no-quiet) _used_29=1 ;;
-      --verbose|--no-verbose) _used_30=1 ;;
-      --registry) _used_31=1 ;;
-      --yes|-y|--no-yes) _used_32=1 ;;
-      --user) _used_33=1 ;;
-      --report) _used_34=1 ;;
-      --allow-partial|--no-allow-partial) _used_35=1 ;;
-      --allow-forward|--no-allow-forward) _used_36=1 ;;
+      --allow-partial|--no-allow-partial) _used_28=1 ;;
+      --allow-forward|--no-allow-forward) _used_29=1 ;;
+      --json|--no-json) _used_30=1 ;;
+      --quiet|-q|--no-quiet) _used_31=1 ;;
+      --verbose|--no-verbose) _used_32=1 ;;
+      --registry) _used_33=1 ;;
+      --yes|-y|--no-yes) _used_34=1 ;;
+      --user) _used_35=1 ;;
+      --report) _used_36=1 ;;
       --allow-moved-tags|--no-allow-moved-tags) _used_37=1 ;;
       --force|--no-force) _used_38=1 ;;
       --revert-on-failure|--no-revert-on-failure) _used_39=1 ;;
@@ -496,15 +500,15 @@ _fleet_rollback_run()
   [[ -n "$_used_25" ]] || _filtered_flags+=" --server-dry-run --no-server-dry-run"
   [[ -n "$_used_26" ]] || _filtered_flags+=" --known-good"
   [[ -n "$_used_27" ]] || _filtered_flags+=" --bad-tag"
-  [[ -n "$_used_28" ]] || _filtered_flags+=" --json --no-json"
-  [[ -n "$_used_29" ]] || _filtered_flags+=" --quiet -q --no-quiet"
-  [[ -n "$_used_30" ]] || _filtered_flags+=" --verbose --no-verbose"
-  [[ -n "$_used_31" ]] || _filtered_flags+=" --registry"
-  [[ -n "$_used_32" ]] || _filtered_flags+=" --yes -y --no-yes"
-  [[ -n "$_used_33" ]] || _filtered_flags+=" --user"
-  [[ -n "$_used_34" ]] || _filtered_flags+=" --report"
-  [[ -n "$_used_35" ]] || _filtered_flags+=" --allow-partial --no-allow-partial"
-  [[ -n "$_used_36" ]] || _filtered_flags+=" --allow-forward --no-allow-forward"
+  [[ -n "$_used_28" ]] || _filtered_flags+=" --allow-partial --no-allow-partial"
+  [[ -n "$_used_29" ]] || _filtered_flags+=" --allow-forward --no-allow-forward"
+  [[ -n "$_used_30" ]] || _filtered_flags+=" --json --no-json"
+  [[ -n "$_used_31" ]] || _filtered_flags+=" --quiet -q --no-quiet"
+  [[ -n "$_used_32" ]] || _filtered_flags+=" --verbose --no-verbose"
+  [[ -n "$_used_33" ]] || _filtered_flags+=" --registry"
+  [[ -n "$_used_34" ]] || _filtered_flags+=" --yes -y --no-yes"
+  [[ -n "$_used_35" ]] || _filtered_flags+=" --user"
+  [[ -n "$_used_36" ]] || _filtered_flags+=" --report"
   [[ -n "$_used_37" ]] || _filtered_flags+=" --allow-moved-tags --no-allow-moved-tags"
   [[ -n "$_used_38" ]] || _filtered_flags+=" --force --no-force"
   [[ -n "$_used_39" ]] || _filtered_flags+=" --revert-on-failure --no-revert-on-failure"

@@ -28,7 +28,7 @@
 #   ROLLBACK_REPORT             report path, default rollback-report.json (run; fleet-state)
 #   ROLLBACK_POINT              the chosen point, a label printed by `choices` (plan, run)
 #   ROLLBACK_APPROVER           who approved the rollback, recorded as --user (run, undo)
-#   FLEET_ROLLBACK_ALLOW_PARTIAL, FLEET_ROLLBACK_ALLOW_FORWARD   `true` to pass the flag (run)
+#   FLEET_ROLLBACK_ALLOW_PARTIAL, FLEET_ROLLBACK_ALLOW_FORWARD   `true` to pass the flag (plan, run)
 #   FLEET_ROLLBACK_REVERT_ON_FAILURE   `true`: --revert-on-failure      (run, undo)
 #   UNDO_REPORT                 the earlier build's report that `undo` reverses (undo-summary, undo)
 #   UNDO_OUT                    the undo's own report, default rollback-undo-report.json (undo; fleet-state)
@@ -169,12 +169,9 @@ if (kind === "plan") {
   group("Unresolved, left as they are", by("unresolved"), (s) => s.reason ?? "no image at or before the point")
   group("Unchanged", by("unchanged"), (s) => s.current ?? "")
   const changes = by("rollback").length + by("forward").length
-  const env = process.env
-  const refusals = [
-    ...(by("unresolved").length > 0 && env.FLEET_ROLLBACK_ALLOW_PARTIAL !== "true" ? ["services are unresolved and ALLOW_PARTIAL is off"] : []),
-    ...(by("forward").length > 0 && env.FLEET_ROLLBACK_ALLOW_FORWARD !== "true" ? ["services would move forward and FLEET_ROLLBACK_ALLOW_FORWARD is off"] : [])
-  ]
-  if (refusals.length > 0) out.push(`The rollback will REFUSE and change nothing: ${refusals.join("; ")}.`)
+  // what run would refuse, as fleet-rollback itself says (plan got the same --allow-* flags as run)
+  const refusals = (data.wouldRefuse ?? []).map((r) => `${r.message.split("\n")[0]} (${(r.services ?? []).join(", ")})`)
+  if (refusals.length > 0) out.push(`The rollback will REFUSE and change nothing: ${refusals.join(" ")} (--allow-partial is the ALLOW_PARTIAL parameter; --allow-forward is FLEET_ROLLBACK_ALLOW_FORWARD=true)`)
   else out.push(changes === 0 ? "Nothing would change." : `${changes} service(s) would change.`)
 } else if (kind === "undo") {
   out.push(`Undo the ${data.kind ?? "run"} by ${data.user ?? "?"} at ${data.finishedAt ?? "?"} (point ${data.label ?? data.point ?? "?"}, outcome ${data.outcome ?? "?"})`)
@@ -222,6 +219,9 @@ case "$stage" in
     (
       use_fleet_rollback
       set -- plan --file "$rollback_file" --point "$ROLLBACK_POINT" --json
+      # run's --allow-* switches, so that the plan says whether run would refuse (wouldRefuse)
+      [ "${FLEET_ROLLBACK_ALLOW_PARTIAL:-false}" != "true" ] || set -- "$@" --allow-partial
+      [ "${FLEET_ROLLBACK_ALLOW_FORWARD:-false}" != "true" ] || set -- "$@" --allow-forward
       [ "${FLEET_ROLLBACK_PIN_DIGEST:-false}" != "true" ] || set -- "$@" --pin-digest
       with_target_flags "$@"
     ) > "$rollback_plan.partial" || { code=$?; rm -f -- "$rollback_plan.partial"; exit "$code"; }

@@ -43,6 +43,10 @@ export const appPrefix = Flag.String("app-prefix").pipe(Flag.withDescription("on
 export const label = Flag.String("label").pipe(Flag.withDescription("only Marathon apps matching this label selector (env==prod)"), Flag.optional)
 /** `--pin-digest`. */
 export const pinDigest = Flag.Boolean("pin-digest").pipe(Flag.withDescription("deploy repository:tag@sha256:… (the digest recorded by `get`)"), Flag.withDefault(false))
+/** `--allow-partial` (run; plan shows whether run would refuse without it). */
+export const allowPartial = Flag.Boolean("allow-partial").pipe(Flag.withDescription("roll back even if some services have no image at the point (they are left as they are)"), Flag.withDefault(false))
+/** `--allow-forward` (run; plan shows whether run would refuse without it). */
+export const allowForward = Flag.Boolean("allow-forward").pipe(Flag.withDescription("allow targets newer than what runs"), Flag.withDefault(false))
 /** `--bad-tag a,b`. */
 export const badTag = Flag.String("bad-tag").pipe(Flag.withDescription("tags never to select: tag or service:tag, comma separated"), Flag.optional)
 /** `--registry URL`. */

@@ -193,3 +193,45 @@ export const planSummary = (plan: RollbackPlan): Record<PlanAction, number> => {
   for (const entry of plan.services) counts[entry.action]++
   return counts
 }
+
+/** What `run` would refuse a plan for (nothing changed): its rule, the services, and the message it gives. */
+export interface RunRefusal {
+  /** `unresolved`: services with no target and no `--allow-partial`; `forward`: a newer image than runs, without `--allow-forward`. */
+  readonly rule: "unresolved" | "forward"
+  readonly services: ReadonlyArray<string>
+  readonly message: string
+}
+
+/** The switches of `run` that lift its refusals. */
+export interface RunAllowances {
+  readonly allowPartial?: boolean | undefined
+  readonly allowForward?: boolean | undefined
+}
+
+/**
+ * Why `run` with these switches would refuse the plan, in the order it checks (it stops at the
+ * first); empty when it would go on. The one statement of these rules: `run` refuses by it, and
+ * `plan --json` shows it (`wouldRefuse`) to the pipelines that ask before running.
+ */
+export const runRefusals = (plan: RollbackPlan, allow: RunAllowances): ReadonlyArray<RunRefusal> => {
+  const refusals: Array<RunRefusal> = []
+  const unresolved = plan.services.filter((s) => s.action === "unresolved")
+  const forward = plan.services.filter((s) => s.action === "forward")
+  if (unresolved.length > 0 && allow.allowPartial !== true) {
+    refusals.push({
+      rule: "unresolved",
+      services: unresolved.map((s) => s.service),
+      message: `${unresolved.length} service(s) cannot be planned at ${plan.point}; nothing was changed. Roll back with the others left as they are with --allow-partial` +
+        `${unresolved.some((s) => s.target === undefined) ? ", or pick a later point (a service with no image at or before it)" : ""}` +
+        `${unresolved.some((s) => s.target !== undefined) ? ", or fix what the line of each service says (a later point does not help there)" : ""}:\n${unresolved.map((s) => `  ${s.service}: ${s.reason ?? ""}`).join("\n")}`
+    })
+  }
+  if (forward.length > 0 && allow.allowForward !== true) {
+    refusals.push({
+      rule: "forward",
+      services: forward.map((s) => s.service),
+      message: `${forward.length} service(s) would move FORWARD to a newer image than runs now; nothing was changed. Allow it with --allow-forward:\n${forward.map((s) => `  ${s.service}: ${s.current ?? "(none)"} → ${s.target ?? ""}`).join("\n")}`
+    })
+  }
+  return refusals
+}

@@ -8,6 +8,7 @@
 import { Clock, Effect, Result, Schedule } from "effect"
 import { parseImageReference, sameImageText } from "../core/ImageReference.ts"
 import type { PlanEntry, RollbackPlan } from "../core/Plan.ts"
+import { runRefusals } from "../core/Plan.ts"
 import type { ReportService, ReportTarget, RollbackReport, RunOutcome, ServiceOutcome } from "../core/Report.ts"
 import type { RollbackFile } from "../core/RollbackFile.ts"
 import type { AppliedChange, ChangeProgress, ImageChange, TargetShape, WorkloadVerification } from "../target/Target.ts"
@@ -114,20 +115,8 @@ export const runRollback: (file: RollbackFile, pointText: string, options: RunOp
   const fleet = yield* planFleet(file, pointText, options)
   if (options.onPlan !== undefined) yield* options.onPlan(fleet.plan)
   const plan = fleet.plan
-  const unresolved = plan.services.filter((s) => s.action === "unresolved")
-  const forward = plan.services.filter((s) => s.action === "forward")
-  if (unresolved.length > 0 && options.allowPartial !== true) {
-    return yield* refused(
-      `${unresolved.length} service(s) cannot be planned at ${plan.point}; nothing was changed. Roll back with the others left as they are with --allow-partial` +
-        `${unresolved.some((s) => s.target === undefined) ? ", or pick a later point (a service with no image at or before it)" : ""}` +
-        `${unresolved.some((s) => s.target !== undefined) ? ", or fix what the line of each service says (a later point does not help there)" : ""}:\n${unresolved.map((s) => `  ${s.service}: ${s.reason ?? ""}`).join("\n")}`
-    )
-  }
-  if (forward.length > 0 && options.allowForward !== true) {
-    return yield* refused(
-      `${forward.length} service(s) would move FORWARD to a newer image than runs now; nothing was changed. Allow it with --allow-forward:\n${forward.map((s) => `  ${s.service}: ${s.current ?? "(none)"} → ${s.target ?? ""}`).join("\n")}`
-    )
-  }
+  const refusal = runRefusals(plan, options)[0]
+  if (refusal !== undefined) return yield* refused(refusal.message)
   const toChange = plan.services.filter((s) => (s.action === "rollback" || s.action === "forward") && s.app !== undefined && s.target !== undefined)
   if (toChange.length > 0 && (options.allowMovedTags !== true || options.pinDigest === true)) {
     yield* checkTagsDidNotMove(file, toChange, options.pinDigest === true)

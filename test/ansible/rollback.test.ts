@@ -114,6 +114,21 @@ describe("ansible/rollback.yml against the real registry and the Marathon sandbo
     assert.isFalse(existsSync(join(dump, "rollback-report.json")))
   }, 180_000)
 
+  it("a point where web has no image yet: the play stops with fleet-rollback's own refusal naming web, nothing changes; fleet_rollback_allow_partial lifts it", async () => {
+    const before = scenario.marathon.apps()
+    // web's first image is of Nov 18 11:00: at 10:30 it is unresolved
+    const refused = await playbook(["--tags", "run"], { rollback_point: "2026-11-18T10:30:00Z" })
+    assert.notStrictEqual(refused.code, 0)
+    assert.include(refused.output, "fleet-rollback run would refuse, nothing was changed: 1 service(s) cannot be planned at 2026-11-18T10:30:00.000Z")
+    assert.include(refused.output, "(web)")
+    assert.include(refused.output, "fleet_rollback_allow_partial")
+    assert.deepStrictEqual(scenario.marathon.apps(), before)
+    const allowed = await playbook(["--check", "--tags", "run"], { rollback_point: "2026-11-18T10:30:00Z", fleet_rollback_allow_partial: true })
+    assert.strictEqual(allowed.code, 0, allowed.output)
+    assert.notInclude(allowed.output, "run would refuse, nothing was changed")
+    assert.deepStrictEqual(scenario.marathon.apps(), before)
+  }, 180_000)
+
   it("without flock on the host the play says so and how to go on, and nothing changes", async () => {
     const before = scenario.marathon.apps()
     const point = pointBeforeRelease(readRollbackFile())

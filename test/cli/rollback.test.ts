@@ -169,14 +169,22 @@ describe("plan and run", () => {
     assert.lengthOf(marathonPuts(), 0)
   })
 
-  it("refuses a point where a service has no image yet (unresolved) unless --allow-partial", async () => {
+  it("refuses a point where a service has no image yet (unresolved) unless --allow-partial; plan says so beforehand with the same switches", async () => {
     assert.strictEqual((await get()).code, 0)
     const before = scenario.marathon.snapshot()
+    const planned = await cli(["plan", "--config", scenario.configFile, "--point", "2026-11-18T10:30:00Z", "--json"])
+    assert.strictEqual(planned.code, 0, planned.stderr)
+    const wouldRefuse = (JSON.parse(planned.stdout) as { wouldRefuse: Array<{ rule: string; services: Array<string>; message: string }> }).wouldRefuse
+    assert.deepStrictEqual(wouldRefuse.map((r) => [r.rule, r.services]), [["unresolved", ["web"]]])
+    const shown = await cli(["plan", "--config", scenario.configFile, "--point", "2026-11-18T10:30:00Z"])
+    assert.include(shown.stdout, "run would REFUSE this plan (with the same switches): 1 service(s) cannot be planned")
+    const allowed = await cli(["plan", "--config", scenario.configFile, "--point", "2026-11-18T10:30:00Z", "--json", "--allow-partial"])
+    assert.deepStrictEqual((JSON.parse(allowed.stdout) as { wouldRefuse: Array<unknown> }).wouldRefuse, [])
     const refused = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-18T10:30:00Z", "--yes"])
     assert.strictEqual(refused.code, 2, refused.stderr)
     // At Nov 18 10:30 web has no image yet (its first is 11:00): web is unresolved.
     assert.include(refused.stderr, "web")
-    assert.include(refused.stderr, "--allow-partial")
+    assert.include(refused.stderr, wouldRefuse[0]!.message, "run refuses with the message plan showed")
     assert.deepStrictEqual(scenario.marathon.snapshot(), before, "the sandbox is exactly as it was")
     assert.isFalse(existsSync(join(dir, "rollback-report.json")), "a refusal writes no report")
     const partial = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-18T10:30:00Z", "--yes", "--allow-partial", "--poll-ms", "100"])

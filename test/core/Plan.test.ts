@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { PlanEntry, RunningService } from "../../lib/core/index.ts"
-import { mergeTimeline, planRollback, planSummary, selectAsOf } from "../../lib/core/index.ts"
+import { mergeTimeline, planRollback, planSummary, runRefusals, selectAsOf } from "../../lib/core/index.ts"
 import { at, buildBranch, built, digestOf, fleet } from "./fleet.ts"
 
 const REGISTRY = "https://registry.example.com:5000"
@@ -224,5 +224,32 @@ describe("what a rollback undoes", () => {
   it("an unchanged service undoes nothing", () => {
     const plan = planRollback(history, selectAsOf(history, at("2026-11-21T00:00:00Z")), [running("api", `${HOST}/shop/api:3-master`)], { registry: REGISTRY })
     assert.isUndefined(entry(plan.services, "api").undoes)
+  })
+})
+
+describe("runRefusals: what run refuses a plan for, with its switches", () => {
+  const line = (service: string, action: PlanEntry["action"], extra: Partial<PlanEntry> = {}): PlanEntry =>
+    ({ service, app: `/shop/${service}`, current: `r/${service}:2`, target: action === "unresolved" ? undefined : `r/${service}:1`, action, ...extra })
+  const plan = (...services: ReadonlyArray<PlanEntry>) => ({ point: "2026-11-12T00:00:00.000Z", services })
+  const table: ReadonlyArray<readonly [string, ReadonlyArray<PlanEntry>, { allowPartial?: boolean; allowForward?: boolean }, ReadonlyArray<readonly [string, ReadonlyArray<string>]>]> = [
+    ["nothing to refuse", [line("api", "rollback"), line("web", "unchanged")], {}, []],
+    ["unresolved without --allow-partial", [line("api", "rollback"), line("web", "unresolved")], {}, [["unresolved", ["web"]]]],
+    ["unresolved with --allow-partial", [line("web", "unresolved")], { allowPartial: true }, []],
+    ["forward without --allow-forward", [line("api", "forward"), line("web", "forward")], {}, [["forward", ["api", "web"]]]],
+    ["forward with --allow-forward", [line("api", "forward")], { allowForward: true }, []],
+    ["both, in run's order: unresolved first", [line("api", "forward"), line("web", "unresolved")], {}, [["unresolved", ["web"]], ["forward", ["api"]]]],
+    ["both, one allowed", [line("api", "forward"), line("web", "unresolved")], { allowPartial: true }, [["forward", ["api"]]]]
+  ]
+  for (const [what, services, allow, expected] of table) {
+    it(what, () => {
+      assert.deepStrictEqual<ReadonlyArray<unknown>>(runRefusals(plan(...services), allow).map((r) => [r.rule, r.services]), expected)
+    })
+  }
+  it("the messages name the switch and every service, as run prints them", () => {
+    const [unresolved, forward] = runRefusals(plan(line("web", "unresolved", { reason: "no image at or before the point" }), line("api", "forward")), {})
+    assert.include(unresolved!.message, "--allow-partial")
+    assert.include(unresolved!.message, "  web: no image at or before the point")
+    assert.include(forward!.message, "--allow-forward")
+    assert.include(forward!.message, "  api: r/api:2 → r/api:1")
   })
 })

@@ -196,6 +196,27 @@ describe("jenkins/fleet-rollback-stage.sh", () => {
     assert.isFalse(existsSync(join(workspace.dir, "rollback-plan.json.partial")))
   })
 
+  it("plan: run's --allow-* switches reach plan, and what plan --json says run would refuse (wouldRefuse) is the REFUSE line the Jenkinsfile stops on", async () => {
+    assert.deepStrictEqual(
+      await argumentsOf("plan", { ROLLBACK_POINT: "2026-11-20", FLEET_ROLLBACK_ALLOW_PARTIAL: "true", FLEET_ROLLBACK_ALLOW_FORWARD: "true" }),
+      ["plan", "--file", "rollback.json", "--point", "2026-11-20", "--json", "--allow-partial", "--allow-forward"]
+    )
+    const refusing = join(workspace.dir, "bin", "refusing-plan")
+    const plan = {
+      point: "2026-11-18T10:30:00.000Z",
+      services: [{ service: "web", app: "/shop/web", current: "r/web:42", target: null, action: "unresolved", reason: "no image at or before the point" }],
+      wouldRefuse: [{ rule: "unresolved", services: ["web"], message: "1 service(s) cannot be planned at 2026-11-18T10:30:00.000Z; nothing was changed. Roll back with the others left as they are with --allow-partial:\n  web: no image at or before the point" }]
+    }
+    writeFileSync(refusing, `#!/bin/sh\ncat <<'EOF'\n${JSON.stringify(plan)}\nEOF\n`)
+    chmodSync(refusing, 0o755)
+    const result = await runStage("plan", { workspace: workspace.dir, env: { ...pipelineEnvironment("prod"), FLEET_ROLLBACK: refusing, ROLLBACK_POINT: "2026-11-18T10:30:00Z" } })
+    assert.strictEqual(result.code, 0, result.output)
+    assert.include(result.stdout, "The rollback will REFUSE and change nothing: 1 service(s) cannot be planned at 2026-11-18T10:30:00.000Z; nothing was changed. Roll back with the others left as they are with --allow-partial: (web)")
+    assert.include(result.stdout, "ALLOW_PARTIAL parameter")
+    const empty = await runStage("plan", { workspace: workspace.dir, env: { ...pipelineEnvironment("prod"), FLEET_ROLLBACK: recorder, ROLLBACK_POINT: "2026-11-20" } })
+    assert.notInclude(empty.stdout, "REFUSE")
+  })
+
   it("uses fleet-rollback.yaml of the workspace as --config when FLEET_ROLLBACK_CONFIG is not set", async () => {
     const configured = makeWorkspace()
     try {

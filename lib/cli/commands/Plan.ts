@@ -4,7 +4,7 @@
 import { Console, Effect, Option } from "effect"
 import { printable } from "../../core/Printable.ts"
 import { Command } from "effect/cli"
-import type { RollbackPlan } from "../../core/Plan.ts"
+import { type RollbackPlan, type RunRefusal, runRefusals } from "../../core/Plan.ts"
 import type { AppliedChange } from "../../target/Target.ts"
 import { planFleet } from "../../workflow/PlanFleet.ts"
 import { CliPlatform } from "../CliPlatform.ts"
@@ -29,6 +29,8 @@ export const planFlags = {
   serverDryRun: Flags.serverDryRun,
   knownGood: Flags.knownGood,
   badTag: Flags.badTag,
+  allowPartial: Flags.allowPartial,
+  allowForward: Flags.allowForward,
   json: Flags.json,
   quiet: Flags.quiet
 }
@@ -41,6 +43,8 @@ export interface PlanPrintOptions {
   readonly verbose: boolean
   /** `--quiet`: the table only (no title, summary or notes). */
   readonly quiet: boolean
+  /** Why `run` with the same switches would refuse this plan (said after it, unless quiet). */
+  readonly refusals?: ReadonlyArray<RunRefusal> | undefined
 }
 
 /** `--verbose`: the full references the table shortens, with the digest to deploy. */
@@ -58,7 +62,11 @@ export const printPlan = (plan: RollbackPlan, options: PlanPrintOptions) =>
     const platform = yield* CliPlatform
     const terminal = options.toStderr ? platform.stderrIsTerminal : platform.stdoutIsTerminal
     const paint = makePaint(colourWanted(terminal, platform.env))
-    const text = options.quiet ? renderPlanTable(plan, paint) : renderPlan(plan, paint) + (options.verbose ? `\n${renderPlanDetails(plan)}` : "")
+    const refusals = options.refusals ?? []
+    const text = options.quiet
+      ? renderPlanTable(plan, paint)
+      : renderPlan(plan, paint) + (options.verbose ? `\n${renderPlanDetails(plan)}` : "") +
+        (refusals.length > 0 ? `\n\n${paint.bold("run would REFUSE this plan")} (with the same switches): ${refusals.map((r) => printable(r.message.split("\n")[0]!)).join(" ")}` : "")
     yield* options.toStderr ? Console.error(text) : Console.log(text)
   })
 
@@ -104,8 +112,11 @@ export const preparePlan = (flags: TargetFlagValues & {
     return { config, file, environment, target, options }
   })
 
-/** The documented `plan --json` object (DESIGN.md), plus the label and notes. */
-export const planJson = (plan: RollbackPlan) => ({
+/**
+ * The documented `plan --json` object (DESIGN.md), plus the label and notes, and `wouldRefuse`:
+ * why `run` with the same `--allow-*` switches would refuse it (empty when it would go on).
+ */
+export const planJson = (plan: RollbackPlan, refusals: ReadonlyArray<RunRefusal>) => ({
   point: plan.point,
   ...(plan.label !== undefined ? { label: plan.label } : {}),
   services: plan.services.map((s) => ({
@@ -120,7 +131,8 @@ export const planJson = (plan: RollbackPlan) => ({
     ...(s.undoes !== undefined ? { undoes: s.undoes } : {}),
     ...(s.where !== undefined ? { where: s.where } : {})
   })),
-  ...(plan.knownGood !== undefined ? { knownGood: plan.knownGood } : {})
+  ...(plan.knownGood !== undefined ? { knownGood: plan.knownGood } : {}),
+  wouldRefuse: refusals.map((r) => ({ rule: r.rule, services: r.services, message: r.message }))
 })
 
 /** What the target said in its server-side dry run, for `plan --json`. */
@@ -143,10 +155,11 @@ export const planCommand = Command.make("plan", { ...planFlags, verbose: Flags.v
     const prepared = yield* preparePlan(flags)
     const fleet = yield* planFleet(prepared.file, flags.point, prepared.options).pipe(Effect.provide(prepared.target.layer))
     const dryRun = fleet.serverDryRun
+    const refusals = runRefusals(fleet.plan, flags)
     if (flags.json) {
-      yield* Console.log(JSON.stringify({ ...planJson(fleet.plan), ...(dryRun === undefined ? {} : { serverDryRun: serverDryRunJson(dryRun) }) }, null, 2))
+      yield* Console.log(JSON.stringify({ ...planJson(fleet.plan, refusals), ...(dryRun === undefined ? {} : { serverDryRun: serverDryRunJson(dryRun) }) }, null, 2))
     } else {
-      yield* printPlan(fleet.plan, { toStderr: false, verbose: flags.verbose, quiet: flags.quiet })
+      yield* printPlan(fleet.plan, { toStderr: false, verbose: flags.verbose, quiet: flags.quiet, refusals })
       if (dryRun !== undefined) yield* Console.log(renderServerDryRun(dryRun))
     }
   })).pipe(

@@ -6,7 +6,7 @@
 import { Console, Effect, FileSystem, Layer, Option } from "effect"
 import { printable, printableLines } from "../../core/Printable.ts"
 import { Command, Flag } from "effect/cli"
-import type { RollbackPlan } from "../../core/Plan.ts"
+import { type RollbackPlan, runRefusals } from "../../core/Plan.ts"
 import type { RollbackReport } from "../../core/Report.ts"
 import { fleetMayHaveChanged } from "../../core/Report.ts"
 import type { ChangeProgress } from "../../target/Target.ts"
@@ -152,8 +152,6 @@ export const runCommand = Command.make(
     yes: Flags.yes,
     user: Flags.user,
     report: Flag.String("report").pipe(Flags.describedWithDefault("where to write the report (written when the fleet changed or may have)", "rollback-report.json")),
-    allowPartial: Flag.Boolean("allow-partial").pipe(Flag.withDescription("roll back even if some services have no image at the point (they are left as they are)"), Flag.withDefault(false)),
-    allowForward: Flag.Boolean("allow-forward").pipe(Flag.withDescription("allow targets newer than what runs"), Flag.withDefault(false)),
     allowMovedTags: Flag.Boolean("allow-moved-tags").pipe(Flag.withDescription("deploy even if a tag now points to another digest than rollback.json recorded"), Flag.withDefault(false)),
     force: Flags.force,
     revertOnFailure: Flags.revertOnFailure,
@@ -169,8 +167,9 @@ export const runCommand = Command.make(
       const prepared = yield* preparePlan(flags)
       if (flags.dryRun) {
         const fleet = yield* planFleet(prepared.file, flags.point, prepared.options).pipe(Effect.provide(prepared.target.layer))
-        if (flags.json) yield* Console.log(JSON.stringify(planJson(fleet.plan), null, 2))
-        else yield* printPlan(fleet.plan, { toStderr: false, verbose: flags.verbose, quiet: flags.quiet })
+        const refusals = runRefusals(fleet.plan, flags)
+        if (flags.json) yield* Console.log(JSON.stringify(planJson(fleet.plan, refusals), null, 2))
+        else yield* printPlan(fleet.plan, { toStderr: false, verbose: flags.verbose, quiet: flags.quiet, refusals })
         return
       }
       yield* checkReportPath(flags.report, "--report")
