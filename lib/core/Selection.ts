@@ -132,4 +132,3 @@ const selectFromHistory = (
   })
   return { instant, services }
 }
-

@@ -13,7 +13,6 @@ import { CliPlatform } from "../CliPlatform.ts"
 import { settingText } from "./Builder.ts"
 import type { TargetBuildInput } from "./Builder.ts"
 
-
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 /** How the target's messages name things: "Kubernetes" and "namespace", or "OpenShift" and "project". */
