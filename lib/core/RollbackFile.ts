@@ -637,12 +637,13 @@ export const toRollbackFile = (
     points: timeline.points.map((p) => ({ id: p.id, label: p.label, changes: p.changes.map((c) => ({ service: c.service, tag: c.tag })) })),
     ...(ignored !== undefined ? { ignored } : {})
   }
+  // a scheme with an order of its own is an object (version 2 and up); `created` stays the pattern
+  const orderedScheme = order === "created" ? undefined : { pattern: pattern ?? "", order, ...(timestampFormat !== undefined ? { timestampFormat } : {}) }
   if (timeline.history !== undefined) {
-    const orderedScheme = order === "created" ? pattern : { pattern: pattern ?? "", order, ...(timestampFormat !== undefined ? { timestampFormat } : {}) }
     return {
       schemaVersion: 3,
       ...head,
-      ...(orderedScheme !== undefined ? { scheme: orderedScheme } : {}),
+      ...(orderedScheme !== undefined ? { scheme: orderedScheme } : pattern !== undefined ? { scheme: pattern } : {}),
       ...rest,
       points: timeline.points.map((p) => ({
         id: p.id,
@@ -654,13 +655,8 @@ export const toRollbackFile = (
       history: historyToFile(timeline.history)
     }
   }
-  if (order === "created") return { schemaVersion: 1, ...head, ...(pattern !== undefined ? { scheme: pattern } : {}), ...rest }
-  return {
-    schemaVersion: 2,
-    ...head,
-    scheme: { pattern: pattern ?? "", order, ...(timestampFormat !== undefined ? { timestampFormat } : {}) },
-    ...rest
-  }
+  if (orderedScheme === undefined) return { schemaVersion: 1, ...head, ...(pattern !== undefined ? { scheme: pattern } : {}), ...rest }
+  return { schemaVersion: 2, ...head, scheme: orderedScheme, ...rest }
 }
 
 /**
