@@ -170,8 +170,11 @@ if (kind === "plan") {
   group("Unchanged", by("unchanged"), (s) => s.current ?? "")
   const changes = by("rollback").length + by("forward").length
   // what run would refuse, as fleet-rollback itself says (plan got the same --allow-* flags as run)
-  const refusals = (data.wouldRefuse ?? []).map((r) => `${r.message.split("\n")[0]} (${(r.services ?? []).join(", ")})`)
-  if (refusals.length > 0) out.push(`The rollback will REFUSE and change nothing: ${refusals.join(" ")} (--allow-partial is the ALLOW_PARTIAL parameter; --allow-forward is FLEET_ROLLBACK_ALLOW_FORWARD=true)`)
+  // a fleet-rollback older than this script has no wouldRefuse: stop rather than ask to approve a run it may refuse
+  const refusals = !Array.isArray(data.wouldRefuse)
+    ? ["this fleet-rollback is older than the stage script (its plan --json has no wouldRefuse), so it cannot say whether run would refuse; use the fleet-rollback of this checkout (or set FLEET_ROLLBACK to a matching one)"]
+    : data.wouldRefuse.map((r) => `${String(r.message).split("\n")[0].replace(/:\s*$/, "")} (${(r.services ?? []).join(", ")})`)
+  if (refusals.length > 0) out.push(`The rollback will REFUSE and change nothing: ${refusals.join("; ")}. (--allow-partial is the ALLOW_PARTIAL parameter; --allow-forward is FLEET_ROLLBACK_ALLOW_FORWARD=true)`)
   else out.push(changes === 0 ? "Nothing would change." : `${changes} service(s) would change.`)
 } else if (kind === "undo") {
   out.push(`Undo the ${data.kind ?? "run"} by ${data.user ?? "?"} at ${data.finishedAt ?? "?"} (point ${data.label ?? data.point ?? "?"}, outcome ${data.outcome ?? "?"})`)

@@ -202,6 +202,9 @@ export interface RunRefusal {
   readonly message: string
 }
 
+/** A refusal in one line (its message's first line, without the colon that introduces the list), naming the services. */
+export const refusalLine = (refusal: RunRefusal): string => `${refusal.message.split("\n")[0]!.replace(/:\s*$/, "")} (${refusal.services.join(", ")})`
+
 /** The switches of `run` that lift its refusals. */
 export interface RunAllowances {
   readonly allowPartial?: boolean | undefined

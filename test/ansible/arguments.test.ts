@@ -198,7 +198,7 @@ describe("ansible/rollback.yml arguments", () => {
         `{ for a in "$@"; do printf '%s\\n' "$a"; done; echo --; } >> '${calls}'`,
         'case "$1" in',
         "  --version) echo 'fleet-rollback v0.1.0' ;;",
-        `  plan) echo '{"point":"2026-11-19T23:59:59.999Z","services":[{"service":"api","app":"api","current":"r/api:2","target":"r/api:1","action":"rollback"}]}' ;;`,
+        `  plan) echo '{"point":"2026-11-19T23:59:59.999Z","services":[{"service":"api","app":"api","current":"r/api:2","target":"r/api:1","action":"rollback"}],"wouldRefuse":[]}' ;;`,
         "esac",
         ""
       ].join("\n")
@@ -234,6 +234,21 @@ describe("ansible/rollback.yml arguments", () => {
         "run", "--file", join(dump, "rollback.json"), "--point", "2026-11-19", "--yes", "--report", join(dump, "rollback-report.json"),
         "--user", "oncall", "--revert-on-failure", "--pin-digest", "--timeout", "900", ...target
       ])
+    })
+
+    it("a fleet-rollback older than the role (its plan --json has no wouldRefuse) stops the play before run: it cannot say whether run would refuse", async () => {
+      const old = join(scratch.dir, "bin", "old-fleet-rollback")
+      writeFileSync(old, readFileSync(tool, "utf8").replace(',"wouldRefuse":[]', ""))
+      chmodSync(old, 0o755)
+      writeFileSync(calls, "")
+      const result = await ansiblePlaybook(scratch, [
+        "--tags", "run",
+        "-e",
+        JSON.stringify({ fleet_rollback_environment: "prod", rollback_point: "2026-11-19", fleet_rollback_command: old, fleet_rollback_dump_path: dump, fleet_rollback_lock_file: join(scratch.dir, "recorded.lock") })
+      ])
+      assert.notStrictEqual(result.code, 0)
+      assert.include(result.output, "fleet-rollback run would refuse, nothing was changed: fleet-rollback on this host is older than the role")
+      assert.deepStrictEqual(recorded("run"), [], "run was never called")
     })
   })
 })

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { PlanEntry, RunningService } from "../../lib/core/index.ts"
-import { mergeTimeline, planRollback, planSummary, runRefusals, selectAsOf } from "../../lib/core/index.ts"
+import { mergeTimeline, planRollback, planSummary, refusalLine, runRefusals, selectAsOf } from "../../lib/core/index.ts"
 import { at, buildBranch, built, digestOf, fleet } from "./fleet.ts"
 
 const REGISTRY = "https://registry.example.com:5000"
@@ -251,5 +251,7 @@ describe("runRefusals: what run refuses a plan for, with its switches", () => {
     assert.include(unresolved!.message, "  web: no image at or before the point")
     assert.include(forward!.message, "--allow-forward")
     assert.include(forward!.message, "  api: r/api:2 → r/api:1")
+    // in one line: the first line without the colon that introduces the list, then the services
+    assert.strictEqual(refusalLine(forward!), "1 service(s) would move FORWARD to a newer image than runs now; nothing was changed. Allow it with --allow-forward (api)")
   })
 })

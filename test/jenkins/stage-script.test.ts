@@ -25,7 +25,7 @@ mkdirSync(join(workspace.dir, "bin"), { recursive: true })
 // It answers `plan --json` with an empty plan, as the stage script reads it for the summary.
 writeFileSync(
   recorder,
-  `#!/bin/sh\nfor argument in "$@"; do printf '%s\\n' "$argument"; done > '${recorded}'\n[ "$1" != plan ] || echo '{"point":"2026-11-20T23:59:59.999Z","services":[]}'\n`
+  `#!/bin/sh\nfor argument in "$@"; do printf '%s\\n' "$argument"; done > '${recorded}'\n[ "$1" != plan ] || echo '{"point":"2026-11-20T23:59:59.999Z","services":[],"wouldRefuse":[]}'\n`
 )
 chmodSync(recorder, 0o755)
 writeFileSync(join(workspace.dir, "rollback.json"), "{}")
@@ -184,7 +184,7 @@ describe("jenkins/fleet-rollback-stage.sh", () => {
     rmSync(join(workspace.dir, "rollback-plan.json"), { force: true })
     const result = await runStage("plan", { workspace: workspace.dir, env: { ...pipelineEnvironment("prod"), FLEET_ROLLBACK: recorder, ROLLBACK_POINT: "2026-11-20" } })
     assert.strictEqual(result.code, 0, result.output)
-    assert.deepStrictEqual(JSON.parse(readFileSync(join(workspace.dir, "rollback-plan.json"), "utf8")), { point: "2026-11-20T23:59:59.999Z", services: [] })
+    assert.deepStrictEqual(JSON.parse(readFileSync(join(workspace.dir, "rollback-plan.json"), "utf8")), { point: "2026-11-20T23:59:59.999Z", services: [], wouldRefuse: [] })
     assert.strictEqual(result.stdout, "Point: 2026-11-20T23:59:59.999Z\nNothing would change.\n")
     const failing = join(workspace.dir, "bin", "failing")
     writeFileSync(failing, "#!/bin/sh\necho '{\"partial'\necho 'no such point' >&2\nexit 2\n")
@@ -211,10 +211,16 @@ describe("jenkins/fleet-rollback-stage.sh", () => {
     chmodSync(refusing, 0o755)
     const result = await runStage("plan", { workspace: workspace.dir, env: { ...pipelineEnvironment("prod"), FLEET_ROLLBACK: refusing, ROLLBACK_POINT: "2026-11-18T10:30:00Z" } })
     assert.strictEqual(result.code, 0, result.output)
-    assert.include(result.stdout, "The rollback will REFUSE and change nothing: 1 service(s) cannot be planned at 2026-11-18T10:30:00.000Z; nothing was changed. Roll back with the others left as they are with --allow-partial: (web)")
+    assert.include(result.stdout, "The rollback will REFUSE and change nothing: 1 service(s) cannot be planned at 2026-11-18T10:30:00.000Z; nothing was changed. Roll back with the others left as they are with --allow-partial (web).")
     assert.include(result.stdout, "ALLOW_PARTIAL parameter")
     const empty = await runStage("plan", { workspace: workspace.dir, env: { ...pipelineEnvironment("prod"), FLEET_ROLLBACK: recorder, ROLLBACK_POINT: "2026-11-20" } })
     assert.notInclude(empty.stdout, "REFUSE")
+    // a fleet-rollback older than the script says nothing about refusals: the build stops rather than ask
+    const older = join(workspace.dir, "bin", "older-plan")
+    writeFileSync(older, `#!/bin/sh\necho '{"point":"2026-11-20T23:59:59.999Z","services":[]}'\n`)
+    chmodSync(older, 0o755)
+    const old = await runStage("plan", { workspace: workspace.dir, env: { ...pipelineEnvironment("prod"), FLEET_ROLLBACK: older, ROLLBACK_POINT: "2026-11-20" } })
+    assert.include(old.stdout, "The rollback will REFUSE and change nothing: this fleet-rollback is older than the stage script")
   })
 
   it("uses fleet-rollback.yaml of the workspace as --config when FLEET_ROLLBACK_CONFIG is not set", async () => {

@@ -4,7 +4,7 @@
 import { Console, Effect, Option } from "effect"
 import { printable } from "../../core/Printable.ts"
 import { Command } from "effect/cli"
-import { type RollbackPlan, type RunRefusal, runRefusals } from "../../core/Plan.ts"
+import { refusalLine, type RollbackPlan, type RunRefusal, runRefusals } from "../../core/Plan.ts"
 import type { AppliedChange } from "../../target/Target.ts"
 import { planFleet } from "../../workflow/PlanFleet.ts"
 import { CliPlatform } from "../CliPlatform.ts"
@@ -66,7 +66,7 @@ export const printPlan = (plan: RollbackPlan, options: PlanPrintOptions) =>
     const text = options.quiet
       ? renderPlanTable(plan, paint)
       : renderPlan(plan, paint) + (options.verbose ? `\n${renderPlanDetails(plan)}` : "") +
-        (refusals.length > 0 ? `\n\n${paint.bold("run would REFUSE this plan")} (with the same switches): ${refusals.map((r) => printable(r.message.split("\n")[0]!)).join(" ")}` : "")
+        (refusals.length > 0 ? `\n\n${paint.bold("run would REFUSE this plan")} (with the same switches): ${refusals.map((r) => printable(refusalLine(r))).join("; ")}` : "")
     yield* options.toStderr ? Console.error(text) : Console.log(text)
   })
 
