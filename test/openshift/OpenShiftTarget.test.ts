@@ -89,6 +89,27 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       assert.isFalse(yield* target.inProgress(applied))
     }))
 
+  it.live("verify of two tags, one whose follower failed its rollout: each tag is judged by its own followers (the failed one names its StatefulSet, the other is ok)", () =>
+    Effect.gen(function*() {
+      const target = yield* targetFor(s)
+      const history = yield* target.importHistory()
+      const worker = history.find((h) => h.id === WORKER)!
+      s.sandbox.markBroken(worker.items[2]!.dockerImageReference)
+      const changes: Array<ImageChange> = history.map((h) => ({ workload: h.id, image: h.items[2]!.dockerImageReference, expected: h.items[0]!.dockerImageReference }))
+      yield* target.apply(changes, { force: false })
+      // the triggers set both images; the service's rollout ends, the worker's never does (its image is broken)
+      yield* Effect.promise(() =>
+        until("both triggers and the service's rollout", () =>
+          imageOf(s, "StatefulSet", "packit-worker").endsWith(s.pushed.worker[0]!) && imageOf(s, "Deployment", "packit-service").endsWith(s.pushed.service[0]!) &&
+          !s.sandbox.rolling().some((r) => r.includes("packit-service")))
+      )
+      const verified = yield* target.verify(changes, new Map())
+      const byTag = new Map(verified.map((v) => [v.workload, v]))
+      assert.isFalse(byTag.get(WORKER)!.ok)
+      assert.include(byTag.get(WORKER)!.problem ?? "", "packit-worker")
+      assert.isTrue(byTag.get(SERVICE)!.ok, byTag.get(SERVICE)!.problem)
+    }))
+
   it.live("a stream deleted while its import is awaited (kubectl delete is) fails the wait naming it, not a hang", () =>
     Effect.gen(function*() {
       const target = yield* targetFor(s)
