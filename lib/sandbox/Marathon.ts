@@ -147,6 +147,14 @@ export interface MarathonSandbox {
    * `storeWhenReleased`, `storeDelayMs`); the change's answer, if held, goes out. False when none waits.
    */
   releaseStore(): boolean
+  /** Event streams (`GET /v2/events`) attached now: a test waits on this, not on the clock. */
+  eventStreams(): number
+  /**
+   * Ends a running deployment now as Marathon does: `deployment_success` published at once, the
+   * deployment gone from `GET /v2/deployments` `leadMs` later (Marathon publishes, then deletes).
+   * False when there is no such deployment.
+   */
+  finishDeployment(id: string, leadMs?: number): boolean
   /** Sends at once every answer `delayNext` holds back; returns how many. */
   sendLateAnswers(): number
   /** Resolves once no deployment waits to store its definitions. */
@@ -666,6 +674,7 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
     }
   }
 
+  let attachedStreams = 0
   /** `GET /v2/events`: server-sent events, optionally filtered by repeated `event_type=`. */
   const events = (method: string, req: IncomingMessage, res: ServerResponse, params: URLSearchParams): void => {
     if (method !== "GET") return send(res, 405, { message: "HTTP 405 Method Not Allowed" })
@@ -682,7 +691,11 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
     }
     write({ eventType: "event_stream_attached", timestamp: new Date().toISOString(), remoteAddress: "127.0.0.1" })
     const unsubscribe = state.subscribe(write)
-    req.on("close", unsubscribe)
+    attachedStreams++
+    req.on("close", () => {
+      attachedStreams--
+      unsubscribe()
+    })
   }
 
   const matches = (match: Pick<FaultMatch, "method" | "path">, method: string, path: string) =>
@@ -749,6 +762,8 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
       down = false
     },
     releaseStore: () => state.releaseStore(),
+    eventStreams: () => attachedStreams,
+    finishDeployment: (id, leadMs = 0) => state.finish(id, leadMs),
     sendLateAnswers: () => {
       const held = [...lateAnswers]
       lateAnswers.clear()

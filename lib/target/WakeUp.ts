@@ -11,8 +11,8 @@ import { Duration, Effect } from "effect"
 export interface WakeUp {
   /** Ends the pause under way now (or the next one at once). Safe to call from any callback. */
   readonly wake: () => void
-  /** Waits `ms`, or less when woken since the last pause. */
-  readonly pause: (ms: number) => Effect.Effect<void>
+  /** Waits `ms`, or less when woken since the last pause; true when it was woken. */
+  readonly pause: (ms: number) => Effect.Effect<boolean>
 }
 
 /** A fresh {@link WakeUp}. */
@@ -29,13 +29,14 @@ export const makeWakeUp = (): WakeUp => {
       resume?.()
     },
     pause: (ms) =>
-      Effect.suspend(() =>
-        woken
-          ? clear
-          : Effect.raceFirst(
-            Effect.sleep(Duration.millis(ms)),
-            Effect.callback<void>((done) => void (resume = () => done(Effect.void)))
-          ).pipe(Effect.ensuring(clear))
-      )
+      Effect.raceFirst(
+        Effect.as(Effect.sleep(Duration.millis(ms)), false),
+        // `woken` is looked at when the callback is registered, not before: a wake that came in
+        // between (the fiber may yield there) is not lost
+        Effect.callback<boolean>((done) => {
+          if (woken) done(Effect.succeed(true))
+          else resume = () => done(Effect.succeed(true))
+        })
+      ).pipe(Effect.ensuring(clear))
   }
 }

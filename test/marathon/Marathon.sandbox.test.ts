@@ -5,7 +5,7 @@
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { generateKeyPairSync } from "node:crypto"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Fiber, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { lastFailureMarker, Marathon } from "../../lib/targets/marathon/Marathon.ts"
 import type { DeploymentStarted, MarathonConfig } from "../../lib/targets/marathon/Marathon.ts"
@@ -554,17 +554,44 @@ describe("app versions", () => {
 
 describe("waiting for a deployment: Marathon's event stream and the polls", () => {
   const listings = (sandbox: MarathonSandbox) => sandbox.requests.filter((r) => r.method === "GET" && r.path === "/v2/deployments").length
+  /** Polls a condition of the sandbox every 10 ms (an event of the test's own making, not a clock). */
+  const until = (what: string, condition: () => boolean) =>
+    Effect.gen(function*() {
+      for (let i = 0; !condition(); i++) {
+        if (i > 3000) return yield* Effect.die(new Error(`timed out waiting for ${what}`))
+        yield* Effect.sleep(10)
+      }
+    })
+  /** A wait that polls only every 10 minutes: it ends within its 30 s only when something wakes it. */
+  const waitLong = { pollMs: 600_000, timeoutMs: 30_000 }
 
-  it.live("its deployment_success ends the wait when it comes, not at the next poll: with a poll every 10 minutes the deployments are listed twice", () =>
-    withSandbox({}, plain, (sandbox) =>
+  it.live("deployment_failed of its deployment ends the wait when it comes, not at the next poll (a poll every 10 minutes; listed twice)", () =>
+    withSandbox({ deploymentMs: 600_000 }, plain, (sandbox) =>
       Effect.gen(function*() {
         const marathon = yield* Marathon
         const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
         const before = listings(sandbox)
-        yield* marathon.waitForDeployment(deploymentId, { pollMs: 600_000, timeoutMs: 1_200_000 })
+        const waiting = yield* Effect.forkChild(marathon.waitForDeployment(deploymentId, waitLong))
+        yield* until("the event stream and the first listing", () => sandbox.eventStreams() > 0 && listings(sandbox) > before)
+        const cancelled = yield* Effect.promise(() => fetch(`${sandbox.url}/v2/deployments/${deploymentId}?force=true`, { method: "DELETE" }))
+        assert.strictEqual(cancelled.status, 202)
+        yield* Fiber.join(waiting)
         assert.strictEqual(listings(sandbox) - before, 2, "listed while it ran, then gone once the event came")
         const followed = sandbox.requests.find((r) => r.path === "/v2/events")
         assert.strictEqual(followed?.query, "event_type=deployment_success&event_type=deployment_failed", "only the events that end a deployment")
+      })))
+
+  it.live("deployment_success published before the deployment leaves the list (Marathon's order): the polls after the wake-up come quickly until it is gone", () =>
+    withSandbox({ deploymentMs: 600_000 }, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
+        const before = listings(sandbox)
+        const waiting = yield* Effect.forkChild(marathon.waitForDeployment(deploymentId, waitLong))
+        yield* until("the event stream and the first listing", () => sandbox.eventStreams() > 0 && listings(sandbox) > before)
+        // the event now, the deployment listed for 2 more seconds
+        assert.isTrue(sandbox.finishDeployment(deploymentId, 2_000))
+        yield* Fiber.join(waiting)
         assert.deepStrictEqual(sandbox.deployments(), [])
       })))
 
@@ -574,8 +601,9 @@ describe("waiting for a deployment: Marathon's event stream and the polls", () =
         sandbox.failNext(403, 1_000, { path: /\/v2\/events$/ })
         const marathon = yield* Marathon
         const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
-        yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 10_000 })
+        yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 30_000 })
         assert.deepStrictEqual(sandbox.deployments(), [])
-        assert.isAbove(listings(sandbox), 2, "polled until the deployment was gone")
+        assert.isTrue(sandbox.requests.some((r) => r.path === "/v2/events"), "the stream was asked for (and refused)")
+        assert.strictEqual(sandbox.eventStreams(), 0, "no stream was attached")
       })))
 })

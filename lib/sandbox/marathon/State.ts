@@ -49,6 +49,12 @@ interface DeploymentApp {
   readonly healthChecked: boolean
 }
 
+/** How the state behaves beyond its defaults. */
+interface StateLimits {
+  readonly maxRunningDeployments?: number | undefined
+  readonly crashingImages?: ReadonlyArray<string> | undefined
+}
+
 interface Deployment {
   readonly id: string
   readonly version: string
@@ -56,6 +62,8 @@ interface Deployment {
   readonly durationMs: number
   /** False while its new app definitions are not stored yet (listed first, as Marathon does). */
   stored: boolean
+  /** Its `deployment_success` was published ahead of its removal ({@link MarathonState.finish}). */
+  announced?: boolean
   readonly steps: ReadonlyArray<ReadonlyArray<{ readonly action: ActionName; readonly app: string }>>
   readonly apps: ReadonlyMap<string, DeploymentApp>
 }
@@ -204,12 +212,12 @@ export class MarathonState {
   private nextStoreDelay: StoreDelay | undefined
 
   private readonly deploymentMs: number
-  private readonly limits: { readonly maxRunningDeployments?: number | undefined; readonly crashingImages?: ReadonlyArray<string> | undefined }
+  private readonly limits: StateLimits
 
   constructor(
     deploymentMs: number,
     brokenImages: ReadonlyArray<string>,
-    limits: { readonly maxRunningDeployments?: number | undefined; readonly crashingImages?: ReadonlyArray<string> | undefined } = {}
+    limits: StateLimits = {}
   ) {
     this.deploymentMs = deploymentMs
     this.limits = limits
@@ -353,26 +361,47 @@ export class MarathonState {
     const now = Date.now()
     for (const d of [...this.deployments.values()]) {
       if (!d.stored || now - d.startedAt < d.durationMs || this.isStuck(d)) continue
-      this.deployments.delete(d.id)
-      for (const entry of d.apps.values()) {
-        const rec = this.apps.get(entry.appId)
-        if (!rec) continue
-        rec.restRunning = entry.crashes ? 0 : entry.targetInstances
-        if (entry.crashes) {
-          rec.lastTaskFailure = {
-            appId: entry.appId,
-            host: "127.0.0.1",
-            message: `Container exited with status 1 soon after it started (image ${imageOf(rec.def) ?? "?"} crashes in the sandbox)`,
-            state: "TASK_FAILED",
-            taskId: `${entry.appId.slice(1).replaceAll("/", "_")}.${randomUUID()}`,
-            timestamp: new Date(Math.max(now, Date.parse(rec.version))).toISOString(),
-            version: rec.version,
-            slaveId: "sandbox-agent-0"
-          }
+      this.complete(d, now)
+    }
+  }
+
+  /**
+   * Ends a deployment now, the way Marathon does (`deploymentSuccess`: the event is published,
+   * then the deployment deleted): `deployment_success` at once, the deployment gone from the list
+   * `leadMs` later. False when there is no such deployment.
+   */
+  finish(id: string, leadMs: number): boolean {
+    const d = this.deployments.get(id)
+    if (d === undefined) return false
+    d.announced = true
+    this.emit("deployment_success", { id: d.id, plan: this.planJson(d) })
+    this.later(leadMs, () => {
+      if (this.deployments.get(id) === d) this.complete(d, Date.now())
+    })
+    return true
+  }
+
+  /** Drops a finished deployment: its apps run their new tasks (or crash); `deployment_success` unless published already. */
+  private complete(d: Deployment, now: number): void {
+    this.deployments.delete(d.id)
+    for (const entry of d.apps.values()) {
+      const rec = this.apps.get(entry.appId)
+      if (!rec) continue
+      rec.restRunning = entry.crashes ? 0 : entry.targetInstances
+      if (entry.crashes) {
+        rec.lastTaskFailure = {
+          appId: entry.appId,
+          host: "127.0.0.1",
+          message: `Container exited with status 1 soon after it started (image ${imageOf(rec.def) ?? "?"} crashes in the sandbox)`,
+          state: "TASK_FAILED",
+          taskId: `${entry.appId.slice(1).replaceAll("/", "_")}.${randomUUID()}`,
+          timestamp: new Date(Math.max(now, Date.parse(rec.version))).toISOString(),
+          version: rec.version,
+          slaveId: "sandbox-agent-0"
         }
       }
-      this.emit("deployment_success", { id: d.id, plan: this.planJson(d) })
     }
+    if (d.announced !== true) this.emit("deployment_success", { id: d.id, plan: this.planJson(d) })
   }
 
   /** The stored definition of an app, or undefined. */

@@ -375,7 +375,10 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
   /**
    * Wake-ups between polls: Marathon's `deployment_success` / `deployment_failed` event of this
    * deployment ends the pause at once, so its end is read when it happens, not at the next poll.
-   * Without the event stream (refused, or a proxy that does not pass it) the polls alone decide.
+   * Marathon publishes the event before it drops the deployment from its list (the order of events
+   * is not guaranteed either), so after a wake-up that still finds it listed the next polls come
+   * quickly (10 ms, doubling up to the poll interval). Without the event stream (refused, or a
+   * proxy that does not pass it) the polls alone decide.
    */
   const wakeOnEnd = (deploymentId: string) =>
     Effect.gen(function*() {
@@ -393,6 +396,8 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
     const started = yield* Clock.currentTimeMillis
     const poll = Effect.scoped(Effect.gen(function*() {
       const pause = yield* wakeOnEnd(deploymentId)
+      /** Set by a wake-up: the next pauses, while the deployment is still listed. */
+      let settling: number | undefined
       for (;;) {
         const current = (yield* listDeployments).find((d) => d.id === deploymentId)
         if (current === undefined) return
@@ -412,7 +417,8 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
           }
           options.onProgress(progress)
         }
-        yield* pause(pollMs)
+        const woken = yield* pause(settling === undefined ? pollMs : Math.min(settling, pollMs))
+        settling = woken ? 10 : settling === undefined ? undefined : settling * 2
       }
     }))
     const timedOut = Effect.gen(function*() {

@@ -9,7 +9,7 @@
 import { Effect, Redacted, Ref, Result, Schema, Semaphore, Stream } from "effect"
 import { Sse } from "effect/encoding"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import type { HttpClientError } from "effect/http"
+import type { HttpClientError, HttpClientResponse } from "effect/http"
 import { MarathonError, MarathonErrorDetail } from "./MarathonError.ts"
 import { makeServiceAccountToken } from "./ServiceAccountToken.ts"
 
@@ -73,6 +73,9 @@ export interface NoReply {
   readonly heldOpen?: boolean | undefined
   readonly cause: string
 }
+
+/** The event stream's request answered: the stream (200), or another status with its text. */
+type StreamOpened = { readonly status: number; readonly response: HttpClientResponse.HttpClientResponse } | { readonly status: number; readonly text: string }
 
 /** What one attempt at a request brought. */
 export type Attempt = { readonly _tag: "Reply"; readonly reply: Reply } | NoReply
@@ -492,31 +495,37 @@ export const makeTransport = (config: MarathonConfig) =>
 
     /**
      * Follows Marathon's event stream (`GET /v2/events`, server-sent events) of `types`, calling
-     * `onEvent` with each event's type and parsed data until the stream ends or the fiber is
-     * interrupted. Fails when it cannot be opened (no answer, 405 without the Accept header, an
-     * auth error): the caller polls regardless, so the stream only hurries it along.
+     * `onEvent` with each event's type and parsed data until the stream ends (a proxy's idle
+     * timeout: it is not reopened) or the fiber is interrupted. Fails when it cannot be opened (no
+     * answer, 405 without the Accept header, an auth error): the caller polls regardless, so the
+     * stream only hurries it along. It holds one connection while open: with a connection pool of
+     * one per host it would hold back the polls.
      */
     const events = (types: ReadonlyArray<string>, onEvent: (type: string, data: unknown) => void): Effect.Effect<void, MarathonError> => {
       const call: Call = { method: "GET", path: "/v2/events", query: { event_type: types }, what: "following the event stream" }
       return Effect.gen(function*() {
-        const response = yield* authorized(
+        const opened = yield* authorized(
           call,
           (request) =>
             http.execute(HttpClientRequest.setHeader(request, "accept", "text/event-stream")).pipe(
+              // any answer but the stream is read to its end (frees its connection, and says why)
+              Effect.flatMap((r): Effect.Effect<StreamOpened> =>
+                r.status === 200 ? Effect.succeed({ status: 200, response: r }) : Effect.map(r.text.pipe(Effect.orElseSucceed(() => "")), (text) => ({ status: r.status, text }))
+              ),
               Effect.mapError((e) => new MarathonError({ reason: "Unreachable", message: `${call.what}: ${transportCause(e)}` })),
               Effect.timeoutOption(requestTimeoutMs),
-              Effect.flatMap((opened) =>
-                opened._tag === "Some" ? Effect.succeed(opened.value) : Effect.fail(new MarathonError({ reason: "Unreachable", message: `${call.what}: no answer within ${formatMillis(requestTimeoutMs)}` }))
+              Effect.flatMap((answered) =>
+                answered._tag === "Some" ? Effect.succeed(answered.value) : Effect.fail(new MarathonError({ reason: "Unreachable", message: `${call.what}: no answer within ${formatMillis(requestTimeoutMs)}` }))
               )
             ),
           (r) => r.status
         )
-        if (response.status !== 200) {
-          return yield* Effect.flatMap(response.text.pipe(Effect.orElseSucceed(() => "")), (text) => Effect.fail(failure(call, { status: response.status, body: parseBody(text), headers: {} })))
-        }
+        if (!("response" in opened)) return yield* Effect.fail(failure(call, { status: opened.status, body: parseBody(opened.text), headers: {} }))
+        const response = opened.response
         const decoder = new TextDecoder()
         const parser = Sse.makeParser((event) => {
-          if (event._tag !== "Event") return
+          // a Marathon before 1.3.7 sends every event whatever event_type says: only these are parsed
+          if (event._tag !== "Event" || !types.includes(event.event)) return
           let data: unknown
           try {
             data = JSON.parse(event.data)

@@ -317,7 +317,6 @@ export const makeSwarmTarget = (transport: Transport, config: SwarmConfig): Effe
       })
 
     /** Polls until every service is done (a done one is not read again), one fails, or our timeout. */
-
     const watch: TargetShape["watch"] = (change, options) =>
       Effect.scoped(Effect.gen(function*() {
         const services = handleOf(change).services
