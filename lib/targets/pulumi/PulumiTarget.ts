@@ -226,12 +226,13 @@ export const makePulumiTarget = (settings: PulumiSettings): Effect.Effect<Target
         const repo = yield* repository
         const head = yield* repo.fetchHead(branch)
         const seen = yield* Ref.get(planned)
+        const base = seen ?? head
+        // the changes are checked first (a mutable tag is refused as such, whatever the branch did)
+        const read = yield* readConfig(base)
+        const tags = yield* tagsByKey(changes, layout(settings, read.project), isMutable)
         if (settings.pushToBranch === true && seen !== undefined && seen !== head) {
           return yield* fail("Conflict", `${branch} on ${repo.remoteUrl} moved since the plan (planned at ${seen.slice(0, 7)}, now ${head.slice(0, 7)}); nothing was committed or pushed. Run plan again.`)
         }
-        const base = seen ?? head
-        const read = yield* readConfig(base)
-        const tags = yield* tagsByKey(changes, layout(settings, read.project), isMutable)
         const commit = yield* Effect.scoped(Effect.gen(function*() {
           const ws = yield* repo.workspace(base)
           const text = ws.readFile(inRepo(stackFile)) ?? ""
