@@ -199,9 +199,12 @@ describe("plan and run", () => {
     assert.strictEqual((await cli(["run", "--config", scenario.configFile, "--point", "2026-11-19", "--yes", "--poll-ms", "100"])).code, 0)
     const before = scenario.marathon.snapshot()
     const reportBefore = readFileSync(join(dir, "rollback-report.json"), "utf8")
+    const planned = await cli(["plan", "--config", scenario.configFile, "--point", "2026-11-20T15:45:00Z", "--json"])
+    const wouldRefuse = (JSON.parse(planned.stdout) as { wouldRefuse: Array<{ rule: string; services: Array<string>; message: string }> }).wouldRefuse
+    assert.deepStrictEqual(wouldRefuse.map((r) => r.rule), ["forward"])
     const forward = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-20T15:45:00Z", "--yes"])
     assert.strictEqual(forward.code, 2, forward.stderr)
-    assert.include(forward.stderr, "--allow-forward")
+    assert.include(forward.stderr, wouldRefuse[0]!.message, "run refuses with the message plan showed")
     assert.deepStrictEqual(scenario.marathon.snapshot(), before, "the sandbox is exactly as it was")
     assert.strictEqual(readFileSync(join(dir, "rollback-report.json"), "utf8"), reportBefore, "the report undo needs is left as it was")
     const allowed = await cli(["run", "--config", scenario.configFile, "--point", "2026-11-20T15:45:00Z", "--yes", "--allow-forward", "--poll-ms", "100"])
