@@ -149,6 +149,8 @@ export interface MarathonSandbox {
   releaseStore(): boolean
   /** Event streams (`GET /v2/events`) attached now: a test waits on this, not on the clock. */
   eventStreams(): number
+  /** Ends every attached event stream, as a proxy's idle timeout does. */
+  closeEventStreams(): void
   /**
    * Ends a running deployment now as Marathon does: `deployment_success` published at once, the
    * deployment gone from `GET /v2/deployments` `leadMs` later (Marathon publishes, then deletes).
@@ -675,6 +677,7 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
   }
 
   let attachedStreams = 0
+  const streamEnds = new Set<() => void>()
   /** `GET /v2/events`: server-sent events, optionally filtered by repeated `event_type=`. */
   const events = (method: string, req: IncomingMessage, res: ServerResponse, params: URLSearchParams): void => {
     if (method !== "GET") return send(res, 405, { message: "HTTP 405 Method Not Allowed" })
@@ -692,8 +695,12 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
     write({ eventType: "event_stream_attached", timestamp: new Date().toISOString(), remoteAddress: "127.0.0.1" })
     const unsubscribe = state.subscribe(write)
     attachedStreams++
-    req.on("close", () => {
+    const end = () => res.end()
+    streamEnds.add(end)
+    // the response's close: the client went, or the stream was ended here
+    res.on("close", () => {
       attachedStreams--
+      streamEnds.delete(end)
       unsubscribe()
     })
   }
@@ -763,6 +770,9 @@ export const startMarathonSandbox = async (options: MarathonSandboxOptions = {})
     },
     releaseStore: () => state.releaseStore(),
     eventStreams: () => attachedStreams,
+    closeEventStreams: () => {
+      for (const end of streamEnds) end()
+    },
     finishDeployment: (id, leadMs = 0) => state.finish(id, leadMs),
     sendLateAnswers: () => {
       const held = [...lateAnswers]

@@ -595,6 +595,22 @@ describe("waiting for a deployment: Marathon's event stream and the polls", () =
         assert.deepStrictEqual(sandbox.deployments(), [])
       })))
 
+  it.live("a stream a proxy closes is opened again, and its event still ends the wait", () =>
+    withSandbox({ deploymentMs: 600_000 }, plain, (sandbox) =>
+      Effect.gen(function*() {
+        const marathon = yield* Marathon
+        const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
+        const before = listings(sandbox)
+        const waiting = yield* Effect.forkChild(marathon.waitForDeployment(deploymentId, waitLong))
+        yield* until("the event stream and the first listing", () => sandbox.eventStreams() > 0 && listings(sandbox) > before)
+        sandbox.closeEventStreams()
+        const opened = () => sandbox.requests.filter((r) => r.path === "/v2/events").length
+        yield* until("the stream opened again", () => opened() === 2 && sandbox.eventStreams() === 1)
+        assert.isTrue(sandbox.finishDeployment(deploymentId))
+        yield* Fiber.join(waiting)
+        assert.deepStrictEqual(sandbox.deployments(), [])
+      })))
+
   it.live("without the event stream (the proxy answers 403) the polls alone decide, and the wait still ends", () =>
     withSandbox({}, plain, (sandbox) =>
       Effect.gen(function*() {
@@ -603,7 +619,7 @@ describe("waiting for a deployment: Marathon's event stream and the polls", () =
         const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
         yield* marathon.waitForDeployment(deploymentId, { pollMs: 50, timeoutMs: 30_000 })
         assert.deepStrictEqual(sandbox.deployments(), [])
-        assert.isTrue(sandbox.requests.some((r) => r.path === "/v2/events"), "the stream was asked for (and refused)")
+        assert.strictEqual(sandbox.requests.filter((r) => r.path === "/v2/events").length, 1, "the stream was asked for once (and refused), not again")
         assert.strictEqual(sandbox.eventStreams(), 0, "no stream was attached")
       })))
 })

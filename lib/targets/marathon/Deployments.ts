@@ -5,7 +5,7 @@
  * on a repeat) Marathon's apps and deployments tell whether it was applied, within
  * {@link LOST_ANSWER_CHECK_MS}; when that cannot be told the error is `Indeterminate`.
  */
-import { Clock, Effect, Ref, Result, Schema } from "effect"
+import { Clock, Effect, Ref, Result, Schedule, Schema } from "effect"
 import { normalizeAppId } from "./AppMatching.ts"
 import type { Apps } from "./Apps.ts"
 import { containerWithImage, DeploymentListJson, DeploymentResultJson, lastFailureMarker } from "./MarathonApp.ts"
@@ -377,15 +377,17 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
    * deployment ends the pause at once, so its end is read when it happens, not at the next poll.
    * Marathon publishes the event before it drops the deployment from its list (the order of events
    * is not guaranteed either), so after a wake-up that still finds it listed the next polls come
-   * quickly (10 ms, doubling up to the poll interval). Without the event stream (refused, or a
-   * proxy that does not pass it) the polls alone decide.
+   * quickly (10 ms, doubling up to the poll interval). A stream that ends (a proxy's idle
+   * timeout) is opened again a second later; one that cannot be opened (refused, or a proxy that
+   * does not pass it) is not asked for again, and the polls alone decide.
    */
   const wakeOnEnd = (deploymentId: string) =>
     Effect.gen(function*() {
       const wakeUp = makeWakeUp()
-      yield* Effect.forkScoped(transport.events(["deployment_success", "deployment_failed"], (_type, data) => {
+      const follow = transport.events(["deployment_success", "deployment_failed"], (_type, data) => {
         if (isRecord(data) && data["id"] === deploymentId) wakeUp.wake()
-      }).pipe(Effect.ignore))
+      })
+      yield* Effect.forkScoped(follow.pipe(Effect.repeat(Schedule.spaced(1000)), Effect.ignore))
       return wakeUp.pause
     })
 
