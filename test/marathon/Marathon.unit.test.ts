@@ -344,13 +344,20 @@ describe("waitForDeployment keeps its own clock", () => {
   })
 
   it.effect("returns once the deployment is gone from /v2/deployments", () => {
-    const fake = scripted((_, i) => ({ status: 200, body: i < 3 ? [{ id: "d-1", affectedApps: [], currentStep: 1, totalSteps: 2 }] : [] }))
+    // the listings are counted on their own: the event stream's request (refused here, as without
+    // Accept: text/event-stream) comes whenever its fiber runs
+    let listed = 0
+    const fake = scripted((req) =>
+      req.path === "/v2/deployments"
+        ? { status: 200, body: listed++ < 3 ? [{ id: "d-1", affectedApps: [], currentStep: 1, totalSteps: 2 }] : [] }
+        : { status: 405, body: { message: "HTTP 405 Method Not Allowed" } }
+    )
     return Effect.gen(function*() {
       const marathon = yield* Marathon
       const fiber = yield* Effect.forkChild(marathon.waitForDeployment("d-1", { pollMs: 500 }))
       yield* TestClock.adjust(5_000)
       yield* Fiber.join(fiber)
-      assert.strictEqual(fake.seen.length, 4)
+      assert.strictEqual(fake.seen.filter((r) => r.path === "/v2/deployments").length, 4)
     }).pipe(withMarathon({ url: "http://marathon.test" }, fake.layer))
   })
 })

@@ -397,7 +397,8 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
     const lastSeen = yield* Ref.make<DeploymentSummary | undefined>(undefined)
     const started = yield* Clock.currentTimeMillis
     const poll = Effect.scoped(Effect.gen(function*() {
-      const pause = yield* wakeOnEnd(deploymentId)
+      /** Follows the event stream from the first listing that still shows the deployment (none when it is gone at once). */
+      let pause: ((ms: number) => Effect.Effect<boolean>) | undefined
       /** Set by a wake-up: the next pauses, while the deployment is still listed. */
       let settling: number | undefined
       for (;;) {
@@ -419,6 +420,7 @@ export const makeDeployments = (transport: Transport, apps: Apps) => {
           }
           options.onProgress(progress)
         }
+        if (pause === undefined) pause = yield* wakeOnEnd(deploymentId)
         const woken = yield* pause(settling === undefined ? pollMs : Math.min(settling, pollMs))
         settling = woken ? 10 : settling === undefined ? undefined : settling * 2
       }
