@@ -5,12 +5,12 @@
  * unchanged, the undo; it exits 0 and leaves no file behind. With `--keep` the sandbox serves on:
  * the real kubectl and the printed commands work against it, and Ctrl-C leaves nothing behind.
  */
-import { execFile, spawn } from "node:child_process"
+import { execFile } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { bin, projectRoot, runCli } from "./runCli.ts"
+import { type KeptDemo, projectRoot, runCli, startKeptDemo } from "./runCli.ts"
 
 const sh = (line: string, env: Record<string, string>) =>
   new Promise<{ code: number; output: string }>((done) =>
@@ -43,18 +43,10 @@ describe("demo --target kubernetes", () => {
   it("--keep: the real kubectl and the printed plan work against the sandbox, and Ctrl-C stops it and removes its files", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "fleet-rollback-demo-k8s-keep-"))
     const env = { PATH: process.env["PATH"] ?? "", HOME: cwd, USER: "oncall", NO_COLOR: "1", NODE_DISABLE_COMPILE_CACHE: "1" }
-    const demo = spawn(process.execPath, [bin, "demo", "--target", "kubernetes", "--keep", "--deployment-ms", "200"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    demo.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
-    demo.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => demo.on("exit", (code, signal) => done({ code, signal })))
+    let demo: KeptDemo | undefined
     try {
-      // the hints come last, once the story is told and the sandbox waits
-      for (let waited = 0; !/curl \S+\/v2\/shop\/api\/tags\/list/.test(output); waited += 100) {
-        assert.isBelow(waited, 90_000, `demo --keep printed no hints:\n${output}`)
-        assert.isNull(demo.exitCode, `demo --keep ended early:\n${output}`)
-        await new Promise((r) => setTimeout(r, 100))
-      }
+      demo = await startKeptDemo(["--target", "kubernetes", "--keep", "--deployment-ms", "200"], { cwd, env, withinMs: 90_000 })
+      const output = demo.output()
       const exported = /export DEMO=(\S+) KUBECONFIG=(\S+)/.exec(output)
       const planLine = /^ {2}(npx fleet-rollback plan .*?)\s*$/m.exec(output)?.[1]
       assert.isNotNull(exported, output)
@@ -67,14 +59,14 @@ describe("demo --target kubernetes", () => {
       assert.strictEqual(plan.code, 0, plan.output)
       assert.match(plan.output, /api\s+shop\/Deployment\/api\s+api:100-master\s+api:99-master/)
 
-      demo.kill("SIGINT")
-      const end = await exited
+      demo.process.kill("SIGINT")
+      const end = await demo.exited
       assert.isNull(end.signal, "Ctrl-C ends the demo itself, it is not killed by the signal")
       assert.isFalse(existsSync(exported![1]!), "Ctrl-C removes the demo's files")
       const after = await sh("kubectl get deploy -n shop --request-timeout=5s", shell)
       assert.notStrictEqual(after.code, 0, "the sandbox is stopped")
     } finally {
-      if (demo.exitCode === null && demo.signalCode === null) demo.kill("SIGKILL")
+      demo?.stop()
       rmSync(cwd, { recursive: true, force: true })
     }
   }, 150_000)

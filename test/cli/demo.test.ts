@@ -3,13 +3,13 @@
  * and leave no file and no process behind; `demo --keep` serves the sandbox until Ctrl-C, the
  * commands it prints work against it, and Ctrl-C leaves nothing behind either.
  */
-import { execFile, spawn } from "node:child_process"
+import { execFile } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { bin, projectRoot, runCli } from "./runCli.ts"
+import { type KeptDemo, projectRoot, runCli, startKeptDemo } from "./runCli.ts"
 
 /** Environment variable every process of one demo inherits, to find any that outlives it. */
 const MARKER = "FLEET_ROLLBACK_DEMO_TEST_MARKER"
@@ -55,18 +55,10 @@ describe("demo", () => {
     const cwd = mkdtempSync(join(tmpdir(), "fleet-rollback-demo-test-"))
     const marker = randomUUID()
     const env = { PATH: process.env["PATH"] ?? "", HOME: cwd, USER: "oncall", NO_COLOR: "1", NODE_DISABLE_COMPILE_CACHE: "1", [MARKER]: marker }
-    const demo = spawn(process.execPath, [bin, "demo", "--keep", "--deployment-ms", "100"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    demo.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
-    demo.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => demo.on("exit", (code, signal) => done({ code, signal })))
+    let demo: KeptDemo | undefined
     try {
-      // The hints come last, once the story is told and the sandbox waits.
-      for (let waited = 0; !/curl \S+\/v2\/shop\/api\/tags\/list/.test(output); waited += 100) {
-        assert.isBelow(waited, 60_000, `demo --keep printed no hints:\n${output}`)
-        assert.isNull(demo.exitCode, `demo --keep ended early:\n${output}`)
-        await new Promise((r) => setTimeout(r, 100))
-      }
+      demo = await startKeptDemo(["--keep", "--deployment-ms", "100"], { cwd, env, withinMs: 60_000 })
+      const output = demo.output()
       const demoDir = /export DEMO=(\S+)/.exec(output)?.[1]
       const marathonUrl = /curl (\S+)\/v2\/apps/.exec(output)?.[1]
       const registryUrl = /curl (\S+)\/v2\/shop\/api\/tags\/list/.exec(output)?.[1]
@@ -91,15 +83,15 @@ describe("demo", () => {
       assert.strictEqual(plan.code, 0, plan.output)
       assert.match(plan.output, /api\s+\/shop\/prod\/api\s+api:100-master\s+api:99-master\s+\S+ \S+\s+rollback/)
 
-      demo.kill("SIGINT")
-      const end = await exited
+      demo.process.kill("SIGINT")
+      const end = await demo.exited
       assert.isNull(end.signal, "Ctrl-C ends the demo itself, it is not killed by the signal")
       assert.isFalse(existsSync(demoDir!), "Ctrl-C removes the demo's files")
       const refused = await fetch(`${marathonUrl}/v2/apps`).then(() => "answered", (error: Error) => error.message)
       assert.notStrictEqual(refused, "answered", "the Marathon sandbox is stopped")
       assert.deepStrictEqual(processesMarked(marker), [], "no process of the demo is left")
     } finally {
-      if (demo.exitCode === null && demo.signalCode === null) demo.kill("SIGKILL")
+      demo?.stop()
       rmSync(cwd, { recursive: true, force: true })
     }
   }, 120_000)

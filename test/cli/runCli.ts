@@ -4,7 +4,7 @@
  * tests, through the bin an operator runs (scripts/fleet-rollback.js: in a checkout Node strips
  * the types itself).
  */
-import { execFile } from "node:child_process"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { isAbsolute, join, resolve } from "node:path"
 import { assertValidReport, assertValidRollbackFile } from "../support/JsonSchema.ts"
@@ -105,4 +105,43 @@ const validateWrittenFiles = (cwd: string, args: ReadonlyArray<string>, before: 
     if (fields["kind"] === "run" || fields["kind"] === "undo") assertValidReport(document)
     else if ("schemaVersion" in fields && "points" in fields) assertValidRollbackFile(document)
   }
+}
+
+/** A `demo --keep` serving in the background: its process, how it ended, its output so far. */
+export interface KeptDemo {
+  readonly process: ChildProcess
+  readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>
+  readonly output: () => string
+  /** Kills it (SIGKILL) when it still runs: for a test's `finally`. */
+  readonly stop: () => void
+}
+
+/**
+ * Starts `fleet-rollback demo <args>` (with `--keep`) in `cwd` with exactly `env`, and resolves
+ * once its hints are printed (they come last: the story is told and the sandboxes wait). Rejects,
+ * with the output, when it ends first or prints none within `withinMs`; it is then killed.
+ */
+export const startKeptDemo = async (args: ReadonlyArray<string>, options: { readonly cwd: string; readonly env: Readonly<Record<string, string>>; readonly withinMs: number }): Promise<KeptDemo> => {
+  const demo = spawn(process.execPath, [bin, "demo", ...args], { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] })
+  let output = ""
+  demo.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
+  demo.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => demo.on("exit", (code, signal) => done({ code, signal })))
+  const kept: KeptDemo = {
+    process: demo,
+    exited,
+    output: () => output,
+    stop: () => {
+      if (demo.exitCode === null && demo.signalCode === null) demo.kill("SIGKILL")
+    }
+  }
+  for (let waited = 0; !/curl \S+\/v2\/shop\/api\/tags\/list/.test(output); waited += 100) {
+    const problem = waited >= options.withinMs ? "printed no hints" : demo.exitCode !== null ? "ended early" : undefined
+    if (problem !== undefined) {
+      kept.stop()
+      throw new Error(`demo --keep ${problem}:\n${output}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return kept
 }
