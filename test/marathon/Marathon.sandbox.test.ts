@@ -562,17 +562,25 @@ describe("waiting for a deployment: Marathon's event stream and the polls", () =
         yield* Effect.sleep(10)
       }
     })
-  /** A wait that polls only every 10 minutes: it ends within its 30 s only when something wakes it. */
-  const waitLong = { pollMs: 600_000, timeoutMs: 30_000 }
+  /**
+   * Deploys the rollback set and starts waiting for it, polling only every 10 minutes (so it ends
+   * within its 30 s only when something wakes it); returns once the wait follows the event stream
+   * and has listed the deployments once.
+   */
+  const waitingLong = (sandbox: MarathonSandbox) =>
+    Effect.gen(function*() {
+      const marathon = yield* Marathon
+      const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
+      const before = listings(sandbox)
+      const waiting = yield* Effect.forkChild(marathon.waitForDeployment(deploymentId, { pollMs: 600_000, timeoutMs: 30_000 }))
+      yield* until("the event stream and the first listing", () => sandbox.eventStreams() > 0 && listings(sandbox) > before)
+      return { deploymentId, before, waiting }
+    })
 
   it.live("deployment_failed of its deployment ends the wait when it comes, not at the next poll (a poll every 10 minutes; listed twice)", () =>
     withSandbox({ deploymentMs: 600_000 }, plain, (sandbox) =>
       Effect.gen(function*() {
-        const marathon = yield* Marathon
-        const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
-        const before = listings(sandbox)
-        const waiting = yield* Effect.forkChild(marathon.waitForDeployment(deploymentId, waitLong))
-        yield* until("the event stream and the first listing", () => sandbox.eventStreams() > 0 && listings(sandbox) > before)
+        const { deploymentId, before, waiting } = yield* waitingLong(sandbox)
         const cancelled = yield* Effect.promise(() => fetch(`${sandbox.url}/v2/deployments/${deploymentId}?force=true`, { method: "DELETE" }))
         assert.strictEqual(cancelled.status, 202)
         yield* Fiber.join(waiting)
@@ -584,11 +592,7 @@ describe("waiting for a deployment: Marathon's event stream and the polls", () =
   it.live("deployment_success published before the deployment leaves the list (Marathon's order): the polls after the wake-up come quickly until it is gone", () =>
     withSandbox({ deploymentMs: 600_000 }, plain, (sandbox) =>
       Effect.gen(function*() {
-        const marathon = yield* Marathon
-        const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
-        const before = listings(sandbox)
-        const waiting = yield* Effect.forkChild(marathon.waitForDeployment(deploymentId, waitLong))
-        yield* until("the event stream and the first listing", () => sandbox.eventStreams() > 0 && listings(sandbox) > before)
+        const { deploymentId, waiting } = yield* waitingLong(sandbox)
         // the event now, the deployment listed for 2 more seconds
         assert.isTrue(sandbox.finishDeployment(deploymentId, 2_000))
         yield* Fiber.join(waiting)
@@ -598,11 +602,7 @@ describe("waiting for a deployment: Marathon's event stream and the polls", () =
   it.live("a stream a proxy closes is opened again, and its event still ends the wait", () =>
     withSandbox({ deploymentMs: 600_000 }, plain, (sandbox) =>
       Effect.gen(function*() {
-        const marathon = yield* Marathon
-        const { deploymentId } = yield* marathon.deployImages(rollbackSet).pipe(Effect.map(withDeploymentId))
-        const before = listings(sandbox)
-        const waiting = yield* Effect.forkChild(marathon.waitForDeployment(deploymentId, waitLong))
-        yield* until("the event stream and the first listing", () => sandbox.eventStreams() > 0 && listings(sandbox) > before)
+        const { deploymentId, waiting } = yield* waitingLong(sandbox)
         sandbox.closeEventStreams()
         const opened = () => sandbox.requests.filter((r) => r.path === "/v2/events").length
         yield* until("the stream opened again", () => opened() === 2 && sandbox.eventStreams() === 1)
