@@ -11,10 +11,14 @@ import { Effect } from "effect"
 import { IMPORTED_IMAGE_PATTERN, mergeTimeline, resolveTagScheme, type TagScheme } from "../../lib/core/index.ts"
 import type { ImageChange } from "../../lib/target/Target.ts"
 import { readImageStreamFleet } from "../../lib/targets/openshift/Timeline.ts"
+import type { TagHistory } from "../../lib/targets/openshift/OpenShiftTarget.ts"
 import { historyIn, kubectl, NS, registryClient, type Scenario, startScenario, targetFor, until } from "./support.ts"
 
 const WORKER = `${NS}/ImageStreamTag/worker:prod`
 const SERVICE = `${NS}/ImageStreamTag/service:prod`
+
+/** The change back to a tag's oldest import of the three (`items[2]`), guarded by its current image. */
+const toOldest = (h: TagHistory): ImageChange => ({ workload: h.id, image: h.items[2]!.dockerImageReference, expected: h.items[0]!.dockerImageReference })
 
 const imageOf = (s: Scenario, kind: string, name: string): string => s.sandbox.object(kind, NS, name)!.spec.template.spec.containers[0].image
 
@@ -48,7 +52,7 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
     Effect.gen(function*() {
       const target = yield* targetFor(s)
       const history = yield* target.importHistory()
-      const changes: Array<ImageChange> = history.map((h) => ({ workload: h.id, image: h.items[2]!.dockerImageReference, expected: h.items[0]!.dockerImageReference }))
+      const changes = history.map(toOldest)
       const applied = yield* target.apply(changes, { force: false })
       assert.deepStrictEqual(applied.workloads.map((w) => w.state), ["applied", "applied"])
       const stream = s.sandbox.object("ImageStream", NS, "worker")!
@@ -83,7 +87,7 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       const history = yield* target.importHistory()
       const service = history.find((h) => h.id === SERVICE)!
       s.sandbox.markBroken(service.items[2]!.dockerImageReference)
-      const applied = yield* target.apply([{ workload: SERVICE, image: service.items[2]!.dockerImageReference, expected: service.items[0]!.dockerImageReference }], { force: false })
+      const applied = yield* target.apply([toOldest(service)], { force: false })
       const failed = yield* Effect.flip(target.watch(applied, { timeoutMs: 20_000, pollMs: 50 }))
       assert.strictEqual(failed.reason, "RolloutFailed")
       assert.isFalse(yield* target.inProgress(applied))
@@ -95,7 +99,7 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       const history = yield* target.importHistory()
       const worker = history.find((h) => h.id === WORKER)!
       s.sandbox.markBroken(worker.items[2]!.dockerImageReference)
-      const changes: Array<ImageChange> = history.map((h) => ({ workload: h.id, image: h.items[2]!.dockerImageReference, expected: h.items[0]!.dockerImageReference }))
+      const changes = history.map(toOldest)
       yield* target.apply(changes, { force: false })
       // the triggers set both images; the service's rollout ends, the worker's never does (its image is broken)
       yield* Effect.promise(() =>
@@ -115,7 +119,7 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
       const target = yield* targetFor(s)
       const history = yield* target.importHistory()
       const worker = history.find((h) => h.id === WORKER)!
-      const applied = yield* target.apply([{ workload: WORKER, image: worker.items[2]!.dockerImageReference, expected: worker.items[0]!.dockerImageReference }], { force: false })
+      const applied = yield* target.apply([toOldest(worker)], { force: false })
       const deleted = yield* Effect.promise(() => kubectl(s.kubeconfig, ["delete", "imagestream", "worker", "-n", NS]))
       assert.strictEqual(deleted.code, 0, deleted.stderr)
       const failed = yield* Effect.flip(target.watch(applied, { timeoutMs: 20_000, pollMs: 50 }))
@@ -127,7 +131,7 @@ describe("OpenShift target on ImageStreams (seed 003)", () => {
     Effect.gen(function*() {
       const target = yield* targetFor(s)
       const history = yield* target.importHistory()
-      const changes: Array<ImageChange> = history.map((h) => ({ workload: h.id, image: h.items[2]!.dockerImageReference, expected: h.items[0]!.dockerImageReference }))
+      const changes = history.map(toOldest)
       yield* target.watch(yield* target.apply(changes, { force: false }), { timeoutMs: 20_000, pollMs: 50 })
       const pinned = s.sandbox.snapshot()
       const missing = yield* Effect.flip(target.reTrack([WORKER, `${NS}/ImageStreamTag/gone:prod`]))
